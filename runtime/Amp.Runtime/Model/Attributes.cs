@@ -1,0 +1,44 @@
+namespace Amp;
+
+/// <summary>
+/// Sets the autocast region. On a model class it marks the class for the Amp generator and sets the
+/// precision of every low-precision op; on a method it overrides the class's choice for that method.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Method, Inherited = false)]
+public sealed class AutocastAttribute(Precision precision) : Attribute
+{
+    public Precision Precision { get; } = precision;
+}
+
+/// <summary>Forces FP32 for a layer field or for every op of a method, whatever the autocast region says.</summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Method, Inherited = false)]
+public sealed class KeepFp32Attribute : Attribute;
+
+/// <summary>Marks the method whose body is the model's forward graph.</summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = false)]
+public sealed class ForwardAttribute : Attribute;
+
+/// <summary>Marks the method that turns the forward output and the targets into the scalar training loss.</summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = false)]
+public sealed class LossAttribute : Attribute;
+
+/// <summary>A reusable block: a partial class with layers and a [Forward] method, used as a field or an array of fields.</summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class ModuleAttribute : Attribute;
+
+/// <summary>
+/// The shape of a <c>Tensor</c> or <c>Tokens</c> input. Use <see cref="Ops.Batch"/> for the symbolic batch
+/// dimension; every other dimension is a compile-time constant.
+/// </summary>
+[AttributeUsage(AttributeTargets.Parameter, Inherited = false)]
+public sealed class ShapeAttribute(params int[] dimensions) : Attribute
+{
+    public IReadOnlyList<int> Dimensions { get; } = dimensions;
+}
+
+/// <summary>The number of classes of a <c>Labels</c> input (integer class targets in [0, count)).</summary>
+[AttributeUsage(AttributeTargets.Parameter, Inherited = false)]
+public sealed class ClassesAttribute(int count) : Attribute
+{
+    public int Count { get; } = count;
+}
