@@ -82,3 +82,26 @@ public class Fp16Tests
         Assert.All(dst, h => Assert.Equal(expected, BitConverter.HalfToUInt16Bits(h)));
     }
 }
+
+public class HalfBitsTests
+{
+    [Fact]
+    public void Kernel_side_scalar_conversions_match_System_Half()
+    {
+        for (int i = 0; i < 65536; i++)
+        {
+            Half h = BitConverter.UInt16BitsToHalf((ushort)i);
+            Assert.Equal(BitConverter.SingleToUInt32Bits((float)h), HalfBits.ToFloatBits((ushort)i));
+        }
+
+        foreach (uint bits in FloatPatterns.Strided(1021).Concat(FloatPatterns.HalfEdges()).Concat(FloatPatterns.BoundaryNeighbourhoods()))
+        {
+            ushort expected = BitConverter.HalfToUInt16Bits((Half)BitConverter.UInt32BitsToSingle(bits));
+            ushort actual = HalfBits.FromFloatBits(bits);
+            if (expected != actual)
+            {
+                Assert.Fail($"0x{bits:X8}: System.Half 0x{expected:X4}, HalfBits 0x{actual:X4}");
+            }
+        }
+    }
+}

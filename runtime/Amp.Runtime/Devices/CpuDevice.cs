@@ -1,0 +1,26 @@
+using System.Runtime.Intrinsics;
+
+namespace Amp;
+
+/// <summary>The host device: vectorised (Vector256 FMA micro-kernels), multithreaded, no ILGPU involved.</summary>
+internal sealed partial class CpuDevice : AmpDevice
+{
+    public override DeviceKind Kind => DeviceKind.Cpu;
+
+    public override GemmPath GemmPath => GemmPath.CpuPacked;
+
+    public override string Description =>
+        $"Cpu: {Environment.ProcessorCount} threads, {SimdDescription()}, GEMM {CpuGemmMicroKernel.Mr}x{CpuGemmMicroKernel.Nr} packed FMA micro-kernel";
+
+    private static string SimdDescription() =>
+        Vector512.IsHardwareAccelerated ? "AVX-512 (conversions 512-bit, GEMM 256-bit)"
+        : Vector256.IsHardwareAccelerated ? (System.Runtime.Intrinsics.X86.Fma.IsSupported ? "AVX2+FMA" : "256-bit SIMD")
+        : "no 256-bit SIMD (emulated vectors)";
+
+    protected override DeviceTensor AllocateCore(Precision precision, TensorShape shape) => new CpuTensor(this, precision, shape);
+
+    protected override void DisposeCore()
+    {
+        // Host arrays belong to the GC; the per-thread GEMM workspaces are shared by all Cpu devices.
+    }
+}

@@ -1,0 +1,115 @@
+using System.Runtime.InteropServices;
+using ILGPU;
+using ILGPU.Runtime;
+using KernelHalf = ILGPU.Half;
+
+namespace Amp;
+
+/// <summary>A tensor in an ILGPU accelerator's memory: float, ushort (BF16 bits) or ILGPU.Half elements.</summary>
+internal sealed class IlgpuTensor : DeviceTensor
+{
+    public IlgpuTensor(IlgpuDevice device, Precision precision, TensorShape shape)
+        : base(device, precision, shape)
+    {
+        Accelerator acc = device.Accelerator;
+        Buffer = precision switch
+        {
+            Precision.Fp32 => Zeroed<float>(acc, shape.ElementCount),
+            Precision.Bf16 => Zeroed<ushort>(acc, shape.ElementCount),
+            Precision.Fp16 => Zeroed<KernelHalf>(acc, shape.ElementCount),
+            _ => throw new ArgumentOutOfRangeException(nameof(precision)),
+        };
+    }
+
+    public MemoryBuffer Buffer { get; }
+
+    public ArrayView<T> View<T>()
+        where T : unmanaged => ((MemoryBuffer1D<T, Stride1D.Dense>)Buffer).View;
+
+    protected override void CopyFromCore(ReadOnlySpan<float> source)
+    {
+        switch (Precision)
+        {
+            case Precision.Fp32:
+                Upload(View<float>(), source);
+                break;
+            case Precision.Bf16:
+                var bits = new ushort[source.Length];
+                Bf16Convert.FromFloats(source, bits);
+                Upload<ushort>(View<ushort>(), bits);
+                break;
+            default:
+                var halves = new System.Half[source.Length];
+                HalfConvert.FromFloats(source, halves);
+                Upload(View<KernelHalf>(), MemoryMarshal.Cast<System.Half, KernelHalf>(halves.AsSpan()));
+                break;
+        }
+    }
+
+    protected override void CopyToCore(Span<float> destination)
+    {
+        switch (Precision)
+        {
+            case Precision.Fp32:
+                Download(View<float>(), destination);
+                break;
+            case Precision.Bf16:
+                var bits = new ushort[destination.Length];
+                Download<ushort>(View<ushort>(), bits);
+                Bf16Convert.ToFloats(bits, destination);
+                break;
+            default:
+                var halves = new System.Half[destination.Length];
+                Download(View<KernelHalf>(), MemoryMarshal.Cast<System.Half, KernelHalf>(halves.AsSpan()));
+                HalfConvert.ToFloats(halves, destination);
+                break;
+        }
+    }
+
+    protected override void CopyFromBitsCore(ReadOnlySpan<ushort> bits)
+    {
+        if (Precision == Precision.Bf16)
+        {
+            Upload(View<ushort>(), bits);
+        }
+        else
+        {
+            Upload(View<KernelHalf>(), MemoryMarshal.Cast<ushort, KernelHalf>(bits));
+        }
+    }
+
+    protected override void CopyToBitsCore(Span<ushort> bits)
+    {
+        if (Precision == Precision.Bf16)
+        {
+            Download(View<ushort>(), bits);
+        }
+        else
+        {
+            Download(View<KernelHalf>(), MemoryMarshal.Cast<ushort, KernelHalf>(bits));
+        }
+    }
+
+    protected override void DisposeCore() => Buffer.Dispose();
+
+    private static MemoryBuffer Zeroed<T>(Accelerator accelerator, int length)
+        where T : unmanaged
+    {
+        MemoryBuffer1D<T, Stride1D.Dense> buffer = accelerator.Allocate1D<T>(length);
+        buffer.MemSetToZero();
+        accelerator.Synchronize();
+        return buffer;
+    }
+
+    private static void Upload<T>(ArrayView<T> view, ReadOnlySpan<T> source)
+        where T : unmanaged
+    {
+        view.CopyFromCPU(ref MemoryMarshal.GetReference(source), source.Length);
+    }
+
+    private static void Download<T>(ArrayView<T> view, Span<T> destination)
+        where T : unmanaged
+    {
+        view.CopyToCPU(ref MemoryMarshal.GetReference(destination), destination.Length);
+    }
+}

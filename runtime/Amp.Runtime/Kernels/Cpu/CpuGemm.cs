@@ -1,0 +1,189 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Amp;
+
+/// <summary>
+/// Cpu GEMM, BLIS style: C is cut into Mc x Nc tiles that threads take independently; for each tile the
+/// k dimension is walked in Kc blocks, op(A) and op(B) blocks are packed (and converted to FP32), and the
+/// 6 x 16 micro-kernel accumulates into a per-thread FP32 tile. The epilogue then applies alpha, beta * C
+/// and the bias and rounds once into C's storage precision, so low-precision outputs see one rounding of
+/// an FP32 sum, never a low-precision partial sum.
+/// </summary>
+internal static unsafe class CpuGemm
+{
+    internal const int Mc = 96;    // 16 micro-panels of 6 rows: packed A block 96 x 256 x 4 B = 96 KiB (L2)
+    internal const int Nc = 256;   // 16 micro-panels of 16 columns: packed B block 256 x 256 x 4 B = 256 KiB (L2)
+    internal const int Kc = 256;   // one B micro-panel (256 x 16 x 4 B = 16 KiB) stays in L1 across the A panels
+
+    /// <summary>Below this many flops one thread does it all: thread hand-off costs more than it saves.</summary>
+    private const long ParallelThreshold = 1L << 21;
+
+    public static void Run<TA, TB, TC>(in GemmProblem p, TA[] a, TB[] b, TC[] c, float[]? bias)
+        where TA : unmanaged
+        where TB : unmanaged
+        where TC : unmanaged
+    {
+        int tilesM = (p.M + Mc - 1) / Mc;
+        int tilesN = (p.N + Nc - 1) / Nc;
+        int tiles = p.Batch * tilesM * tilesN;
+        GemmProblem problem = p;
+        fixed (TA* pa = a)
+        fixed (TB* pb = b)
+        fixed (TC* pc = c)
+        fixed (float* pbias = bias)
+        {
+            var args = new Pointers<TA, TB, TC>(pa, pb, pc, pbias);
+            if (p.Flops < ParallelThreshold || tiles == 1 || Environment.ProcessorCount == 1)
+            {
+                for (int t = 0; t < tiles; t++)
+                {
+                    Tile(problem, args, t, tilesM, tilesN);
+                }
+            }
+            else
+            {
+                Parallel.For(0, tiles, t => Tile(problem, args, t, tilesM, tilesN));
+            }
+        }
+    }
+
+    private readonly struct Pointers<TA, TB, TC>(TA* a, TB* b, TC* c, float* bias)
+        where TA : unmanaged
+        where TB : unmanaged
+        where TC : unmanaged
+    {
+        public readonly TA* A = a;
+        public readonly TB* B = b;
+        public readonly TC* C = c;
+        public readonly float* Bias = bias;
+    }
+
+    private static void Tile<TA, TB, TC>(in GemmProblem p, in Pointers<TA, TB, TC> ptr, int tile, int tilesM, int tilesN)
+        where TA : unmanaged
+        where TB : unmanaged
+        where TC : unmanaged
+    {
+        int batch = tile / (tilesM * tilesN);
+        int rest = tile % (tilesM * tilesN);
+        int i0 = rest / tilesN * Mc;
+        int j0 = rest % tilesN * Nc;
+        int mc = Math.Min(Mc, p.M - i0);
+        int nc = Math.Min(Nc, p.N - j0);
+        TA* a = ptr.A + (batch * p.StrideA);
+        TB* b = ptr.B + (batch * p.StrideB);
+        Workspace ws = Workspace.Current;
+
+        for (int p0 = 0; p0 < p.K; p0 += Kc)
+        {
+            int kc = Math.Min(Kc, p.K - p0);
+            CpuGemmPacking.PackA(a, p.Lda, p.TransposeA, i0, p0, mc, kc, ws.PackedA, ws.Run);
+            CpuGemmPacking.PackB(b, p.Ldb, p.TransposeB, p0, j0, kc, nc, ws.PackedB, ws.Run);
+            int panelsN = (nc + CpuGemmMicroKernel.Nr - 1) / CpuGemmMicroKernel.Nr;
+            int panelsM = (mc + CpuGemmMicroKernel.Mr - 1) / CpuGemmMicroKernel.Mr;
+            for (int jr = 0; jr < panelsN; jr++)
+            {
+                float* bPanel = ws.PackedB + (jr * kc * CpuGemmMicroKernel.Nr);
+                for (int ir = 0; ir < panelsM; ir++)
+                {
+                    CpuGemmMicroKernel.Run(
+                        ws.PackedA + (ir * kc * CpuGemmMicroKernel.Mr),
+                        bPanel,
+                        kc,
+                        ws.Tile + (ir * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr),
+                        Nc,
+                        accumulate: p0 > 0);
+                }
+            }
+        }
+
+        TC* c = ptr.C + (batch * p.StrideC);
+        for (int i = 0; i < mc; i++)
+        {
+            Epilogue(p, new Span<float>(ws.Tile + (i * Nc), nc), new Span<TC>(c + ((long)(i0 + i) * p.Ldc) + j0, nc),
+                ptr.Bias == null ? default : new ReadOnlySpan<float>(ptr.Bias + j0, nc), new Span<float>(ws.Run, nc));
+        }
+    }
+
+    /// <summary>row = alpha * row + beta * C + bias, then one rounding into C's precision.</summary>
+    private static void Epilogue<TC>(in GemmProblem p, Span<float> row, Span<TC> c, ReadOnlySpan<float> bias, Span<float> old)
+        where TC : unmanaged
+    {
+        if (p.Alpha != 1f)
+        {
+            Scale(row, p.Alpha);
+        }
+
+        if (p.Beta != 0f)
+        {
+            HostStorage.ToFloats<TC>(c, old);
+            AddScaled(row, old, p.Beta);
+        }
+
+        if (!bias.IsEmpty)
+        {
+            AddScaled(row, bias, 1f);
+        }
+
+        HostStorage.FromFloats<TC>(row, c);
+    }
+
+    private static void Scale(Span<float> x, float s)
+    {
+        int i = 0;
+        ref float r = ref MemoryMarshal.GetReference(x);
+        for (; i <= x.Length - 8; i += 8)
+        {
+            (Vector256.LoadUnsafe(ref r, (nuint)i) * s).StoreUnsafe(ref r, (nuint)i);
+        }
+
+        for (; i < x.Length; i++)
+        {
+            x[i] *= s;
+        }
+    }
+
+    private static void AddScaled(Span<float> x, ReadOnlySpan<float> y, float s)
+    {
+        int i = 0;
+        ref float r = ref MemoryMarshal.GetReference(x);
+        ref float q = ref MemoryMarshal.GetReference(y);
+        for (; i <= x.Length - 8; i += 8)
+        {
+            (Vector256.LoadUnsafe(ref r, (nuint)i) + (Vector256.LoadUnsafe(ref q, (nuint)i) * s)).StoreUnsafe(ref r, (nuint)i);
+        }
+
+        for (; i < x.Length; i++)
+        {
+            x[i] += y[i] * s;
+        }
+    }
+
+    /// <summary>Per-thread packing buffers and the FP32 tile, 64-byte aligned, allocated once per thread.</summary>
+    private sealed class Workspace
+    {
+        [ThreadStatic]
+        private static Workspace? current;
+
+        private Workspace()
+        {
+            PackedA = Alloc(Mc * Kc);
+            PackedB = Alloc(Kc * Nc);
+            Tile = Alloc(Mc * Nc);
+            Run = Alloc(Math.Max(Kc, Nc));
+        }
+
+        // Thread-pool threads live as long as the process, so the buffers are never freed.
+        public static Workspace Current => current ??= new Workspace();
+
+        public float* PackedA { get; }
+
+        public float* PackedB { get; }
+
+        public float* Tile { get; }
+
+        public float* Run { get; }
+
+        private static float* Alloc(int floats) => (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+    }
+}

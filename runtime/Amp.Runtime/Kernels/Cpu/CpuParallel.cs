@@ -1,0 +1,36 @@
+using System.Buffers;
+
+namespace Amp;
+
+/// <summary>Splits row or element ranges across cores, and does small work on the calling thread.</summary>
+internal static class CpuParallel
+{
+    /// <summary>Below this many elements a single thread is faster than the hand-off.</summary>
+    private const long MinParallelWork = 1 << 15;
+
+    /// <summary>Runs body(start, end, scratch) over [0, count) in chunks; scratch is a float buffer of <paramref name="scratchLength"/>.</summary>
+    public static void For(int count, long workPerItem, int scratchLength, Action<int, int, float[]> body)
+    {
+        int chunks = (long)count * workPerItem < MinParallelWork ? 1 : Math.Min(count, Environment.ProcessorCount * 4);
+        if (chunks <= 1)
+        {
+            Run(0, count, scratchLength, body);
+            return;
+        }
+
+        Parallel.For(0, chunks, c => Run((int)((long)count * c / chunks), (int)((long)count * (c + 1) / chunks), scratchLength, body));
+    }
+
+    private static void Run(int start, int end, int scratchLength, Action<int, int, float[]> body)
+    {
+        float[] scratch = ArrayPool<float>.Shared.Rent(Math.Max(scratchLength, 1));
+        try
+        {
+            body(start, end, scratch);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
+}

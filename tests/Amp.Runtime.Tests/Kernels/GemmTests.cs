@@ -1,0 +1,136 @@
+namespace Amp.Tests.Kernels;
+
+public class GemmTests(DeviceFixture devices) : IClassFixture<DeviceFixture>
+{
+    public static TheoryData<Precision, Precision, bool, bool, int, int, int> CpuCases()
+    {
+        var data = new TheoryData<Precision, Precision, bool, bool, int, int, int>();
+        (int M, int N, int K)[] shapes = [(1, 1, 1), (37, 53, 29), (97, 300, 261), (6, 16, 256), (130, 17, 5)];
+        foreach (Precision storage in Enum.GetValues<Precision>())
+        {
+            foreach (Precision output in new[] { Precision.Fp32, storage })
+            {
+                foreach (bool ta in new[] { false, true })
+                {
+                    foreach (bool tb in new[] { false, true })
+                    {
+                        foreach (var s in shapes)
+                        {
+                            if (output != Precision.Fp32 || storage == Precision.Fp32 || s.M != 1)
+                            {
+                                data.Add(storage, output, ta, tb, s.M, s.N, s.K);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(CpuCases))]
+    public void Cpu_gemm_matches_the_fp64_reference_within_the_derived_bound(Precision storage, Precision output, bool ta, bool tb, int m, int n, int k) =>
+        CheckAgainstReference(devices.Cpu, storage, storage, output, ta, tb, m, n, k, batch: 1, sharedB: false, alpha: 1f, beta: 0f, withBias: false);
+
+    public static TheoryData<Precision, Precision, bool, bool> IlgpuCases()
+    {
+        var data = new TheoryData<Precision, Precision, bool, bool>();
+        foreach (Precision storage in Enum.GetValues<Precision>())
+        {
+            data.Add(storage, Precision.Fp32, false, true);
+            data.Add(storage, storage, true, false);
+        }
+
+        data.Add(Precision.Fp32, Precision.Fp32, false, false);
+        data.Add(Precision.Bf16, Precision.Fp32, true, true);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(IlgpuCases))]
+    public void Ilgpu_gemm_matches_the_reference_and_agrees_with_cpu(Precision storage, Precision output, bool ta, bool tb)
+    {
+        const int m = 19, n = 23, k = 41;
+        float[] cpu = CheckAgainstReference(devices.Cpu, storage, storage, output, ta, tb, m, n, k, 2, sharedB: true, alpha: 0.75f, beta: 0.5f, withBias: true);
+        float[] ilgpu = CheckAgainstReference(devices.Ilgpu, storage, storage, output, ta, tb, m, n, k, 2, sharedB: true, alpha: 0.75f, beta: 0.5f, withBias: true);
+        Assert.Equal(cpu.Length, ilgpu.Length);
+    }
+
+    [Theory]
+    [InlineData(DeviceKind.Cpu)]
+    [InlineData(DeviceKind.IlgpuCpu)]
+    public void Mixed_storage_batched_gemm_with_alpha_beta_and_bias(DeviceKind kind) =>
+        CheckAgainstReference(devices.Get(kind), Precision.Bf16, Precision.Fp16, Precision.Bf16, false, true, 13, 35, 70, batch: 3, sharedB: false, alpha: -1.5f, beta: 2f, withBias: true);
+
+    [Fact]
+    public void Beta_zero_ignores_nan_in_c_as_blas_does()
+    {
+        using DeviceTensor a = devices.Cpu.FromHost([1f, 2f], Precision.Fp32, 1, 2);
+        using DeviceTensor b = devices.Cpu.FromHost([3f, 4f], Precision.Fp32, 2, 1);
+        using DeviceTensor c = devices.Cpu.FromHost([float.NaN], Precision.Fp32, 1, 1);
+        devices.Cpu.Gemm(a, b, c);
+        Assert.Equal(11f, c.ToArray()[0]);
+    }
+
+    [Theory]
+    [InlineData(DeviceKind.Cpu)]
+    [InlineData(DeviceKind.IlgpuCpu)]
+    public void Wrong_shapes_name_the_argument_and_both_shapes(DeviceKind kind)
+    {
+        AmpDevice device = devices.Get(kind);
+        using DeviceTensor a = device.Allocate(Precision.Bf16, 16, 64);
+        using DeviceTensor b = device.Allocate(Precision.Bf16, 65, 32);
+        using DeviceTensor c = device.Allocate(Precision.Fp32, 16, 32);
+        var inner = Assert.Throws<ArgumentException>(() => device.Gemm(a, b, c));
+        Assert.Equal("b", inner.ParamName);
+        Assert.Contains("[16, 64]", inner.Message);
+        Assert.Contains("[65, 32]", inner.Message);
+
+        using DeviceTensor b2 = device.Allocate(Precision.Bf16, 64, 32);
+        using DeviceTensor wrongC = device.Allocate(Precision.Fp32, 16, 31);
+        var outer = Assert.Throws<ArgumentException>(() => device.Gemm(a, b2, wrongC));
+        Assert.Equal("c", outer.ParamName);
+        Assert.Contains("[16, 31]", outer.Message);
+        Assert.Contains("[16, 32]", outer.Message);
+
+        using DeviceTensor bias = device.Allocate(Precision.Fp32, 31);
+        var biasError = Assert.Throws<ArgumentException>(() => device.Gemm(a, b2, c, new GemmOptions { Bias = bias }));
+        Assert.Equal("bias", biasError.ParamName);
+    }
+
+    private static float[] CheckAgainstReference(
+        AmpDevice device, Precision pa, Precision pb, Precision pc, bool ta, bool tb, int m, int n, int k,
+        int batch, bool sharedB, float alpha, float beta, bool withBias)
+    {
+        float[] av = TestData.Uniform(batch * m * k, seed: m + (7 * n) + (13 * k));
+        float[] bv = TestData.Uniform((sharedB ? 1 : batch) * k * n, seed: 99 + k);
+        float[] cv = TestData.Uniform(batch * m * n, seed: 5);
+        float[] biasv = TestData.Uniform(n, seed: 11);
+        int[] aShape = ta ? [batch, k, m] : [batch, m, k];
+        int[] bShape = tb ? [n, k] : [k, n];
+        if (!sharedB)
+        {
+            bShape = [batch, .. bShape];
+        }
+
+        using DeviceTensor a = device.FromHost(av, pa, aShape);
+        using DeviceTensor b = device.FromHost(bv, pb, bShape);
+        using DeviceTensor c = device.FromHost(cv, pc, batch, m, n);
+        using DeviceTensor? bias = withBias ? device.FromHost(biasv, Precision.Fp32, n) : null;
+        device.Gemm(a, b, c, new GemmOptions { TransposeA = ta, TransposeB = tb, Alpha = alpha, Beta = beta, Bias = bias });
+
+        (double[] expected, double[] bound) = GemmReference.Compute(
+            batch, m, n, k, TestData.Stored(av, pa), ta, sharedA: false, TestData.Stored(bv, pb), tb, sharedB,
+            TestData.Stored(cv, pc), withBias ? biasv.Select(x => (double)x).ToArray() : null, alpha, beta, pc);
+        float[] actual = c.ToArray();
+        for (int i = 0; i < actual.Length; i++)
+        {
+            double error = Math.Abs(actual[i] - expected[i]);
+            Assert.True(error <= bound[i], $"{device.Kind} c[{i}] = {actual[i]}, reference {expected[i]}, error {error:E3} > bound {bound[i]:E3}");
+        }
+
+        return actual;
+    }
+}
