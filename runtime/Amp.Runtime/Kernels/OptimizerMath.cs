@@ -3,11 +3,31 @@ using System.Runtime.Intrinsics;
 
 namespace Amp;
 
-/// <summary>Per-step SGD scalars as kernels take them.</summary>
-internal readonly record struct SgdStepScalars(float LearningRate, float Momentum, float OneMinusDampening, float WeightDecay, bool Nesterov, bool FirstStep, bool HasMomentum)
+/// <summary>Per-step SGD scalars as kernels take them (flags as ints: kernel arguments must be blittable).</summary>
+internal readonly struct SgdStepScalars
 {
-    public static SgdStepScalars From(SgdHyperparameters h, int step) =>
-        new(h.LearningRate, h.Momentum, 1f - h.Dampening, h.WeightDecay, h.Nesterov, step == 1, h.Momentum != 0);
+    public readonly float LearningRate, Momentum, OneMinusDampening, WeightDecay;
+    private readonly int nesterov, firstStep, hasMomentum;
+
+    private SgdStepScalars(SgdHyperparameters h, int step)
+    {
+        LearningRate = h.LearningRate;
+        Momentum = h.Momentum;
+        OneMinusDampening = 1f - h.Dampening;
+        WeightDecay = h.WeightDecay;
+        nesterov = h.Nesterov ? 1 : 0;
+        firstStep = step == 1 ? 1 : 0;
+        hasMomentum = h.Momentum != 0 ? 1 : 0;
+    }
+
+    public bool Nesterov => nesterov != 0;
+
+    /// <summary>PyTorch starts the momentum buffer as a copy of the first step's gradient.</summary>
+    public bool FirstStep => firstStep != 0;
+
+    public bool HasMomentum => hasMomentum != 0;
+
+    public static SgdStepScalars From(SgdHyperparameters h, int step) => new(h, step);
 }
 
 /// <summary>
