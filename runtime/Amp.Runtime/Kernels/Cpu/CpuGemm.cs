@@ -4,9 +4,10 @@ using System.Runtime.Intrinsics;
 namespace Amp;
 
 /// <summary>
-/// Cpu GEMM, BLIS style: C is cut into Mc x Nc tiles that threads take independently; for each tile the
-/// k dimension is walked in Kc blocks, op(A) and op(B) blocks are packed (and converted to FP32), and the
-/// 6 x 16 micro-kernel accumulates into a per-thread FP32 tile. The epilogue then applies alpha, beta * C
+/// Cpu GEMM, BLIS style: C is cut into Nc-wide column blocks (split further by rows only as far as the
+/// cores need) that threads take independently; for each the k dimension is walked in Kc blocks, the
+/// op(B) block is packed once and every Mc x Kc op(A) block against it (both converted to FP32 while
+/// packing), and the 6 x 16 micro-kernel accumulates into a per-thread FP32 block. The epilogue then applies alpha, beta * C
 /// and the bias and rounds once into C's storage precision, so low-precision outputs see one rounding of
 /// an FP32 sum, never a low-precision partial sum.
 /// </summary>
@@ -24,9 +25,16 @@ internal static unsafe class CpuGemm
         where TB : unmanaged
         where TC : unmanaged
     {
+        // Work items are (batch entry, Nc column block, run of Mc row blocks). Each item packs every B
+        // block once and reuses it for all its row blocks; the row blocks are split only as far as needed
+        // to give every core work.
         int tilesM = (p.M + Mc - 1) / Mc;
         int tilesN = (p.N + Nc - 1) / Nc;
-        int tiles = p.Batch * tilesM * tilesN;
+        int columnItems = p.Batch * tilesN;
+        int serial = p.Flops < ParallelThreshold ? 1 : Environment.ProcessorCount;
+        int splitsM = Math.Clamp(((2 * serial) + columnItems - 1) / columnItems, 1, tilesM);
+        var layout = new ItemLayout(tilesM, tilesN, splitsM);
+        int items = columnItems * splitsM;
         GemmProblem problem = p;
         fixed (TA* pa = a)
         fixed (TB* pb = b)
@@ -34,19 +42,21 @@ internal static unsafe class CpuGemm
         fixed (float* pbias = bias)
         {
             var args = new Pointers<TA, TB, TC>(pa, pb, pc, pbias);
-            if (p.Flops < ParallelThreshold || tiles == 1 || Environment.ProcessorCount == 1)
+            if (serial == 1 || items == 1)
             {
-                for (int t = 0; t < tiles; t++)
+                for (int t = 0; t < items; t++)
                 {
-                    Tile(problem, args, t, tilesM, tilesN);
+                    Item(problem, args, layout, t);
                 }
             }
             else
             {
-                Parallel.For(0, tiles, t => Tile(problem, args, t, tilesM, tilesN));
+                Parallel.For(0, items, t => Item(problem, args, layout, t));
             }
         }
     }
+
+    private readonly record struct ItemLayout(int TilesM, int TilesN, int SplitsM);
 
     private readonly struct Pointers<TA, TB, TC>(TA* a, TB* b, TC* c, float* bias)
         where TA : unmanaged
@@ -59,48 +69,57 @@ internal static unsafe class CpuGemm
         public readonly float* Bias = bias;
     }
 
-    private static void Tile<TA, TB, TC>(in GemmProblem p, in Pointers<TA, TB, TC> ptr, int tile, int tilesM, int tilesN)
+    private static void Item<TA, TB, TC>(in GemmProblem p, in Pointers<TA, TB, TC> ptr, ItemLayout layout, int item)
         where TA : unmanaged
         where TB : unmanaged
         where TC : unmanaged
     {
-        int batch = tile / (tilesM * tilesN);
-        int rest = tile % (tilesM * tilesN);
-        int i0 = rest / tilesN * Mc;
-        int j0 = rest % tilesN * Nc;
-        int mc = Math.Min(Mc, p.M - i0);
+        int split = item % layout.SplitsM;
+        int column = item / layout.SplitsM;
+        int batch = column / layout.TilesN;
+        int j0 = column % layout.TilesN * Nc;
+        int firstTile = (int)((long)layout.TilesM * split / layout.SplitsM);
+        int endTile = (int)((long)layout.TilesM * (split + 1) / layout.SplitsM);
+        int iStart = firstTile * Mc;
+        int iEnd = Math.Min(p.M, endTile * Mc);
         int nc = Math.Min(Nc, p.N - j0);
         TA* a = ptr.A + (batch * p.StrideA);
         TB* b = ptr.B + (batch * p.StrideB);
         Workspace ws = Workspace.Current;
+        float* block = ws.Block((endTile - firstTile) * Mc * Nc);
+        int panelsN = (nc + CpuGemmMicroKernel.Nr - 1) / CpuGemmMicroKernel.Nr;
 
         for (int p0 = 0; p0 < p.K; p0 += Kc)
         {
             int kc = Math.Min(Kc, p.K - p0);
-            CpuGemmPacking.PackA(a, p.Lda, p.TransposeA, i0, p0, mc, kc, ws.PackedA, ws.Run);
             CpuGemmPacking.PackB(b, p.Ldb, p.TransposeB, p0, j0, kc, nc, ws.PackedB, ws.Run);
-            int panelsN = (nc + CpuGemmMicroKernel.Nr - 1) / CpuGemmMicroKernel.Nr;
-            int panelsM = (mc + CpuGemmMicroKernel.Mr - 1) / CpuGemmMicroKernel.Mr;
-            for (int jr = 0; jr < panelsN; jr++)
+            for (int i0 = iStart; i0 < iEnd; i0 += Mc)
             {
-                float* bPanel = ws.PackedB + (jr * kc * CpuGemmMicroKernel.Nr);
-                for (int ir = 0; ir < panelsM; ir++)
+                int mc = Math.Min(Mc, iEnd - i0);
+                CpuGemmPacking.PackA(a, p.Lda, p.TransposeA, i0, p0, mc, kc, ws.PackedA, ws.Run);
+                int panelsM = (mc + CpuGemmMicroKernel.Mr - 1) / CpuGemmMicroKernel.Mr;
+                float* tile = block + ((long)(i0 - iStart) * Nc);
+                for (int jr = 0; jr < panelsN; jr++)
                 {
-                    CpuGemmMicroKernel.Run(
-                        ws.PackedA + (ir * kc * CpuGemmMicroKernel.Mr),
-                        bPanel,
-                        kc,
-                        ws.Tile + (ir * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr),
-                        Nc,
-                        accumulate: p0 > 0);
+                    float* bPanel = ws.PackedB + (jr * kc * CpuGemmMicroKernel.Nr);
+                    for (int ir = 0; ir < panelsM; ir++)
+                    {
+                        CpuGemmMicroKernel.Run(
+                            ws.PackedA + (ir * kc * CpuGemmMicroKernel.Mr),
+                            bPanel,
+                            kc,
+                            tile + (ir * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr),
+                            Nc,
+                            accumulate: p0 > 0);
+                    }
                 }
             }
         }
 
         TC* c = ptr.C + (batch * p.StrideC);
-        for (int i = 0; i < mc; i++)
+        for (int i = iStart; i < iEnd; i++)
         {
-            Epilogue(p, new Span<float>(ws.Tile + (i * Nc), nc), new Span<TC>(c + ((long)(i0 + i) * p.Ldc) + j0, nc),
+            Epilogue(p, new Span<float>(block + ((long)(i - iStart) * Nc), nc), new Span<TC>(c + ((long)i * p.Ldc) + j0, nc),
                 ptr.Bias == null ? default : new ReadOnlySpan<float>(ptr.Bias + j0, nc), new Span<float>(ws.Run, nc));
         }
     }
@@ -169,7 +188,6 @@ internal static unsafe class CpuGemm
         {
             PackedA = Alloc(Mc * Kc);
             PackedB = Alloc(Kc * Nc);
-            Tile = Alloc(Mc * Nc);
             Run = Alloc(Math.Max(Kc, Nc));
         }
 
@@ -180,7 +198,21 @@ internal static unsafe class CpuGemm
 
         public float* PackedB { get; }
 
-        public float* Tile { get; }
+        /// <summary>The FP32 accumulators of one work item (its rows x Nc), grown on demand.</summary>
+        public float* Block(int floats)
+        {
+            if (floats > blockLength)
+            {
+                NativeMemory.AlignedFree(block);
+                block = Alloc(floats);
+                blockLength = floats;
+            }
+
+            return block;
+        }
+
+        private float* block;
+        private int blockLength;
 
         public float* Run { get; }
 
