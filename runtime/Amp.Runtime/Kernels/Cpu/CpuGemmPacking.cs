@@ -64,17 +64,25 @@ internal static unsafe class CpuGemmPacking
         int panels = (nc + Nr - 1) / Nr;
         if (!transposed)
         {
-            // Row k of B is contiguous over j: convert nc values once, then cut them into panels.
+            // Row k of B is contiguous over j: full panels convert straight into place (16 values, one
+            // vector step); only a ragged last panel goes through the run buffer and is zero-padded.
             for (int k = 0; k < kc; k++)
             {
                 T* src = b + ((long)(p0 + k) * ldb) + j0;
-                HostStorage.ToFloats(new ReadOnlySpan<T>(src, nc), new Span<float>(run, nc));
                 for (int panel = 0; panel < panels; panel++)
                 {
                     float* dst = packed + (panel * kc * Nr) + (k * Nr);
                     int cols = Math.Min(Nr, nc - (panel * Nr));
-                    new ReadOnlySpan<float>(run + (panel * Nr), cols).CopyTo(new Span<float>(dst, cols));
-                    new Span<float>(dst + cols, Nr - cols).Clear();
+                    if (cols == Nr)
+                    {
+                        HostStorage.ToFloats(new ReadOnlySpan<T>(src + (panel * Nr), Nr), new Span<float>(dst, Nr));
+                    }
+                    else
+                    {
+                        HostStorage.ToFloats(new ReadOnlySpan<T>(src + (panel * Nr), cols), new Span<float>(run, cols));
+                        new ReadOnlySpan<float>(run, cols).CopyTo(new Span<float>(dst, cols));
+                        new Span<float>(dst + cols, Nr - cols).Clear();
+                    }
                 }
             }
 
