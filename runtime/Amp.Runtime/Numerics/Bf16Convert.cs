@@ -45,68 +45,20 @@ internal static class Bf16Convert
 
     /// <summary>Converts whole blocks of 16 and returns how many elements it did.</summary>
     internal static int FromFloats256(ReadOnlySpan<float> source, Span<ushort> destination)
-    {
-        ref float src = ref MemoryMarshal.GetReference(source);
-        ref ushort dst = ref MemoryMarshal.GetReference(destination);
-        int i = 0;
-        for (; i <= source.Length - 16; i += 16)
-        {
-            Vector256<uint> lo = Round(Vector256.LoadUnsafe(ref src, (nuint)i));
-            Vector256<uint> hi = Round(Vector256.LoadUnsafe(ref src, (nuint)(i + 8)));
-            Vector256.Narrow(lo, hi).StoreUnsafe(ref dst, (nuint)i);
-        }
-
-        return i;
-    }
+        => VectorLoops.Narrow256<Bf16Rounding>(source, destination);
 
     internal static int FromFloats512(ReadOnlySpan<float> source, Span<ushort> destination)
-    {
-        ref float src = ref MemoryMarshal.GetReference(source);
-        ref ushort dst = ref MemoryMarshal.GetReference(destination);
-        int i = 0;
-        for (; i <= source.Length - 32; i += 32)
-        {
-            Vector512<uint> lo = Round(Vector512.LoadUnsafe(ref src, (nuint)i));
-            Vector512<uint> hi = Round(Vector512.LoadUnsafe(ref src, (nuint)(i + 16)));
-            Vector512.Narrow(lo, hi).StoreUnsafe(ref dst, (nuint)i);
-        }
-
-        return i;
-    }
+        => VectorLoops.Narrow512<Bf16Rounding>(source, destination);
 
     internal static int ToFloats256(ReadOnlySpan<ushort> source, Span<float> destination)
-    {
-        ref ushort src = ref MemoryMarshal.GetReference(source);
-        ref float dst = ref MemoryMarshal.GetReference(destination);
-        int i = 0;
-        for (; i <= source.Length - 16; i += 16)
-        {
-            (Vector256<uint> lo, Vector256<uint> hi) = Vector256.Widen(Vector256.LoadUnsafe(ref src, (nuint)i));
-            Vector256.ShiftLeft(lo, 16).AsSingle().StoreUnsafe(ref dst, (nuint)i);
-            Vector256.ShiftLeft(hi, 16).AsSingle().StoreUnsafe(ref dst, (nuint)(i + 8));
-        }
-
-        return i;
-    }
+        => VectorLoops.Widen256<Bf16Expansion>(source, destination);
 
     internal static int ToFloats512(ReadOnlySpan<ushort> source, Span<float> destination)
-    {
-        ref ushort src = ref MemoryMarshal.GetReference(source);
-        ref float dst = ref MemoryMarshal.GetReference(destination);
-        int i = 0;
-        for (; i <= source.Length - 32; i += 32)
-        {
-            (Vector512<uint> lo, Vector512<uint> hi) = Vector512.Widen(Vector512.LoadUnsafe(ref src, (nuint)i));
-            Vector512.ShiftLeft(lo, 16).AsSingle().StoreUnsafe(ref dst, (nuint)i);
-            Vector512.ShiftLeft(hi, 16).AsSingle().StoreUnsafe(ref dst, (nuint)(i + 16));
-        }
-
-        return i;
-    }
+        => VectorLoops.Widen512<Bf16Expansion>(source, destination);
 
     // (u + 0x7FFF + ((u >> 16) & 1)) >> 16, NaN lanes -> 0x7FC0; the result sits in the low 16 bits.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<uint> Round(Vector256<float> value)
+    internal static Vector256<uint> Round(Vector256<float> value)
     {
         Vector256<uint> u = value.AsUInt32();
         Vector256<uint> lsb = Vector256.ShiftRightLogical(u, 16) & Vector256<uint>.One;
@@ -116,7 +68,7 @@ internal static class Bf16Convert
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<uint> Round(Vector512<float> value)
+    internal static Vector512<uint> Round(Vector512<float> value)
     {
         Vector512<uint> u = value.AsUInt32();
         Vector512<uint> lsb = Vector512.ShiftRightLogical(u, 16) & Vector512<uint>.One;
@@ -124,4 +76,18 @@ internal static class Bf16Convert
         Vector512<uint> isNaN = ~Vector512.Equals(value, value).AsUInt32();
         return Vector512.ConditionalSelect(isNaN, Vector512.Create((uint)Bf16.NaNBits), rounded);
     }
+}
+
+internal readonly struct Bf16Rounding : INarrowingOp
+{
+    public static Vector256<uint> Apply(Vector256<float> value) => Bf16Convert.Round(value);
+
+    public static Vector512<uint> Apply(Vector512<float> value) => Bf16Convert.Round(value);
+}
+
+internal readonly struct Bf16Expansion : IWideningOp
+{
+    public static Vector256<float> Apply(Vector256<uint> bits) => Vector256.ShiftLeft(bits, 16).AsSingle();
+
+    public static Vector512<float> Apply(Vector512<uint> bits) => Vector512.ShiftLeft(bits, 16).AsSingle();
 }

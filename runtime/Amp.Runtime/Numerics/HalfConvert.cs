@@ -45,67 +45,19 @@ internal static class HalfConvert
     }
 
     internal static int FromFloats256(ReadOnlySpan<float> source, Span<ushort> destination)
-    {
-        ref float src = ref MemoryMarshal.GetReference(source);
-        ref ushort dst = ref MemoryMarshal.GetReference(destination);
-        int i = 0;
-        for (; i <= source.Length - 16; i += 16)
-        {
-            Vector256<uint> lo = Round(Vector256.LoadUnsafe(ref src, (nuint)i));
-            Vector256<uint> hi = Round(Vector256.LoadUnsafe(ref src, (nuint)(i + 8)));
-            Vector256.Narrow(lo, hi).StoreUnsafe(ref dst, (nuint)i);
-        }
-
-        return i;
-    }
+        => VectorLoops.Narrow256<HalfRounding>(source, destination);
 
     internal static int FromFloats512(ReadOnlySpan<float> source, Span<ushort> destination)
-    {
-        ref float src = ref MemoryMarshal.GetReference(source);
-        ref ushort dst = ref MemoryMarshal.GetReference(destination);
-        int i = 0;
-        for (; i <= source.Length - 32; i += 32)
-        {
-            Vector512<uint> lo = Round(Vector512.LoadUnsafe(ref src, (nuint)i));
-            Vector512<uint> hi = Round(Vector512.LoadUnsafe(ref src, (nuint)(i + 16)));
-            Vector512.Narrow(lo, hi).StoreUnsafe(ref dst, (nuint)i);
-        }
-
-        return i;
-    }
+        => VectorLoops.Narrow512<HalfRounding>(source, destination);
 
     internal static int ToFloats256(ReadOnlySpan<ushort> source, Span<float> destination)
-    {
-        ref ushort src = ref MemoryMarshal.GetReference(source);
-        ref float dst = ref MemoryMarshal.GetReference(destination);
-        int i = 0;
-        for (; i <= source.Length - 16; i += 16)
-        {
-            (Vector256<uint> lo, Vector256<uint> hi) = Vector256.Widen(Vector256.LoadUnsafe(ref src, (nuint)i));
-            Expand(lo).StoreUnsafe(ref dst, (nuint)i);
-            Expand(hi).StoreUnsafe(ref dst, (nuint)(i + 8));
-        }
-
-        return i;
-    }
+        => VectorLoops.Widen256<HalfExpansion>(source, destination);
 
     internal static int ToFloats512(ReadOnlySpan<ushort> source, Span<float> destination)
-    {
-        ref ushort src = ref MemoryMarshal.GetReference(source);
-        ref float dst = ref MemoryMarshal.GetReference(destination);
-        int i = 0;
-        for (; i <= source.Length - 32; i += 32)
-        {
-            (Vector512<uint> lo, Vector512<uint> hi) = Vector512.Widen(Vector512.LoadUnsafe(ref src, (nuint)i));
-            Expand(lo).StoreUnsafe(ref dst, (nuint)i);
-            Expand(hi).StoreUnsafe(ref dst, (nuint)(i + 16));
-        }
-
-        return i;
-    }
+        => VectorLoops.Widen512<HalfExpansion>(source, destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<uint> Round(Vector256<float> value)
+    internal static Vector256<uint> Round(Vector256<float> value)
     {
         Vector256<uint> u = value.AsUInt32();
         Vector256<uint> a = u & Vector256.Create(0x7FFFFFFFu);
@@ -127,7 +79,7 @@ internal static class HalfConvert
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<uint> Round(Vector512<float> value)
+    internal static Vector512<uint> Round(Vector512<float> value)
     {
         Vector512<uint> u = value.AsUInt32();
         Vector512<uint> a = u & Vector512.Create(0x7FFFFFFFu);
@@ -149,7 +101,7 @@ internal static class HalfConvert
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Expand(Vector256<uint> h)
+    internal static Vector256<float> Expand(Vector256<uint> h)
     {
         Vector256<uint> o = Vector256.ShiftLeft(h & Vector256.Create(0x7FFFu), 13);
         Vector256<uint> exponent = o & Vector256.Create(0x0F800000u);
@@ -165,7 +117,7 @@ internal static class HalfConvert
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Expand(Vector512<uint> h)
+    internal static Vector512<float> Expand(Vector512<uint> h)
     {
         Vector512<uint> o = Vector512.ShiftLeft(h & Vector512.Create(0x7FFFu), 13);
         Vector512<uint> exponent = o & Vector512.Create(0x0F800000u);
@@ -178,4 +130,18 @@ internal static class HalfConvert
         o = Vector512.ConditionalSelect(zeroOrSubnormal, normalised, o);
         return (o | Vector512.ShiftLeft(h & Vector512.Create(0x8000u), 16)).AsSingle();
     }
+}
+
+internal readonly struct HalfRounding : INarrowingOp
+{
+    public static Vector256<uint> Apply(Vector256<float> value) => HalfConvert.Round(value);
+
+    public static Vector512<uint> Apply(Vector512<float> value) => HalfConvert.Round(value);
+}
+
+internal readonly struct HalfExpansion : IWideningOp
+{
+    public static Vector256<float> Apply(Vector256<uint> bits) => HalfConvert.Expand(bits);
+
+    public static Vector512<float> Apply(Vector512<uint> bits) => HalfConvert.Expand(bits);
 }
