@@ -31,8 +31,8 @@ internal static unsafe class CpuGemm
         int tilesM = (p.M + Mc - 1) / Mc;
         int tilesN = (p.N + Nc - 1) / Nc;
         int columnItems = p.Batch * tilesN;
-        int serial = p.Flops < ParallelThreshold ? 1 : Environment.ProcessorCount;
-        int splitsM = Math.Clamp(((2 * serial) + columnItems - 1) / columnItems, 1, tilesM);
+        int threads = p.Flops < ParallelThreshold ? 1 : Environment.ProcessorCount;
+        int splitsM = Math.Clamp(((2 * threads) + columnItems - 1) / columnItems, 1, tilesM);
         var layout = new ItemLayout(tilesM, tilesN, splitsM);
         int items = columnItems * splitsM;
         GemmProblem problem = p;
@@ -42,7 +42,7 @@ internal static unsafe class CpuGemm
         fixed (float* pbias = bias)
         {
             var args = new Pointers<TA, TB, TC>(pa, pb, pc, pbias);
-            if (serial == 1 || items == 1)
+            if (threads == 1 || items == 1)
             {
                 for (int t = 0; t < items; t++)
                 {
