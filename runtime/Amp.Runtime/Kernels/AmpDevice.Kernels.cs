@@ -155,7 +155,7 @@ public abstract partial class AmpDevice
     }
 
     /// <summary>Checks that the tensor is alive and lives on this device.</summary>
-    private protected void Owns(DeviceTensor tensor, string name)
+    internal void Owns(DeviceTensor tensor, string name)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(tensor, name);
@@ -188,9 +188,4 @@ internal enum RowReduction
 {
     Sum,
     Max,
-}
-
-public abstract partial class AmpDevice
-{
-    internal void OwnsForGemm(DeviceTensor tensor, string name) => Owns(tensor, name);
 }

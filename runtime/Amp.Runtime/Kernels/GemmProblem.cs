@@ -15,9 +15,9 @@ internal readonly record struct GemmProblem(
 
     public static GemmProblem Validate(AmpDevice device, DeviceTensor a, DeviceTensor b, DeviceTensor c, GemmOptions options)
     {
-        device.OwnsForGemm(a, nameof(a));
-        device.OwnsForGemm(b, nameof(b));
-        device.OwnsForGemm(c, nameof(c));
+        device.Owns(a, nameof(a));
+        device.Owns(b, nameof(b));
+        device.Owns(c, nameof(c));
         if (c.Shape.Rank < 2)
         {
             throw new ArgumentException($"'c' must have rank 2 ([m, n]) or more (leading batch dimensions); got {c.Shape}.", nameof(c));
@@ -49,7 +49,7 @@ internal readonly record struct GemmProblem(
 
         if (options.Bias is { } bias)
         {
-            device.OwnsForGemm(bias, "bias");
+            device.Owns(bias, "bias");
             if (bias.Shape.Rank != 1 || bias.Length != n)
             {
                 throw new ArgumentException($"'bias' has shape {bias.Shape} but must be [{n}] (one value per column of c).", "bias");

@@ -70,6 +70,7 @@ internal sealed partial class CpuDevice
         {
             Span<float> pc = p.AsSpan(offset, length);
             ReadOnlySpan<float> gc = g.AsSpan(offset, length);
+            // Without momentum the buffer is never read; a scratch span keeps one loop body for both cases.
             Span<float> bc = buf is null ? stackalloc float[length] : buf.AsSpan(offset, length);
             ref float rp = ref MemoryMarshal.GetReference(pc);
             ref float rg = ref MemoryMarshal.GetReference(gc);
