@@ -17,6 +17,12 @@ internal sealed class CpuTensor : DeviceTensor
         };
     }
 
+    private CpuTensor(CpuTensor storage, TensorShape shape)
+        : base(storage.Device, storage.Precision, shape)
+    {
+        Data = storage.Data;
+    }
+
     public Array Data { get; }
 
     public T[] As<T>()
@@ -45,6 +51,8 @@ internal sealed class CpuTensor : DeviceTensor
             default: HostStorage.ToFloats<Half>(As<Half>(), destination); break;
         }
     }
+
+    private protected override DeviceTensor ViewCore(TensorShape shape) => new CpuTensor(this, shape);
 
     protected override void CopyFromBitsCore(ReadOnlySpan<ushort> bits) => bits.CopyTo(Bits);
 

@@ -43,6 +43,22 @@ public abstract class DeviceTensor : IDisposable
         CopyToCore(destination);
     }
 
+    /// <summary>
+    /// The same storage seen with another shape of the same element count (a reshape view). Disposing the view
+    /// leaves the storage to its owner.
+    /// </summary>
+    public DeviceTensor Reshape(params int[] shape)
+    {
+        ThrowIfDisposed();
+        var newShape = new TensorShape(shape);
+        if (newShape.ElementCount != Length)
+        {
+            throw new ArgumentException($"Cannot view {this} as {newShape}: {newShape.ElementCount} elements instead of {Length}.", nameof(shape));
+        }
+
+        return ViewCore(newShape);
+    }
+
     public float[] ToArray()
     {
         var values = new float[Length];
@@ -84,6 +100,8 @@ public abstract class DeviceTensor : IDisposable
     protected abstract void CopyFromBitsCore(ReadOnlySpan<ushort> bits);
 
     protected abstract void CopyToBitsCore(Span<ushort> bits);
+
+    private protected abstract DeviceTensor ViewCore(TensorShape shape);
 
     protected virtual void DisposeCore()
     {

@@ -21,6 +21,15 @@ internal sealed class IlgpuTensor : DeviceTensor
         };
     }
 
+    private IlgpuTensor(IlgpuTensor storage, TensorShape shape)
+        : base(storage.Device, storage.Precision, shape)
+    {
+        Buffer = storage.Buffer;
+        ownsBuffer = false;
+    }
+
+    private readonly bool ownsBuffer = true;
+
     public MemoryBuffer Buffer { get; }
 
     public ArrayView<T> View<T>()
@@ -90,7 +99,15 @@ internal sealed class IlgpuTensor : DeviceTensor
         }
     }
 
-    protected override void DisposeCore() => Buffer.Dispose();
+    protected override void DisposeCore()
+    {
+        if (ownsBuffer)
+        {
+            Buffer.Dispose();
+        }
+    }
+
+    private protected override DeviceTensor ViewCore(TensorShape shape) => new IlgpuTensor(this, shape);
 
     private static MemoryBuffer Zeroed<T>(Accelerator accelerator, int length)
         where T : unmanaged

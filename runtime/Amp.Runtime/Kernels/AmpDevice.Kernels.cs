@@ -21,6 +21,9 @@ public abstract partial class AmpDevice
     /// <summary>result[r] = max of row r of x.</summary>
     public void RowMax(DeviceTensor x, DeviceTensor result) => RowReduce(x, result, RowReduction.Max);
 
+    /// <summary>result[r] = mean of row r of x, accumulated in FP32.</summary>
+    public void RowMean(DeviceTensor x, DeviceTensor result) => RowReduce(x, result, RowReduction.Mean);
+
     private void RowReduce(DeviceTensor x, DeviceTensor result, RowReduction reduction)
     {
         Owns(x, nameof(x));
@@ -184,8 +187,10 @@ public abstract partial class AmpDevice
     private protected abstract void AdamWStepCore(DeviceTensor master, DeviceTensor gradient, DeviceTensor m, DeviceTensor v, DeviceTensor? working, AdamWStepScalars scalars);
 }
 
+// The values are the ILGPU kernel's mode argument.
 internal enum RowReduction
 {
-    Sum,
-    Max,
+    Sum = 0,
+    Max = 1,
+    Mean = 2,
 }

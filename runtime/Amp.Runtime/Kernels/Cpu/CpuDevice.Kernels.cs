@@ -51,7 +51,12 @@ internal sealed partial class CpuDevice
             for (int r = start; r < end; r++)
             {
                 cx.Read(r * cols, row);
-                value[0] = reduction == RowReduction.Sum ? VectorMath.Sum(row) : VectorMath.Max(row);
+                value[0] = reduction switch
+                {
+                    RowReduction.Sum => VectorMath.Sum(row),
+                    RowReduction.Mean => VectorMath.Sum(row) / cols,
+                    _ => VectorMath.Max(row),
+                };
                 cr.Write(r, value);
             }
         });

@@ -101,7 +101,7 @@ internal sealed partial class IlgpuDevice
         Dispatch2(source, destination, new CastLaunch(this, Threads(source.Length)));
 
     private protected override void RowReduceCore(DeviceTensor x, DeviceTensor result, RowReduction reduction) =>
-        Dispatch2(x, result, new RowReduceLaunch(this, x.Shape.Columns, reduction == RowReduction.Sum ? 0 : 1, Threads(result.Length)));
+        Dispatch2(x, result, new RowReduceLaunch(this, x.Shape.Columns, (int)reduction, Threads(result.Length)));
 
     private protected override void SoftmaxCore(DeviceTensor x, DeviceTensor y, bool log) =>
         Dispatch2(x, y, new SoftmaxLaunch(this, x.Shape.Rows, x.Shape.Columns, log ? 1 : 0, Threads(x.Shape.Rows)));

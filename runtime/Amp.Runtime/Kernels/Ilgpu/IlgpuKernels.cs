@@ -68,14 +68,14 @@ internal static class IlgpuKernels
         for (long row = index; row < result.Length; row += stride)
         {
             long start = row * cols;
-            float acc = mode == 0 ? 0f : float.NegativeInfinity;
+            float acc = mode != 1 ? 0f : float.NegativeInfinity;
             for (int k = 0; k < cols; k++)
             {
                 float v = sx.ToFloat(x[start + k]);
-                acc = mode == 0 ? acc + v : (v > acc || float.IsNaN(v) ? v : acc);
+                acc = mode != 1 ? acc + v : (v > acc || float.IsNaN(v) ? v : acc);
             }
 
-            result[row] = sr.FromFloat(acc);
+            result[row] = sr.FromFloat(mode == 2 ? acc / cols : acc);
         }
     }
 

@@ -1,0 +1,92 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Amp.Compilation;
+
+/// <summary>
+/// The math of fused elementwise chains, in FP32, with a scalar overload (host tails and ILGPU kernels: only
+/// MathF.Exp/Log, which every ILGPU backend maps) and a Vector256 overload (the Cpu device) of the same formula,
+/// so a generated chain is written once and reads the same in both. Accurate to a few FP32 ulp in the scalar
+/// form and about 1e-7 absolute in the vector form (tanh near 0).
+/// </summary>
+public static class ChainMath
+{
+    private const float SqrtTwoOverPi = 0.7978845608028654f;
+    private const float GeluCubic = 0.044715f;
+
+    public static float Relu(float x) => x > 0f ? x : 0f;
+
+    public static Vector256<float> Relu(Vector256<float> x) => Vector256.Max(x, Vector256<float>.Zero);
+
+    /// <summary>tanh(x) = 1 - 2 / (exp(2x) + 1): exact limits at both infinities, no overflow.</summary>
+    public static float Tanh(float x) => 1f - (2f / (MathF.Exp(2f * x) + 1f));
+
+    public static Vector256<float> Tanh(Vector256<float> x) =>
+        Vector256<float>.One - (Vector256.Create(2f) / (VectorMath.Exp(x * 2f) + Vector256<float>.One));
+
+    public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
+
+    public static Vector256<float> Sigmoid(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + VectorMath.Exp(-x));
+
+    public static float Silu(float x) => x * Sigmoid(x);
+
+    public static Vector256<float> Silu(Vector256<float> x) => x * Sigmoid(x);
+
+    /// <summary>The tanh form, as PyTorch's gelu(approximate="tanh").</summary>
+    public static float Gelu(float x) => 0.5f * x * (1f + Tanh(SqrtTwoOverPi * (x + (GeluCubic * x * x * x))));
+
+    public static Vector256<float> Gelu(Vector256<float> x) =>
+        x * 0.5f * (Vector256<float>.One + Tanh((x + (x * x * x * GeluCubic)) * SqrtTwoOverPi));
+
+    public static float Exp(float x) => MathF.Exp(x);
+
+    public static Vector256<float> Exp(Vector256<float> x) => VectorMath.Exp(x);
+
+    public static float Log(float x) => MathF.Log(x);
+
+    /// <summary>Lane by lane: Log is rare in a chain and is not worth a vector polynomial here.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static Vector256<float> Log(Vector256<float> x)
+    {
+        Span<float> lanes = stackalloc float[Vector256<float>.Count];
+        x.CopyTo(lanes);
+        for (int i = 0; i < lanes.Length; i++)
+        {
+            lanes[i] = MathF.Log(lanes[i]);
+        }
+
+        return Vector256.Create<float>(lanes);
+    }
+}
+
+/// <summary>A fused chain of one input: the same formula on a float and on a Vector256.</summary>
+public interface IChain1
+{
+    static abstract float Apply(float x0);
+
+    static abstract Vector256<float> Apply(Vector256<float> x0);
+}
+
+/// <summary>A fused chain of two inputs.</summary>
+public interface IChain2
+{
+    static abstract float Apply(float x0, float x1);
+
+    static abstract Vector256<float> Apply(Vector256<float> x0, Vector256<float> x1);
+}
+
+/// <summary>A fused chain of three inputs.</summary>
+public interface IChain3
+{
+    static abstract float Apply(float x0, float x1, float x2);
+
+    static abstract Vector256<float> Apply(Vector256<float> x0, Vector256<float> x1, Vector256<float> x2);
+}
+
+/// <summary>A fused chain of four inputs (the generator splits longer chains).</summary>
+public interface IChain4
+{
+    static abstract float Apply(float x0, float x1, float x2, float x3);
+
+    static abstract Vector256<float> Apply(Vector256<float> x0, Vector256<float> x1, Vector256<float> x2, Vector256<float> x3);
+}

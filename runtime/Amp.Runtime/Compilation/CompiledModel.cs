@@ -1,0 +1,206 @@
+using System.Globalization;
+
+namespace Amp.Compilation;
+
+/// <summary>
+/// The base of every generated compiled model: parameters, input binding with clear errors, and the
+/// activation buffers. The generated subclass writes the graph itself (<see cref="RunForward"/>,
+/// <see cref="RunLoss"/>) as straight-line calls into the device's kernel library and its own fused chains.
+/// A compiled model is not thread-safe: one forward at a time.
+/// </summary>
+public abstract class CompiledModel : ICompiledModel
+{
+    private readonly List<ModelParameter> parameters = [];
+    private readonly IReadOnlyList<ModelInput> inputs;
+    private readonly DeviceTensor?[] buffers;
+    private readonly Dictionary<string, DeviceTensor> uploaded = new(StringComparer.Ordinal);
+    private int buffersBatch = -1;
+    private bool disposed;
+
+    protected CompiledModel(AmpDevice device, ModelPlan plan, IReadOnlyList<ModelInput> inputs, int bufferSlots)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        device.ThrowIfDisposed();
+        Device = device;
+        Plan = plan;
+        this.inputs = inputs;
+        buffers = new DeviceTensor?[bufferSlots];
+    }
+
+    public ModelPlan Plan { get; }
+
+    public AmpDevice Device { get; }
+
+    public IReadOnlyList<IParameter> Parameters => parameters;
+
+    /// <summary>The inputs the definition declares, in order.</summary>
+    public IReadOnlyList<ModelInput> Inputs => inputs;
+
+    public float[] Forward(Batch batch)
+    {
+        ForwardRun run = Bind(batch, withLabels: false);
+        return RunForward(run).ToArray();
+    }
+
+    public float Evaluate(Batch batch)
+    {
+        ForwardRun run = Bind(batch, withLabels: true);
+        return RunLoss(run, RunForward(run)).ToArray()[0];
+    }
+
+    public void Dispose()
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        ReleaseBuffers();
+        parameters.ForEach(p => p.Dispose());
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Registers a weight with its PyTorch name and initial FP32 values (copied to the device).</summary>
+    protected ModelParameter AddParameter(string name, LayerParameter values)
+    {
+        var parameter = new ModelParameter(Device, name, values.Shape, values.Values);
+        parameters.Add(parameter);
+        return parameter;
+    }
+
+    protected abstract DeviceTensor RunForward(ForwardRun run);
+
+    /// <summary>The [Loss] method on the forward output: a one-element FP32 tensor.</summary>
+    protected virtual DeviceTensor RunLoss(ForwardRun run, DeviceTensor output) =>
+        throw new InvalidOperationException($"{Plan.Model} has no [Loss] method, so it cannot be evaluated.");
+
+    internal DeviceTensor InputTensor(string name) =>
+        uploaded.TryGetValue(name, out DeviceTensor? tensor)
+            ? tensor
+            : throw new InvalidOperationException($"Input '{name}' was not bound for this run.");
+
+    internal DeviceTensor Buffer(int slot, Precision precision, int[] shape)
+    {
+        DeviceTensor? buffer = buffers[slot];
+        if (buffer is null || buffer.Precision != precision || !buffer.Shape.Dimensions.SequenceEqual(shape))
+        {
+            buffer?.Dispose();
+            buffer = buffers[slot] = Device.Allocate(precision, shape);
+        }
+
+        return buffer;
+    }
+
+    private ForwardRun Bind(Batch batch, bool withLabels)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        ArgumentNullException.ThrowIfNull(batch);
+        foreach (KeyValuePair<string, Array> given in batch)
+        {
+            if (!inputs.Any(i => i.Name == given.Key))
+            {
+                throw new ArgumentException(
+                    $"The batch has an input '{given.Key}' that {Plan.Model} does not declare; its inputs are {string.Join(", ", inputs.Select(i => $"'{i.Name}'"))}.", nameof(batch));
+            }
+        }
+
+        int batchSize = 0;
+        string? sizedBy = null;
+        var bound = new List<(ModelInput Input, Array Values)>();
+        foreach (ModelInput input in inputs.Where(i => withLabels || i.Kind != InputKind.Labels))
+        {
+            Array values = Required(batch, input);
+            int size = values.Length / input.SampleLength;
+            if (sizedBy is null)
+            {
+                batchSize = size;
+                sizedBy = input.Name;
+            }
+            else if (size != batchSize)
+            {
+                throw new ArgumentException(
+                    $"Input '{input.Name}' has shape {input.Describe(Format(size))} but '{sizedBy}' gives batch {batchSize}, so it must be {input.Describe(Format(batchSize))}.", nameof(batch));
+            }
+
+            bound.Add((input, values));
+        }
+
+        if (batchSize != buffersBatch)
+        {
+            ReleaseBuffers();
+            buffersBatch = batchSize;
+        }
+
+        foreach ((ModelInput input, Array values) in bound)
+        {
+            Upload(input, values, batchSize);
+        }
+
+        return new ForwardRun(this, batchSize);
+    }
+
+    private static Array Required(Batch batch, ModelInput input)
+    {
+        string expected = input.Kind == InputKind.Features ? "float[]" : "int[]";
+        if (!batch.TryGet(input.Name, out Array? values) || values is null)
+        {
+            throw new ArgumentException($"The batch has no input '{input.Name}' ({expected} of shape {input.Describe("Batch")}).", nameof(batch));
+        }
+
+        if ((input.Kind == InputKind.Features) != values is float[])
+        {
+            throw new ArgumentException($"Input '{input.Name}' must be {expected}; got {values.GetType().Name}.", nameof(batch));
+        }
+
+        if (values.Length == 0 || values.Length % input.SampleLength != 0)
+        {
+            throw new ArgumentException(
+                $"Input '{input.Name}' has {values.Length} values, which is not a whole number of samples of shape {input.Describe("Batch")}.", nameof(batch));
+        }
+
+        if (values is int[] ids)
+        {
+            for (int i = 0; i < ids.Length; i++)
+            {
+                if ((uint)ids[i] >= (uint)input.Limit)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(batch), ids[i], $"Input '{input.Name}' has {ids[i]} at position {i}, outside [0, {input.Limit}).");
+                }
+            }
+        }
+
+        return values;
+    }
+
+    private void Upload(ModelInput input, Array values, int batchSize)
+    {
+        if (!uploaded.TryGetValue(input.Name, out DeviceTensor? tensor))
+        {
+            tensor = Device.Allocate(Precision.Fp32, [batchSize, .. input.SampleShape]);
+            uploaded.Add(input.Name, tensor);
+        }
+
+        // Ids travel as FP32 integers (exact below 2^24; the limits are checked above).
+        float[] floats = values as float[] ?? Array.ConvertAll((int[])values, id => (float)id);
+        tensor.CopyFrom(floats);
+    }
+
+    private void ReleaseBuffers()
+    {
+        for (int i = 0; i < buffers.Length; i++)
+        {
+            buffers[i]?.Dispose();
+            buffers[i] = null;
+        }
+
+        foreach (DeviceTensor tensor in uploaded.Values)
+        {
+            tensor.Dispose();
+        }
+
+        uploaded.Clear();
+    }
+
+    private static string Format(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,102 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Amp.Compilation;
+
+/// <summary>
+/// One forward pass of a compiled model, as generated code sees it: the batch size, the uploaded inputs, the
+/// activation buffers by slot (kept between calls of the same batch size) and the fused-chain launcher that
+/// picks the Cpu loop or the ILGPU kernel of a chain.
+/// </summary>
+public sealed class ForwardRun
+{
+    private readonly CompiledModel model;
+
+    internal ForwardRun(CompiledModel model, int batchSize)
+    {
+        this.model = model;
+        BatchSize = batchSize;
+    }
+
+    public int BatchSize { get; }
+
+    public AmpDevice Device => model.Device;
+
+    /// <summary>An input uploaded as FP32 [batch, ..] (ids as exact integers).</summary>
+    public DeviceTensor Input(string name) => model.InputTensor(name);
+
+    /// <summary>The activation buffer of <paramref name="slot"/>, allocated on first use for this batch size.</summary>
+    public DeviceTensor Buffer(int slot, Precision precision, params int[] shape) => model.Buffer(slot, precision, shape);
+
+    public void Map<TChain, T0, TY>(Action<Index1D, ArrayView<T0>, ArrayView<TY>, ChainExtent> kernel, DeviceTensor y, DeviceTensor x0)
+        where TChain : struct, IChain1 where T0 : unmanaged where TY : unmanaged
+    {
+        Check(y, x0);
+        if (Device is CpuDevice)
+        {
+            CpuChains.Run1<TChain>((CpuTensor)y, (CpuTensor)x0);
+        }
+        else
+        {
+            ((IlgpuDevice)Device).Chain(kernel, y, x0);
+        }
+    }
+
+    public void Map<TChain, T0, T1, TY>(Action<Index1D, ArrayView<T0>, ArrayView<T1>, ArrayView<TY>, ChainExtent> kernel, DeviceTensor y, DeviceTensor x0, DeviceTensor x1)
+        where TChain : struct, IChain2 where T0 : unmanaged where T1 : unmanaged where TY : unmanaged
+    {
+        Check(y, x0, x1);
+        if (Device is CpuDevice)
+        {
+            CpuChains.Run2<TChain>((CpuTensor)y, (CpuTensor)x0, (CpuTensor)x1);
+        }
+        else
+        {
+            ((IlgpuDevice)Device).Chain(kernel, y, x0, x1);
+        }
+    }
+
+    public void Map<TChain, T0, T1, T2, TY>(
+        Action<Index1D, ArrayView<T0>, ArrayView<T1>, ArrayView<T2>, ArrayView<TY>, ChainExtent> kernel, DeviceTensor y, DeviceTensor x0, DeviceTensor x1, DeviceTensor x2)
+        where TChain : struct, IChain3 where T0 : unmanaged where T1 : unmanaged where T2 : unmanaged where TY : unmanaged
+    {
+        Check(y, x0, x1, x2);
+        if (Device is CpuDevice)
+        {
+            CpuChains.Run3<TChain>((CpuTensor)y, (CpuTensor)x0, (CpuTensor)x1, (CpuTensor)x2);
+        }
+        else
+        {
+            ((IlgpuDevice)Device).Chain(kernel, y, x0, x1, x2);
+        }
+    }
+
+    public void Map<TChain, T0, T1, T2, T3, TY>(
+        Action<Index1D, ArrayView<T0>, ArrayView<T1>, ArrayView<T2>, ArrayView<T3>, ArrayView<TY>, ChainExtent> kernel,
+        DeviceTensor y, DeviceTensor x0, DeviceTensor x1, DeviceTensor x2, DeviceTensor x3)
+        where TChain : struct, IChain4 where T0 : unmanaged where T1 : unmanaged where T2 : unmanaged where T3 : unmanaged where TY : unmanaged
+    {
+        Check(y, x0, x1, x2, x3);
+        if (Device is CpuDevice)
+        {
+            CpuChains.Run4<TChain>((CpuTensor)y, (CpuTensor)x0, (CpuTensor)x1, (CpuTensor)x2, (CpuTensor)x3);
+        }
+        else
+        {
+            ((IlgpuDevice)Device).Chain(kernel, y, x0, x1, x2, x3);
+        }
+    }
+
+    private void Check(DeviceTensor y, params DeviceTensor[] inputs)
+    {
+        Device.Owns(y, nameof(y));
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            Device.Owns(inputs[i], $"x{i}");
+            if (y.Length % inputs[i].Length != 0)
+            {
+                throw new ArgumentException($"Chain input x{i} {inputs[i].Shape} does not broadcast to the output {y.Shape}.", $"x{i}");
+            }
+        }
+    }
+}

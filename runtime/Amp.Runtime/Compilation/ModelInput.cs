@@ -1,0 +1,25 @@
+namespace Amp.Compilation;
+
+/// <summary>What a definition parameter holds.</summary>
+public enum InputKind
+{
+    /// <summary>A <c>Tensor</c>: float features.</summary>
+    Features,
+
+    /// <summary><c>Tokens</c>: integer ids in [0, Limit).</summary>
+    Tokens,
+
+    /// <summary><c>Labels</c>: integer classes in [0, Limit), read by the [Loss] method only.</summary>
+    Labels,
+}
+
+/// <summary>
+/// An input of a compiled model as the generator declared it: the per-sample shape (the dimensions after the
+/// batch) and, for ids, the exclusive upper limit.
+/// </summary>
+public sealed record ModelInput(string Name, InputKind Kind, int[] SampleShape, int Limit = 0)
+{
+    internal int SampleLength => SampleShape.Aggregate(1, (a, b) => a * b);
+
+    internal string Describe(string batch) => $"[{string.Join(", ", new[] { batch }.Concat(SampleShape.Select(d => d.ToString(System.Globalization.CultureInfo.InvariantCulture))))}]";
+}

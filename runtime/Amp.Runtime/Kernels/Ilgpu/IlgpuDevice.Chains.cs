@@ -1,0 +1,61 @@
+using Amp.Compilation;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Amp;
+
+// Generated elementwise kernels: loaded once per device by their method, launched with a grid-stride extent.
+internal sealed partial class IlgpuDevice
+{
+    internal void Chain<T0, TY>(Action<Index1D, ArrayView<T0>, ArrayView<TY>, ChainExtent> kernel, DeviceTensor y, DeviceTensor x0)
+        where T0 : unmanaged where TY : unmanaged
+    {
+        ChainExtent e = Extent(y, x0, null, null, null);
+        Load(kernel, k => Accelerator.LoadAutoGroupedStreamKernel(k))(e.Stride, View<T0>(x0), View<TY>(y), e);
+        Accelerator.Synchronize();
+    }
+
+    internal void Chain<T0, T1, TY>(Action<Index1D, ArrayView<T0>, ArrayView<T1>, ArrayView<TY>, ChainExtent> kernel, DeviceTensor y, DeviceTensor x0, DeviceTensor x1)
+        where T0 : unmanaged where T1 : unmanaged where TY : unmanaged
+    {
+        ChainExtent e = Extent(y, x0, x1, null, null);
+        Load(kernel, k => Accelerator.LoadAutoGroupedStreamKernel(k))(e.Stride, View<T0>(x0), View<T1>(x1), View<TY>(y), e);
+        Accelerator.Synchronize();
+    }
+
+    internal void Chain<T0, T1, T2, TY>(
+        Action<Index1D, ArrayView<T0>, ArrayView<T1>, ArrayView<T2>, ArrayView<TY>, ChainExtent> kernel, DeviceTensor y, DeviceTensor x0, DeviceTensor x1, DeviceTensor x2)
+        where T0 : unmanaged where T1 : unmanaged where T2 : unmanaged where TY : unmanaged
+    {
+        ChainExtent e = Extent(y, x0, x1, x2, null);
+        Load(kernel, k => Accelerator.LoadAutoGroupedStreamKernel(k))(e.Stride, View<T0>(x0), View<T1>(x1), View<T2>(x2), View<TY>(y), e);
+        Accelerator.Synchronize();
+    }
+
+    internal void Chain<T0, T1, T2, T3, TY>(
+        Action<Index1D, ArrayView<T0>, ArrayView<T1>, ArrayView<T2>, ArrayView<T3>, ArrayView<TY>, ChainExtent> kernel,
+        DeviceTensor y, DeviceTensor x0, DeviceTensor x1, DeviceTensor x2, DeviceTensor x3)
+        where T0 : unmanaged where T1 : unmanaged where T2 : unmanaged where T3 : unmanaged where TY : unmanaged
+    {
+        ChainExtent e = Extent(y, x0, x1, x2, x3);
+        Load(kernel, k => Accelerator.LoadAutoGroupedStreamKernel(k))(e.Stride, View<T0>(x0), View<T1>(x1), View<T2>(x2), View<T3>(x3), View<TY>(y), e);
+        Accelerator.Synchronize();
+    }
+
+    private static ArrayView<T> View<T>(DeviceTensor t)
+        where T : unmanaged => ((IlgpuTensor)t).View<T>();
+
+    private TLauncher Load<TKernel, TLauncher>(TKernel kernel, Func<TKernel, TLauncher> load)
+        where TKernel : Delegate where TLauncher : Delegate =>
+        Kernel($"chain/{kernel.Method.DeclaringType?.FullName}/{kernel.Method.Name}", _ => load(kernel));
+
+    private ChainExtent Extent(DeviceTensor y, DeviceTensor x0, DeviceTensor? x1, DeviceTensor? x2, DeviceTensor? x3) => new()
+    {
+        Length = y.Length,
+        Stride = Threads(y.Length),
+        N0 = x0.Length,
+        N1 = x1?.Length ?? 1,
+        N2 = x2?.Length ?? 1,
+        N3 = x3?.Length ?? 1,
+    };
+}

@@ -1,0 +1,107 @@
+namespace Amp;
+
+// Row ops over the last dimension, reductions and losses, eager FP64.
+public static partial class Ops
+{
+    public static Tensor Softmax(Tensor x, Precision? precision = null) => Rows(x, log: false);
+
+    public static Tensor LogSoftmax(Tensor x, Precision? precision = null) => Rows(x, log: true);
+
+    /// <summary>Sum over the last dimension: [.., n] -> [..].</summary>
+    public static Tensor Sum(Tensor x, Precision? precision = null) => Reduce(x, mean: false);
+
+    /// <summary>Mean over the last dimension: [.., n] -> [..].</summary>
+    public static Tensor Mean(Tensor x, Precision? precision = null) => Reduce(x, mean: true);
+
+    /// <summary>Mean over rows of -log softmax(logits)[row, label]: a scalar.</summary>
+    public static Tensor CrossEntropy(Tensor logits, Labels labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        Tensor logp = LogSoftmax(logits);
+        if (labels.Length != logp.Rows)
+        {
+            throw new ArgumentException($"labels has {labels.Length} entries but logits {EagerShape.Format(logits.Shape)} has {logp.Rows} rows.", nameof(labels));
+        }
+
+        double sum = 0;
+        for (int r = 0; r < logp.Rows; r++)
+        {
+            int label = labels.Classes[r];
+            if ((uint)label >= (uint)logp.Columns)
+            {
+                throw new ArgumentOutOfRangeException(nameof(labels), label, $"Label at row {r} is outside [0, {logp.Columns}).");
+            }
+
+            sum -= logp.Values[(r * logp.Columns) + label];
+        }
+
+        return new Tensor([sum / logp.Rows]);
+    }
+
+    /// <summary>Mean of (prediction - target)^2 over every element: a scalar.</summary>
+    public static Tensor MseLoss(Tensor prediction, Tensor target)
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        ArgumentNullException.ThrowIfNull(target);
+        if (!EagerShape.SameShape(prediction.Shape, target.Shape))
+        {
+            throw new ArgumentException($"target has shape {EagerShape.Format(target.Shape)}; prediction has {EagerShape.Format(prediction.Shape)}.", nameof(target));
+        }
+
+        double sum = 0;
+        for (int i = 0; i < prediction.Length; i++)
+        {
+            double d = prediction.Values[i] - target.Values[i];
+            sum += d * d;
+        }
+
+        return new Tensor([sum / prediction.Length]);
+    }
+
+    private static Tensor Rows(Tensor x, bool log)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        int cols = x.Columns;
+        var y = new double[x.Length];
+        for (int r = 0; r < x.Rows; r++)
+        {
+            ReadOnlySpan<double> row = x.Values.AsSpan(r * cols, cols);
+            double max = double.NegativeInfinity, sum = 0;
+            foreach (double v in row)
+            {
+                max = Math.Max(max, v);
+            }
+
+            foreach (double v in row)
+            {
+                sum += Math.Exp(v - max);
+            }
+
+            for (int c = 0; c < cols; c++)
+            {
+                y[(r * cols) + c] = log ? row[c] - max - Math.Log(sum) : Math.Exp(row[c] - max) / sum;
+            }
+        }
+
+        return new Tensor(y, x.Dims);
+    }
+
+    private static Tensor Reduce(Tensor x, bool mean)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        int cols = x.Columns;
+        var y = new double[x.Rows];
+        for (int r = 0; r < y.Length; r++)
+        {
+            double sum = 0;
+            for (int c = 0; c < cols; c++)
+            {
+                sum += x.Values[(r * cols) + c];
+            }
+
+            y[r] = mean ? sum / cols : sum;
+        }
+
+        return new Tensor(y, x.Dims[..^1]);
+    }
+}
