@@ -1,4 +1,5 @@
 using System.Globalization;
+using Amp.Data;
 
 namespace Amp.Compilation;
 
@@ -108,7 +109,7 @@ public abstract class CompiledModel : ICompiledModel
         int batchSize = 0;
         string? sizedBy = null;
         var bound = new List<(ModelInput Input, Array Values)>();
-        foreach (ModelInput input in inputs.Where(i => withLabels || i.Kind != InputKind.Labels))
+        foreach (ModelInput input in inputs.Where(i => withLabels || !i.LossOnly))
         {
             Array values = Required(batch, input);
             int size = values.Length / input.SampleLength;

@@ -15,9 +15,9 @@ public enum InputKind
 
 /// <summary>
 /// An input of a compiled model as the generator declared it: the per-sample shape (the dimensions after the
-/// batch) and, for ids, the exclusive upper limit.
+/// batch), for ids the exclusive upper limit, and whether only the [Loss] method reads it (labels, targets).
 /// </summary>
-public sealed record ModelInput(string Name, InputKind Kind, int[] SampleShape, int Limit = 0)
+public sealed record ModelInput(string Name, InputKind Kind, int[] SampleShape, int Limit = 0, bool LossOnly = false)
 {
     internal int SampleLength => SampleShape.Aggregate(1, (a, b) => a * b);
 

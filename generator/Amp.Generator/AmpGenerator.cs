@@ -1,0 +1,80 @@
+using Amp.Generator.Diagnostics;
+using Amp.Generator.Emit;
+using Amp.Generator.Model;
+using Amp.Generator.Parsing;
+using Amp.Generator.Passes;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Amp.Generator;
+
+/// <summary>
+/// The Amp incremental generator: find [Autocast] classes -> parse (ModelSpec) -> shapes -> precision -> fusion
+/// -> emit, each step a named, cached stage; [Module] classes get their parameter walk.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class AmpGenerator : IIncrementalGenerator
+{
+    public static class Steps
+    {
+        public const string Parse = "Amp.Parse";
+        public const string Shapes = "Amp.Shapes";
+        public const string Precision = "Amp.Precision";
+        public const string Fusion = "Amp.Fusion";
+        public const string Emit = "Amp.Emit";
+        public const string Modules = "Amp.Modules";
+    }
+
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        IncrementalValuesProvider<(string? Hint, string? Source, EquatableArray<DiagnosticInfo> Diagnostics)> models = context.SyntaxProvider
+            .ForAttributeWithMetadataName(KnownTypes.Autocast, static (node, _) => node is ClassDeclarationSyntax, ModelParser.Parse)
+            .WithTrackingName(Steps.Parse)
+            .Select(Passes.Shapes.Infer).WithTrackingName(Steps.Shapes)
+            .Select(PrecisionPass.Run).WithTrackingName(Steps.Precision)
+            .Select(Passes.Fusion.Run).WithTrackingName(Steps.Fusion)
+            .Select(static (plan, _) => EmitModel(plan)).WithTrackingName(Steps.Emit);
+        context.RegisterSourceOutput(models, Report);
+
+        IncrementalValuesProvider<(string? Hint, string? Source, EquatableArray<DiagnosticInfo> Diagnostics)> modules = context.SyntaxProvider
+            .ForAttributeWithMetadataName(KnownTypes.Module, static (node, _) => node is ClassDeclarationSyntax, ModelParser.ParseModule)
+            .Select(static (module, _) => module.Value is { } spec
+                ? ((string?)Hint(spec.Namespace, spec.ClassName), (string?)ModuleEmitter.Emit(spec), module.Diagnostics)
+                : (null, null, module.Diagnostics))
+            .WithTrackingName(Steps.Modules);
+        context.RegisterSourceOutput(modules, Report);
+    }
+
+    private static (string?, string?, EquatableArray<DiagnosticInfo>) EmitModel(StepResult<PlanSpec> plan)
+    {
+        if (plan.Value is not { } value)
+        {
+            return (null, null, plan.Diagnostics);
+        }
+
+        try
+        {
+            return (Hint(value.Spec.Namespace, value.Spec.ClassName), ModelEmitter.Emit(value), plan.Diagnostics);
+        }
+        catch (Exception e)
+        {
+            return (null, null, new EquatableArray<DiagnosticInfo>(
+                [DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, null, value.Spec.ClassName, $"{e.GetType().Name}: {e.Message}")]));
+        }
+    }
+
+    private static void Report(SourceProductionContext context, (string? Hint, string? Source, EquatableArray<DiagnosticInfo> Diagnostics) output)
+    {
+        foreach (DiagnosticInfo diagnostic in output.Diagnostics)
+        {
+            context.ReportDiagnostic(diagnostic.ToDiagnostic());
+        }
+
+        if (output.Hint is not null && output.Source is not null)
+        {
+            context.AddSource(output.Hint, output.Source);
+        }
+    }
+
+    private static string Hint(string? ns, string name) => (ns is null ? name : ns + "." + name) + ".Amp.g.cs";
+}

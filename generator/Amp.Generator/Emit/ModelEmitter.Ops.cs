@@ -1,0 +1,229 @@
+using Amp.Generator.Model;
+using Amp.Generator.Passes;
+
+namespace Amp.Generator.Emit;
+
+// RunForward and RunLoss: one commented block per planned op, in graph order.
+internal sealed partial class ModelEmitter
+{
+    private const string Device = "device";
+
+    private void WriteRun(CodeWriter w, bool inLoss)
+    {
+        string dt = Ns + "DeviceTensor";
+        if (inLoss)
+        {
+            w.Line();
+            w.Line($"/// <summary>[Loss] {spec.LossMethod}: the loss of the forward output, one FP32 value.</summary>")
+             .Open($"protected override {dt} RunLoss({Ns}Compilation.ForwardRun run, {dt} output)");
+        }
+        else
+        {
+            w.Line($"/// <summary>[Forward] {spec.ForwardMethod}.</summary>")
+             .Open($"protected override {dt} RunForward({Ns}Compilation.ForwardRun run)");
+        }
+
+        w.Line($"{Ns}AmpDevice {Device} = run.Device;")
+         .Line("int B = run.BatchSize;");
+        if (inLoss)
+        {
+            w.Line($"{dt} t{plan.ForwardOutput} = output;");
+        }
+
+        foreach (PlannedNode node in plan.Nodes.Where(n => n.InLoss == inLoss))
+        {
+            if (node.Chain >= 0 && plan.Chains[node.Chain].Root != node.Id)
+            {
+                continue;
+            }
+
+            w.Line();
+            WriteNode(w, node);
+        }
+
+        w.Line($"return t{(inLoss ? plan.LossOutput : plan.ForwardOutput)};").Close();
+    }
+
+    private void WriteNode(CodeWriter w, PlannedNode n)
+    {
+        string x = n.Inputs.Count > 0 ? $"t{n.Inputs[0]}" : string.Empty;
+        int[] xs = n.Inputs.Count > 0 ? plan.Nodes[n.Inputs[0]].Shape.ToArray() : [];
+        string comment = $"// line {n.Line}, {n.Name}: {n.Kind}, compute {n.Compute.Name()}, stored {n.Output.Name()} {Shapes.Format(n.Shape)} ({n.Reason})";
+        if (n.Chain >= 0 && n.Kind != OpKind.MseLoss)
+        {
+            comment = $"// line {n.Line}, chain {n.Chain} = {plan.Chains[n.Chain].Description}: fused, FP32 registers, stored {n.Output.Name()} {Shapes.Format(n.Shape)}";
+        }
+
+        w.Line(comment);
+        LayerSpec? layer = n.Layer is null ? null : spec.Layers.First(l => l.Path == n.Layer);
+        switch (n.Kind)
+        {
+            case OpKind.Input:
+                w.Line($"var t{n.Id} = run.Input(\"{n.Name}\");");
+                return;
+            case OpKind.Reshape:
+                w.Line($"var t{n.Id} = {x}.Reshape({Dims(n.Shape)});");
+                return;
+            case OpKind.Cast:
+                Buffer(w, n);
+                w.Line($"{Device}.Cast({x}, t{n.Id});");
+                return;
+            case OpKind.Linear:
+                Buffer(w, n);
+                string bias = layer!.Bias ? $", Bias = {Field(layer.Path + ".bias")}.Working({Ns}Precision.{n.Compute})" : string.Empty;
+                w.Line($"{Device}.Gemm({x}.Reshape({Rows(xs)}, {layer.A}), {Field(layer.Path + ".weight")}.Working({Ns}Precision.{n.Compute}), t{n.Id}.Reshape({Rows(n.Shape)}, {layer.B}),")
+                 .Line($"    new {Ns}GemmOptions {{ TransposeB = true{bias} }});");
+                return;
+            case OpKind.LayerNorm:
+                Buffer(w, n);
+                string mean = Scratch(w, n, "Mean", Precision.Fp32, [.. n.Shape.Take(n.Shape.Count - 1)]);
+                string rstd = Scratch(w, n, "Rstd", Precision.Fp32, [.. n.Shape.Take(n.Shape.Count - 1)]);
+                w.Line($"{Device}.LayerNorm({x}, {Field(layer!.Path + ".weight")}.Master, {Field(layer.Path + ".bias")}.Master, t{n.Id}, {mean}, {rstd}, {Fusion.Literal(layer.Eps)});");
+                return;
+            case OpKind.RmsNorm:
+                Buffer(w, n);
+                string rms = Scratch(w, n, "Rstd", Precision.Fp32, [.. n.Shape.Take(n.Shape.Count - 1)]);
+                w.Line($"{Device}.RmsNorm({x}, {Field(layer!.Path + ".weight")}.Master, t{n.Id}, {rms}, {Fusion.Literal(layer.Eps)});");
+                return;
+            case OpKind.Embedding:
+                Buffer(w, n);
+                w.Line($"{Device}.Gather({Field(layer!.Path + ".weight")}.Master, {x}.Reshape({Rows(n.Shape)}), t{n.Id}.Reshape({Rows(n.Shape)}, {layer.B}));");
+                return;
+            case OpKind.MatMul:
+                Buffer(w, n);
+                WriteMatMul(w, n, xs, plan.Nodes[n.Inputs[1]].Shape.ToArray());
+                return;
+            case OpKind.Softmax or OpKind.LogSoftmax:
+                Buffer(w, n);
+                w.Line($"{Device}.{n.Kind}({x}, t{n.Id});");
+                return;
+            case OpKind.Sum or OpKind.Mean:
+                Buffer(w, n);
+                w.Line($"{Device}.Row{n.Kind}({x}, t{n.Id});");
+                return;
+            case OpKind.CausalMask:
+                Buffer(w, n);
+                w.Line($"{Device}.CausalMask({x}, t{n.Id});");
+                return;
+            case OpKind.Transpose:
+                Buffer(w, n);
+                w.Line($"{Device}.SwapMiddle({x}, t{n.Id}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {xs[xs.Length - 2]}, {xs[xs.Length - 1]}, 1);");
+                return;
+            case OpKind.SplitHeads:
+                Buffer(w, n);
+                w.Line($"{Device}.SwapMiddle({x}, t{n.Id}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {xs[xs.Length - 2]}, {n.Ints[0]}, {xs[xs.Length - 1] / n.Ints[0]});");
+                return;
+            case OpKind.MergeHeads:
+                Buffer(w, n);
+                w.Line($"{Device}.SwapMiddle({x}, t{n.Id}, {Rows(xs.Take(xs.Length - 2).ToArray())}, {xs[xs.Length - 3]}, {xs[xs.Length - 2]}, {xs[xs.Length - 1]});");
+                return;
+            case OpKind.Attention:
+                WriteAttention(w, n, xs);
+                return;
+            case OpKind.CrossEntropy:
+                string logp = Scratch(w, n, "LogProbs", Precision.Fp32, [.. xs]);
+                Buffer(w, n);
+                w.Line($"{Device}.LogSoftmax({x}, {logp});")
+                 .Line($"{Device}.NllLoss({logp}.Reshape({Rows(xs)}, {xs[xs.Length - 1]}), t{n.Inputs[1]}.Reshape({Rows(xs)}), t{n.Id});");
+                return;
+            case OpKind.MseLoss:
+                string squares = Scratch(w, n, "Squares", Precision.Fp32, [.. xs]);
+                Buffer(w, n);
+                w.Line($"{MapCall(plan.Chains[n.Chain], squares)}")
+                 .Line($"{Device}.RowMean({squares}.Reshape(1, {Count(xs)}), t{n.Id});");
+                return;
+            default:
+                Buffer(w, n);
+                w.Line(MapCall(plan.Chains[n.Chain], $"t{n.Id}"));
+                return;
+        }
+    }
+
+    private void WriteMatMul(CodeWriter w, PlannedNode n, int[] a, int[] b)
+    {
+        string x = $"t{n.Inputs[0]}", y = $"t{n.Inputs[1]}";
+        int m = a[a.Length - 2], k = a[a.Length - 1], cols = b[b.Length - 1];
+        if (b.Length == 2 && b[0] != Shapes.Batch)
+        {
+            w.Line($"{Device}.Gemm({x}.Reshape({Rows(a)}, {k}), {y}, t{n.Id}.Reshape({Rows(n.Shape)}, {cols}));");
+            return;
+        }
+
+        string batch = Rows(a.Take(a.Length - 1).ToArray());
+        w.Line($"{Device}.Gemm({x}.Reshape({batch}, {m}, {k}), {y}.Reshape({batch}, {k}, {cols}), t{n.Id}.Reshape({batch}, {m}, {cols}));");
+    }
+
+    private void WriteAttention(CodeWriter w, PlannedNode n, int[] q)
+    {
+        int heads = n.Ints[0], t = q[q.Length - 2], d = q[q.Length - 1] / heads;
+        string outer = Rows(q.Take(q.Length - 1).ToArray()), groups = $"{outer} * {heads}";
+        int[] split = [.. q.Take(q.Length - 2), heads, t, d], scores = [.. q.Take(q.Length - 2), heads, t, t];
+        string[] names = ["Q", "K", "V"];
+        var parts = new string[3];
+        for (int i = 0; i < 3; i++)
+        {
+            parts[i] = Scratch(w, n, names[i], n.Compute, split);
+            w.Line($"{Device}.SwapMiddle(t{n.Inputs[i]}, {parts[i]}, {outer}, {t}, {heads}, {d});");
+        }
+
+        string s = Scratch(w, n, "Scores", Precision.Fp32, scores), p = Scratch(w, n, "Probs", n.Compute, scores), c = Scratch(w, n, "Context", n.Compute, split);
+        w.Line($"{Device}.Gemm({parts[0]}.Reshape({groups}, {t}, {d}), {parts[1]}.Reshape({groups}, {t}, {d}), {s}.Reshape({groups}, {t}, {t}),")
+         .Line($"    new {Ns}GemmOptions {{ TransposeB = true, Alpha = {Fusion.Literal((float)(1 / Math.Sqrt(d)))} }});");
+        if (n.Flag)
+        {
+            w.Line($"{Device}.CausalMask({s}, {s});");
+        }
+
+        w.Line($"{Device}.Softmax({s}, {p});")
+         .Line($"{Device}.Gemm({p}.Reshape({groups}, {t}, {t}), {parts[2]}.Reshape({groups}, {t}, {d}), {c}.Reshape({groups}, {t}, {d}));");
+        Buffer(w, n);
+        w.Line($"{Device}.SwapMiddle({c}, t{n.Id}, {outer}, {heads}, {t}, {d});");
+    }
+
+    private string MapCall(ChainSpec chain, string output)
+    {
+        PlannedNode root = plan.Nodes[chain.Root];
+        Precision stored = root.Kind == OpKind.MseLoss ? Precision.Fp32 : root.Output;
+        IEnumerable<string> types = chain.Leaves.Select(l => Storage(plan.Nodes[l].Output)).Concat([Storage(stored)]);
+        string leaves = string.Join(", ", chain.Leaves.Select(l => $"t{l}"));
+        return $"run.Map<Chain{chain.Index}, {string.Join(", ", types)}>(Chain{chain.Index}.Kernel, {output}, {leaves});";
+    }
+
+    private void Buffer(CodeWriter w, PlannedNode n) =>
+        w.Line($"var t{n.Id} = {Allocate(n.Output, n.Shape.ToArray())};");
+
+    /// <summary>A named scratch buffer of an op (statistics, attention parts); returns its expression.</summary>
+    private string Scratch(CodeWriter w, PlannedNode n, string name, Precision precision, int[] shape)
+    {
+        string local = $"t{n.Id}{name}";
+        w.Line($"var {local} = {Allocate(precision, shape)};");
+        return local;
+    }
+
+    private string Allocate(Precision precision, int[] shape)
+    {
+        int slot = slots++;
+        long perSample = shape.Contains(Shapes.Batch) ? shape.Where(d => d != Shapes.Batch).Aggregate(1L, (a, b) => a * b) : 0;
+        bufferBytesPerSample.Add(perSample * (precision == Precision.Fp32 ? 4 : 2));
+        bufferFp32BytesPerSample.Add(perSample * 4);
+        return $"run.Buffer({slot}, {Ns}Precision.{precision}, {Dims(shape.Length == 0 ? [1] : shape)})";
+    }
+
+    private static string Dims(IReadOnlyList<int> shape) => string.Join(", ", shape.Select(d => d == Shapes.Batch ? "B" : Int(d)));
+
+    /// <summary>The product of all dimensions but the last, as an expression in B.</summary>
+    private static string Rows(IReadOnlyList<int> shape) => Count(shape.Take(shape.Count - 1).ToArray());
+
+    private static string Count(IReadOnlyList<int> dims)
+    {
+        long constant = dims.Where(d => d != Shapes.Batch).Aggregate(1L, (a, b) => a * b);
+        return dims.Contains(Shapes.Batch) ? (constant == 1 ? "B" : $"B * {Int(constant)}") : Int(constant);
+    }
+
+    private static string Storage(Precision p) => p switch
+    {
+        Precision.Bf16 => "ushort",
+        Precision.Fp16 => "global::ILGPU.Half",
+        _ => "float",
+    };
+}

@@ -1,0 +1,139 @@
+using System.Globalization;
+using Amp.Generator.Model;
+using Amp.Generator.Passes;
+
+namespace Amp.Generator.Emit;
+
+/// <summary>
+/// Emit step: one file per model with the plan, Compile, the parameter walk and the compiled class whose
+/// RunForward/RunLoss are straight-line calls into the device's kernel library and the model's fused chains.
+/// </summary>
+internal sealed partial class ModelEmitter
+{
+    private const string Ns = "global::Amp.";
+    private readonly PlanSpec plan;
+    private readonly ModelSpec spec;
+    private readonly List<long> bufferBytesPerSample = [];
+    private readonly List<long> bufferFp32BytesPerSample = [];
+    private int slots;
+
+    private ModelEmitter(PlanSpec plan)
+    {
+        this.plan = plan;
+        spec = plan.Spec;
+    }
+
+    public static string Emit(PlanSpec plan) => new ModelEmitter(plan).Write();
+
+    private string Write()
+    {
+        // The body first: it numbers the buffers that the memory plan adds up.
+        var body = new CodeWriter();
+        WriteRun(body, inLoss: false);
+        if (plan.LossOutput >= 0)
+        {
+            WriteRun(body, inLoss: true);
+        }
+
+        var w = new CodeWriter();
+        ModuleEmitter.Header(w, spec.ClassName);
+        ModuleEmitter.Open(w, spec.Namespace, spec.ClassName);
+        WritePlan(w);
+        w.Line()
+         .Line("/// <summary>Copies this definition's current weights onto <paramref name=\"device\"/> as FP32 masters and returns the compiled model.</summary>")
+         .Line($"public Compiled Compile({Ns}AmpDevice device) => new Compiled(this, device);")
+         .Line();
+        ModuleEmitter.Walk(w, spec.Fields);
+        w.Line();
+        WriteCompiled(w, body.ToString());
+        ModuleEmitter.Close(w, spec.Namespace);
+        return w.ToString();
+    }
+
+    private void WritePlan(CodeWriter w)
+    {
+        w.Line($"/// <summary>The compile-time precision plan of {spec.ClassName}: every op with its compute and output precision and the reason.</summary>")
+         .Line($"public static {Ns}ModelPlan Plan {{ get; }} = new {Ns}ModelPlan(")
+         .Line($"    \"{spec.ClassName}\",")
+         .Line($"    {Ns}Precision.{spec.Autocast},")
+         .Line($"    new {Ns}PlannedOp[]")
+         .Line("    {");
+        foreach (PlannedNode node in plan.Nodes.Where(n => n.Kind != OpKind.Input))
+        {
+            w.Line($"        new(\"{node.Name}\", {Ns}OpKind.{node.Kind}, {Ns}Precision.{node.Compute}, {Ns}Precision.{node.Output}, \"{Escape(node.Reason)}\", {node.Line}, \"{Shapes.Format(node.Shape)}\"{(node.Chain >= 0 ? $", FusedChain: {node.Chain}" : string.Empty)}),");
+        }
+
+        long masters = spec.Layers.Sum(l => ParameterCount(l)) * 4L;
+        long working = WorkingCopies().Sum(c => ParameterCount(spec.Layers.First(l => l.Path == c.Layer)) * 2L);
+        long inputs = spec.Inputs.Sum(i => (long)i.SampleShape.Aggregate(1, (a, b) => a * b) * 4L);
+        w.Line("    },")
+         .Line($"    new {Ns}MemoryPlan({masters}, {working}, {inputs + bufferBytesPerSample.Sum()}, {inputs + bufferFp32BytesPerSample.Sum()}));");
+    }
+
+    private void WriteCompiled(CodeWriter w, string body)
+    {
+        w.Line($"/// <summary>{spec.ClassName} compiled for one device: the plan above as kernel calls.</summary>")
+         .Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Amp.Generator\", \"1.0.0\")]")
+         .Open($"{spec.Accessibility} sealed class Compiled : {Ns}Compilation.CompiledModel")
+         .Line($"private static readonly {Ns}Compilation.ModelInput[] ModelInputs =")
+         .Line("{");
+        foreach (InputSpec input in spec.Inputs)
+        {
+            w.Line($"    new(\"{input.Name}\", {Ns}Compilation.InputKind.{input.Kind}, {(input.SampleShape.Count == 0 ? "global::System.Array.Empty<int>()" : $"new int[] {{ {string.Join(", ", input.SampleShape)} }}")}, {input.Limit}, LossOnly: {(input.LossOnly ? "true" : "false")}),");
+        }
+
+        w.Line("};").Line();
+        foreach (string name in ParameterNames())
+        {
+            w.Line($"private readonly {Ns}Compilation.ModelParameter {Field(name)};");
+        }
+
+        w.Line()
+         .Line($"internal Compiled({spec.ClassName} definition, {Ns}AmpDevice device)")
+         .Open($"    : base(device, {spec.ClassName}.Plan, ModelInputs, bufferSlots: {slots})")
+         .Line($"var weights = new {ModuleEmitter.Dictionary}();")
+         .Line("definition.CollectAmpParameters(string.Empty, weights);");
+        foreach (string name in ParameterNames())
+        {
+            w.Line($"{Field(name)} = AddParameter(\"{name}\", weights[\"{name}\"]);");
+        }
+
+        w.Close().Line();
+        foreach (string line in body.Split('\n').Take(body.Split('\n').Length - 1))
+        {
+            w.Line(line.Length == 0 ? string.Empty : line);
+        }
+
+        foreach (ChainSpec chain in plan.Chains)
+        {
+            w.Line();
+            WriteChain(w, chain);
+        }
+
+        w.Close();
+    }
+
+    private IEnumerable<string> ParameterNames() => spec.Layers.SelectMany(l => l.Kind switch
+    {
+        LayerKind.Linear => l.Bias ? new[] { l.Path + ".weight", l.Path + ".bias" } : [l.Path + ".weight"],
+        LayerKind.LayerNorm => [l.Path + ".weight", l.Path + ".bias"],
+        _ => [l.Path + ".weight"],
+    });
+
+    private IEnumerable<(string Layer, Precision Precision)> WorkingCopies() =>
+        plan.Nodes.Where(n => n.Kind == OpKind.Linear && n.Compute != Precision.Fp32).Select(n => (n.Layer!, n.Compute)).Distinct();
+
+    private static int ParameterCount(LayerSpec l) => l.Kind switch
+    {
+        LayerKind.Linear => (l.A * l.B) + (l.Bias ? l.B : 0),
+        LayerKind.LayerNorm => 2 * l.A,
+        LayerKind.RmsNorm => l.A,
+        _ => l.A * l.B,
+    };
+
+    private static string Field(string parameter) => parameter.Replace('.', '_');
+
+    private static string Escape(string text) => text.Replace("\\", "\\\\").Replace("\"", "\\\"");
+
+    private static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,100 @@
+namespace Amp.Generator.Model;
+
+/// <summary>Mirrors Amp.Precision (the generator cannot reference the runtime).</summary>
+internal enum Precision
+{
+    Fp32,
+    Bf16,
+    Fp16,
+}
+
+internal static class PrecisionNames
+{
+    public static string Name(this Precision p) => p switch
+    {
+        Precision.Bf16 => "BF16",
+        Precision.Fp16 => "FP16",
+        _ => "FP32",
+    };
+}
+
+/// <summary>Mirrors Amp.OpKind, plus the graph's inputs.</summary>
+internal enum OpKind
+{
+    Input, Cast, Linear, LayerNorm, RmsNorm, Embedding, MatMul, Add, Sub, Mul, Scale, Relu, Gelu, Silu, Tanh, Sigmoid,
+    Exp, Log, Softmax, LogSoftmax, Sum, Mean, Reshape, Transpose, SplitHeads, MergeHeads, CausalMask, Attention,
+    CrossEntropy, MseLoss,
+}
+
+internal enum LayerKind
+{
+    Linear,
+    LayerNorm,
+    RmsNorm,
+    Embedding,
+}
+
+internal enum InputKind
+{
+    Features,
+    Tokens,
+    Labels,
+}
+
+/// <summary>
+/// A layer with its constant arguments, at its PyTorch path (<c>blocks.0.attn.qkv</c>).
+/// Linear: A = in, B = out, Bias. Norms: A = dim, Eps. Embedding: A = vocab, B = dim.
+/// </summary>
+internal sealed record LayerSpec(string Path, LayerKind Kind, int A, int B, bool Bias, float Eps, string? KeepFp32Reason);
+
+/// <summary>A definition parameter: per-sample dimensions (after Batch), id limit, loss-only.</summary>
+internal sealed record InputSpec(string Name, InputKind Kind, EquatableArray<int> SampleShape, int Limit, bool LossOnly);
+
+/// <summary>
+/// Where an op was written: the autocast region in force, and why (class, method); a KeepFp32 or explicit
+/// per-call override with its reason.
+/// </summary>
+internal sealed record RegionSpec(Precision Autocast, string AutocastSource, string? KeepFp32Reason);
+
+/// <summary>
+/// One op of the graph as parsed: inputs are node ids; Layer is the layer path (Linear, norms, Embedding);
+/// Ints and Float are its constant arguments (reshape dimensions, heads; scale factor); Flag is Attention's causal.
+/// </summary>
+internal sealed record NodeSpec(
+    int Id,
+    OpKind Kind,
+    EquatableArray<int> Inputs,
+    string Name,
+    string? Layer,
+    EquatableArray<int> Ints,
+    float Float,
+    bool Flag,
+    Precision? Override,
+    RegionSpec Region,
+    bool InLoss,
+    LocationInfo Location);
+
+/// <summary>A field of a model or module class, for the generated parameter walk.</summary>
+internal sealed record FieldSpec(string Name, string? LayerType, string? ModuleType, int ArrayLength);
+
+/// <summary>The parsed model: everything the passes and the emitter need, and nothing from Roslyn.</summary>
+internal sealed record ModelSpec(
+    string? Namespace,
+    string ClassName,
+    string Accessibility,
+    Precision Autocast,
+    EquatableArray<FieldSpec> Fields,
+    EquatableArray<LayerSpec> Layers,
+    EquatableArray<InputSpec> Inputs,
+    EquatableArray<NodeSpec> Nodes,
+    int ForwardOutput,
+    int LossOutput,
+    string ForwardMethod,
+    string? LossMethod);
+
+/// <summary>The result of a step: a value (null when errors block generation) and the diagnostics so far.</summary>
+internal sealed record StepResult<T>(T? Value, EquatableArray<DiagnosticInfo> Diagnostics)
+    where T : class;
+
+/// <summary>A [Module] class: its fields, for its generated parameter walk.</summary>
+internal sealed record ModuleSpec(string? Namespace, string ClassName, EquatableArray<FieldSpec> Fields);

@@ -1,0 +1,39 @@
+namespace Amp.Generator.Model;
+
+/// <summary>The model with every node's shape (-1 is Batch; a scalar has no dimensions).</summary>
+internal sealed record ShapedModel(ModelSpec Spec, EquatableArray<EquatableArray<int>> Shapes);
+
+/// <summary>
+/// One op of the precision plan: the parsed node with its shape, compute and output precision, the reason,
+/// and the fused chain it belongs to (-1: none). Casts inserted by the precision pass are nodes too.
+/// </summary>
+internal sealed record PlannedNode(
+    int Id,
+    OpKind Kind,
+    EquatableArray<int> Inputs,
+    string Name,
+    string? Layer,
+    EquatableArray<int> Ints,
+    float Float,
+    bool Flag,
+    EquatableArray<int> Shape,
+    Precision Compute,
+    Precision Output,
+    string Reason,
+    int Line,
+    bool InLoss,
+    int Chain);
+
+/// <summary>
+/// A fused elementwise chain: the root node that stores the result, the leaf tensors it reads (at most four),
+/// and the FP32 expression over x0..x3 that the Cpu and ILGPU code share.
+/// </summary>
+internal sealed record ChainSpec(int Index, int Root, EquatableArray<int> Leaves, string Expression, string Description);
+
+/// <summary>The planned model: what the emitter writes.</summary>
+internal sealed record PlanSpec(
+    ModelSpec Spec,
+    EquatableArray<PlannedNode> Nodes,
+    EquatableArray<ChainSpec> Chains,
+    int ForwardOutput,
+    int LossOutput);

@@ -1,0 +1,227 @@
+using Amp.Generator.Diagnostics;
+using Amp.Generator.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Amp.Generator.Parsing;
+
+// Expressions: names, member and element access, op calls, layer and module applications, helper calls
+// and the Tensor operators.
+internal sealed partial class GraphBuilder
+{
+    public GraphValue? Eval(ExpressionSyntax expression, Scope scope, SemanticModel model)
+    {
+        context.CancellationToken.ThrowIfCancellationRequested();
+        switch (expression)
+        {
+            case ParenthesizedExpressionSyntax parenthesized:
+                return Eval(parenthesized.Expression, scope, model);
+            case IdentifierNameSyntax { Identifier.Text: var name } when scope.Locals.TryGetValue(name, out GraphValue? local):
+                return local;
+            case IdentifierNameSyntax or MemberAccessExpressionSyntax:
+                return Member(expression, scope, model);
+            case ElementAccessExpressionSyntax element:
+                return Element(element, scope, model);
+            case InvocationExpressionSyntax invocation:
+                return Invoke(invocation, scope, model);
+            case BinaryExpressionSyntax binary when binary.Kind() is SyntaxKind.AddExpression or SyntaxKind.SubtractExpression or SyntaxKind.MultiplyExpression:
+                return Binary(binary, scope, model);
+            default:
+                Unsupported(expression, Describe(expression));
+                return null;
+        }
+    }
+
+    private GraphValue? Member(ExpressionSyntax expression, Scope scope, SemanticModel model)
+    {
+        ISymbol? symbol = model.GetSymbolInfo(expression, context.CancellationToken).Symbol;
+        if (symbol is not IFieldSymbol field)
+        {
+            Unsupported(expression, $"'{expression}'", symbol is null ? string.Empty : $" (a {symbol.Kind.ToString().ToLowerInvariant()}; a definition reads only its inputs, locals, layers and modules)");
+            return null;
+        }
+
+        // this.fc1, fc1, block.attn: the owner is this scope's module or a module value on the left.
+        string prefix = scope.Path;
+        string? keep = scope.Region.KeepFp32Reason;
+        if (expression is MemberAccessExpressionSyntax { Expression: var left } && left is not ThisExpressionSyntax)
+        {
+            if (Eval(left, scope, model) is not ModuleValue owner)
+            {
+                Unsupported(expression, $"'{expression}'");
+                return null;
+            }
+
+            prefix = owner.Path;
+            keep = owner.KeepFp32Reason ?? keep;
+        }
+
+        string path = prefix.Length == 0 ? field.Name : prefix + "." + field.Name;
+        keep = field.Has(KnownTypes.KeepFp32) ? $"KeepFp32 on field {path}" : keep;
+        if (layers.TryGetValue(path, out LayerSpec? layer))
+        {
+            return new LayerValue(layer);
+        }
+
+        if (KnownTypes.IsModule(field.Type))
+        {
+            return new ModuleValue((INamedTypeSymbol)field.Type, path, keep);
+        }
+
+        if (field.Type is IArrayTypeSymbol { ElementType: INamedTypeSymbol element } && KnownTypes.IsModule(element))
+        {
+            return new ModuleArrayValue(element, path, FieldWalker.ArrayLength(field, context), keep);
+        }
+
+        Unsupported(expression, $"The field '{field.Name}'", " (only layers and modules can be read in a definition)");
+        return null;
+    }
+
+    private GraphValue? Element(ElementAccessExpressionSyntax element, Scope scope, SemanticModel model)
+    {
+        if (Eval(element.Expression, scope, model) is not ModuleArrayValue array)
+        {
+            Unsupported(element, $"Indexing '{element.Expression}'", " (only module arrays can be indexed)");
+            return null;
+        }
+
+        if (element.ArgumentList.Arguments.Count != 1
+            || model.GetConstantValue(element.ArgumentList.Arguments[0].Expression, context.CancellationToken) is not { HasValue: true, Value: int index })
+        {
+            context.Report(DiagnosticDescriptors.NonConstantLayerArgument, element.ArgumentList, "index", array.Path);
+            return null;
+        }
+
+        if (index < 0 || index >= array.Count)
+        {
+            context.Report(DiagnosticDescriptors.ShapeMismatch, element.ArgumentList, $"{array.Path}[{index}]", $"an index in [0, {array.Count})", index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return null;
+        }
+
+        return new ModuleValue(array.Type, $"{array.Path}.{index}", array.KeepFp32Reason);
+    }
+
+    private GraphValue? Binary(BinaryExpressionSyntax binary, Scope scope, SemanticModel model)
+    {
+        OpKind kind = binary.Kind() switch
+        {
+            SyntaxKind.AddExpression => OpKind.Add,
+            SyntaxKind.SubtractExpression => OpKind.Sub,
+            _ => OpKind.Mul,
+        };
+
+        // tensor * constant (either side) is Scale.
+        if (kind == OpKind.Mul)
+        {
+            foreach ((ExpressionSyntax constant, ExpressionSyntax other) in new[] { (binary.Right, binary.Left), (binary.Left, binary.Right) })
+            {
+                if (model.GetConstantValue(constant, context.CancellationToken) is { HasValue: true, Value: var factor } && factor is not null and not bool)
+                {
+                    return Eval(other, scope, model) is { } x && Tensor(x, other) is { } node
+                        ? new TensorValue(Add(OpKind.Scale, [node], binary, scope.Region, name: scope.Child($"Scale@{LocationInfo.From(binary).Line}"),
+                            value: Convert.ToSingle(factor, System.Globalization.CultureInfo.InvariantCulture)))
+                        : null;
+                }
+            }
+        }
+
+        if (Eval(binary.Left, scope, model) is not { } l || Tensor(l, binary.Left) is not { } a
+            || Eval(binary.Right, scope, model) is not { } r || Tensor(r, binary.Right) is not { } b)
+        {
+            return null;
+        }
+
+        return new TensorValue(Add(kind, [a, b], binary, scope.Region, name: scope.Child($"{kind}@{LocationInfo.From(binary).Line}")));
+    }
+
+    private GraphValue? Invoke(InvocationExpressionSyntax invocation, Scope scope, SemanticModel model)
+    {
+        if (model.GetOperation(invocation, context.CancellationToken) is not IInvocationOperation operation)
+        {
+            context.Report(DiagnosticDescriptors.UnknownOp, invocation, invocation.Expression.ToString());
+            return null;
+        }
+
+        IMethodSymbol method = operation.TargetMethod;
+        if (method.ContainingType.Is(KnownTypes.Ops))
+        {
+            return Op(invocation, operation, scope, model);
+        }
+
+        ExpressionSyntax? receiver = (invocation.Expression as MemberAccessExpressionSyntax)?.Expression;
+        if (KnownTypes.LayerKindOf(method.ContainingType) is not null && method.Name == "Apply" && receiver is not null)
+        {
+            return Eval(receiver, scope, model) is LayerValue layer && Argument(operation, 0, scope, model) is { } x
+                ? ApplyLayer(layer.Layer, x, invocation, scope)
+                : null;
+        }
+
+        if (method.Has(KnownTypes.Forward) && KnownTypes.IsModule(method.ContainingType) && receiver is not null and not ThisExpressionSyntax)
+        {
+            if (Eval(receiver, scope, model) is not ModuleValue module)
+            {
+                Unsupported(receiver, $"Calling '{method.Name}' on '{receiver}'");
+                return null;
+            }
+
+            var region = module.KeepFp32Reason is null ? scope.Region : scope.Region with { KeepFp32Reason = module.KeepFp32Reason };
+            return Bind(operation, method, scope, model) is { } bound
+                ? Inline(method, new Scope(module.Type, module.Path, region, []), bound, invocation) is { } v ? v : null
+                : null;
+        }
+
+        if (SymbolEqualityComparer.Default.Equals(method.ContainingType, scope.Owner) && !method.IsStatic)
+        {
+            return Bind(operation, method, scope, model) is { } bound ? Inline(method, scope, bound, invocation) : null;
+        }
+
+        context.Report(DiagnosticDescriptors.UnknownOp, invocation, $"{method.ContainingType.Name}.{method.Name}");
+        return null;
+    }
+
+    private Dictionary<string, GraphValue>? Bind(IInvocationOperation operation, IMethodSymbol method, Scope scope, SemanticModel model)
+    {
+        var bound = new Dictionary<string, GraphValue>();
+        foreach (IArgumentOperation argument in operation.Arguments)
+        {
+            IParameterSymbol parameter = argument.Parameter!;
+            if (!parameter.Type.Is(KnownTypes.Tensor) && !parameter.Type.Is(KnownTypes.Tokens) && !parameter.Type.Is(KnownTypes.Labels))
+            {
+                Unsupported(argument.Syntax, $"The parameter '{parameter.Name}' of type {parameter.Type.Name} of '{method.Name}'", " (helper methods take tensors only)");
+                return null;
+            }
+
+            if (Eval((ExpressionSyntax)argument.Value.Syntax, scope, model) is not { } value)
+            {
+                return null;
+            }
+
+            bound[parameter.Name] = value;
+        }
+
+        return bound;
+    }
+
+    private GraphValue? Argument(IInvocationOperation operation, int index, Scope scope, SemanticModel model) =>
+        Eval((ExpressionSyntax)operation.Arguments[index].Value.Syntax, scope, model);
+
+    private GraphValue? ApplyLayer(LayerSpec layer, GraphValue input, SyntaxNode at, Scope scope)
+    {
+        OpKind kind = layer.Kind switch
+        {
+            LayerKind.Linear => OpKind.Linear,
+            LayerKind.LayerNorm => OpKind.LayerNorm,
+            LayerKind.RmsNorm => OpKind.RmsNorm,
+            _ => OpKind.Embedding,
+        };
+        if (Tensor(input, at) is not { } x)
+        {
+            return null;
+        }
+
+        RegionSpec region = layer.KeepFp32Reason is null ? scope.Region : scope.Region with { KeepFp32Reason = layer.KeepFp32Reason };
+        return new TensorValue(Add(kind, [x], at, region, layer: layer.Path));
+    }
+}

@@ -1,0 +1,129 @@
+using Amp.Generator.Diagnostics;
+using Amp.Generator.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Amp.Generator.Parsing;
+
+// Calls to Amp.Ops: tensor arguments become node inputs; constants (factor, heads, shape, causal) and the
+// explicit precision override are read from the arguments, defaults included.
+internal sealed partial class GraphBuilder
+{
+    private static readonly Dictionary<string, OpKind> OpsByName = Enum.GetValues(typeof(OpKind)).Cast<OpKind>()
+        .Where(k => k is not OpKind.Input and not OpKind.Cast and not OpKind.Linear and not OpKind.LayerNorm and not OpKind.RmsNorm and not OpKind.Embedding)
+        .ToDictionary(k => k.ToString());
+
+    private GraphValue? Op(InvocationExpressionSyntax invocation, IInvocationOperation operation, Scope scope, SemanticModel model)
+    {
+        string name = operation.TargetMethod.Name;
+        if (!OpsByName.TryGetValue(name, out OpKind kind))
+        {
+            context.Report(DiagnosticDescriptors.UnknownOp, invocation, $"Ops.{name}");
+            return null;
+        }
+
+        var inputs = new List<int>();
+        var ints = new List<int>();
+        float value = 0f;
+        bool flag = false;
+        Precision? precision = null;
+        foreach (IArgumentOperation argument in operation.Arguments)
+        {
+            IParameterSymbol parameter = argument.Parameter!;
+            if (parameter.Type.Is(KnownTypes.Tensor) || parameter.Type.Is(KnownTypes.Tokens) || parameter.Type.Is(KnownTypes.Labels))
+            {
+                if (Eval((ExpressionSyntax)argument.Value.Syntax, scope, model) is not { } v)
+                {
+                    return null;
+                }
+
+                int? node = v is LabelsValue labels && parameter.Type.Is(KnownTypes.Labels) ? labels.Node : Tensor(v, argument.Syntax);
+                if (node is null)
+                {
+                    return null;
+                }
+
+                inputs.Add(node.Value);
+                continue;
+            }
+
+            if (parameter.Name == "shape")
+            {
+                if (Dimensions(argument, name) is not { } dims)
+                {
+                    return null;
+                }
+
+                ints.AddRange(dims);
+                continue;
+            }
+
+            Optional<object?> constant = Constant(argument.Value);
+            if (!constant.HasValue && argument.ArgumentKind == ArgumentKind.DefaultValue && parameter.Name == "precision")
+            {
+                continue;
+            }
+
+            if (!constant.HasValue)
+            {
+                context.Report(DiagnosticDescriptors.NonConstantLayerArgument, argument.Syntax, parameter.Name, name);
+                return null;
+            }
+
+            switch (parameter.Name)
+            {
+                case "precision":
+                    precision = constant.Value is null ? null : KnownTypes.ToPrecision(constant.Value);
+                    break;
+                case "factor":
+                    value = Convert.ToSingle(constant.Value, System.Globalization.CultureInfo.InvariantCulture);
+                    break;
+                case "heads":
+                    ints.Add((int)constant.Value!);
+                    break;
+                case "causal":
+                    flag = (bool)constant.Value!;
+                    break;
+            }
+        }
+
+        LocationInfo at = LocationInfo.From(invocation);
+        return new TensorValue(Add(kind, [.. inputs], invocation, scope.Region, name: scope.Child($"{kind}@{at.Line}"),
+            ints: [.. ints], value: value, flag: flag, precision: precision));
+    }
+
+    /// <summary>A constant through implicit conversions (an enum passed to a Precision? parameter).</summary>
+    private static Optional<object?> Constant(IOperation value)
+    {
+        while (!value.ConstantValue.HasValue && value is IConversionOperation conversion)
+        {
+            value = conversion.Operand;
+        }
+
+        return value.ConstantValue;
+    }
+
+    private int[]? Dimensions(IArgumentOperation argument, string op)
+    {
+        if (argument.Value is IArrayCreationOperation { Initializer: { } items })
+        {
+            var dims = new List<int>();
+            foreach (IOperation item in items.ElementValues)
+            {
+                if (item.ConstantValue is not { HasValue: true, Value: int d })
+                {
+                    context.Report(DiagnosticDescriptors.NonConstantLayerArgument, item.Syntax, "shape", op);
+                    return null;
+                }
+
+                dims.Add(d);
+            }
+
+            return [.. dims];
+        }
+
+        context.Report(DiagnosticDescriptors.NonConstantLayerArgument, argument.Syntax, "shape", op);
+        return null;
+    }
+}

@@ -1,0 +1,259 @@
+using System.Globalization;
+using Amp.Generator.Diagnostics;
+using Amp.Generator.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Amp.Generator.Parsing;
+
+/// <summary>
+/// Reads definition bodies into a graph of ops, inlining helper methods and module forwards and unrolling
+/// foreach over module arrays. Anything outside the model language is an AMP1002 naming the construct.
+/// A null result means an error was reported; callers stop without cascading.
+/// </summary>
+internal sealed partial class GraphBuilder(ParseContext context, IReadOnlyDictionary<string, LayerSpec> layers)
+{
+    private readonly List<IMethodSymbol> callStack = [];
+    private readonly Dictionary<string, int> names = [];
+
+    public List<NodeSpec> Nodes { get; } = [];
+
+    public bool InLoss { get; set; }
+
+    public int AddInput(string name, SyntaxNode at, RegionSpec region) =>
+        Add(OpKind.Input, [], at, region, name: name);
+
+    /// <summary>Inlines <paramref name="method"/> with its parameters bound; returns its value.</summary>
+    public GraphValue? Inline(IMethodSymbol method, Scope caller, Dictionary<string, GraphValue> arguments, SyntaxNode at)
+    {
+        if (callStack.Contains(method, SymbolEqualityComparer.Default))
+        {
+            string chain = string.Join(" -> ", callStack.SkipWhile(m => !SymbolEqualityComparer.Default.Equals(m, method)).Select(m => m.Name).Concat([method.Name]));
+            context.Report(DiagnosticDescriptors.Recursion, at, method.Name, chain);
+            return null;
+        }
+
+        if (method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(context.CancellationToken) is not MethodDeclarationSyntax syntax)
+        {
+            context.Report(DiagnosticDescriptors.UnknownOp, at, method.ToDisplayString());
+            return null;
+        }
+
+        var scope = new Scope((INamedTypeSymbol)method.ContainingType, caller.Path, RegionOf(method, caller.Region), arguments);
+        callStack.Add(method);
+        try
+        {
+            SemanticModel model = context.ModelFor(syntax.SyntaxTree);
+            if (syntax.ExpressionBody is { } arrow)
+            {
+                return Eval(arrow.Expression, scope, model);
+            }
+
+            if (syntax.Body is null)
+            {
+                context.Report(DiagnosticDescriptors.UnsupportedSyntax, syntax, "A method without a body", string.Empty);
+                return null;
+            }
+
+            return Run(syntax.Body.Statements, scope, model, out GraphValue? result) && result is null
+                ? Missing(syntax)
+                : result;
+        }
+        finally
+        {
+            callStack.RemoveAt(callStack.Count - 1);
+        }
+    }
+
+    /// <summary>The region inside <paramref name="method"/>: its own [Autocast] and [KeepFp32] over the caller's.</summary>
+    public static RegionSpec RegionOf(IMethodSymbol method, RegionSpec outer)
+    {
+        RegionSpec region = outer;
+        if (method.Attribute(KnownTypes.Autocast) is { } autocast && autocast.ConstructorArguments.Length == 1)
+        {
+            Precision p = KnownTypes.ToPrecision(autocast.ConstructorArguments[0].Value);
+            region = region with { Autocast = p, AutocastSource = $"[Autocast({p.Name()})] on method {method.Name}" };
+        }
+
+        return method.Has(KnownTypes.KeepFp32) ? region with { KeepFp32Reason = $"KeepFp32 on method {method.Name}" } : region;
+    }
+
+    private GraphValue? Missing(MethodDeclarationSyntax syntax)
+    {
+        context.Report(DiagnosticDescriptors.UnsupportedSyntax, syntax.Identifier.Parent ?? syntax, $"A body of '{syntax.Identifier.Text}' that does not end in a return", string.Empty);
+        return null;
+    }
+
+    /// <summary>Runs statements; false on error. <paramref name="result"/> is set by a return.</summary>
+    private bool Run(IEnumerable<StatementSyntax> statements, Scope scope, SemanticModel model, out GraphValue? result)
+    {
+        result = null;
+        foreach (StatementSyntax statement in statements)
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+            switch (statement)
+            {
+                case LocalDeclarationStatementSyntax local:
+                    foreach (VariableDeclaratorSyntax variable in local.Declaration.Variables)
+                    {
+                        if (variable.Initializer is null)
+                        {
+                            return Unsupported(variable, "A local without an initializer");
+                        }
+
+                        if (Eval(variable.Initializer.Value, scope, model) is not { } value)
+                        {
+                            return false;
+                        }
+
+                        scope.Locals[variable.Identifier.Text] = value;
+                    }
+
+                    break;
+                case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax assignment }:
+                    if (!Assign(assignment, scope, model))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case ReturnStatementSyntax { Expression: { } returned }:
+                    result = Eval(returned, scope, model);
+                    return result is not null;
+                case ForEachStatementSyntax loop:
+                    if (!Unroll(loop, scope, model))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case BlockSyntax block:
+                    if (!Run(block.Statements, scope, model, out result) || result is not null)
+                    {
+                        return result is not null;
+                    }
+
+                    break;
+                default:
+                    return Unsupported(statement, Describe(statement));
+            }
+        }
+
+        return true;
+    }
+
+    private bool Assign(AssignmentExpressionSyntax assignment, Scope scope, SemanticModel model)
+    {
+        if (assignment.Left is not IdentifierNameSyntax { Identifier.Text: var name } || !scope.Locals.ContainsKey(name))
+        {
+            return Unsupported(assignment.Left, $"Assigning to '{assignment.Left}' (only locals and parameters can be assigned)");
+        }
+
+        OpKind? compound = assignment.Kind() switch
+        {
+            SyntaxKind.SimpleAssignmentExpression => null,
+            SyntaxKind.AddAssignmentExpression => OpKind.Add,
+            SyntaxKind.SubtractAssignmentExpression => OpKind.Sub,
+            SyntaxKind.MultiplyAssignmentExpression => OpKind.Mul,
+            _ => OpKind.Input,
+        };
+        if (compound == OpKind.Input)
+        {
+            return Unsupported(assignment, $"The assignment operator '{assignment.OperatorToken.Text}'");
+        }
+
+        if (Eval(assignment.Right, scope, model) is not { } value)
+        {
+            return false;
+        }
+
+        if (compound is { } op)
+        {
+            if (Tensor(scope.Locals[name], assignment.Left) is not { } left || Tensor(value, assignment.Right) is not { } right)
+            {
+                return false;
+            }
+
+            value = new TensorValue(Add(op, [left, right], assignment, scope.Region));
+        }
+
+        scope.Locals[name] = value;
+        return true;
+    }
+
+    private bool Unroll(ForEachStatementSyntax loop, Scope scope, SemanticModel model)
+    {
+        if (Eval(loop.Expression, scope, model) is not ModuleArrayValue array)
+        {
+            return Unsupported(loop.Expression, "A foreach over something other than a module array field");
+        }
+
+        string name = loop.Identifier.Text;
+        for (int i = 0; i < array.Count; i++)
+        {
+            scope.Locals[name] = new ModuleValue(array.Type, array.Path + "." + i.ToString(CultureInfo.InvariantCulture), array.KeepFp32Reason);
+            StatementSyntax[] body = loop.Statement is BlockSyntax block ? [.. block.Statements] : [loop.Statement];
+            if (!Run(body, scope, model, out GraphValue? returned))
+            {
+                return false;
+            }
+
+            if (returned is not null)
+            {
+                return Unsupported(loop, "A return inside a foreach");
+            }
+        }
+
+        scope.Locals.Remove(name);
+        return true;
+    }
+
+    private bool Unsupported(SyntaxNode at, string construct, string hint = "")
+    {
+        context.Report(DiagnosticDescriptors.UnsupportedSyntax, at, construct, hint);
+        return false;
+    }
+
+    private static string Describe(SyntaxNode node) => node switch
+    {
+        IfStatementSyntax => "An if statement",
+        ForStatementSyntax => "A for loop",
+        WhileStatementSyntax or DoStatementSyntax => "A while loop",
+        LambdaExpressionSyntax => "A lambda",
+        ConditionalExpressionSyntax => "A conditional expression",
+        LiteralExpressionSyntax => $"The literal {node} outside an op argument",
+        ObjectCreationExpressionSyntax or ImplicitObjectCreationExpressionSyntax => $"Creating an object ('{node}')",
+        _ => $"'{node}' ({node.Kind()})",
+    };
+
+    private int? Tensor(GraphValue value, SyntaxNode at)
+    {
+        if (value is TensorValue t)
+        {
+            return t.Node;
+        }
+
+        Unsupported(at, value switch
+        {
+            LayerValue l => $"Using the layer '{l.Layer.Path}' as a tensor",
+            ModuleValue m => $"Using the module '{m.Path}' as a tensor",
+            ModuleArrayValue a => $"Using the module array '{a.Path}' as a tensor",
+            _ => $"Using labels ('{at}') as a tensor",
+        }, value is LayerValue ? ": apply it with .Apply(x)" : string.Empty);
+        return null;
+    }
+
+    private int Add(OpKind kind, int[] inputs, SyntaxNode at, RegionSpec region, string? name = null, string? layer = null,
+        int[]? ints = null, float value = 0f, bool flag = false, Precision? precision = null)
+    {
+        LocationInfo location = LocationInfo.From(at);
+        string baseName = name ?? layer ?? $"{kind}@{location.Line}";
+        names[baseName] = names.TryGetValue(baseName, out int seen) ? seen + 1 : 1;
+        string unique = names[baseName] == 1 ? baseName : $"{baseName}#{names[baseName]}";
+        Nodes.Add(new NodeSpec(Nodes.Count, kind, new EquatableArray<int>(inputs), unique, layer,
+            new EquatableArray<int>(ints ?? []), value, flag, precision, region, InLoss, location));
+        return Nodes.Count - 1;
+    }
+}

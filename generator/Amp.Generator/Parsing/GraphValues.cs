@@ -1,0 +1,37 @@
+using Amp.Generator.Model;
+using Microsoft.CodeAnalysis;
+
+namespace Amp.Generator.Parsing;
+
+// What a name in a definition body stands for while the graph is built. These hold symbols, so they never
+// leave the parse step: the graph keeps only node ids and paths.
+internal abstract record GraphValue;
+
+/// <summary>A tensor (Tensor or Tokens) produced by node <paramref name="Node"/>.</summary>
+internal sealed record TensorValue(int Node) : GraphValue;
+
+/// <summary>A Labels input.</summary>
+internal sealed record LabelsValue(int Node) : GraphValue;
+
+/// <summary>A layer field at its path.</summary>
+internal sealed record LayerValue(LayerSpec Layer) : GraphValue;
+
+/// <summary>A [Module] instance at its path.</summary>
+internal sealed record ModuleValue(INamedTypeSymbol Type, string Path, string? KeepFp32Reason) : GraphValue;
+
+/// <summary>A fixed-size array of modules (unrolled by foreach or indexed with constants).</summary>
+internal sealed record ModuleArrayValue(INamedTypeSymbol Type, string Path, int Count, string? KeepFp32Reason) : GraphValue;
+
+/// <summary>The scope a method body is read in: its class, path prefix, region and locals.</summary>
+internal sealed class Scope(INamedTypeSymbol owner, string path, RegionSpec region, Dictionary<string, GraphValue> locals)
+{
+    public INamedTypeSymbol Owner { get; } = owner;
+
+    public string Path { get; } = path;
+
+    public RegionSpec Region { get; } = region;
+
+    public Dictionary<string, GraphValue> Locals { get; } = locals;
+
+    public string Child(string name) => Path.Length == 0 ? name : Path + "." + name;
+}

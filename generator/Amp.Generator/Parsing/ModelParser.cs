@@ -1,0 +1,214 @@
+using Amp.Generator.Diagnostics;
+using Amp.Generator.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Amp.Generator.Parsing;
+
+/// <summary>
+/// Parse step: an [Autocast] class -> <see cref="ModelSpec"/> (layers, inputs, the inlined graph), or the
+/// diagnostics that block generation. Never throws: an unexpected exception becomes AMP1999.
+/// </summary>
+internal static class ModelParser
+{
+    /// <summary>Tests set this to prove that an internal error becomes AMP1999 (called with the class name).</summary>
+    internal static Action<string>? FaultInjection { get; set; }
+
+    public static StepResult<ModelSpec> Parse(GeneratorAttributeSyntaxContext source, CancellationToken cancellationToken)
+    {
+        var type = (INamedTypeSymbol)source.TargetSymbol;
+        var syntax = (ClassDeclarationSyntax)source.TargetNode;
+        var context = new ParseContext(source.SemanticModel.Compilation, cancellationToken);
+        try
+        {
+            FaultInjection?.Invoke(type.Name);
+            ModelSpec? spec = ParseClass(type, syntax, source.Attributes[0], context);
+            return new StepResult<ModelSpec>(context.HasErrors ? null : spec, context.Diagnostics.ToEquatableArray());
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new StepResult<ModelSpec>(null, new EquatableArray<DiagnosticInfo>(
+                [DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, LocationInfo.From(syntax.Identifier.Parent!), type.Name, $"{e.GetType().Name}: {e.Message}")]));
+        }
+    }
+
+    public static StepResult<ModuleSpec> ParseModule(GeneratorAttributeSyntaxContext source, CancellationToken cancellationToken)
+    {
+        var type = (INamedTypeSymbol)source.TargetSymbol;
+        var context = new ParseContext(source.SemanticModel.Compilation, cancellationToken);
+        try
+        {
+            if (!CheckClass(type, (ClassDeclarationSyntax)source.TargetNode, context))
+            {
+                return new StepResult<ModuleSpec>(null, context.Diagnostics.ToEquatableArray());
+            }
+
+            var spec = new ModuleSpec(Namespace(type), type.Name, FieldWalker.DescribeFields(type, context));
+            return new StepResult<ModuleSpec>(context.HasErrors ? null : spec, context.Diagnostics.ToEquatableArray());
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new StepResult<ModuleSpec>(null, new EquatableArray<DiagnosticInfo>(
+                [DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, LocationInfo.From(source.TargetNode), type.Name, $"{e.GetType().Name}: {e.Message}")]));
+        }
+    }
+
+    private static ModelSpec? ParseClass(INamedTypeSymbol type, ClassDeclarationSyntax syntax, AttributeData autocast, ParseContext context)
+    {
+        if (!CheckClass(type, syntax, context))
+        {
+            return null;
+        }
+
+        Precision precision = KnownTypes.ToPrecision(autocast.ConstructorArguments.FirstOrDefault().Value);
+        var walker = new FieldWalker(context);
+        walker.Walk(type, string.Empty, null);
+        EquatableArray<FieldSpec> fields = FieldWalker.DescribeFields(type, context);
+
+        IMethodSymbol[] methods = type.GetMembers().OfType<IMethodSymbol>().ToArray();
+        IMethodSymbol? forward = methods.FirstOrDefault(m => m.Has(KnownTypes.Forward));
+        IMethodSymbol? loss = methods.FirstOrDefault(m => m.Has(KnownTypes.Loss));
+        if (forward is null)
+        {
+            context.Report(DiagnosticDescriptors.NoForward, syntax.Identifier.Parent!, type.Name);
+            return null;
+        }
+
+        if (context.HasErrors)
+        {
+            return null;
+        }
+
+        var layers = walker.Layers.ToDictionary(l => l.Path);
+        var builder = new GraphBuilder(context, layers);
+        var region = new RegionSpec(precision, $"[Autocast({precision.Name()})] on class {type.Name}", null);
+        var inputs = new List<InputSpec>();
+
+        var forwardArgs = new Dictionary<string, GraphValue>();
+        if (!BindInputs(forward, forward.Parameters, builder, region, inputs, forwardArgs, lossOnly: false, context))
+        {
+            return null;
+        }
+
+        var root = new Scope(type, string.Empty, region, []);
+        if (builder.Inline(forward, root, forwardArgs, MethodSyntax(forward, context)) is not TensorValue output)
+        {
+            ReportNonTensor(forward, context);
+            return null;
+        }
+
+        int lossOutput = -1;
+        if (loss is not null)
+        {
+            if (loss.Parameters.Length == 0 || !loss.Parameters[0].Type.Is(KnownTypes.Tensor))
+            {
+                context.Report(DiagnosticDescriptors.InvalidInput, MethodSyntax(loss, context), loss.Name, "the first parameter of the [Loss] method receives the forward output and must be a Tensor");
+                return null;
+            }
+
+            builder.InLoss = true;
+            var lossArgs = new Dictionary<string, GraphValue> { [loss.Parameters[0].Name] = output };
+            if (!BindInputs(loss, loss.Parameters.Skip(1), builder, region, inputs, lossArgs, lossOnly: true, context)
+                || builder.Inline(loss, root, lossArgs, MethodSyntax(loss, context)) is not TensorValue lossValue)
+            {
+                return context.HasErrors ? null : ReportNonTensor(loss, context);
+            }
+
+            lossOutput = lossValue.Node;
+        }
+
+        return new ModelSpec(
+            Namespace(type), type.Name, Accessibility(type), precision, fields, walker.Layers.ToEquatableArray(),
+            LimitTokens(inputs, builder.Nodes, layers).ToEquatableArray(), builder.Nodes.ToEquatableArray(),
+            output.Node, lossOutput, forward.Name, loss?.Name);
+    }
+
+    private static bool CheckClass(INamedTypeSymbol type, ClassDeclarationSyntax syntax, ParseContext context)
+    {
+        if (!syntax.Modifiers.Any(SyntaxKind.PartialKeyword))
+        {
+            context.Report(DiagnosticDescriptors.ModelNotPartial, syntax.Identifier.Parent!, type.Name);
+            return false;
+        }
+
+        if (type.ContainingType is not null || type.IsGenericType)
+        {
+            context.Report(DiagnosticDescriptors.UnsupportedSyntax, syntax.Identifier.Parent!, type.IsGenericType ? "A generic model class" : "A nested model class", ": declare it at namespace level");
+            return false;
+        }
+
+        return true;
+    }
+
+    private static ModelSpec? ReportNonTensor(IMethodSymbol method, ParseContext context)
+    {
+        if (!context.HasErrors)
+        {
+            context.Report(DiagnosticDescriptors.UnsupportedSyntax, MethodSyntax(method, context), $"'{method.Name}' returning something other than a tensor", string.Empty);
+        }
+
+        return null;
+    }
+
+    private static bool BindInputs(IMethodSymbol method, IEnumerable<IParameterSymbol> parameters, GraphBuilder builder, RegionSpec region,
+        List<InputSpec> inputs, Dictionary<string, GraphValue> bound, bool lossOnly, ParseContext context)
+    {
+        foreach (IParameterSymbol parameter in parameters)
+        {
+            SyntaxNode at = parameter.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(context.CancellationToken) ?? MethodSyntax(method, context);
+            InputKind? kind = parameter.Type.Is(KnownTypes.Tensor) ? InputKind.Features
+                : parameter.Type.Is(KnownTypes.Tokens) ? InputKind.Tokens
+                : parameter.Type.Is(KnownTypes.Labels) ? InputKind.Labels : null;
+            if (kind is null)
+            {
+                context.Report(DiagnosticDescriptors.InvalidInput, at, parameter.Name, $"a model input must be Tensor, Tokens or Labels, not {parameter.Type.Name}");
+                return false;
+            }
+
+            int node = builder.AddInput(parameter.Name, at, region);
+            if (kind == InputKind.Labels)
+            {
+                if (parameter.Attribute(KnownTypes.Classes)?.ConstructorArguments.FirstOrDefault().Value is not int classes || classes <= 0)
+                {
+                    context.Report(DiagnosticDescriptors.InvalidInput, at, parameter.Name, "Labels need [Classes(n)] with a positive constant n");
+                    return false;
+                }
+
+                inputs.Add(new InputSpec(parameter.Name, InputKind.Labels, EquatableArray<int>.Empty, classes, lossOnly));
+                bound[parameter.Name] = new LabelsValue(node);
+                continue;
+            }
+
+            TypedConstant dims = parameter.Attribute(KnownTypes.Shape)?.ConstructorArguments.FirstOrDefault() ?? default;
+            int[] shape = dims.Kind == TypedConstantKind.Array ? dims.Values.Select(v => v.Value is int d ? d : 0).ToArray() : [];
+            if (shape.Length == 0 || shape[0] != -1 || shape.Skip(1).Any(d => d <= 0))
+            {
+                context.Report(DiagnosticDescriptors.InvalidInput, at, parameter.Name,
+                    "declare [Shape(Batch, ...)]: the first dimension is the symbolic Batch and every other one a positive constant");
+                return false;
+            }
+
+            inputs.Add(new InputSpec(parameter.Name, kind.Value, new EquatableArray<int>(shape.Skip(1).ToArray()), 0, lossOnly));
+            bound[parameter.Name] = new TensorValue(node);
+        }
+
+        return true;
+    }
+
+    /// <summary>Token inputs get the vocabulary of the embedding that reads them as their limit.</summary>
+    private static IEnumerable<InputSpec> LimitTokens(List<InputSpec> inputs, List<NodeSpec> nodes, Dictionary<string, LayerSpec> layers) =>
+        inputs.Select(input => input.Kind != InputKind.Tokens ? input : input with
+        {
+            Limit = nodes.Where(n => n.Kind == OpKind.Embedding && nodes[n.Inputs[0]] is { Kind: OpKind.Input } i && i.Name == input.Name)
+                .Select(n => layers[n.Layer!].A).DefaultIfEmpty(int.MaxValue).Min(),
+        });
+
+    private static SyntaxNode MethodSyntax(IMethodSymbol method, ParseContext context) =>
+        method.DeclaringSyntaxReferences[0].GetSyntax(context.CancellationToken) is MethodDeclarationSyntax m ? m.Identifier.Parent! : method.DeclaringSyntaxReferences[0].GetSyntax(context.CancellationToken);
+
+    private static string? Namespace(INamedTypeSymbol type) =>
+        type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
+
+    private static string Accessibility(INamedTypeSymbol type) => type.DeclaredAccessibility == Microsoft.CodeAnalysis.Accessibility.Public ? "public" : "internal";
+}

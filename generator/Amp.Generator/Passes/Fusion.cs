@@ -1,0 +1,123 @@
+using System.Globalization;
+using Amp.Generator.Model;
+
+namespace Amp.Generator.Passes;
+
+/// <summary>
+/// Fuses chains of elementwise ops into one kernel: an op absorbs a producer that only it reads, of the same
+/// shape, while the chain reads at most four tensors. Values inside a chain stay in FP32 registers; only the
+/// chain's result is rounded to its planned precision (as compilers that fuse AMP graphs do). MseLoss gets a
+/// chain of its own for the squared error.
+/// </summary>
+internal static class Fusion
+{
+    public const int MaxLeaves = 4;
+
+    public static StepResult<PlanSpec> Run(StepResult<PlanSpec> planned, CancellationToken cancellationToken)
+    {
+        if (planned.Value is not { } plan)
+        {
+            return planned;
+        }
+
+        PlannedNode[] nodes = plan.Nodes.ToArray();
+        int[] readers = new int[nodes.Length];
+        foreach (PlannedNode node in nodes)
+        {
+            foreach (int input in node.Inputs)
+            {
+                readers[input]++;
+            }
+        }
+
+        var leaves = new Dictionary<int, List<int>>();
+        var absorbed = new HashSet<int>();
+        var chains = new List<ChainSpec>();
+        foreach (PlannedNode node in nodes)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!IsElementwise(node.Kind))
+            {
+                continue;
+            }
+
+            var mine = new List<int>();
+            foreach (int input in node.Inputs)
+            {
+                PlannedNode producer = nodes[input];
+                bool fusable = IsElementwise(producer.Kind) && readers[input] == 1 && producer.Shape == node.Shape
+                    && producer.InLoss == node.InLoss && input != plan.ForwardOutput
+                    && mine.Union(leaves[input]).Count() <= MaxLeaves - (node.Inputs.Count - 1 - node.Inputs.ToList().IndexOf(input));
+                if (fusable)
+                {
+                    absorbed.Add(input);
+                    mine.AddRange(leaves[input].Where(l => !mine.Contains(l)));
+                }
+                else if (!mine.Contains(input))
+                {
+                    mine.Add(input);
+                }
+            }
+
+            leaves[node.Id] = mine;
+        }
+
+        // Roots, in graph order: MseLoss, and elementwise ops nobody absorbed (their expression inlines the absorbed producers).
+        foreach (PlannedNode node in nodes.Where(n => n.Kind == OpKind.MseLoss || (IsElementwise(n.Kind) && !absorbed.Contains(n.Id))).ToArray())
+        {
+            int index = chains.Count;
+            if (node.Kind == OpKind.MseLoss)
+            {
+                chains.Add(new ChainSpec(index, node.Id, node.Inputs, "(x0 - x1) * (x0 - x1)", $"squared error of {node.Name}"));
+                nodes[node.Id] = node with { Chain = index };
+                continue;
+            }
+
+            List<int> mine = leaves[node.Id];
+            chains.Add(new ChainSpec(index, node.Id, mine.ToEquatableArray(), Expression(node.Id, nodes, absorbed, mine), Describe(node.Id, nodes, absorbed)));
+            Mark(node.Id, index, nodes, absorbed);
+        }
+
+        return new StepResult<PlanSpec>(plan with { Nodes = nodes.ToEquatableArray(), Chains = chains.ToEquatableArray() }, planned.Diagnostics);
+    }
+
+    public static bool IsElementwise(OpKind kind) => kind is OpKind.Add or OpKind.Sub or OpKind.Mul or OpKind.Scale or OpKind.Relu or OpKind.Gelu
+        or OpKind.Silu or OpKind.Tanh or OpKind.Sigmoid or OpKind.Exp or OpKind.Log;
+
+    private static void Mark(int id, int chain, PlannedNode[] nodes, HashSet<int> absorbed)
+    {
+        nodes[id] = nodes[id] with { Chain = chain };
+        foreach (int input in nodes[id].Inputs.Where(absorbed.Contains))
+        {
+            Mark(input, chain, nodes, absorbed);
+        }
+    }
+
+    private static string Expression(int id, PlannedNode[] nodes, HashSet<int> absorbed, List<int> leaves)
+    {
+        string X(int k)
+        {
+            int input = nodes[id].Inputs[k];
+            return absorbed.Contains(input) ? Expression(input, nodes, absorbed, leaves) : "x" + leaves.IndexOf(input).ToString(CultureInfo.InvariantCulture);
+        }
+
+        PlannedNode node = nodes[id];
+        return node.Kind switch
+        {
+            OpKind.Add => $"({X(0)} + {X(1)})",
+            OpKind.Sub => $"({X(0)} - {X(1)})",
+            OpKind.Mul => $"({X(0)} * {X(1)})",
+            OpKind.Scale => $"({X(0)} * {Literal(node.Float)})",
+            _ => $"ChainMath.{node.Kind}({X(0)})",
+        };
+    }
+
+    private static string Describe(int id, PlannedNode[] nodes, HashSet<int> absorbed)
+    {
+        PlannedNode node = nodes[id];
+        IEnumerable<string> parts = node.Inputs.Select(i => absorbed.Contains(i) ? Describe(i, nodes, absorbed) : nodes[i].Name);
+        return $"{node.Kind.ToString().ToLowerInvariant()}({string.Join(", ", parts)})";
+    }
+
+    public static string Literal(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
+}

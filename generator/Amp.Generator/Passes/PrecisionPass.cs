@@ -1,0 +1,108 @@
+using Amp.Generator.Model;
+
+namespace Amp.Generator.Passes;
+
+/// <summary>
+/// The precision pass: the policy table of DESIGN.md, the class and method [Autocast], [KeepFp32] on fields and
+/// methods, and explicit per-call overrides, in that order of strength (override > KeepFp32 > autocast). Casts are
+/// inserted where an op must read another precision; each tensor is cast at most once per target precision.
+/// </summary>
+internal static class PrecisionPass
+{
+    public static StepResult<PlanSpec> Run(StepResult<ShapedModel> shaped, CancellationToken cancellationToken)
+    {
+        if (shaped.Value is not { } model)
+        {
+            return new StepResult<PlanSpec>(null, shaped.Diagnostics);
+        }
+
+        ModelSpec spec = model.Spec;
+        var planned = new List<PlannedNode>();
+        var newId = new int[spec.Nodes.Count];
+        var casts = new Dictionary<(int, Precision), int>();
+        foreach (NodeSpec node in spec.Nodes)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int[] inputs = node.Inputs.Select(i => newId[i]).ToArray();
+            (Precision compute, Precision output, string reason, Precision? castTo) = Decide(node, inputs.Select(i => planned[i].Output).ToArray());
+            if (castTo is { } target)
+            {
+                for (int k = 0; k < inputs.Length; k++)
+                {
+                    PlannedNode source = planned[inputs[k]];
+                    if (source.Output == target || IsLabels(node, k))
+                    {
+                        continue;
+                    }
+
+                    if (!casts.TryGetValue((source.Id, target), out int cast))
+                    {
+                        cast = planned.Count;
+                        planned.Add(new PlannedNode(cast, OpKind.Cast, new EquatableArray<int>([source.Id]), $"{source.Name}->{target.Name().ToLowerInvariant()}",
+                            null, EquatableArray<int>.Empty, 0f, false, source.Shape, target, target,
+                            $"cast once for the {target.Name()} ops that read {source.Name}", node.Location.Line, node.InLoss, -1));
+                        casts.Add((source.Id, target), cast);
+                    }
+
+                    inputs[k] = cast;
+                }
+            }
+
+            newId[node.Id] = planned.Count;
+            planned.Add(new PlannedNode(planned.Count, node.Kind, new EquatableArray<int>(inputs), node.Name, node.Layer, node.Ints, node.Float, node.Flag,
+                model.Shapes[node.Id], compute, output, reason, node.Location.Line, node.InLoss, -1));
+        }
+
+        return new StepResult<PlanSpec>(
+            new PlanSpec(spec, planned.ToEquatableArray(), EquatableArray<ChainSpec>.Empty, newId[spec.ForwardOutput], spec.LossOutput < 0 ? -1 : newId[spec.LossOutput]),
+            shaped.Diagnostics);
+    }
+
+    private static bool IsLabels(NodeSpec node, int input) => node.Kind == OpKind.CrossEntropy && input == 1;
+
+    /// <summary>compute, output, reason, and the precision every input must be cast to (null: read as stored).</summary>
+    private static (Precision, Precision, string, Precision?) Decide(NodeSpec node, Precision[] inputs)
+    {
+        RegionSpec region = node.Region;
+        string kind = node.Kind.ToString();
+        Precision? forced = node.Override ?? (region.KeepFp32Reason is null ? null : Precision.Fp32);
+        string forcedReason = node.Override is { } o ? $"explicit precision: {o.Name()}" : region.KeepFp32Reason ?? string.Empty;
+        switch (node.Kind)
+        {
+            case OpKind.Input:
+                return (Precision.Fp32, Precision.Fp32, "input: FP32 from the host", null);
+            case OpKind.Linear or OpKind.MatMul or OpKind.Attention:
+                Precision p = forced ?? region.Autocast;
+                string why = forced is not null ? forcedReason
+                    : $"{kind}: low-precision list, {region.AutocastSource}";
+                if (node.Kind == OpKind.Attention)
+                {
+                    why += "; softmax in FP32";
+                }
+
+                return (p, p, why, p);
+            case OpKind.Embedding:
+                return (Precision.Fp32, Precision.Fp32, "Embedding: on no autocast list, reads the FP32 weight", null);
+            case OpKind.CrossEntropy or OpKind.MseLoss:
+                return (Precision.Fp32, Precision.Fp32, $"{kind}: FP32 list, the loss is FP32", null);
+            case OpKind.Softmax or OpKind.LogSoftmax or OpKind.LayerNorm or OpKind.RmsNorm or OpKind.Exp or OpKind.Log or OpKind.Sum or OpKind.Mean:
+                return node.Override is { } over
+                    ? (Precision.Fp32, over, $"explicit precision: {over.Name()} overrides the FP32 list", over)
+                    : (Precision.Fp32, Precision.Fp32, region.KeepFp32Reason ?? $"{kind}: FP32 list (inputs upcast)", null);
+            case OpKind.Add or OpKind.Sub or OpKind.Mul:
+                if (forced is { } promoted)
+                {
+                    return (Precision.Fp32, promoted, forcedReason, promoted);
+                }
+
+                Precision widest = inputs.Distinct().Count() == 1 ? inputs[0] : Precision.Fp32;
+                return (Precision.Fp32, widest, $"{kind}: promote, widest input {widest.Name()}", null);
+            case OpKind.Reshape or OpKind.Transpose or OpKind.SplitHeads or OpKind.MergeHeads or OpKind.CausalMask:
+                return (inputs[0], inputs[0], $"{kind}: layout, keeps {inputs[0].Name()}", null);
+            default:
+                return forced is { } e
+                    ? (Precision.Fp32, e, forcedReason, e)
+                    : (Precision.Fp32, inputs[0], $"{kind}: elementwise in FP32 registers, keeps its input's {inputs[0].Name()}", null);
+        }
+    }
+}
