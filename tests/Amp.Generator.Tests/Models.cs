@@ -1,0 +1,170 @@
+namespace Amp.Generator.Tests;
+
+/// <summary>Model sources the generator tests compile.</summary>
+internal static class Models
+{
+    public static string Mlp(string precision, string name = "Classifier") => $$"""
+        using Amp;
+        using static Amp.Ops;
+
+        namespace Demo;
+
+        [Autocast(Precision.{{precision}})]
+        public partial class {{name}}
+        {
+            readonly Linear fc1 = new(64, 256);
+            readonly Linear fc2 = new(256, 10);
+
+            [Forward]
+            Tensor Logits([Shape(Batch, 64)] Tensor x) => fc2.Apply(Gelu(fc1.Apply(x)));
+
+            [Loss]
+            Tensor Loss(Tensor logits, [Classes(10)] Labels y) => CrossEntropy(logits, y);
+        }
+        """;
+
+    public const string EveryOp = """
+        using Amp;
+        using static Amp.Ops;
+
+        namespace Demo;
+
+        [Autocast(Precision.Bf16)]
+        public partial class EveryOp
+        {
+            readonly Embedding emb = new(50, 16);
+            readonly LayerNorm ln = new(16);
+            readonly RmsNorm rms = new(16, eps: 1e-6f);
+            readonly Linear lin = new(16, 16, bias: false);
+
+            [Forward]
+            Tensor Run([Shape(Batch, 4)] Tokens ids, [Shape(Batch, 4, 16)] Tensor x)
+            {
+                var h = emb.Apply(ids) + x;
+                h = rms.Apply(ln.Apply(h));
+                var a = Attention(lin.Apply(h), h, h, heads: 2, causal: true);
+                var heads = MergeHeads(SplitHeads(a, 2));
+                var scores = Softmax(CausalMask(MatMul(heads, Transpose(h))));
+                var mixed = MatMul(scores, h);
+                var e = Relu(mixed) + Silu(mixed) - Tanh(mixed) * Sigmoid(mixed);
+                var s = Scale(e, 0.5f) * 2f;
+                var logs = LogSoftmax(s) + Log(Exp(Mul(s, s)));
+                var flat = Reshape(logs, Batch, 64);
+                return Sum(flat) + Mean(flat);
+            }
+
+            [Loss]
+            Tensor Loss(Tensor output, [Shape(Batch)] Tensor target) => MseLoss(output, target);
+        }
+        """;
+
+    public const string Gpt = """
+        using Amp;
+        using static Amp.Ops;
+
+        namespace Demo;
+
+        [Module]
+        public partial class Attn
+        {
+            readonly Linear q = new(32, 32);
+            readonly Linear k = new(32, 32);
+            readonly Linear v = new(32, 32);
+            readonly Linear proj = new(32, 32);
+
+            [Forward]
+            public Tensor Apply(Tensor x) => proj.Apply(Attention(q.Apply(x), k.Apply(x), v.Apply(x), heads: 4, causal: true));
+        }
+
+        [Module]
+        public partial class Block
+        {
+            readonly LayerNorm ln1 = new(32);
+            readonly Attn attn = new();
+            readonly LayerNorm ln2 = new(32);
+            readonly Linear up = new(32, 128);
+            readonly Linear down = new(128, 32);
+
+            [Forward]
+            public Tensor Apply(Tensor x)
+            {
+                x = x + attn.Apply(ln1.Apply(x));
+                x += Mlp(ln2.Apply(x));
+                return x;
+            }
+
+            Tensor Mlp(Tensor h) => down.Apply(Gelu(up.Apply(h)));
+        }
+
+        [Autocast(Precision.Bf16)]
+        public partial class Gpt
+        {
+            readonly Embedding wte = new(65, 32);
+            readonly Block[] blocks = Repeat<Block>(BlockCount);
+            readonly LayerNorm lnf = new(32);
+            readonly Linear head = new(32, 65, bias: false);
+
+            const int BlockCount = 2;
+
+            [Forward]
+            Tensor Logits([Shape(Batch, 16)] Tokens idx)
+            {
+                var x = wte.Apply(idx);
+                foreach (var block in blocks)
+                {
+                    x = block.Apply(x);
+                }
+
+                return head.Apply(lnf.Apply(x));
+            }
+
+            [Loss]
+            Tensor Loss(Tensor logits, [Classes(65)] Labels targets) => CrossEntropy(logits, targets);
+        }
+        """;
+
+    public const string KeepFp32 = """
+        using Amp;
+        using static Amp.Ops;
+
+        namespace Demo;
+
+        [Autocast(Precision.Fp16)]
+        public partial class Kept
+        {
+            readonly Linear fc1 = new(8, 8);
+            [KeepFp32] readonly Linear fc2 = new(8, 8);
+            readonly Linear fc3 = new(8, 4);
+
+            [Forward]
+            Tensor Run([Shape(Batch, 8)] Tensor x) => fc3.Apply(Head(fc2.Apply(Relu(fc1.Apply(x)))));
+
+            [KeepFp32]
+            Tensor Head(Tensor h) => Gelu(h) + h;
+        }
+        """;
+
+    public const string Overrides = """
+        using Amp;
+        using static Amp.Ops;
+
+        namespace Demo;
+
+        [Autocast(Precision.Bf16)]
+        public partial class Overrides
+        {
+            readonly Linear fc = new(8, 8);
+
+            [Forward]
+            Tensor Run([Shape(Batch, 4, 8)] Tensor x)
+            {
+                var h = MatMul(fc.Apply(x), Transpose(fc.Apply(x)), precision: Precision.Fp32);
+                var p = Softmax(h, precision: Precision.Fp16);
+                return Mid(Gelu(p, precision: Precision.Bf16));
+            }
+
+            [Autocast(Precision.Fp16)]
+            Tensor Mid(Tensor t) => MatMul(t, t);
+        }
+        """;
+}

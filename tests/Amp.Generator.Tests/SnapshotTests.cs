@@ -1,0 +1,37 @@
+using Microsoft.CodeAnalysis;
+
+namespace Amp.Generator.Tests;
+
+/// <summary>The generated source, snapshot by snapshot: the reviewer's documentation of what the generator writes.</summary>
+public sealed class SnapshotTests
+{
+    [Theory]
+    [InlineData("Bf16")]
+    [InlineData("Fp16")]
+    [InlineData("Fp32")]
+    public void Design_mlp(string precision) => Check(Models.Mlp(precision), "Demo.Classifier.Amp.g.cs", $"Mlp{precision}");
+
+    [Fact]
+    public void Every_op() => Check(Models.EveryOp, "Demo.EveryOp.Amp.g.cs", "EveryOp");
+
+    [Fact]
+    public void Gpt_with_modules_and_block_array()
+    {
+        Check(Models.Gpt, "Demo.Gpt.Amp.g.cs", "Gpt");
+        Check(Models.Gpt, "Demo.Block.Amp.g.cs", "GptBlockModule");
+    }
+
+    [Fact]
+    public void KeepFp32_on_field_and_method() => Check(Models.KeepFp32, "Demo.Kept.Amp.g.cs", "KeepFp32");
+
+    [Fact]
+    public void Explicit_overrides() => Check(Models.Overrides, "Demo.Overrides.Amp.g.cs", "Overrides");
+
+    private static void Check(string source, string hint, string snapshot)
+    {
+        var (sources, generator, output) = GeneratorHarness.Run(source);
+        Assert.Empty(generator);
+        Assert.True(output.IsEmpty, "generated code does not compile:\n" + string.Join("\n", output));
+        Snapshot.Verify(sources.Single(s => s.HintName == hint).SourceText.ToString(), snapshot);
+    }
+}
