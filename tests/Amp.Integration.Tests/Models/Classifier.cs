@@ -43,3 +43,12 @@ public partial class ClassifierFp32
     [Loss]
     public Tensor Loss(Tensor logits, [Classes(10)] Labels y) => CrossEntropy(logits, y);
 }
+
+[Autocast(Precision.Bf16)]
+public partial class ForwardOnly
+{
+    readonly Linear fc = new(4, 2);
+
+    [Forward]
+    public Tensor Run([Shape(Batch, 4)] Tensor x) => fc.Apply(x);
+}

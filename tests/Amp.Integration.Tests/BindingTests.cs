@@ -1,0 +1,50 @@
+using Amp;
+using Amp.Data;
+using Models;
+using Xunit;
+
+namespace Amp.Integration.Tests;
+
+/// <summary>Bad batches are refused with an ArgumentException that names the input and both shapes.</summary>
+public sealed class BindingTests
+{
+    [Fact]
+    public void Wrong_input_length_names_the_input_and_the_shape()
+    {
+        using AmpDevice device = AmpDevice.Create(DeviceKind.Cpu);
+        using Classifier.Compiled compiled = new Classifier().Compile(device);
+        var e = Assert.Throws<ArgumentException>(() => compiled.Forward(new Batch { { "x", new float[130] } }));
+        Assert.Contains("'x' has 130 values", e.Message);
+        Assert.Contains("[Batch, 64]", e.Message);
+    }
+
+    [Fact]
+    public void Inconsistent_batch_sizes_give_both_shapes()
+    {
+        using AmpDevice device = AmpDevice.Create(DeviceKind.Cpu);
+        using Classifier.Compiled compiled = new Classifier().Compile(device);
+        var e = Assert.Throws<ArgumentException>(() => compiled.Evaluate(new Batch { { "x", new float[128] }, { "y", new[] { 1, 2, 3 } } }));
+        Assert.Contains("'y' has shape [3]", e.Message);
+        Assert.Contains("must be [2]", e.Message);
+    }
+
+    [Fact]
+    public void Missing_wrongly_typed_unknown_and_out_of_range_inputs_are_refused()
+    {
+        using AmpDevice device = AmpDevice.Create(DeviceKind.Cpu);
+        using Classifier.Compiled compiled = new Classifier().Compile(device);
+        Assert.Contains("no input 'x'", Assert.Throws<ArgumentException>(() => compiled.Forward(new Batch())).Message);
+        Assert.Contains("must be float[]", Assert.Throws<ArgumentException>(() => compiled.Forward(new Batch { { "x", new int[64] } })).Message);
+        Assert.Contains("does not declare", Assert.Throws<ArgumentException>(() => compiled.Forward(new Batch { { "x", new float[64] }, { "z", new float[1] } })).Message);
+        var range = Assert.Throws<ArgumentOutOfRangeException>(() => compiled.Evaluate(new Batch { { "x", new float[64] }, { "y", new[] { 10 } } }));
+        Assert.Contains("outside [0, 10)", range.Message);
+    }
+
+    [Fact]
+    public void Evaluate_without_a_loss_method_is_refused()
+    {
+        using AmpDevice device = AmpDevice.Create(DeviceKind.Cpu);
+        using ForwardOnly.Compiled compiled = new ForwardOnly().Compile(device);
+        Assert.Throws<InvalidOperationException>(() => compiled.Evaluate(new Batch { { "x", new float[4] } }));
+    }
+}
