@@ -9,9 +9,12 @@ internal sealed record LocationInfo(string FilePath, int Start, int Length, int 
     /// <summary>The 1-based line, as the plan and the comments show it.</summary>
     public int Line => StartLine + 1;
 
-    public static LocationInfo From(SyntaxNode node)
+    public static LocationInfo From(SyntaxNode node) => From(node.GetLocation());
+
+    public static LocationInfo From(SyntaxToken token) => From(token.GetLocation());
+
+    private static LocationInfo From(Location location)
     {
-        Location location = node.GetLocation();
         FileLinePositionSpan span = location.GetLineSpan();
         return new LocationInfo(
             span.Path ?? string.Empty, location.SourceSpan.Start, location.SourceSpan.Length,

@@ -29,7 +29,7 @@ internal static class ModelParser
         catch (Exception e) when (e is not OperationCanceledException)
         {
             return new StepResult<ModelSpec>(null, new EquatableArray<DiagnosticInfo>(
-                [DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, LocationInfo.From(syntax.Identifier.Parent!), type.Name, $"{e.GetType().Name}: {e.Message}")]));
+                [DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, LocationInfo.From(syntax.Identifier), type.Name, $"{e.GetType().Name}: {e.Message}")]));
         }
     }
 
@@ -71,7 +71,7 @@ internal static class ModelParser
         IMethodSymbol? loss = methods.FirstOrDefault(m => m.Has(KnownTypes.Loss));
         if (forward is null)
         {
-            context.Report(DiagnosticDescriptors.NoForward, syntax.Identifier.Parent!, type.Name);
+            context.Report(DiagnosticDescriptors.NoForward, syntax.Identifier, type.Name);
             return null;
         }
 
@@ -128,13 +128,13 @@ internal static class ModelParser
     {
         if (!syntax.Modifiers.Any(SyntaxKind.PartialKeyword))
         {
-            context.Report(DiagnosticDescriptors.ModelNotPartial, syntax.Identifier.Parent!, type.Name);
+            context.Report(DiagnosticDescriptors.ModelNotPartial, syntax.Identifier, type.Name);
             return false;
         }
 
         if (type.ContainingType is not null || type.IsGenericType)
         {
-            context.Report(DiagnosticDescriptors.UnsupportedSyntax, syntax.Identifier.Parent!, type.IsGenericType ? "A generic model class" : "A nested model class", ": declare it at namespace level");
+            context.Report(DiagnosticDescriptors.UnsupportedSyntax, syntax.Identifier, type.IsGenericType ? "A generic model class" : "A nested model class", ": declare it at namespace level");
             return false;
         }
 

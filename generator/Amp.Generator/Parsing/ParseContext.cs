@@ -28,6 +28,9 @@ internal sealed class ParseContext(Compilation compilation, CancellationToken ca
     public void Report(DiagnosticDescriptor descriptor, SyntaxNode at, params string[] arguments) =>
         Diagnostics.Add(DiagnosticInfo.Create(descriptor, LocationInfo.From(at), arguments));
 
+    public void Report(DiagnosticDescriptor descriptor, SyntaxToken at, params string[] arguments) =>
+        Diagnostics.Add(DiagnosticInfo.Create(descriptor, LocationInfo.From(at), arguments));
+
     public void Report(DiagnosticDescriptor descriptor, ISymbol at, params string[] arguments)
     {
         SyntaxNode? node = at.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(CancellationToken);
