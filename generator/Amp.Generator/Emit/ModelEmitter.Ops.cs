@@ -192,7 +192,7 @@ internal sealed partial class ModelEmitter
     private void Buffer(CodeWriter w, PlannedNode n) =>
         w.Line($"var t{n.Id} = {Allocate(n.Output, n.Shape.ToArray())};");
 
-    /// <summary>A named scratch buffer of an op (statistics, attention parts); returns its expression.</summary>
+    /// <summary>A named scratch buffer of an op (statistics, attention parts), declared as a local; returns the local's name.</summary>
     private string Scratch(CodeWriter w, PlannedNode n, string name, Precision precision, int[] shape)
     {
         string local = $"t{n.Id}{name}";
@@ -204,8 +204,8 @@ internal sealed partial class ModelEmitter
     {
         int slot = slots++;
         long perSample = shape.Contains(Shapes.Batch) ? shape.Where(d => d != Shapes.Batch).Aggregate(1L, (a, b) => a * b) : 0;
-        bufferBytesPerSample.Add(perSample * (precision == Precision.Fp32 ? 4 : 2));
-        bufferFp32BytesPerSample.Add(perSample * 4);
+        bufferBytesPerSample += perSample * (precision == Precision.Fp32 ? 4 : 2);
+        bufferFp32BytesPerSample += perSample * 4;
         return $"run.Buffer({slot}, {Ns}Precision.{precision}, {Dims(shape.Length == 0 ? [1] : shape)})";
     }
 

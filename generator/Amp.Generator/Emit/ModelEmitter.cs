@@ -13,8 +13,8 @@ internal sealed partial class ModelEmitter
     private const string Ns = "global::Amp.";
     private readonly PlanSpec plan;
     private readonly ModelSpec spec;
-    private readonly List<long> bufferBytesPerSample = [];
-    private readonly List<long> bufferFp32BytesPerSample = [];
+    private long bufferBytesPerSample;
+    private long bufferFp32BytesPerSample;
     private int slots;
 
     private ModelEmitter(PlanSpec plan)
@@ -67,7 +67,7 @@ internal sealed partial class ModelEmitter
         long working = WorkingCopies().Sum(c => ParameterCount(spec.Layers.First(l => l.Path == c.Layer)) * 2L);
         long inputs = spec.Inputs.Sum(i => (long)i.SampleShape.Aggregate(1, (a, b) => a * b) * 4L);
         w.Line("    },")
-         .Line($"    new {Ns}MemoryPlan({masters}, {working}, {inputs + bufferBytesPerSample.Sum()}, {inputs + bufferFp32BytesPerSample.Sum()}));");
+         .Line($"    new {Ns}MemoryPlan({masters}, {working}, {inputs + bufferBytesPerSample}, {inputs + bufferFp32BytesPerSample}));");
     }
 
     private void WriteCompiled(CodeWriter w, string body)

@@ -49,6 +49,17 @@ internal sealed class FieldWalker(ParseContext context)
     /// <summary>The constant length of a module array field: <c>Repeat&lt;T&gt;(n)</c>, <c>new T[] { ... }</c> or <c>[ ... ]</c>.</summary>
     public static int ArrayLength(IFieldSymbol field, ParseContext context)
     {
+        if (!context.ArrayLengths.TryGetValue(field, out int length))
+        {
+            length = ReadArrayLength(field, context);
+            context.ArrayLengths.Add(field, length);
+        }
+
+        return length;
+    }
+
+    private static int ReadArrayLength(IFieldSymbol field, ParseContext context)
+    {
         if (Initializer(field, context) is not { } found)
         {
             context.Report(DiagnosticDescriptors.UnsupportedSyntax, field, $"A module array field without an initializer ('{field.Name}')", ": write Repeat<T>(count)");

@@ -168,7 +168,7 @@ internal sealed partial class GraphBuilder
 
             var region = module.KeepFp32Reason is null ? scope.Region : scope.Region with { KeepFp32Reason = module.KeepFp32Reason };
             return Bind(operation, method, scope, model) is { } bound
-                ? Inline(method, new Scope(module.Type, module.Path, region, []), bound, invocation) is { } v ? v : null
+                ? Inline(method, new Scope(module.Type, module.Path, region, []), bound, invocation)
                 : null;
         }
 

@@ -10,6 +10,9 @@ internal sealed class ParseContext(Compilation compilation, CancellationToken ca
 
     public CancellationToken CancellationToken { get; } = cancellationToken;
 
+    /// <summary>Module array lengths by field, read once (the field walk, the parameter walk and the graph all ask).</summary>
+    public Dictionary<IFieldSymbol, int> ArrayLengths { get; } = new(SymbolEqualityComparer.Default);
+
     public List<DiagnosticInfo> Diagnostics { get; } = [];
 
     public bool HasErrors => Diagnostics.Count > 0;

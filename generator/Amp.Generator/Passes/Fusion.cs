@@ -41,22 +41,22 @@ internal static class Fusion
                 continue;
             }
 
+            // Absorb a producer only while the chain, with the inputs still to come, reads at most MaxLeaves tensors.
             var mine = new List<int>();
-            foreach (int input in node.Inputs)
+            for (int k = 0; k < node.Inputs.Count; k++)
             {
+                int input = node.Inputs[k];
                 PlannedNode producer = nodes[input];
                 bool fusable = IsElementwise(producer.Kind) && readers[input] == 1 && producer.Shape == node.Shape
                     && producer.InLoss == node.InLoss && input != plan.ForwardOutput
-                    && mine.Union(leaves[input]).Count() <= MaxLeaves - (node.Inputs.Count - 1 - node.Inputs.ToList().IndexOf(input));
+                    && mine.Union(leaves[input]).Union(node.Inputs.Skip(k + 1)).Count() <= MaxLeaves;
+                IEnumerable<int> reads = fusable ? leaves[input] : [input];
                 if (fusable)
                 {
                     absorbed.Add(input);
-                    mine.AddRange(leaves[input].Where(l => !mine.Contains(l)));
                 }
-                else if (!mine.Contains(input))
-                {
-                    mine.Add(input);
-                }
+
+                mine.AddRange(reads.Where(l => !mine.Contains(l)));
             }
 
             leaves[node.Id] = mine;

@@ -81,7 +81,6 @@ internal static class Shapes
                 shape = input.Kind == InputKind.Labels ? [Batch] : [Batch, .. input.SampleShape];
                 return null;
             case OpKind.Linear:
-                shape = X(0);
                 return Last(X(0), layer!.A, out shape, layer.B);
             case OpKind.LayerNorm or OpKind.RmsNorm:
                 return Last(X(0), layer!.A, out shape, layer.A);

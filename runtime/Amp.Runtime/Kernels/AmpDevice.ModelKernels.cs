@@ -38,7 +38,7 @@ public abstract partial class AmpDevice
             throw new ArgumentException($"y must be [{ids.Length} rows, {table.Shape.Columns}] for {ids.Length} ids into {table.Shape}; got {y.Shape}.", nameof(y));
         }
 
-        GatherCore(table, ids, y);
+        GatherCore(table, ids, HostIds(ids, table.Shape.Rows, nameof(ids), "Id at position"), y);
     }
 
     /// <summary>y = x viewed as [outer, a, b, inner] with the middle axes swapped: [outer, b, a, inner] (same precision).</summary>
@@ -83,7 +83,22 @@ public abstract partial class AmpDevice
             throw new ArgumentException($"loss must hold one value; it is {loss.Shape}.", nameof(loss));
         }
 
-        NllLossCore(logProbs, labels, loss);
+        NllLossCore(logProbs, labels, HostIds(labels, logProbs.Shape.Columns, nameof(labels), "Label at row"), loss);
+    }
+
+    /// <summary>Ids stored as FP32 read back once and checked to be integers in [0, limit); the Cpu kernels use the copy.</summary>
+    private static float[] HostIds(DeviceTensor ids, int limit, string name, string what)
+    {
+        float[] values = ids.ToArray();
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (values[i] < 0 || values[i] >= limit || values[i] != MathF.Floor(values[i]))
+            {
+                throw new ArgumentOutOfRangeException(name, values[i], $"{what} {i} is not an integer in [0, {limit}).");
+            }
+        }
+
+        return values;
     }
 
     private void CheckAffine(DeviceTensor x, DeviceTensor weight, DeviceTensor? bias, DeviceTensor y)
@@ -105,11 +120,11 @@ public abstract partial class AmpDevice
 
     private protected abstract void NormAffineCore(DeviceTensor x, DeviceTensor? mean, DeviceTensor rstd, DeviceTensor weight, DeviceTensor? bias, DeviceTensor y);
 
-    private protected abstract void GatherCore(DeviceTensor table, DeviceTensor ids, DeviceTensor y);
+    private protected abstract void GatherCore(DeviceTensor table, DeviceTensor ids, float[] hostIds, DeviceTensor y);
 
     private protected abstract void SwapMiddleCore(DeviceTensor x, DeviceTensor y, int outer, int a, int b, int inner);
 
     private protected abstract void CausalMaskCore(DeviceTensor x, DeviceTensor y);
 
-    private protected abstract void NllLossCore(DeviceTensor logProbs, DeviceTensor labels, DeviceTensor loss);
+    private protected abstract void NllLossCore(DeviceTensor logProbs, DeviceTensor labels, float[] hostLabels, DeviceTensor loss);
 }

@@ -25,22 +25,15 @@ internal sealed partial class CpuDevice
         });
     }
 
-    private protected override void GatherCore(DeviceTensor table, DeviceTensor ids, DeviceTensor y)
+    private protected override void GatherCore(DeviceTensor table, DeviceTensor ids, float[] hostIds, DeviceTensor y)
     {
         var ct = (CpuTensor)table;
         var cy = (CpuTensor)y;
-        float[] index = ids.ToArray();
-        int cols = table.Shape.Columns, vocab = table.Shape.Rows;
+        int cols = table.Shape.Columns;
         var row = new float[cols];
-        for (int r = 0; r < index.Length; r++)
+        for (int r = 0; r < hostIds.Length; r++)
         {
-            int id = (int)index[r];
-            if (id < 0 || id >= vocab || id != index[r])
-            {
-                throw new ArgumentOutOfRangeException(nameof(ids), index[r], $"Id at position {r} is not an integer in [0, {vocab}).");
-            }
-
-            ct.Read(id * cols, row);
+            ct.Read((int)hostIds[r] * cols, row);
             cy.Write(r * cols, row);
         }
     }
@@ -77,26 +70,19 @@ internal sealed partial class CpuDevice
         });
     }
 
-    private protected override void NllLossCore(DeviceTensor logProbs, DeviceTensor labels, DeviceTensor loss)
+    private protected override void NllLossCore(DeviceTensor logProbs, DeviceTensor labels, float[] hostLabels, DeviceTensor loss)
     {
         var cl = (CpuTensor)logProbs;
-        float[] index = labels.ToArray();
         int cols = logProbs.Shape.Columns;
         Span<float> value = stackalloc float[1];
         float sum = 0;
-        for (int r = 0; r < index.Length; r++)
+        for (int r = 0; r < hostLabels.Length; r++)
         {
-            int label = (int)index[r];
-            if (label < 0 || label >= cols || label != index[r])
-            {
-                throw new ArgumentOutOfRangeException(nameof(labels), index[r], $"Label at row {r} is not an integer in [0, {cols}).");
-            }
-
-            cl.Read((r * cols) + label, value);
+            cl.Read((r * cols) + (int)hostLabels[r], value);
             sum -= value[0];
         }
 
-        value[0] = sum / index.Length;
+        value[0] = sum / hostLabels.Length;
         ((CpuTensor)loss).Write(0, value);
     }
 }

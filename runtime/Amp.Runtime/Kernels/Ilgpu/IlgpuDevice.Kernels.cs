@@ -23,39 +23,17 @@ internal sealed partial class IlgpuDevice
             TransposeA = p.TransposeA ? 1 : 0, TransposeB = p.TransposeB ? 1 : 0,
             Alpha = p.Alpha, Beta = p.Beta, HasBias = options.Bias is null ? 0 : 1,
         };
-        DeviceTensor? biasCopy = null;
-        try
+        // The kernel reads the bias as FP32; other storages are widened once for this call.
+        using Fp32Copy bias = new(this, options.Bias);
+        var call = new GemmCall(this, new Index3D(p.N, p.M, p.Batch), args, bias.View);
+        switch (a.Precision)
         {
-            ArrayView<float> bias = EmptyFloats;
-            if (options.Bias is { } given)
-            {
-                // The kernel reads the bias as FP32; other storages are widened once here.
-                biasCopy = given.Precision == Precision.Fp32 ? given : Allocate(Precision.Fp32, given.Length);
-                if (!ReferenceEquals(biasCopy, given))
-                {
-                    Cast(given, biasCopy);
-                }
-
-                bias = ((IlgpuTensor)biasCopy).View<float>();
-            }
-
-            var call = new GemmCall(this, new Index3D(p.N, p.M, p.Batch), args, bias);
-            switch (a.Precision)
-            {
-                case Precision.Fp32: call.WithA<float, Fp32Storage>((IlgpuTensor)a, (IlgpuTensor)b, (IlgpuTensor)c); break;
-                case Precision.Bf16: call.WithA<ushort, Bf16Storage>((IlgpuTensor)a, (IlgpuTensor)b, (IlgpuTensor)c); break;
-                default: call.WithA<KernelHalf, Fp16Storage>((IlgpuTensor)a, (IlgpuTensor)b, (IlgpuTensor)c); break;
-            }
-
-            Accelerator.Synchronize();
+            case Precision.Fp32: call.WithA<float, Fp32Storage>((IlgpuTensor)a, (IlgpuTensor)b, (IlgpuTensor)c); break;
+            case Precision.Bf16: call.WithA<ushort, Bf16Storage>((IlgpuTensor)a, (IlgpuTensor)b, (IlgpuTensor)c); break;
+            default: call.WithA<KernelHalf, Fp16Storage>((IlgpuTensor)a, (IlgpuTensor)b, (IlgpuTensor)c); break;
         }
-        finally
-        {
-            if (biasCopy is not null && !ReferenceEquals(biasCopy, options.Bias))
-            {
-                biasCopy.Dispose();
-            }
-        }
+
+        Accelerator.Synchronize();
     }
 
     private readonly record struct GemmCall(IlgpuDevice Device, Index3D Extent, GemmKernelArgs Args, ArrayView<float> Bias)

@@ -13,19 +13,8 @@ internal sealed partial class IlgpuDevice
         Dispatch2(x, y, new NormAffineLaunch(this, meanView, ((IlgpuTensor)rstd).View<float>(), w.View, b.View, x.Shape.Columns, mean is null ? 0 : 1, bias is null ? 0 : 1, Threads(y.Length)));
     }
 
-    private protected override void GatherCore(DeviceTensor table, DeviceTensor ids, DeviceTensor y)
-    {
-        float[] index = ids.ToArray();
-        for (int r = 0; r < index.Length; r++)
-        {
-            if (index[r] < 0 || index[r] >= table.Shape.Rows || index[r] != MathF.Floor(index[r]))
-            {
-                throw new ArgumentOutOfRangeException(nameof(ids), index[r], $"Id at position {r} is not an integer in [0, {table.Shape.Rows}).");
-            }
-        }
-
+    private protected override void GatherCore(DeviceTensor table, DeviceTensor ids, float[] hostIds, DeviceTensor y) =>
         Dispatch2(table, y, new GatherLaunch(this, ((IlgpuTensor)ids).View<float>(), table.Shape.Columns, Threads(y.Length)));
-    }
 
     private protected override void SwapMiddleCore(DeviceTensor x, DeviceTensor y, int outer, int a, int b, int inner)
     {
@@ -54,18 +43,10 @@ internal sealed partial class IlgpuDevice
     private protected override void CausalMaskCore(DeviceTensor x, DeviceTensor y) =>
         Dispatch2(x, y, new CausalMaskLaunch(this, x.Shape.Columns, Threads(y.Length)));
 
-    private protected override void NllLossCore(DeviceTensor logProbs, DeviceTensor labels, DeviceTensor loss)
+    // The ids were range-checked on the host (AmpDevice.HostIds); the kernels read the device copy.
+    private protected override void NllLossCore(DeviceTensor logProbs, DeviceTensor labels, float[] hostLabels, DeviceTensor loss)
     {
-        float[] index = labels.ToArray();
         int cols = logProbs.Shape.Columns;
-        for (int r = 0; r < index.Length; r++)
-        {
-            if (index[r] < 0 || index[r] >= cols || index[r] != MathF.Floor(index[r]))
-            {
-                throw new ArgumentOutOfRangeException(nameof(labels), index[r], $"Label at row {r} is not an integer in [0, {cols}).");
-            }
-        }
-
         var lp = (IlgpuTensor)logProbs;
         ArrayView<float> labelView = ((IlgpuTensor)labels).View<float>(), lossView = ((IlgpuTensor)loss).View<float>();
         switch (logProbs.Precision)
