@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Runtime.CompilerServices;
 using DiffPlex.DiffBuilder;
 using DiffPlex.DiffBuilder.Model;
@@ -13,7 +14,7 @@ internal static class Snapshot
 {
     public static void Verify(string actual, string name, [CallerFilePath] string testFile = "")
     {
-        string directory = Path.Combine(Path.GetDirectoryName(testFile)!, "Snapshots");
+        string directory = Path.Combine(TestDirectory(testFile), "Snapshots");
         string verified = Path.Combine(directory, name + ".verified.cs");
         string received = Path.Combine(directory, name + ".received.cs");
         actual = actual.Replace("\r\n", "\n");
@@ -38,6 +39,21 @@ internal static class Snapshot
         Assert.Fail(expected is null
             ? $"No snapshot {verified}; the output is in {received}. Review it and rename it to .verified.cs (or run with AMP_ACCEPT_SNAPSHOTS=1)."
             : $"Snapshot {name} differs (received: {received}):\n{Diff(expected, actual)}");
+    }
+
+    /// <summary>
+    /// The folder of the calling test file. Deterministic CI builds map source paths to <c>/_/</c>, so the caller
+    /// path is re-rooted at the project directory recorded in the assembly at build time.
+    /// </summary>
+    private static string TestDirectory(string testFile)
+    {
+        string projectDirectory = typeof(Snapshot).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "AmpSnapshotProjectDirectory").Value!;
+        string projectName = Path.GetFileName(projectDirectory);
+        string normalized = testFile.Replace('\\', '/');
+        int inProject = normalized.IndexOf("/" + projectName + "/", StringComparison.Ordinal);
+        string relative = inProject < 0 ? "" : Path.GetDirectoryName(normalized[(inProject + projectName.Length + 2)..]) ?? "";
+        return Path.Combine(projectDirectory, relative);
     }
 
     private static string Diff(string expected, string actual)
