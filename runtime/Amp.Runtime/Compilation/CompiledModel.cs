@@ -9,24 +9,36 @@ namespace Amp.Compilation;
 /// <see cref="RunLoss"/>) as straight-line calls into the device's kernel library and its own fused chains.
 /// A compiled model is not thread-safe: one forward at a time.
 /// </summary>
-public abstract class CompiledModel : ICompiledModel
+public abstract partial class CompiledModel : ICompiledModel
 {
     private readonly List<ModelParameter> parameters = [];
     private readonly IReadOnlyList<ModelInput> inputs;
     private readonly DeviceTensor?[] buffers;
+    private readonly DeviceTensor?[] gradientBuffers;
     private readonly Dictionary<string, DeviceTensor> uploaded = new(StringComparer.Ordinal);
     private int buffersBatch = -1;
     private bool disposed;
 
-    protected CompiledModel(AmpDevice device, ModelPlan plan, IReadOnlyList<ModelInput> inputs, int bufferSlots)
+    protected CompiledModel(AmpDevice device, ModelPlan plan, IReadOnlyList<ModelInput> inputs, int bufferSlots, int gradientSlots, TrainingOptions? options)
     {
         ArgumentNullException.ThrowIfNull(device);
         device.ThrowIfDisposed();
+        options ??= new TrainingOptions();
+        options.Validate();
         Device = device;
         Plan = plan;
+        Options = options;
+        Scaler = options.Scaler ?? new LossScaler(enabled: plan.Ops.Any(op => op.Compute == Precision.Fp16 || op.Output == Precision.Fp16));
         this.inputs = inputs;
         buffers = new DeviceTensor?[bufferSlots];
+        gradientBuffers = new DeviceTensor?[gradientSlots];
     }
+
+    /// <summary>The training options this model was compiled with.</summary>
+    public TrainingOptions Options { get; }
+
+    /// <summary>The loss scaler the training step calls (see <see cref="TrainingOptions.Scaler"/>).</summary>
+    public ILossScaler Scaler { get; }
 
     public ModelPlan Plan { get; }
 
@@ -65,7 +77,7 @@ public abstract class CompiledModel : ICompiledModel
     /// <summary>Registers a weight with its PyTorch name and initial FP32 values (copied to the device).</summary>
     protected ModelParameter AddParameter(string name, LayerParameter values)
     {
-        var parameter = new ModelParameter(Device, name, values.Shape, values.Values);
+        var parameter = new ModelParameter(this, name, values.Shape, values.Values);
         parameters.Add(parameter);
         return parameter;
     }
@@ -75,6 +87,10 @@ public abstract class CompiledModel : ICompiledModel
     /// <summary>The [Loss] method on the forward output: a one-element FP32 tensor.</summary>
     protected virtual DeviceTensor RunLoss(ForwardRun run, DeviceTensor output) =>
         throw new InvalidOperationException($"{Plan.Model} has no [Loss] method, so it cannot be evaluated.");
+
+    /// <summary>The backward pass of the [Forward] and [Loss] graph: every gradient accumulated, the loss's seeded with <paramref name="seed"/>.</summary>
+    protected virtual void RunBackward(ForwardRun run, float seed) =>
+        throw new InvalidOperationException($"{Plan.Model} has no [Loss] method, so it cannot be trained.");
 
     internal DeviceTensor InputTensor(string name) =>
         uploaded.TryGetValue(name, out DeviceTensor? tensor)
@@ -90,6 +106,20 @@ public abstract class CompiledModel : ICompiledModel
             buffer = buffers[slot] = Device.Allocate(precision, shape);
         }
 
+        return buffer;
+    }
+
+    /// <summary>The FP32 gradient buffer of <paramref name="slot"/>, zeroed: called once per buffer per backward pass.</summary>
+    internal DeviceTensor GradientBuffer(int slot, int[] shape)
+    {
+        DeviceTensor? buffer = gradientBuffers[slot];
+        if (buffer is null || !buffer.Shape.Dimensions.SequenceEqual(shape))
+        {
+            buffer?.Dispose();
+            buffer = gradientBuffers[slot] = Device.Allocate(Precision.Fp32, shape);
+        }
+
+        Device.Fill(buffer, 0f);
         return buffer;
     }
 
@@ -193,6 +223,12 @@ public abstract class CompiledModel : ICompiledModel
         {
             buffers[i]?.Dispose();
             buffers[i] = null;
+        }
+
+        for (int i = 0; i < gradientBuffers.Length; i++)
+        {
+            gradientBuffers[i]?.Dispose();
+            gradientBuffers[i] = null;
         }
 
         foreach (DeviceTensor tensor in uploaded.Values)

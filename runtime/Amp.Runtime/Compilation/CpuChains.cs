@@ -91,6 +91,31 @@ internal static class CpuChains
             }
         });
 
+    /// <summary>dx += TChain(g, x0..x3): the backward of one leaf of a chain, accumulated into its FP32 gradient.</summary>
+    public static void RunGrad<TChain>(CpuTensor dx, CpuTensor g, CpuTensor x0, CpuTensor x1, CpuTensor x2, CpuTensor x3)
+        where TChain : struct, IGradChain =>
+        Run(dx, [dx, g, x0, x1, x2, x3], static (s, n) =>
+        {
+            ref float d = ref s[0];
+            ref float gr = ref s[Block];
+            ref float a = ref s[2 * Block];
+            ref float b = ref s[3 * Block];
+            ref float c = ref s[4 * Block];
+            ref float e = ref s[5 * Block];
+            ref float o = ref s[6 * Block];
+            int i = 0;
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                (Load(ref d, i) + TChain.Apply(Load(ref gr, i), Load(ref a, i), Load(ref b, i), Load(ref c, i), Load(ref e, i))).StoreUnsafe(ref o, (nuint)i);
+            }
+
+            for (; i < n; i++)
+            {
+                Unsafe.Add(ref o, i) = Unsafe.Add(ref d, i)
+                    + TChain.Apply(Unsafe.Add(ref gr, i), Unsafe.Add(ref a, i), Unsafe.Add(ref b, i), Unsafe.Add(ref c, i), Unsafe.Add(ref e, i));
+            }
+        });
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Load(ref float source, int i) => Vector256.LoadUnsafe(ref source, (nuint)i);
 

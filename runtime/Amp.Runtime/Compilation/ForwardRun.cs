@@ -28,6 +28,9 @@ public sealed class ForwardRun
     /// <summary>The activation buffer of <paramref name="slot"/>, allocated on first use for this batch size.</summary>
     public DeviceTensor Buffer(int slot, Precision precision, params int[] shape) => model.Buffer(slot, precision, shape);
 
+    /// <summary>The FP32 gradient buffer of <paramref name="slot"/>, zeroed for this backward pass.</summary>
+    public DeviceTensor Gradient(int slot, params int[] shape) => model.GradientBuffer(slot, shape);
+
     public void Map<TChain, T0, TY>(Action<Index1D, ArrayView<T0>, ArrayView<TY>, ChainExtent> kernel, DeviceTensor y, DeviceTensor x0)
         where TChain : struct, IChain1 where T0 : unmanaged where TY : unmanaged
     {
@@ -84,6 +87,31 @@ public sealed class ForwardRun
         else
         {
             ((IlgpuDevice)Device).Chain(kernel, y, x0, x1, x2, x3);
+        }
+    }
+
+    /// <summary>
+    /// The backward of one leaf of a fused chain: dx += TChain(g, x0..x3), dx and g FP32 with the chain's output
+    /// length; unused leaves are passed as g.
+    /// </summary>
+    public void Grad<TChain, T0, T1, T2, T3>(
+        Action<Index1D, ArrayView<float>, ArrayView<T0>, ArrayView<T1>, ArrayView<T2>, ArrayView<T3>, ArrayView<float>, ChainExtent> kernel,
+        DeviceTensor dx, DeviceTensor g, DeviceTensor x0, DeviceTensor x1, DeviceTensor x2, DeviceTensor x3)
+        where TChain : struct, IGradChain where T0 : unmanaged where T1 : unmanaged where T2 : unmanaged where T3 : unmanaged
+    {
+        Check(dx, g, x0, x1, x2, x3);
+        if (dx.Precision != Precision.Fp32 || g.Precision != Precision.Fp32 || dx.Length != g.Length)
+        {
+            throw new ArgumentException($"A backward chain needs FP32 gradients of one length; got dx {dx} and g {g}.", nameof(dx));
+        }
+
+        if (Device is CpuDevice)
+        {
+            CpuChains.RunGrad<TChain>((CpuTensor)dx, (CpuTensor)g, (CpuTensor)x0, (CpuTensor)x1, (CpuTensor)x2, (CpuTensor)x3);
+        }
+        else
+        {
+            ((IlgpuDevice)Device).GradChain(kernel, dx, g, x0, x1, x2, x3);
         }
     }
 

@@ -9,11 +9,17 @@ public sealed class ModelParameter : IParameter, IDisposable
     private readonly Dictionary<Precision, DeviceTensor> working = [];
     private readonly int[] shape;
 
-    internal ModelParameter(AmpDevice device, string name, int[] shape, ReadOnlySpan<float> values)
+    private readonly CompiledModel owner;
+
+    internal ModelParameter(CompiledModel owner, string name, int[] shape, ReadOnlySpan<float> values)
     {
+        this.owner = owner;
         Name = name;
         this.shape = (int[])shape.Clone();
+        AmpDevice device = owner.Device;
         Master = device.FromHost(values, Precision.Fp32, shape);
+        Gradient = device.Allocate(Precision.Fp32, shape);
+        device.Fill(Gradient, 0f);
     }
 
     public string Name { get; }
@@ -22,6 +28,16 @@ public sealed class ModelParameter : IParameter, IDisposable
 
     /// <summary>The FP32 master weights.</summary>
     public DeviceTensor Master { get; }
+
+    /// <summary>The FP32 gradient the backward pass accumulates into (scaled by the loss scale until the step unscales it).</summary>
+    public DeviceTensor Gradient { get; }
+
+    /// <summary>Optimizer state: SGD's momentum buffer, or AdamW's first and second moments (null until the session allocates them).</summary>
+    internal DeviceTensor? State0 { get; set; }
+
+    internal DeviceTensor? State1 { get; set; }
+
+    internal IEnumerable<DeviceTensor> WorkingCopies => working.Values;
 
     /// <summary>The weight as an op of the plan reads it: the master itself for FP32, else the cached working copy.</summary>
     public DeviceTensor Working(Precision precision)
@@ -43,6 +59,22 @@ public sealed class ModelParameter : IParameter, IDisposable
 
     public float[] ReadMaster() => Master.ToArray();
 
+    /// <summary>The FP32 gradient of the last backward pass, unscaled (and clipped when the step clipped it).</summary>
+    public float[] ReadGradient()
+    {
+        float[] values = Gradient.ToArray();
+        float factor = owner.PendingGradientFactor;
+        if (factor != 1f)
+        {
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] *= factor;
+            }
+        }
+
+        return values;
+    }
+
     public void WriteMaster(ReadOnlySpan<float> values)
     {
         if (values.Length != Master.Length)
@@ -61,6 +93,9 @@ public sealed class ModelParameter : IParameter, IDisposable
     public void Dispose()
     {
         Master.Dispose();
+        Gradient.Dispose();
+        State0?.Dispose();
+        State1?.Dispose();
         foreach (DeviceTensor copy in working.Values)
         {
             copy.Dispose();

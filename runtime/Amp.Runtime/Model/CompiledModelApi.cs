@@ -17,6 +17,23 @@ public interface ICompiledModel : IDisposable
 
     /// <summary>Runs forward and the [Loss] method: the mean loss of the batch, no update.</summary>
     float Evaluate(Batch batch);
+
+    /// <summary>
+    /// One training step: forward (autocast), loss (FP32), backward seeded with the loss scale, one fused
+    /// unscale-and-check pass, skip on overflow, optional clip-by-norm, the optimizer on FP32 masters with the
+    /// working copies cast out, and the scaler update. With gradient accumulation the last three happen on every
+    /// AccumulationSteps-th call.
+    /// </summary>
+    StepResult TrainStep(Batch batch);
+
+    /// <summary>Forward, loss and backward with no scaling and no update: afterwards <see cref="IParameter.ReadGradient"/> gives d(loss)/d(weight).</summary>
+    float ComputeGradients(Batch batch);
+
+    /// <summary>Writes parameters (PyTorch names and layouts), optimizer state and scaler state to a safetensors file, atomically.</summary>
+    void SaveSafetensors(string path);
+
+    /// <summary>Reads a checkpoint written by <see cref="SaveSafetensors"/> (or parameters from PyTorch); a corrupt or mismatched file is refused and nothing changes.</summary>
+    void LoadSafetensors(string path);
 }
 
 /// <summary>One weight tensor of a compiled model.</summary>
@@ -29,6 +46,9 @@ public interface IParameter
 
     /// <summary>A copy of the FP32 master values.</summary>
     float[] ReadMaster();
+
+    /// <summary>The FP32 gradient of the last step, unscaled, in the weight's layout.</summary>
+    float[] ReadGradient();
 
     /// <summary>Replaces the FP32 master values (and refreshes the low-precision working copies).</summary>
     void WriteMaster(ReadOnlySpan<float> values);

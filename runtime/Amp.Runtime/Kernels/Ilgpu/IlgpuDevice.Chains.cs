@@ -42,6 +42,17 @@ internal sealed partial class IlgpuDevice
         Accelerator.Synchronize();
     }
 
+    /// <summary>A backward chain: dx (FP32, the output's length) += kernel(g, x0..x3); leaves broadcast as in the forward.</summary>
+    internal void GradChain<T0, T1, T2, T3>(
+        Action<Index1D, ArrayView<float>, ArrayView<T0>, ArrayView<T1>, ArrayView<T2>, ArrayView<T3>, ArrayView<float>, ChainExtent> kernel,
+        DeviceTensor dx, DeviceTensor g, DeviceTensor x0, DeviceTensor x1, DeviceTensor x2, DeviceTensor x3)
+        where T0 : unmanaged where T1 : unmanaged where T2 : unmanaged where T3 : unmanaged
+    {
+        ChainExtent e = Extent(dx, x0, x1, x2, x3);
+        Load(kernel, k => Accelerator.LoadAutoGroupedStreamKernel(k))(e.Stride, View<float>(g), View<T0>(x0), View<T1>(x1), View<T2>(x2), View<T3>(x3), View<float>(dx), e);
+        Accelerator.Synchronize();
+    }
+
     private static ArrayView<T> View<T>(DeviceTensor t)
         where T : unmanaged => ((IlgpuTensor)t).View<T>();
 

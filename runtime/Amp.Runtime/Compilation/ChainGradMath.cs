@@ -1,0 +1,90 @@
+using System.Runtime.Intrinsics;
+
+namespace Amp.Compilation;
+
+/// <summary>
+/// Derivatives of the chain functions, f'(x) as a function of the op's input x, in the scalar and Vector256 forms
+/// of <see cref="ChainMath"/>. Generated backward chains recompute a fused chain's inner values from its inputs
+/// and multiply these by the incoming gradient (nothing inside a chain is saved for the backward pass).
+/// </summary>
+public static class ChainGradMath
+{
+    private const float SqrtTwoOverPi = 0.7978845608028654f;
+    private const float GeluCubic = 0.044715f;
+
+    /// <summary>PyTorch's convention: relu'(0) = 0.</summary>
+    public static float ReluGrad(float x) => x > 0f ? 1f : 0f;
+
+    public static Vector256<float> ReluGrad(Vector256<float> x) =>
+        Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256<float>.One, Vector256<float>.Zero);
+
+    public static float TanhGrad(float x)
+    {
+        float t = ChainMath.Tanh(x);
+        return 1f - (t * t);
+    }
+
+    public static Vector256<float> TanhGrad(Vector256<float> x)
+    {
+        Vector256<float> t = ChainMath.Tanh(x);
+        return Vector256<float>.One - (t * t);
+    }
+
+    public static float SigmoidGrad(float x)
+    {
+        float s = ChainMath.Sigmoid(x);
+        return s * (1f - s);
+    }
+
+    public static Vector256<float> SigmoidGrad(Vector256<float> x)
+    {
+        Vector256<float> s = ChainMath.Sigmoid(x);
+        return s * (Vector256<float>.One - s);
+    }
+
+    /// <summary>silu'(x) = s (1 + x (1 - s)), s = sigmoid(x).</summary>
+    public static float SiluGrad(float x)
+    {
+        float s = ChainMath.Sigmoid(x);
+        return s * (1f + (x * (1f - s)));
+    }
+
+    public static Vector256<float> SiluGrad(Vector256<float> x)
+    {
+        Vector256<float> s = ChainMath.Sigmoid(x);
+        return s * (Vector256<float>.One + (x * (Vector256<float>.One - s)));
+    }
+
+    /// <summary>gelu'(x) for the tanh form: 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2), t = tanh(c (x + a x^3)).</summary>
+    public static float GeluGrad(float x)
+    {
+        float t = ChainMath.Tanh(SqrtTwoOverPi * (x + (GeluCubic * x * x * x)));
+        return (0.5f * (1f + t)) + (0.5f * x * (1f - (t * t)) * SqrtTwoOverPi * (1f + (3f * GeluCubic * x * x)));
+    }
+
+    public static Vector256<float> GeluGrad(Vector256<float> x)
+    {
+        Vector256<float> one = Vector256<float>.One;
+        Vector256<float> t = ChainMath.Tanh((x + (x * x * x * GeluCubic)) * SqrtTwoOverPi);
+        return ((one + t) * 0.5f) + (x * 0.5f * (one - (t * t)) * SqrtTwoOverPi * (one + (x * x * (3f * GeluCubic))));
+    }
+
+    public static float ExpGrad(float x) => MathF.Exp(x);
+
+    public static Vector256<float> ExpGrad(Vector256<float> x) => ChainMath.Exp(x);
+
+    public static float LogGrad(float x) => 1f / x;
+
+    public static Vector256<float> LogGrad(Vector256<float> x) => Vector256<float>.One / x;
+}
+
+/// <summary>
+/// A generated backward chain: the gradient reaching one leaf of a fused chain, from the chain's output gradient
+/// <c>g</c> and its (up to four) leaves; unused leaves are ignored.
+/// </summary>
+public interface IGradChain
+{
+    static abstract float Apply(float g, float x0, float x1, float x2, float x3);
+
+    static abstract Vector256<float> Apply(Vector256<float> g, Vector256<float> x0, Vector256<float> x1, Vector256<float> x2, Vector256<float> x3);
+}

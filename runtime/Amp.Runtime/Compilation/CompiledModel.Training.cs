@@ -1,0 +1,126 @@
+using Amp.Data;
+
+namespace Amp.Compilation;
+
+// The training step, in DESIGN.md's order: forward (autocast) -> loss (FP32) -> backward seeded with the scale ->
+// one fused unscale-and-check pass over every parameter gradient -> skip on overflow -> clip-by-norm on the
+// unscaled gradients -> optimizer on the FP32 masters with the working copies cast out -> scaler update.
+public abstract partial class CompiledModel
+{
+    private int microStep;
+    private int optimizerStep;
+    private float pendingScale = 1f;
+
+    /// <summary>Optimizer steps applied so far (skipped steps do not count); the schedule and AdamW's bias correction use it.</summary>
+    public int OptimizerStep => optimizerStep;
+
+    /// <summary>What ReadGradient multiplies the stored gradients by: 1 / scale while micro-batches are accumulated but not yet unscaled.</summary>
+    internal float PendingGradientFactor => microStep == 0 ? 1f : (float)(1.0 / pendingScale);
+
+    public StepResult TrainStep(Batch batch)
+    {
+        ForwardRun run = Bind(batch, withLabels: true);
+        EnsureOptimizerState();
+        if (microStep == 0)
+        {
+            ZeroGradients();
+        }
+
+        // Gradients are averaged over the micro-batches of one optimizer step, as PyTorch users divide the loss.
+        float scale = Scaler.Enabled ? Scaler.Scale : 1f;
+        float loss = RunLoss(run, RunForward(run)).ToArray()[0];
+        RunBackward(run, scale / Options.AccumulationSteps);
+        pendingScale = scale;
+        if (++microStep < Options.AccumulationSteps)
+        {
+            return new StepResult(loss, Skipped: false, scale);
+        }
+
+        microStep = 0;
+        List<DeviceTensor> gradients = parameters.ConvertAll(p => p.Gradient);
+        bool foundInf = Device.UnscaleAndCheck(gradients, Scaler.Enabled ? Scaler.InverseScale : 1f);
+        if (!foundInf)
+        {
+            ClipGradients(gradients);
+            ApplyOptimizer();
+        }
+
+        Scaler.Update(foundInf);
+        return new StepResult(loss, foundInf, scale);
+    }
+
+    public float ComputeGradients(Batch batch)
+    {
+        ForwardRun run = Bind(batch, withLabels: true);
+        microStep = 0;
+        ZeroGradients();
+        float loss = RunLoss(run, RunForward(run)).ToArray()[0];
+        RunBackward(run, 1f);
+        return loss;
+    }
+
+    private void ZeroGradients() => parameters.ForEach(p => Device.Fill(p.Gradient, 0f));
+
+    private void ClipGradients(List<DeviceTensor> gradients)
+    {
+        if (Options.MaxGradNorm is not { } max)
+        {
+            return;
+        }
+
+        // torch.nn.utils.clip_grad_norm_: coefficient max / (norm + 1e-6), applied only when below 1.
+        double norm = Math.Sqrt(Device.SquaredNorm(gradients));
+        double coefficient = max / (norm + 1e-6);
+        if (coefficient < 1)
+        {
+            Device.UnscaleAndCheck(gradients, (float)coefficient);
+        }
+    }
+
+    private void ApplyOptimizer()
+    {
+        int step = ++optimizerStep;
+        double factor = Options.Schedule.Factor(step);
+        foreach (ModelParameter p in parameters)
+        {
+            DeviceTensor? firstCopy = p.WorkingCopies.FirstOrDefault();
+            if (Options.Sgd is { } sgd)
+            {
+                Device.SgdStep(p.Master, p.Gradient, p.State0, firstCopy, sgd with { LearningRate = (float)(sgd.LearningRate * factor) }, step);
+            }
+            else
+            {
+                AdamWHyperparameters adam = Options.AdamW ?? DefaultAdamW;
+                Device.AdamWStep(p.Master, p.Gradient, p.State0!, p.State1!, firstCopy, adam with { LearningRate = (float)(adam.LearningRate * factor) }, step);
+            }
+
+            // A weight read in two low precisions (rare) gets its second copy cast here.
+            foreach (DeviceTensor copy in p.WorkingCopies.Skip(1))
+            {
+                Device.Cast(p.Master, copy);
+            }
+        }
+    }
+
+    private static readonly AdamWHyperparameters DefaultAdamW = new();
+
+    /// <summary>SGD with momentum keeps one FP32 buffer per weight, AdamW two; allocated once, zeroed.</summary>
+    private void EnsureOptimizerState()
+    {
+        foreach (ModelParameter p in parameters.Where(p => p.State0 is null))
+        {
+            bool needsMomentum = Options.Sgd is null || Options.Sgd.Momentum != 0;
+            if (needsMomentum)
+            {
+                p.State0 = Device.Allocate(Precision.Fp32, [.. p.Shape]);
+                Device.Fill(p.State0, 0f);
+            }
+
+            if (Options.Sgd is null)
+            {
+                p.State1 = Device.Allocate(Precision.Fp32, [.. p.Shape]);
+                Device.Fill(p.State1, 0f);
+            }
+        }
+    }
+}
