@@ -10,7 +10,7 @@ namespace Amp.Generator;
 
 /// <summary>
 /// The Amp incremental generator: find [Autocast] classes -> parse (ModelSpec) -> shapes -> precision -> fusion
-/// -> emit, each step a named, cached stage; [Module] classes get their parameter walk.
+/// -> autodiff -> emit, each step a named, cached stage; [Module] classes get their parameter walk.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class AmpGenerator : IIncrementalGenerator
@@ -21,6 +21,7 @@ public sealed class AmpGenerator : IIncrementalGenerator
         public const string Shapes = "Amp.Shapes";
         public const string Precision = "Amp.Precision";
         public const string Fusion = "Amp.Fusion";
+        public const string Autodiff = "Amp.Autodiff";
         public const string Emit = "Amp.Emit";
         public const string Modules = "Amp.Modules";
     }
@@ -33,6 +34,7 @@ public sealed class AmpGenerator : IIncrementalGenerator
             .Select(Passes.Shapes.Infer).WithTrackingName(Steps.Shapes)
             .Select(PrecisionPass.Run).WithTrackingName(Steps.Precision)
             .Select(Passes.Fusion.Run).WithTrackingName(Steps.Fusion)
+            .Select(Autodiff.Run).WithTrackingName(Steps.Autodiff)
             .Select(static (plan, _) => EmitModel(plan)).WithTrackingName(Steps.Emit);
         context.RegisterSourceOutput(models, Report);
 

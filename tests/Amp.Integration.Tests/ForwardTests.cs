@@ -21,7 +21,7 @@ public sealed class ForwardTests
     {
         Init.ManualSeed(1);
         var model = new Classifier();
-        CheckForward(kind, model.Compile, x => model.Logits(x), Classifier.Plan, new[] { 64 }, batch: 5);
+        CheckForward(kind, d => model.Compile(d), x => model.Logits(x), Classifier.Plan, new[] { 64 }, batch: 5);
     }
 
     [Theory]
@@ -30,7 +30,7 @@ public sealed class ForwardTests
     {
         Init.ManualSeed(2);
         var model = new ClassifierFp16();
-        CheckForward(kind, model.Compile, x => model.Logits(x), ClassifierFp16.Plan, new[] { 64 }, batch: 5);
+        CheckForward(kind, d => model.Compile(d), x => model.Logits(x), ClassifierFp16.Plan, new[] { 64 }, batch: 5);
     }
 
     [Theory]
@@ -39,7 +39,7 @@ public sealed class ForwardTests
     {
         Init.ManualSeed(3);
         var model = new ClassifierFp32();
-        CheckForward(kind, model.Compile, x => model.Logits(x), ClassifierFp32.Plan, new[] { 64 }, batch: 5);
+        CheckForward(kind, d => model.Compile(d), x => model.Logits(x), ClassifierFp32.Plan, new[] { 64 }, batch: 5);
     }
 
     [Theory]

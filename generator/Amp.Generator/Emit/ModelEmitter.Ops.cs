@@ -59,10 +59,10 @@ internal sealed partial class ModelEmitter
         switch (n.Kind)
         {
             case OpKind.Input:
-                w.Line($"var t{n.Id} = run.Input(\"{n.Name}\");");
+                Declare(w, $"t{n.Id}", $"run.Input(\"{n.Name}\")");
                 return;
             case OpKind.Reshape:
-                w.Line($"var t{n.Id} = {x}.Reshape({Dims(n.Shape)});");
+                Declare(w, $"t{n.Id}", $"{x}.Reshape({Dims(n.Shape)})");
                 return;
             case OpKind.Cast:
                 Buffer(w, n);
@@ -190,13 +190,20 @@ internal sealed partial class ModelEmitter
     }
 
     private void Buffer(CodeWriter w, PlannedNode n) =>
-        w.Line($"var t{n.Id} = {Allocate(n.Output, n.Shape.ToArray())};");
+        Declare(w, $"t{n.Id}", Allocate(n.Output, n.Shape.ToArray()));
+
+    /// <summary>Declares a forward tensor and remembers how, so the backward pass can fetch the saved activation again.</summary>
+    private void Declare(CodeWriter w, string local, string initializer)
+    {
+        w.Line($"var {local} = {initializer};");
+        declarations.Add((local, initializer));
+    }
 
     /// <summary>A named scratch buffer of an op (statistics, attention parts), declared as a local; returns the local's name.</summary>
     private string Scratch(CodeWriter w, PlannedNode n, string name, Precision precision, int[] shape)
     {
         string local = $"t{n.Id}{name}";
-        w.Line($"var {local} = {Allocate(precision, shape)};");
+        Declare(w, local, Allocate(precision, shape));
         return local;
     }
 

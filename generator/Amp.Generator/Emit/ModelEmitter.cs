@@ -16,6 +16,7 @@ internal sealed partial class ModelEmitter
     private long bufferBytesPerSample;
     private long bufferFp32BytesPerSample;
     private int slots;
+    private readonly List<(string Local, string Initializer)> declarations = [];
 
     private ModelEmitter(PlanSpec plan)
     {
@@ -33,6 +34,7 @@ internal sealed partial class ModelEmitter
         if (plan.LossOutput >= 0)
         {
             WriteRun(body, inLoss: true);
+            WriteBackward(body);
         }
 
         var w = new CodeWriter();
@@ -40,8 +42,8 @@ internal sealed partial class ModelEmitter
         ModuleEmitter.Open(w, spec.Namespace, spec.ClassName);
         WritePlan(w);
         w.Line()
-         .Line("/// <summary>Copies this definition's current weights onto <paramref name=\"device\"/> as FP32 masters and returns the compiled model.</summary>")
-         .Line($"public Compiled Compile({Ns}AmpDevice device) => new Compiled(this, device);")
+         .Line("/// <summary>Copies this definition's current weights onto <paramref name=\"device\"/> as FP32 masters and returns the compiled model, ready to train with <paramref name=\"options\"/> (AdamW, no clipping, PyTorch's scaler default).</summary>")
+         .Line($"public Compiled Compile({Ns}AmpDevice device, {Ns}TrainingOptions? options = null) => new Compiled(this, device, options);")
          .Line();
         ModuleEmitter.Walk(w, spec.Fields);
         w.Line();
@@ -89,8 +91,8 @@ internal sealed partial class ModelEmitter
         }
 
         w.Line()
-         .Line($"internal Compiled({spec.ClassName} definition, {Ns}AmpDevice device)")
-         .Open($"    : base(device, {spec.ClassName}.Plan, ModelInputs, bufferSlots: {slots})")
+         .Line($"internal Compiled({spec.ClassName} definition, {Ns}AmpDevice device, {Ns}TrainingOptions? options)")
+         .Open($"    : base(device, {spec.ClassName}.Plan, ModelInputs, bufferSlots: {slots}, gradientSlots: {gradientSlots}, options)")
          .Line($"var weights = new {ModuleEmitter.Dictionary}();")
          .Line("definition.CollectAmpParameters(string.Empty, weights);");
         foreach (string name in ParameterNames())
@@ -108,6 +110,12 @@ internal sealed partial class ModelEmitter
         {
             w.Line();
             WriteChain(w, chain);
+        }
+
+        foreach (GradChainSpec grad in plan.GradChains)
+        {
+            w.Line();
+            WriteGradChain(w, grad);
         }
 
         w.Close();

@@ -30,10 +30,23 @@ internal sealed record PlannedNode(
 /// </summary>
 internal sealed record ChainSpec(int Index, int Root, EquatableArray<int> Leaves, string Expression, string Description);
 
+/// <summary>
+/// The backward of one leaf of a fused chain: d(chain)/d(leaf) as an FP32 expression over x0..x3, rendered for
+/// scalars (host tails, ILGPU) and for Vector256 (constants become vectors).
+/// </summary>
+internal sealed record GradChainSpec(int Chain, int Leaf, string Scalar, string Vector);
+
 /// <summary>The planned model: what the emitter writes.</summary>
 internal sealed record PlanSpec(
     ModelSpec Spec,
     EquatableArray<PlannedNode> Nodes,
     EquatableArray<ChainSpec> Chains,
     int ForwardOutput,
-    int LossOutput);
+    int LossOutput)
+{
+    /// <summary>Per node: whether its value depends on a weight, so the backward pass needs its gradient (set by Autodiff).</summary>
+    public EquatableArray<bool> NeedsGradient { get; init; } = EquatableArray<bool>.Empty;
+
+    /// <summary>The backward expressions of the fused chains' leaves that need a gradient (set by Autodiff).</summary>
+    public EquatableArray<GradChainSpec> GradChains { get; init; } = EquatableArray<GradChainSpec>.Empty;
+}

@@ -93,7 +93,7 @@ internal static class Fusion
         }
     }
 
-    private static string Expression(int id, PlannedNode[] nodes, HashSet<int> absorbed, List<int> leaves)
+    internal static string Expression(int id, IReadOnlyList<PlannedNode> nodes, ISet<int> absorbed, IList<int> leaves)
     {
         string X(int k)
         {

@@ -104,6 +104,13 @@ public abstract partial class CompiledModel
 
     private static readonly AdamWHyperparameters DefaultAdamW = new();
 
+    /// <summary>GEMM options of generated backward passes: the product is added to the gradient already there.</summary>
+    protected static GemmOptions Accumulate { get; } = new() { Beta = 1f };
+
+    protected static GemmOptions AccumulateTransposeA { get; } = new() { TransposeA = true, Beta = 1f };
+
+    protected static GemmOptions AccumulateTransposeB { get; } = new() { TransposeB = true, Beta = 1f };
+
     /// <summary>SGD with momentum keeps one FP32 buffer per weight, AdamW two; allocated once, zeroed.</summary>
     private void EnsureOptimizerState()
     {

@@ -55,20 +55,25 @@ public abstract partial class AmpDevice
     /// <summary>
     /// LayerNorm (mean given) or RmsNorm (mean null) backward from the saved statistics, x_hat = (x - mean) * rstd:
     /// dx += rstd * (dy*w - mean(dy*w) - x_hat * mean(dy*w * x_hat)) (RmsNorm drops the mean(dy*w) term);
-    /// dweight += sum over rows of dy * x_hat; dbias += sum over rows of dy.
+    /// dweight += sum over rows of dy * x_hat; dbias += sum over rows of dy. A null dx skips the input gradient
+    /// (the norm reads a tensor that needs none).
     /// </summary>
     public void NormBackward(
-        DeviceTensor x, DeviceTensor weight, DeviceTensor? mean, DeviceTensor rstd, DeviceTensor dy, DeviceTensor dx, DeviceTensor dweight, DeviceTensor? dbias)
+        DeviceTensor x, DeviceTensor weight, DeviceTensor? mean, DeviceTensor rstd, DeviceTensor dy, DeviceTensor? dx, DeviceTensor dweight, DeviceTensor? dbias)
     {
         Owns(x, nameof(x));
         Owns(weight, nameof(weight));
         Gradients(nameof(rstd), rstd);
         Gradients(nameof(dy), dy);
-        Gradients(nameof(dx), dx);
         Gradients(nameof(dweight), dweight);
         ShapeCheck.Same(x, dy, nameof(dy));
-        ShapeCheck.Same(x, dx, nameof(dx));
         ShapeCheck.RowCount(x, rstd, nameof(rstd));
+        if (dx is not null)
+        {
+            Gradients(nameof(dx), dx);
+            ShapeCheck.Same(x, dx, nameof(dx));
+        }
+
         if (mean is not null)
         {
             Gradients(nameof(mean), mean);
@@ -192,7 +197,7 @@ public abstract partial class AmpDevice
     private protected abstract void SoftmaxBackwardCore(DeviceTensor y, DeviceTensor dy, DeviceTensor dx, bool log);
 
     private protected abstract void NormBackwardCore(
-        DeviceTensor x, DeviceTensor weight, DeviceTensor? mean, DeviceTensor rstd, DeviceTensor dy, DeviceTensor dx, DeviceTensor dweight, DeviceTensor? dbias);
+        DeviceTensor x, DeviceTensor weight, DeviceTensor? mean, DeviceTensor rstd, DeviceTensor dy, DeviceTensor? dx, DeviceTensor dweight, DeviceTensor? dbias);
 
     private protected abstract void ScatterAddRowsCore(DeviceTensor dy, DeviceTensor ids, float[] hostIds, DeviceTensor dtable);
 

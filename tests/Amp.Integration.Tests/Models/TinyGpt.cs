@@ -60,3 +60,53 @@ public partial class TinyGpt
     [Loss]
     public Tensor Loss(Tensor logits, [Classes(40)] Labels targets) => CrossEntropy(logits, targets);
 }
+
+/// <summary>The same GPT in FP16.</summary>
+[Autocast(Precision.Fp16)]
+public partial class TinyGptFp16
+{
+    readonly Embedding wte = new(40, 32);
+    readonly Block[] blocks = Repeat<Block>(2);
+    readonly LayerNorm lnf = new(32);
+    readonly Linear head = new(32, 40, bias: false);
+
+    [Forward]
+    public Tensor Logits([Shape(Batch, 8)] Tokens idx)
+    {
+        var x = wte.Apply(idx);
+        foreach (var block in blocks)
+        {
+            x = block.Apply(x);
+        }
+
+        return head.Apply(lnf.Apply(x));
+    }
+
+    [Loss]
+    public Tensor Loss(Tensor logits, [Classes(40)] Labels targets) => CrossEntropy(logits, targets);
+}
+
+/// <summary>The same GPT in FP32.</summary>
+[Autocast(Precision.Fp32)]
+public partial class TinyGptFp32
+{
+    readonly Embedding wte = new(40, 32);
+    readonly Block[] blocks = Repeat<Block>(2);
+    readonly LayerNorm lnf = new(32);
+    readonly Linear head = new(32, 40, bias: false);
+
+    [Forward]
+    public Tensor Logits([Shape(Batch, 8)] Tokens idx)
+    {
+        var x = wte.Apply(idx);
+        foreach (var block in blocks)
+        {
+            x = block.Apply(x);
+        }
+
+        return head.Apply(lnf.Apply(x));
+    }
+
+    [Loss]
+    public Tensor Loss(Tensor logits, [Classes(40)] Labels targets) => CrossEntropy(logits, targets);
+}

@@ -76,12 +76,13 @@ internal sealed partial class CpuDevice
     }
 
     private protected override void NormBackwardCore(
-        DeviceTensor x, DeviceTensor weight, DeviceTensor? mean, DeviceTensor rstd, DeviceTensor dy, DeviceTensor dx, DeviceTensor dweight, DeviceTensor? dbias)
+        DeviceTensor x, DeviceTensor weight, DeviceTensor? mean, DeviceTensor rstd, DeviceTensor dy, DeviceTensor? dx, DeviceTensor dweight, DeviceTensor? dbias)
     {
         var cx = (CpuTensor)x;
         int rows = x.Shape.Rows, cols = x.Shape.Columns;
         float[] w = weight.ToArray(), rs = ((CpuTensor)rstd).As<float>(), mu = mean is null ? new float[rows] : ((CpuTensor)mean).As<float>();
-        float[] g = ((CpuTensor)dy).As<float>(), d = ((CpuTensor)dx).As<float>();
+        float[] g = ((CpuTensor)dy).As<float>();
+        float[]? d = (dx as CpuTensor)?.As<float>();
         var xhat = new float[(long)rows * cols];
 
         // dx, row-parallel; x_hat is kept for the weight gradients below.
@@ -100,6 +101,11 @@ internal sealed partial class CpuDevice
                     gw[c] = gr[c] * w[c];
                     meanG += gw[c];
                     meanGX += gw[c] * xh[c];
+                }
+
+                if (d is null)
+                {
+                    continue;
                 }
 
                 meanG = mean is null ? 0 : meanG / cols;

@@ -47,14 +47,18 @@ internal sealed partial class IlgpuDevice
     }
 
     private protected override void NormBackwardCore(
-        DeviceTensor x, DeviceTensor weight, DeviceTensor? mean, DeviceTensor rstd, DeviceTensor dy, DeviceTensor dx, DeviceTensor dweight, DeviceTensor? dbias)
+        DeviceTensor x, DeviceTensor weight, DeviceTensor? mean, DeviceTensor rstd, DeviceTensor dy, DeviceTensor? dx, DeviceTensor dweight, DeviceTensor? dbias)
     {
         using Fp32Copy xs = new(this, x), w = new(this, weight);
         int rows = x.Shape.Rows, cols = x.Shape.Columns, hasMean = mean is null ? 0 : 1;
         ArrayView<float> mu = mean is null ? EmptyFloats : F(mean);
         int threads = Threads(rows);
-        Kernel(
+        if (dx is not null)
+        {
+            Kernel(
             "normbackward/input", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(IlgpuBackwardKernels.NormBackwardInput))(threads, xs.View, w.View, mu, F(rstd), F(dy), F(dx), rows, cols, hasMean, threads);
+        }
+
         threads = Threads(cols);
         Kernel(
             "normbackward/weights", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(IlgpuBackwardKernels.NormBackwardWeights))(

@@ -1,0 +1,265 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Amp.Generator.Model;
+using Amp.Generator.Passes;
+
+namespace Amp.Generator.Emit;
+
+// RunBackward: the graph in reverse, one commented block per op that needs a gradient. Gradients are FP32 buffers
+// zeroed per pass and every kernel accumulates into them (dx += ...), so a tensor read by several ops sums their
+// contributions. A Reshape's or a Cast's gradient is its input's gradient (a view), so neither costs a pass.
+internal sealed partial class ModelEmitter
+{
+    private static readonly Regex TensorLocal = new(@"\bt\d+[A-Za-z]*\b", RegexOptions.CultureInvariant);
+    private int gradientSlots;
+    private long gradientBytesPerSample;
+
+    private void WriteBackward(CodeWriter w)
+    {
+        var body = new CodeWriter();
+        body.Line("// Gradients: FP32, zeroed, in forward order (a Reshape's or Cast's is a view of its input's).");
+        foreach (PlannedNode n in plan.Nodes.Where(n => Needs(n.Id) && n.Kind != OpKind.Input && !IsInsideChain(n)))
+        {
+            string shape = Dims(n.Shape.Count == 0 ? [1] : n.Shape);
+            body.Line(n.Kind switch
+            {
+                OpKind.Reshape => $"var g{n.Id} = g{n.Inputs[0]}.Reshape({shape});",
+                OpKind.Cast => $"var g{n.Id} = g{n.Inputs[0]};",
+                _ => $"var g{n.Id} = {Gradient(n.Shape.ToArray())};",
+            });
+        }
+
+        body.Line($"{Device}.Fill(g{plan.LossOutput}, seed);");
+        foreach (PlannedNode n in plan.Nodes.Reverse().Where(n => Needs(n.Id) && !IsInsideChain(n) && n.Kind is not (OpKind.Input or OpKind.Reshape or OpKind.Cast)))
+        {
+            body.Line();
+            WriteNodeBackward(body, n);
+        }
+
+        // The saved activations this pass reads, fetched again by slot (and the views over them).
+        string text = body.ToString();
+        var used = new HashSet<string>(TensorLocal.Matches(text).Cast<Match>().Select(m => m.Value));
+        for (int i = declarations.Count - 1; i >= 0; i--)
+        {
+            if (used.Contains(declarations[i].Local))
+            {
+                used.UnionWith(TensorLocal.Matches(declarations[i].Initializer).Cast<Match>().Select(m => m.Value));
+            }
+        }
+
+        w.Line()
+         .Line("/// <summary>The backward pass: every gradient of the graph in reverse, seeded at the loss with <paramref name=\"seed\"/> (the loss scale).</summary>")
+         .Open($"protected override void RunBackward({Ns}Compilation.ForwardRun run, float seed)")
+         .Line($"{Ns}AmpDevice {Device} = run.Device;")
+         .Line("int B = run.BatchSize;")
+         .Line("// Saved activations, in the precision they were stored in.");
+        foreach ((string local, string initializer) in declarations.Where(d => used.Contains(d.Local)))
+        {
+            w.Line($"var {local} = {initializer};");
+        }
+
+        foreach (string line in text.Split('\n').Take(text.Split('\n').Length - 1))
+        {
+            w.Line(line.Length == 0 ? string.Empty : line);
+        }
+
+        w.Close();
+    }
+
+    private bool Needs(int id) => plan.NeedsGradient.Count > id && plan.NeedsGradient[id];
+
+    /// <summary>An op absorbed into a fused chain: its gradient never exists, the chain's backward skips over it.</summary>
+    private bool IsInsideChain(PlannedNode n) => n.Chain >= 0 && plan.Chains[n.Chain].Root != n.Id;
+
+    private void WriteNodeBackward(CodeWriter w, PlannedNode n)
+    {
+        string dy = $"g{n.Id}", x = n.Inputs.Count > 0 ? $"t{n.Inputs[0]}" : string.Empty;
+        string? gx = n.Inputs.Count > 0 && Needs(n.Inputs[0]) ? $"g{n.Inputs[0]}" : null;
+        int[] xs = n.Inputs.Count > 0 ? plan.Nodes[n.Inputs[0]].Shape.ToArray() : [];
+        LayerSpec? layer = n.Layer is null ? null : spec.Layers.First(l => l.Path == n.Layer);
+        w.Line(n.Chain >= 0 && n.Kind != OpKind.MseLoss
+            ? $"// line {n.Line}, backward of chain {n.Chain} = {plan.Chains[n.Chain].Description}: recomputed from its inputs in FP32"
+            : $"// line {n.Line}, backward of {n.Name} ({n.Kind})");
+        switch (n.Kind)
+        {
+            case OpKind.Linear:
+                string weight = Field(layer!.Path + ".weight");
+                if (gx is not null)
+                {
+                    w.Line($"{Device}.Gemm({dy}.Reshape({Rows(n.Shape)}, {layer.B}), {weight}.Working({Ns}Precision.{n.Compute}), {gx}.Reshape({Rows(xs)}, {layer.A}), Accumulate);");
+                }
+
+                w.Line($"{Device}.Gemm({dy}.Reshape({Rows(n.Shape)}, {layer.B}), {x}.Reshape({Rows(xs)}, {layer.A}), {weight}.Gradient, AccumulateTransposeA);");
+                if (layer.Bias)
+                {
+                    w.Line($"{Device}.AccumulateRows({dy}, {Field(layer.Path + ".bias")}.Gradient);");
+                }
+
+                return;
+            case OpKind.LayerNorm:
+                w.Line($"{Device}.NormBackward({x}, {Field(layer!.Path + ".weight")}.Master, t{n.Id}Mean, t{n.Id}Rstd, {dy}, {gx ?? "null"}, {Field(layer.Path + ".weight")}.Gradient, {Field(layer.Path + ".bias")}.Gradient);");
+                return;
+            case OpKind.RmsNorm:
+                w.Line($"{Device}.NormBackward({x}, {Field(layer!.Path + ".weight")}.Master, null, t{n.Id}Rstd, {dy}, {gx ?? "null"}, {Field(layer.Path + ".weight")}.Gradient, null);");
+                return;
+            case OpKind.Embedding:
+                w.Line($"{Device}.ScatterAddRows({dy}.Reshape({Rows(n.Shape)}, {layer!.B}), {x}.Reshape({Rows(n.Shape)}), {Field(layer.Path + ".weight")}.Gradient);");
+                return;
+            case OpKind.MatMul:
+                WriteMatMulBackward(w, n, xs, plan.Nodes[n.Inputs[1]].Shape.ToArray());
+                return;
+            case OpKind.Softmax or OpKind.LogSoftmax:
+                w.Line($"{Device}.SoftmaxBackward(t{n.Id}, {dy}, {gx}, log: {(n.Kind == OpKind.LogSoftmax ? "true" : "false")});");
+                return;
+            case OpKind.Sum or OpKind.Mean:
+                string scale = n.Kind == OpKind.Sum ? "1f" : Fusion.Literal(1f / xs[xs.Length - 1]);
+                w.Line($"{Device}.BroadcastRowsAccumulate({dy}, {gx}, {scale});");
+                return;
+            case OpKind.CausalMask:
+                w.Line($"{Device}.CausalMaskBackward({dy}, {gx});");
+                return;
+            case OpKind.Transpose:
+                w.Line($"{Device}.SwapMiddleAccumulate({dy}, {gx}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {xs[xs.Length - 1]}, {xs[xs.Length - 2]}, 1);");
+                return;
+            case OpKind.SplitHeads:
+                w.Line($"{Device}.SwapMiddleAccumulate({dy}, {gx}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {n.Ints[0]}, {xs[xs.Length - 2]}, {xs[xs.Length - 1] / n.Ints[0]});");
+                return;
+            case OpKind.MergeHeads:
+                w.Line($"{Device}.SwapMiddleAccumulate({dy}, {gx}, {Rows(xs.Take(xs.Length - 2).ToArray())}, {xs[xs.Length - 2]}, {xs[xs.Length - 3]}, {xs[xs.Length - 1]});");
+                return;
+            case OpKind.Attention:
+                WriteAttentionBackward(w, n, xs);
+                return;
+            case OpKind.CrossEntropy:
+                w.Line($"{Device}.CrossEntropyBackward(t{n.Id}LogProbs.Reshape({Rows(xs)}, {xs[xs.Length - 1]}), t{n.Inputs[1]}.Reshape({Rows(xs)}), {dy}, {gx}.Reshape({Rows(xs)}, {xs[xs.Length - 1]}));");
+                return;
+            case OpKind.MseLoss:
+                string? gb = Needs(n.Inputs[1]) ? $"g{n.Inputs[1]}" : null;
+                w.Line($"{Device}.MseLossBackward({x}, t{n.Inputs[1]}, {dy}, {gx ?? "null"}, {gb ?? "null"});");
+                return;
+            default:
+                WriteChainBackward(w, n);
+                return;
+        }
+    }
+
+    private void WriteMatMulBackward(CodeWriter w, PlannedNode n, int[] a, int[] b)
+    {
+        string x = $"t{n.Inputs[0]}", y = $"t{n.Inputs[1]}", dy = $"g{n.Id}";
+        string? ga = Needs(n.Inputs[0]) ? $"g{n.Inputs[0]}" : null, gb = Needs(n.Inputs[1]) ? $"g{n.Inputs[1]}" : null;
+        int m = a[a.Length - 2], k = a[a.Length - 1], cols = b[b.Length - 1];
+        bool shared = b.Length == 2 && b[0] != Shapes.Batch;
+        string batch = Rows(a.Take(a.Length - 1).ToArray());
+        string A(string t) => shared ? $"{t}.Reshape({Rows(a)}, {k})" : $"{t}.Reshape({batch}, {m}, {k})";
+        string B(string t) => shared ? t : $"{t}.Reshape({batch}, {k}, {cols})";
+        string C(string t) => shared ? $"{t}.Reshape({Rows(n.Shape)}, {cols})" : $"{t}.Reshape({batch}, {m}, {cols})";
+
+        // dA += dC B^T; dB += A^T dC (summed over the batch when B is shared).
+        if (ga is not null)
+        {
+            w.Line($"{Device}.Gemm({C(dy)}, {B(y)}, {A(ga)}, AccumulateTransposeB);");
+        }
+
+        if (gb is not null)
+        {
+            w.Line($"{Device}.Gemm({A(x)}, {C(dy)}, {B(gb)}, AccumulateTransposeA);");
+        }
+    }
+
+    private void WriteAttentionBackward(CodeWriter w, PlannedNode n, int[] q)
+    {
+        int heads = n.Ints[0], t = q[q.Length - 2], d = q[q.Length - 1] / heads;
+        string outer = Rows(q.Take(q.Length - 1).ToArray()), groups = $"{outer} * {heads}";
+        int[] split = [.. q.Take(q.Length - 2), heads, t, d], scores = [.. q.Take(q.Length - 2), heads, t, t];
+        string alpha = Fusion.Literal((float)(1 / Math.Sqrt(d)));
+        string S(string local) => $"{local}.Reshape({groups}, {t}, {t})";
+        string H(string local) => $"{local}.Reshape({groups}, {t}, {d})";
+        string dContext = $"g{n.Id}Context", dProbs = $"g{n.Id}Probs", dScores = $"g{n.Id}Scores";
+        w.Line($"var {dContext} = {Gradient(split)};")
+         .Line($"var {dProbs} = {Gradient(scores)};")
+         .Line($"var {dScores} = {Gradient(scores)};")
+         .Line($"{Device}.SwapMiddleAccumulate(g{n.Id}, {dContext}, {outer}, {t}, {heads}, {d});")
+         .Line($"{Device}.Gemm({H(dContext)}, {H($"t{n.Id}V")}, {S(dProbs)}, AccumulateTransposeB);")
+         .Line($"{Device}.SoftmaxBackward(t{n.Id}Probs, {dProbs}, {dScores}, log: false);");
+        string[] names = ["Q", "K", "V"];
+        for (int i = 0; i < 3; i++)
+        {
+            if (!Needs(n.Inputs[i]))
+            {
+                continue;
+            }
+
+            // dQ = alpha dS K, dK = alpha dS^T Q, dV = P^T dC; each back to [.., T, heads * d] into the input's gradient.
+            string part = $"g{n.Id}{names[i]}";
+            w.Line($"var {part} = {Gradient(split)};");
+            w.Line(i switch
+            {
+                0 => $"{Device}.Gemm({S(dScores)}, {H($"t{n.Id}K")}, {H(part)}, new {Ns}GemmOptions {{ Alpha = {alpha} }});",
+                1 => $"{Device}.Gemm({S(dScores)}, {H($"t{n.Id}Q")}, {H(part)}, new {Ns}GemmOptions {{ TransposeA = true, Alpha = {alpha} }});",
+                _ => $"{Device}.Gemm({S($"t{n.Id}Probs")}, {H(dContext)}, {H(part)}, new {Ns}GemmOptions {{ TransposeA = true }});",
+            });
+            w.Line($"{Device}.SwapMiddleAccumulate({part}, g{n.Inputs[i]}, {outer}, {heads}, {t}, {d});");
+        }
+    }
+
+    private void WriteChainBackward(CodeWriter w, PlannedNode root)
+    {
+        ChainSpec chain = plan.Chains[root.Chain];
+        foreach (GradChainSpec grad in plan.GradChains.Where(g => g.Chain == chain.Index))
+        {
+            int leaf = chain.Leaves[grad.Leaf];
+            string target = $"g{leaf}";
+            bool broadcast = !plan.Nodes[leaf].Shape.SequenceEqual(root.Shape);
+            if (broadcast)
+            {
+                // A leaf shorter than the chain's output was broadcast: its gradient is the per-repeat sum.
+                target = $"g{root.Id}To{leaf}";
+                w.Line($"var {target} = {Gradient(root.Shape.ToArray())};");
+            }
+
+            IEnumerable<string> types = Enumerable.Range(0, 4).Select(i => i < chain.Leaves.Count ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float");
+            IEnumerable<string> leaves = Enumerable.Range(0, 4).Select(i => i < chain.Leaves.Count ? $"t{chain.Leaves[i]}" : $"g{root.Id}");
+            string name = GradChainName(grad);
+            w.Line($"run.Grad<{name}, {string.Join(", ", types)}>({name}.Kernel, {target}, g{root.Id}, {string.Join(", ", leaves)});");
+            if (broadcast)
+            {
+                w.Line($"{Device}.AccumulateRows({target}, g{leaf});");
+            }
+        }
+    }
+
+    private void WriteGradChain(CodeWriter w, GradChainSpec grad)
+    {
+        ChainSpec chain = plan.Chains[grad.Chain];
+        string v = "global::System.Runtime.Intrinsics.Vector256<float>";
+        string Qualify(string e) => e.Replace("ChainMath.", Ns + "Compilation.ChainMath.").Replace("ChainGradMath.", Ns + "Compilation.ChainGradMath.");
+        string views = string.Join(", ", Enumerable.Range(0, 4).Select(i => $"global::ILGPU.ArrayView<{(i < chain.Leaves.Count ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float")}> x{i}"));
+        string loads = string.Join(", ", Enumerable.Range(0, 4).Select(i => $"{Ns}Compilation.KernelBits.ToFloat(x{i}[i % e.N{i}])"));
+        w.Line($"/// <summary>Backward of chain {chain.Index} ({chain.Description}) into x{grad.Leaf} = {plan.Nodes[chain.Leaves[grad.Leaf]].Name}: g * d(chain)/d(x{grad.Leaf}).</summary>")
+         .Open($"private readonly struct {GradChainName(grad)} : {Ns}Compilation.IGradChain")
+         .Line($"public static float Apply(float g, float x0, float x1, float x2, float x3) => {Qualify(grad.Scalar)};")
+         .Line()
+         .Line($"public static {v} Apply({v} g, {v} x0, {v} x1, {v} x2, {v} x3) => {Qualify(grad.Vector)};")
+         .Line()
+         .Line("/// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>")
+         .Open($"public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, {views}, global::ILGPU.ArrayView<float> dx, {Ns}Compilation.ChainExtent e)")
+         .Open("for (int i = index; i < e.Length; i += e.Stride)")
+         .Line($"dx[i] += Apply(g[i], {loads});")
+         .Close()
+         .Close()
+         .Close();
+    }
+
+    private static string GradChainName(GradChainSpec grad) => $"Chain{grad.Chain}Grad{grad.Leaf.ToString(CultureInfo.InvariantCulture)}";
+
+    private string Gradient(int[] shape)
+    {
+        int slot = gradientSlots++;
+        if (shape.Contains(Shapes.Batch))
+        {
+            gradientBytesPerSample += shape.Where(d => d != Shapes.Batch).Aggregate(4L, (a, b) => a * b);
+        }
+
+        return $"run.Gradient({slot}, {Dims(shape.Length == 0 ? [1] : shape)})";
+    }
+}

@@ -1,0 +1,143 @@
+using System.Globalization;
+using Amp.Generator.Model;
+
+namespace Amp.Generator.Passes;
+
+/// <summary>
+/// Reverse-mode autodiff, decided at compile time: which tensors need a gradient (those that depend on a weight),
+/// and for each fused elementwise chain the derivative of its result with respect to each leaf, differentiated
+/// symbolically through the chain so the backward recomputes the chain's inner values from its leaves instead of
+/// saving them. The emitter writes the backward kernels of the other ops from the plan directly.
+/// </summary>
+internal static class Autodiff
+{
+    public static StepResult<PlanSpec> Run(StepResult<PlanSpec> fused, CancellationToken cancellationToken)
+    {
+        if (fused.Value is not { } plan)
+        {
+            return fused;
+        }
+
+        var needs = new bool[plan.Nodes.Count];
+        foreach (PlannedNode node in plan.Nodes)
+        {
+            needs[node.Id] = node.Kind is OpKind.Linear or OpKind.LayerNorm or OpKind.RmsNorm or OpKind.Embedding || node.Inputs.Any(i => needs[i]);
+        }
+
+        var grads = new List<GradChainSpec>();
+        foreach (ChainSpec chain in plan.Chains)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (plan.Nodes[chain.Root].Kind == OpKind.MseLoss)
+            {
+                continue;
+            }
+
+            var absorbed = new HashSet<int>(plan.Nodes.Where(n => n.Chain == chain.Index && n.Id != chain.Root).Select(n => n.Id));
+            List<int> leaves = [.. chain.Leaves];
+            for (int k = 0; k < leaves.Count; k++)
+            {
+                if (!needs[leaves[k]])
+                {
+                    continue;
+                }
+
+                Term derivative = Derive(chain.Root, k, plan.Nodes, absorbed, leaves) ?? Term.Zero;
+                Term product = Term.Product(new Term.Raw("g"), derivative);
+                grads.Add(new GradChainSpec(chain.Index, k, product.Render(vector: false), product.Render(vector: true)));
+            }
+        }
+
+        return new StepResult<PlanSpec>(plan with { NeedsGradient = needs.ToEquatableArray(), GradChains = grads.ToEquatableArray() }, fused.Diagnostics);
+    }
+
+    /// <summary>d(node)/d(leaf k) inside a chain; null when the node does not depend on that leaf.</summary>
+    private static Term? Derive(int id, int k, IReadOnlyList<PlannedNode> nodes, ISet<int> absorbed, IList<int> leaves)
+    {
+        if (!absorbed.Contains(id) && leaves.Contains(id))
+        {
+            return leaves.IndexOf(id) == k ? Term.One : null;
+        }
+
+        PlannedNode node = nodes[id];
+        Term? D(int input) => Derive(node.Inputs[input], k, nodes, absorbed, leaves);
+        Term.Raw E(int input) => new(Value(node.Inputs[input], nodes, absorbed, leaves));
+        return node.Kind switch
+        {
+            OpKind.Add => Term.Sum(D(0), D(1)),
+            OpKind.Sub => Term.Sum(D(0), Term.Negate(D(1))),
+            OpKind.Mul => Term.Sum(Term.ProductOrNull(D(0), E(1)), Term.ProductOrNull(E(0), D(1))),
+            OpKind.Scale => Term.ProductOrNull(D(0), new Term.Constant(node.Float)),
+            _ => Term.ProductOrNull(new Term.Raw($"ChainGradMath.{node.Kind}Grad({E(0).Text})"), D(0)),
+        };
+    }
+
+    private static string Value(int id, IReadOnlyList<PlannedNode> nodes, ISet<int> absorbed, IList<int> leaves) =>
+        absorbed.Contains(id) ? Fusion.Expression(id, nodes, absorbed, leaves) : "x" + leaves.IndexOf(id).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A small expression tree, so constants fold and render as vectors where a Vector256 needs them.</summary>
+    private abstract record Term
+    {
+        public static readonly Term One = new Constant(1f);
+        public static readonly Term Zero = new Constant(0f);
+
+        public static Term? Sum(Term? a, Term? b) => (a, b) switch
+        {
+            (null, _) => b,
+            (_, null) => a,
+            (Constant x, Constant y) => new Constant(x.Value + y.Value),
+            _ => new Add(a, b),
+        };
+
+        public static Term? Negate(Term? a) => a switch
+        {
+            null => null,
+            Constant c => new Constant(-c.Value),
+            _ => new Neg(a),
+        };
+
+        public static Term? ProductOrNull(Term? a, Term? b) => a is null || b is null ? null : Product(a, b);
+
+        public static Term Product(Term a, Term b) => (a, b) switch
+        {
+            (Constant x, Constant y) => new Constant(x.Value * y.Value),
+            (Constant { Value: 1f }, _) => b,
+            (_, Constant { Value: 1f }) => a,
+            _ => new Mul(a, b),
+        };
+
+        public abstract string Render(bool vector);
+
+        public sealed record Constant(float Value) : Term
+        {
+            public override string Render(bool vector) =>
+                vector ? $"global::System.Runtime.Intrinsics.Vector256.Create({Fusion.Literal(Value)})" : Fusion.Literal(Value);
+        }
+
+        public sealed record Raw(string Text) : Term
+        {
+            public override string Render(bool vector) => Text;
+        }
+
+        public sealed record Add(Term A, Term B) : Term
+        {
+            public override string Render(bool vector) => $"({A.Render(vector)} + {B.Render(vector)})";
+        }
+
+        public sealed record Neg(Term A) : Term
+        {
+            public override string Render(bool vector) => $"(-{A.Render(vector)})";
+        }
+
+        /// <summary>A constant factor is written as a scalar (vector * float works for Vector256).</summary>
+        public sealed record Mul(Term A, Term B) : Term
+        {
+            public override string Render(bool vector) => (A, B) switch
+            {
+                (Constant c, _) => $"({B.Render(vector)} * {c.Render(false)})",
+                (_, Constant c) => $"({A.Render(vector)} * {c.Render(false)})",
+                _ => $"({A.Render(vector)} * {B.Render(vector)})",
+            };
+        }
+    }
+}
