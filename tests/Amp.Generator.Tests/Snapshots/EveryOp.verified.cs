@@ -50,8 +50,8 @@ namespace Demo
             },
             new global::Amp.MemoryPlan(4416, 512, 4020, 5716));
 
-        /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model.</summary>
-        public Compiled Compile(global::Amp.AmpDevice device) => new Compiled(this, device);
+        /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
+        public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
         /// <summary>Adds every weight of this class's layers and modules to <paramref name="sink"/> under <paramref name="prefix"/>, in declaration order.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
@@ -92,8 +92,8 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter rms_weight;
             private readonly global::Amp.Compilation.ModelParameter lin_weight;
 
-            internal Compiled(EveryOp definition, global::Amp.AmpDevice device)
-                : base(device, EveryOp.Plan, ModelInputs, bufferSlots: 33)
+            internal Compiled(EveryOp definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
+                : base(device, EveryOp.Plan, ModelInputs, bufferSlots: 33, gradientSlots: 26, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
@@ -245,6 +245,143 @@ namespace Demo
                 return t37;
             }
 
+            /// <summary>The backward pass: every gradient of the graph in reverse, seeded at the loss with <paramref name="seed"/> (the loss scale).</summary>
+            protected override void RunBackward(global::Amp.Compilation.ForwardRun run, float seed)
+            {
+                global::Amp.AmpDevice device = run.Device;
+                int B = run.BatchSize;
+                // Saved activations, in the precision they were stored in.
+                var t0 = run.Input("ids");
+                var t1 = run.Input("x");
+                var t2 = run.Buffer(0, global::Amp.Precision.Fp32, B, 4, 16);
+                var t3 = run.Buffer(1, global::Amp.Precision.Fp32, B, 4, 16);
+                var t4 = run.Buffer(2, global::Amp.Precision.Fp32, B, 4, 16);
+                var t4Mean = run.Buffer(3, global::Amp.Precision.Fp32, B, 4);
+                var t4Rstd = run.Buffer(4, global::Amp.Precision.Fp32, B, 4);
+                var t5Rstd = run.Buffer(6, global::Amp.Precision.Fp32, B, 4);
+                var t6 = run.Buffer(7, global::Amp.Precision.Bf16, B, 4, 16);
+                var t8Q = run.Buffer(9, global::Amp.Precision.Bf16, B, 2, 4, 8);
+                var t8K = run.Buffer(10, global::Amp.Precision.Bf16, B, 2, 4, 8);
+                var t8V = run.Buffer(11, global::Amp.Precision.Bf16, B, 2, 4, 8);
+                var t8Probs = run.Buffer(13, global::Amp.Precision.Bf16, B, 2, 4, 4);
+                var t10 = run.Buffer(17, global::Amp.Precision.Bf16, B, 4, 16);
+                var t12 = run.Buffer(19, global::Amp.Precision.Bf16, B, 16, 4);
+                var t15 = run.Buffer(22, global::Amp.Precision.Fp32, B, 4, 4);
+                var t16 = run.Buffer(23, global::Amp.Precision.Bf16, B, 4, 4);
+                var t17 = run.Buffer(24, global::Amp.Precision.Bf16, B, 4, 16);
+                var t26 = run.Buffer(25, global::Amp.Precision.Bf16, B, 4, 16);
+                var t27 = run.Buffer(26, global::Amp.Precision.Fp32, B, 4, 16);
+                var t33 = run.Buffer(28, global::Amp.Precision.Fp32, B);
+                var t34 = run.Buffer(29, global::Amp.Precision.Fp32, B);
+                var t35 = run.Buffer(30, global::Amp.Precision.Fp32, B);
+                var t36 = run.Input("target");
+                // Gradients: FP32, zeroed, in forward order (a Reshape's or Cast's is a view of its input's).
+                var g2 = run.Gradient(0, B, 4, 16);
+                var g3 = run.Gradient(1, B, 4, 16);
+                var g4 = run.Gradient(2, B, 4, 16);
+                var g5 = run.Gradient(3, B, 4, 16);
+                var g6 = g5;
+                var g7 = run.Gradient(4, B, 4, 16);
+                var g8 = run.Gradient(5, B, 4, 16);
+                var g9 = run.Gradient(6, B, 2, 4, 8);
+                var g10 = run.Gradient(7, B, 4, 16);
+                var g11 = run.Gradient(8, B, 16, 4);
+                var g12 = g11;
+                var g13 = run.Gradient(9, B, 4, 4);
+                var g14 = run.Gradient(10, B, 4, 4);
+                var g15 = run.Gradient(11, B, 4, 4);
+                var g16 = g15;
+                var g17 = run.Gradient(12, B, 4, 16);
+                var g26 = run.Gradient(13, B, 4, 16);
+                var g27 = run.Gradient(14, B, 4, 16);
+                var g31 = run.Gradient(15, B, 4, 16);
+                var g32 = g31.Reshape(B, 64);
+                var g33 = run.Gradient(16, B);
+                var g34 = run.Gradient(17, B);
+                var g35 = run.Gradient(18, B);
+                var g37 = run.Gradient(19, 1);
+                device.Fill(g37, seed);
+
+                // line 31, backward of MseLoss@31 (MseLoss)
+                device.MseLossBackward(t35, t36, g37, g35, null);
+
+                // line 27, backward of chain 3 = add(Sum@27, Mean@27): recomputed from its inputs in FP32
+                run.Grad<Chain3Grad0, float, float, float, float>(Chain3Grad0.Kernel, g33, g35, t33, t34, g35, g35);
+                run.Grad<Chain3Grad1, float, float, float, float>(Chain3Grad1.Kernel, g34, g35, t33, t34, g35, g35);
+
+                // line 27, backward of Mean@27 (Mean)
+                device.BroadcastRowsAccumulate(g34, g32, 0.015625f);
+
+                // line 27, backward of Sum@27 (Sum)
+                device.BroadcastRowsAccumulate(g33, g32, 1f);
+
+                // line 25, backward of chain 2 = add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))): recomputed from its inputs in FP32
+                run.Grad<Chain2Grad0, float, ushort, float, float>(Chain2Grad0.Kernel, g27, g31, t27, t26, g31, g31);
+                run.Grad<Chain2Grad1, float, ushort, float, float>(Chain2Grad1.Kernel, g26, g31, t27, t26, g31, g31);
+
+                // line 25, backward of LogSoftmax@25 (LogSoftmax)
+                device.SoftmaxBackward(t27, g27, g26, log: true);
+
+                // line 24, backward of chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): recomputed from its inputs in FP32
+                run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g17, g26, t17, g26, g26, g26);
+
+                // line 22, backward of MatMul@22 (MatMul)
+                device.Gemm(g17.Reshape(B, 4, 16), t6.Reshape(B, 4, 16), g16.Reshape(B, 4, 4), AccumulateTransposeB);
+                device.Gemm(t16.Reshape(B, 4, 4), g17.Reshape(B, 4, 16), g6.Reshape(B, 4, 16), AccumulateTransposeA);
+
+                // line 21, backward of Softmax@21 (Softmax)
+                device.SoftmaxBackward(t15, g15, g14, log: false);
+
+                // line 21, backward of CausalMask@21 (CausalMask)
+                device.CausalMaskBackward(g14, g13);
+
+                // line 21, backward of MatMul@21 (MatMul)
+                device.Gemm(g13.Reshape(B, 4, 4), t12.Reshape(B, 16, 4), g10.Reshape(B, 4, 16), AccumulateTransposeB);
+                device.Gemm(t10.Reshape(B, 4, 16), g13.Reshape(B, 4, 4), g12.Reshape(B, 16, 4), AccumulateTransposeA);
+
+                // line 21, backward of Transpose@21 (Transpose)
+                device.SwapMiddleAccumulate(g11, g5, B, 16, 4, 1);
+
+                // line 20, backward of MergeHeads@20 (MergeHeads)
+                device.SwapMiddleAccumulate(g10, g9, B, 4, 2, 8);
+
+                // line 20, backward of SplitHeads@20 (SplitHeads)
+                device.SwapMiddleAccumulate(g9, g8, B, 2, 4, 8);
+
+                // line 19, backward of Attention@19 (Attention)
+                var g8Context = run.Gradient(20, B, 2, 4, 8);
+                var g8Probs = run.Gradient(21, B, 2, 4, 4);
+                var g8Scores = run.Gradient(22, B, 2, 4, 4);
+                device.SwapMiddleAccumulate(g8, g8Context, B, 4, 2, 8);
+                device.Gemm(g8Context.Reshape(B * 2, 4, 8), t8V.Reshape(B * 2, 4, 8), g8Probs.Reshape(B * 2, 4, 4), AccumulateTransposeB);
+                device.SoftmaxBackward(t8Probs, g8Probs, g8Scores, log: false);
+                var g8Q = run.Gradient(23, B, 2, 4, 8);
+                device.Gemm(g8Scores.Reshape(B * 2, 4, 4), t8K.Reshape(B * 2, 4, 8), g8Q.Reshape(B * 2, 4, 8), new global::Amp.GemmOptions { Alpha = 0.35355338f });
+                device.SwapMiddleAccumulate(g8Q, g7, B, 2, 4, 8);
+                var g8K = run.Gradient(24, B, 2, 4, 8);
+                device.Gemm(g8Scores.Reshape(B * 2, 4, 4), t8Q.Reshape(B * 2, 4, 8), g8K.Reshape(B * 2, 4, 8), new global::Amp.GemmOptions { TransposeA = true, Alpha = 0.35355338f });
+                device.SwapMiddleAccumulate(g8K, g6, B, 2, 4, 8);
+                var g8V = run.Gradient(25, B, 2, 4, 8);
+                device.Gemm(t8Probs.Reshape(B * 2, 4, 4), g8Context.Reshape(B * 2, 4, 8), g8V.Reshape(B * 2, 4, 8), new global::Amp.GemmOptions { TransposeA = true });
+                device.SwapMiddleAccumulate(g8V, g6, B, 2, 4, 8);
+
+                // line 19, backward of lin (Linear)
+                device.Gemm(g7.Reshape(B * 4, 16), lin_weight.Working(global::Amp.Precision.Bf16), g6.Reshape(B * 4, 16), Accumulate);
+                device.Gemm(g7.Reshape(B * 4, 16), t6.Reshape(B * 4, 16), lin_weight.Gradient, AccumulateTransposeA);
+
+                // line 18, backward of rms (RmsNorm)
+                device.NormBackward(t4, rms_weight.Master, null, t5Rstd, g5, g4, rms_weight.Gradient, null);
+
+                // line 18, backward of ln (LayerNorm)
+                device.NormBackward(t3, ln_weight.Master, t4Mean, t4Rstd, g4, g3, ln_weight.Gradient, ln_bias.Gradient);
+
+                // line 17, backward of chain 0 = add(emb, x): recomputed from its inputs in FP32
+                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g2, g3, t2, t1, g3, g3);
+
+                // line 17, backward of emb (Embedding)
+                device.ScatterAddRows(g2.Reshape(B * 4, 16), t0.Reshape(B * 4), emb_weight.Gradient);
+            }
+
             /// <summary>Chain 0 (line 17): add(emb, x). Reads FP32, FP32; FP32 in registers; stores FP32.</summary>
             private readonly struct Chain0 : global::Amp.Compilation.IChain2
             {
@@ -326,6 +463,108 @@ namespace Demo
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
                         y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]));
+                    }
+                }
+            }
+
+            /// <summary>Backward of chain 0 (add(emb, x)) into x0 = emb: g * d(chain)/d(x0).</summary>
+            private readonly struct Chain0Grad0 : global::Amp.Compilation.IGradChain
+            {
+                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                {
+                    for (int i = index; i < e.Length; i += e.Stride)
+                    {
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                    }
+                }
+            }
+
+            /// <summary>Backward of chain 1 (scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22)))))) into x0 = MatMul@22: g * d(chain)/d(x0).</summary>
+            private readonly struct Chain1Grad0 : global::Amp.Compilation.IGradChain
+            {
+                public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * ((((global::Amp.Compilation.ChainGradMath.ReluGrad(x0) + global::Amp.Compilation.ChainGradMath.SiluGrad(x0)) + (-((global::Amp.Compilation.ChainGradMath.TanhGrad(x0) * global::Amp.Compilation.ChainMath.Sigmoid(x0)) + (global::Amp.Compilation.ChainMath.Tanh(x0) * global::Amp.Compilation.ChainGradMath.SigmoidGrad(x0))))) * 0.5f) * 2f));
+
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * ((((global::Amp.Compilation.ChainGradMath.ReluGrad(x0) + global::Amp.Compilation.ChainGradMath.SiluGrad(x0)) + (-((global::Amp.Compilation.ChainGradMath.TanhGrad(x0) * global::Amp.Compilation.ChainMath.Sigmoid(x0)) + (global::Amp.Compilation.ChainMath.Tanh(x0) * global::Amp.Compilation.ChainGradMath.SigmoidGrad(x0))))) * 0.5f) * 2f));
+
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                {
+                    for (int i = index; i < e.Length; i += e.Stride)
+                    {
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                    }
+                }
+            }
+
+            /// <summary>Backward of chain 2 (add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2))))) into x0 = LogSoftmax@25: g * d(chain)/d(x0).</summary>
+            private readonly struct Chain2Grad0 : global::Amp.Compilation.IGradChain
+            {
+                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                {
+                    for (int i = index; i < e.Length; i += e.Stride)
+                    {
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                    }
+                }
+            }
+
+            /// <summary>Backward of chain 2 (add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2))))) into x1 = Scale@24#2: g * d(chain)/d(x1).</summary>
+            private readonly struct Chain2Grad1 : global::Amp.Compilation.IGradChain
+            {
+                public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * (global::Amp.Compilation.ChainGradMath.LogGrad(global::Amp.Compilation.ChainMath.Exp((x1 * x1))) * (global::Amp.Compilation.ChainGradMath.ExpGrad((x1 * x1)) * (x1 + x1))));
+
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * (global::Amp.Compilation.ChainGradMath.LogGrad(global::Amp.Compilation.ChainMath.Exp((x1 * x1))) * (global::Amp.Compilation.ChainGradMath.ExpGrad((x1 * x1)) * (x1 + x1))));
+
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                {
+                    for (int i = index; i < e.Length; i += e.Stride)
+                    {
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                    }
+                }
+            }
+
+            /// <summary>Backward of chain 3 (add(Sum@27, Mean@27)) into x0 = Sum@27: g * d(chain)/d(x0).</summary>
+            private readonly struct Chain3Grad0 : global::Amp.Compilation.IGradChain
+            {
+                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                {
+                    for (int i = index; i < e.Length; i += e.Stride)
+                    {
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                    }
+                }
+            }
+
+            /// <summary>Backward of chain 3 (add(Sum@27, Mean@27)) into x1 = Mean@27: g * d(chain)/d(x1).</summary>
+            private readonly struct Chain3Grad1 : global::Amp.Compilation.IGradChain
+            {
+                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                {
+                    for (int i = index; i < e.Length; i += e.Stride)
+                    {
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
                     }
                 }
             }

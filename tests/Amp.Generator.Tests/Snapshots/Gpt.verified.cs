@@ -48,8 +48,8 @@ namespace Demo
             },
             new global::Amp.MemoryPlan(118528, 54464, 81760, 129920));
 
-        /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model.</summary>
-        public Compiled Compile(global::Amp.AmpDevice device) => new Compiled(this, device);
+        /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
+        public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
         /// <summary>Adds every weight of this class's layers and modules to <paramref name="sink"/> under <paramref name="prefix"/>, in declaration order.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
@@ -120,8 +120,8 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter lnf_bias;
             private readonly global::Amp.Compilation.ModelParameter head_weight;
 
-            internal Compiled(Gpt definition, global::Amp.AmpDevice device)
-                : base(device, Gpt.Plan, ModelInputs, bufferSlots: 56)
+            internal Compiled(Gpt definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
+                : base(device, Gpt.Plan, ModelInputs, bufferSlots: 56, gradientSlots: 40, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
@@ -371,6 +371,231 @@ namespace Demo
                 return t34;
             }
 
+            /// <summary>The backward pass: every gradient of the graph in reverse, seeded at the loss with <paramref name="seed"/> (the loss scale).</summary>
+            protected override void RunBackward(global::Amp.Compilation.ForwardRun run, float seed)
+            {
+                global::Amp.AmpDevice device = run.Device;
+                int B = run.BatchSize;
+                // Saved activations, in the precision they were stored in.
+                var t0 = run.Input("idx");
+                var t1 = run.Buffer(0, global::Amp.Precision.Fp32, B, 16, 32);
+                var t2Mean = run.Buffer(2, global::Amp.Precision.Fp32, B, 16);
+                var t2Rstd = run.Buffer(3, global::Amp.Precision.Fp32, B, 16);
+                var t3 = run.Buffer(4, global::Amp.Precision.Bf16, B, 16, 32);
+                var t7Q = run.Buffer(8, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t7K = run.Buffer(9, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t7V = run.Buffer(10, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t7Probs = run.Buffer(12, global::Amp.Precision.Bf16, B, 4, 16, 16);
+                var t7 = run.Buffer(14, global::Amp.Precision.Bf16, B, 16, 32);
+                var t8 = run.Buffer(15, global::Amp.Precision.Bf16, B, 16, 32);
+                var t9 = run.Buffer(16, global::Amp.Precision.Fp32, B, 16, 32);
+                var t10Mean = run.Buffer(18, global::Amp.Precision.Fp32, B, 16);
+                var t10Rstd = run.Buffer(19, global::Amp.Precision.Fp32, B, 16);
+                var t11 = run.Buffer(20, global::Amp.Precision.Bf16, B, 16, 32);
+                var t12 = run.Buffer(21, global::Amp.Precision.Bf16, B, 16, 128);
+                var t13 = run.Buffer(22, global::Amp.Precision.Bf16, B, 16, 128);
+                var t14 = run.Buffer(23, global::Amp.Precision.Bf16, B, 16, 32);
+                var t15 = run.Buffer(24, global::Amp.Precision.Fp32, B, 16, 32);
+                var t16Mean = run.Buffer(26, global::Amp.Precision.Fp32, B, 16);
+                var t16Rstd = run.Buffer(27, global::Amp.Precision.Fp32, B, 16);
+                var t17 = run.Buffer(28, global::Amp.Precision.Bf16, B, 16, 32);
+                var t21Q = run.Buffer(32, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t21K = run.Buffer(33, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t21V = run.Buffer(34, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t21Probs = run.Buffer(36, global::Amp.Precision.Bf16, B, 4, 16, 16);
+                var t21 = run.Buffer(38, global::Amp.Precision.Bf16, B, 16, 32);
+                var t22 = run.Buffer(39, global::Amp.Precision.Bf16, B, 16, 32);
+                var t23 = run.Buffer(40, global::Amp.Precision.Fp32, B, 16, 32);
+                var t24Mean = run.Buffer(42, global::Amp.Precision.Fp32, B, 16);
+                var t24Rstd = run.Buffer(43, global::Amp.Precision.Fp32, B, 16);
+                var t25 = run.Buffer(44, global::Amp.Precision.Bf16, B, 16, 32);
+                var t26 = run.Buffer(45, global::Amp.Precision.Bf16, B, 16, 128);
+                var t27 = run.Buffer(46, global::Amp.Precision.Bf16, B, 16, 128);
+                var t28 = run.Buffer(47, global::Amp.Precision.Bf16, B, 16, 32);
+                var t29 = run.Buffer(48, global::Amp.Precision.Fp32, B, 16, 32);
+                var t30Mean = run.Buffer(50, global::Amp.Precision.Fp32, B, 16);
+                var t30Rstd = run.Buffer(51, global::Amp.Precision.Fp32, B, 16);
+                var t31 = run.Buffer(52, global::Amp.Precision.Bf16, B, 16, 32);
+                var t33 = run.Input("targets");
+                var t34LogProbs = run.Buffer(54, global::Amp.Precision.Fp32, B, 16, 65);
+                // Gradients: FP32, zeroed, in forward order (a Reshape's or Cast's is a view of its input's).
+                var g1 = run.Gradient(0, B, 16, 32);
+                var g2 = run.Gradient(1, B, 16, 32);
+                var g3 = g2;
+                var g4 = run.Gradient(2, B, 16, 32);
+                var g5 = run.Gradient(3, B, 16, 32);
+                var g6 = run.Gradient(4, B, 16, 32);
+                var g7 = run.Gradient(5, B, 16, 32);
+                var g8 = run.Gradient(6, B, 16, 32);
+                var g9 = run.Gradient(7, B, 16, 32);
+                var g10 = run.Gradient(8, B, 16, 32);
+                var g11 = g10;
+                var g12 = run.Gradient(9, B, 16, 128);
+                var g13 = run.Gradient(10, B, 16, 128);
+                var g14 = run.Gradient(11, B, 16, 32);
+                var g15 = run.Gradient(12, B, 16, 32);
+                var g16 = run.Gradient(13, B, 16, 32);
+                var g17 = g16;
+                var g18 = run.Gradient(14, B, 16, 32);
+                var g19 = run.Gradient(15, B, 16, 32);
+                var g20 = run.Gradient(16, B, 16, 32);
+                var g21 = run.Gradient(17, B, 16, 32);
+                var g22 = run.Gradient(18, B, 16, 32);
+                var g23 = run.Gradient(19, B, 16, 32);
+                var g24 = run.Gradient(20, B, 16, 32);
+                var g25 = g24;
+                var g26 = run.Gradient(21, B, 16, 128);
+                var g27 = run.Gradient(22, B, 16, 128);
+                var g28 = run.Gradient(23, B, 16, 32);
+                var g29 = run.Gradient(24, B, 16, 32);
+                var g30 = run.Gradient(25, B, 16, 32);
+                var g31 = g30;
+                var g32 = run.Gradient(26, B, 16, 65);
+                var g34 = run.Gradient(27, 1);
+                device.Fill(g34, seed);
+
+                // line 61, backward of CrossEntropy@61 (CrossEntropy)
+                device.CrossEntropyBackward(t34LogProbs.Reshape(B * 16, 65), t33.Reshape(B * 16), g34, g32.Reshape(B * 16, 65));
+
+                // line 57, backward of head (Linear)
+                device.Gemm(g32.Reshape(B * 16, 65), head_weight.Working(global::Amp.Precision.Bf16), g31.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g32.Reshape(B * 16, 65), t31.Reshape(B * 16, 32), head_weight.Gradient, AccumulateTransposeA);
+
+                // line 57, backward of lnf (LayerNorm)
+                device.NormBackward(t29, lnf_weight.Master, t30Mean, t30Rstd, g30, g29, lnf_weight.Gradient, lnf_bias.Gradient);
+
+                // line 31, backward of chain 5 = add(blocks.1.Add@30, blocks.1.down): recomputed from its inputs in FP32
+                run.Grad<Chain5Grad0, float, ushort, float, float>(Chain5Grad0.Kernel, g23, g29, t23, t28, g29, g29);
+                run.Grad<Chain5Grad1, float, ushort, float, float>(Chain5Grad1.Kernel, g28, g29, t23, t28, g29, g29);
+
+                // line 35, backward of blocks.1.down (Linear)
+                device.Gemm(g28.Reshape(B * 16, 32), blocks_1_down_weight.Working(global::Amp.Precision.Bf16), g27.Reshape(B * 16, 128), Accumulate);
+                device.Gemm(g28.Reshape(B * 16, 32), t27.Reshape(B * 16, 128), blocks_1_down_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g28, blocks_1_down_bias.Gradient);
+
+                // line 35, backward of chain 4 = gelu(blocks.1.up): recomputed from its inputs in FP32
+                run.Grad<Chain4Grad0, ushort, float, float, float>(Chain4Grad0.Kernel, g26, g27, t26, g27, g27, g27);
+
+                // line 35, backward of blocks.1.up (Linear)
+                device.Gemm(g26.Reshape(B * 16, 128), blocks_1_up_weight.Working(global::Amp.Precision.Bf16), g25.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g26.Reshape(B * 16, 128), t25.Reshape(B * 16, 32), blocks_1_up_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g26, blocks_1_up_bias.Gradient);
+
+                // line 31, backward of blocks.1.ln2 (LayerNorm)
+                device.NormBackward(t23, blocks_1_ln2_weight.Master, t24Mean, t24Rstd, g24, g23, blocks_1_ln2_weight.Gradient, blocks_1_ln2_bias.Gradient);
+
+                // line 30, backward of chain 3 = add(Add@31, blocks.1.attn.proj): recomputed from its inputs in FP32
+                run.Grad<Chain3Grad0, float, ushort, float, float>(Chain3Grad0.Kernel, g15, g23, t15, t22, g23, g23);
+                run.Grad<Chain3Grad1, float, ushort, float, float>(Chain3Grad1.Kernel, g22, g23, t15, t22, g23, g23);
+
+                // line 15, backward of blocks.1.attn.proj (Linear)
+                device.Gemm(g22.Reshape(B * 16, 32), blocks_1_attn_proj_weight.Working(global::Amp.Precision.Bf16), g21.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g22.Reshape(B * 16, 32), t21.Reshape(B * 16, 32), blocks_1_attn_proj_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g22, blocks_1_attn_proj_bias.Gradient);
+
+                // line 15, backward of blocks.1.attn.Attention@15 (Attention)
+                var g21Context = run.Gradient(28, B, 4, 16, 8);
+                var g21Probs = run.Gradient(29, B, 4, 16, 16);
+                var g21Scores = run.Gradient(30, B, 4, 16, 16);
+                device.SwapMiddleAccumulate(g21, g21Context, B, 16, 4, 8);
+                device.Gemm(g21Context.Reshape(B * 4, 16, 8), t21V.Reshape(B * 4, 16, 8), g21Probs.Reshape(B * 4, 16, 16), AccumulateTransposeB);
+                device.SoftmaxBackward(t21Probs, g21Probs, g21Scores, log: false);
+                var g21Q = run.Gradient(31, B, 4, 16, 8);
+                device.Gemm(g21Scores.Reshape(B * 4, 16, 16), t21K.Reshape(B * 4, 16, 8), g21Q.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { Alpha = 0.35355338f });
+                device.SwapMiddleAccumulate(g21Q, g18, B, 4, 16, 8);
+                var g21K = run.Gradient(32, B, 4, 16, 8);
+                device.Gemm(g21Scores.Reshape(B * 4, 16, 16), t21Q.Reshape(B * 4, 16, 8), g21K.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { TransposeA = true, Alpha = 0.35355338f });
+                device.SwapMiddleAccumulate(g21K, g19, B, 4, 16, 8);
+                var g21V = run.Gradient(33, B, 4, 16, 8);
+                device.Gemm(t21Probs.Reshape(B * 4, 16, 16), g21Context.Reshape(B * 4, 16, 8), g21V.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { TransposeA = true });
+                device.SwapMiddleAccumulate(g21V, g20, B, 4, 16, 8);
+
+                // line 15, backward of blocks.1.attn.v (Linear)
+                device.Gemm(g20.Reshape(B * 16, 32), blocks_1_attn_v_weight.Working(global::Amp.Precision.Bf16), g17.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g20.Reshape(B * 16, 32), t17.Reshape(B * 16, 32), blocks_1_attn_v_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g20, blocks_1_attn_v_bias.Gradient);
+
+                // line 15, backward of blocks.1.attn.k (Linear)
+                device.Gemm(g19.Reshape(B * 16, 32), blocks_1_attn_k_weight.Working(global::Amp.Precision.Bf16), g17.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g19.Reshape(B * 16, 32), t17.Reshape(B * 16, 32), blocks_1_attn_k_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g19, blocks_1_attn_k_bias.Gradient);
+
+                // line 15, backward of blocks.1.attn.q (Linear)
+                device.Gemm(g18.Reshape(B * 16, 32), blocks_1_attn_q_weight.Working(global::Amp.Precision.Bf16), g17.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g18.Reshape(B * 16, 32), t17.Reshape(B * 16, 32), blocks_1_attn_q_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g18, blocks_1_attn_q_bias.Gradient);
+
+                // line 30, backward of blocks.1.ln1 (LayerNorm)
+                device.NormBackward(t15, blocks_1_ln1_weight.Master, t16Mean, t16Rstd, g16, g15, blocks_1_ln1_weight.Gradient, blocks_1_ln1_bias.Gradient);
+
+                // line 31, backward of chain 2 = add(blocks.0.Add@30, blocks.0.down): recomputed from its inputs in FP32
+                run.Grad<Chain2Grad0, float, ushort, float, float>(Chain2Grad0.Kernel, g9, g15, t9, t14, g15, g15);
+                run.Grad<Chain2Grad1, float, ushort, float, float>(Chain2Grad1.Kernel, g14, g15, t9, t14, g15, g15);
+
+                // line 35, backward of blocks.0.down (Linear)
+                device.Gemm(g14.Reshape(B * 16, 32), blocks_0_down_weight.Working(global::Amp.Precision.Bf16), g13.Reshape(B * 16, 128), Accumulate);
+                device.Gemm(g14.Reshape(B * 16, 32), t13.Reshape(B * 16, 128), blocks_0_down_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g14, blocks_0_down_bias.Gradient);
+
+                // line 35, backward of chain 1 = gelu(blocks.0.up): recomputed from its inputs in FP32
+                run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g12, g13, t12, g13, g13, g13);
+
+                // line 35, backward of blocks.0.up (Linear)
+                device.Gemm(g12.Reshape(B * 16, 128), blocks_0_up_weight.Working(global::Amp.Precision.Bf16), g11.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g12.Reshape(B * 16, 128), t11.Reshape(B * 16, 32), blocks_0_up_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g12, blocks_0_up_bias.Gradient);
+
+                // line 31, backward of blocks.0.ln2 (LayerNorm)
+                device.NormBackward(t9, blocks_0_ln2_weight.Master, t10Mean, t10Rstd, g10, g9, blocks_0_ln2_weight.Gradient, blocks_0_ln2_bias.Gradient);
+
+                // line 30, backward of chain 0 = add(wte, blocks.0.attn.proj): recomputed from its inputs in FP32
+                run.Grad<Chain0Grad0, float, ushort, float, float>(Chain0Grad0.Kernel, g1, g9, t1, t8, g9, g9);
+                run.Grad<Chain0Grad1, float, ushort, float, float>(Chain0Grad1.Kernel, g8, g9, t1, t8, g9, g9);
+
+                // line 15, backward of blocks.0.attn.proj (Linear)
+                device.Gemm(g8.Reshape(B * 16, 32), blocks_0_attn_proj_weight.Working(global::Amp.Precision.Bf16), g7.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g8.Reshape(B * 16, 32), t7.Reshape(B * 16, 32), blocks_0_attn_proj_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g8, blocks_0_attn_proj_bias.Gradient);
+
+                // line 15, backward of blocks.0.attn.Attention@15 (Attention)
+                var g7Context = run.Gradient(34, B, 4, 16, 8);
+                var g7Probs = run.Gradient(35, B, 4, 16, 16);
+                var g7Scores = run.Gradient(36, B, 4, 16, 16);
+                device.SwapMiddleAccumulate(g7, g7Context, B, 16, 4, 8);
+                device.Gemm(g7Context.Reshape(B * 4, 16, 8), t7V.Reshape(B * 4, 16, 8), g7Probs.Reshape(B * 4, 16, 16), AccumulateTransposeB);
+                device.SoftmaxBackward(t7Probs, g7Probs, g7Scores, log: false);
+                var g7Q = run.Gradient(37, B, 4, 16, 8);
+                device.Gemm(g7Scores.Reshape(B * 4, 16, 16), t7K.Reshape(B * 4, 16, 8), g7Q.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { Alpha = 0.35355338f });
+                device.SwapMiddleAccumulate(g7Q, g4, B, 4, 16, 8);
+                var g7K = run.Gradient(38, B, 4, 16, 8);
+                device.Gemm(g7Scores.Reshape(B * 4, 16, 16), t7Q.Reshape(B * 4, 16, 8), g7K.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { TransposeA = true, Alpha = 0.35355338f });
+                device.SwapMiddleAccumulate(g7K, g5, B, 4, 16, 8);
+                var g7V = run.Gradient(39, B, 4, 16, 8);
+                device.Gemm(t7Probs.Reshape(B * 4, 16, 16), g7Context.Reshape(B * 4, 16, 8), g7V.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { TransposeA = true });
+                device.SwapMiddleAccumulate(g7V, g6, B, 4, 16, 8);
+
+                // line 15, backward of blocks.0.attn.v (Linear)
+                device.Gemm(g6.Reshape(B * 16, 32), blocks_0_attn_v_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g6.Reshape(B * 16, 32), t3.Reshape(B * 16, 32), blocks_0_attn_v_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g6, blocks_0_attn_v_bias.Gradient);
+
+                // line 15, backward of blocks.0.attn.k (Linear)
+                device.Gemm(g5.Reshape(B * 16, 32), blocks_0_attn_k_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g5.Reshape(B * 16, 32), t3.Reshape(B * 16, 32), blocks_0_attn_k_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g5, blocks_0_attn_k_bias.Gradient);
+
+                // line 15, backward of blocks.0.attn.q (Linear)
+                device.Gemm(g4.Reshape(B * 16, 32), blocks_0_attn_q_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g4.Reshape(B * 16, 32), t3.Reshape(B * 16, 32), blocks_0_attn_q_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g4, blocks_0_attn_q_bias.Gradient);
+
+                // line 30, backward of blocks.0.ln1 (LayerNorm)
+                device.NormBackward(t1, blocks_0_ln1_weight.Master, t2Mean, t2Rstd, g2, g1, blocks_0_ln1_weight.Gradient, blocks_0_ln1_bias.Gradient);
+
+                // line 51, backward of wte (Embedding)
+                device.ScatterAddRows(g1.Reshape(B * 16, 32), t0.Reshape(B * 16), wte_weight.Gradient);
+            }
+
             /// <summary>Chain 0 (line 30): add(wte, blocks.0.attn.proj). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
             private readonly struct Chain0 : global::Amp.Compilation.IChain2
             {
@@ -469,6 +694,176 @@ namespace Demo
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
                         y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]));
+                    }
+                }
+            }
+
+            /// <summary>Backward of chain 0 (add(wte, blocks.0.attn.proj)) into x0 = wte: g * d(chain)/d(x0).</summary>
+            private readonly struct Chain0Grad0 : global::Amp.Compilation.IGradChain
+            {
+                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                {
+                    for (int i = index; i < e.Length; i += e.Stride)
+                    {
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                    }
+                }
+            }
+
+            /// <summary>Backward of chain 0 (add(wte, blocks.0.attn.proj)) into x1 = blocks.0.attn.proj: g * d(chain)/d(x1).</summary>
+            private readonly struct Chain0Grad1 : global::Amp.Compilation.IGradChain
+            {
+                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                {
+                    for (int i = index; i < e.Length; i += e.Stride)
+                    {
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                    }
+                }
+            }
+
+            /// <summary>Backward of chain 1 (gelu(blocks.0.up)) into x0 = blocks.0.up: g * d(chain)/d(x0).</summary>
+            private readonly struct Chain1Grad0 : global::Amp.Compilation.IGradChain
+            {
+                public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
+
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
+
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                {
+                    for (int i = index; i < e.Length; i += e.Stride)
+                    {
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                    }
+                }
+            }
+
+            /// <summary>Backward of chain 2 (add(blocks.0.Add@30, blocks.0.down)) into x0 = blocks.0.Add@30: g * d(chain)/d(x0).</summary>
+            private readonly struct Chain2Grad0 : global::Amp.Compilation.IGradChain
+            {
+                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                {
+                    for (int i = index; i < e.Length; i += e.Stride)
+                    {
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                    }
+                }
+            }
+
+            /// <summary>Backward of chain 2 (add(blocks.0.Add@30, blocks.0.down)) into x1 = blocks.0.down: g * d(chain)/d(x1).</summary>
+            private readonly struct Chain2Grad1 : global::Amp.Compilation.IGradChain
+            {
+                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                {
+                    for (int i = index; i < e.Length; i += e.Stride)
+                    {
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                    }
+                }
+            }
+
+            /// <summary>Backward of chain 3 (add(Add@31, blocks.1.attn.proj)) into x0 = Add@31: g * d(chain)/d(x0).</summary>
+            private readonly struct Chain3Grad0 : global::Amp.Compilation.IGradChain
+            {
+                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                {
+                    for (int i = index; i < e.Length; i += e.Stride)
+                    {
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                    }
+                }
+            }
+
+            /// <summary>Backward of chain 3 (add(Add@31, blocks.1.attn.proj)) into x1 = blocks.1.attn.proj: g * d(chain)/d(x1).</summary>
+            private readonly struct Chain3Grad1 : global::Amp.Compilation.IGradChain
+            {
+                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                {
+                    for (int i = index; i < e.Length; i += e.Stride)
+                    {
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                    }
+                }
+            }
+
+            /// <summary>Backward of chain 4 (gelu(blocks.1.up)) into x0 = blocks.1.up: g * d(chain)/d(x0).</summary>
+            private readonly struct Chain4Grad0 : global::Amp.Compilation.IGradChain
+            {
+                public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
+
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
+
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                {
+                    for (int i = index; i < e.Length; i += e.Stride)
+                    {
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                    }
+                }
+            }
+
+            /// <summary>Backward of chain 5 (add(blocks.1.Add@30, blocks.1.down)) into x0 = blocks.1.Add@30: g * d(chain)/d(x0).</summary>
+            private readonly struct Chain5Grad0 : global::Amp.Compilation.IGradChain
+            {
+                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                {
+                    for (int i = index; i < e.Length; i += e.Stride)
+                    {
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                    }
+                }
+            }
+
+            /// <summary>Backward of chain 5 (add(blocks.1.Add@30, blocks.1.down)) into x1 = blocks.1.down: g * d(chain)/d(x1).</summary>
+            private readonly struct Chain5Grad1 : global::Amp.Compilation.IGradChain
+            {
+                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                {
+                    for (int i = index; i < e.Length; i += e.Stride)
+                    {
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
                     }
                 }
             }

@@ -20,8 +20,8 @@ namespace Demo
             },
             new global::Amp.MemoryPlan(76840, 38420, 1472, 2644));
 
-        /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model.</summary>
-        public Compiled Compile(global::Amp.AmpDevice device) => new Compiled(this, device);
+        /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
+        public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
         /// <summary>Adds every weight of this class's layers and modules to <paramref name="sink"/> under <paramref name="prefix"/>, in declaration order.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
@@ -52,8 +52,8 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter fc2_weight;
             private readonly global::Amp.Compilation.ModelParameter fc2_bias;
 
-            internal Compiled(Classifier definition, global::Amp.AmpDevice device)
-                : base(device, Classifier.Plan, ModelInputs, bufferSlots: 6)
+            internal Compiled(Classifier definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
+                : base(device, Classifier.Plan, ModelInputs, bufferSlots: 6, gradientSlots: 4, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
@@ -110,6 +110,40 @@ namespace Demo
                 return t6;
             }
 
+            /// <summary>The backward pass: every gradient of the graph in reverse, seeded at the loss with <paramref name="seed"/> (the loss scale).</summary>
+            protected override void RunBackward(global::Amp.Compilation.ForwardRun run, float seed)
+            {
+                global::Amp.AmpDevice device = run.Device;
+                int B = run.BatchSize;
+                // Saved activations, in the precision they were stored in.
+                var t1 = run.Buffer(0, global::Amp.Precision.Fp16, B, 64);
+                var t2 = run.Buffer(1, global::Amp.Precision.Fp16, B, 256);
+                var t3 = run.Buffer(2, global::Amp.Precision.Fp16, B, 256);
+                var t5 = run.Input("y");
+                var t6LogProbs = run.Buffer(4, global::Amp.Precision.Fp32, B, 10);
+                // Gradients: FP32, zeroed, in forward order (a Reshape's or Cast's is a view of its input's).
+                var g2 = run.Gradient(0, B, 256);
+                var g3 = run.Gradient(1, B, 256);
+                var g4 = run.Gradient(2, B, 10);
+                var g6 = run.Gradient(3, 1);
+                device.Fill(g6, seed);
+
+                // line 16, backward of CrossEntropy@16 (CrossEntropy)
+                device.CrossEntropyBackward(t6LogProbs.Reshape(B, 10), t5.Reshape(B), g6, g4.Reshape(B, 10));
+
+                // line 13, backward of fc2 (Linear)
+                device.Gemm(g4.Reshape(B, 10), fc2_weight.Working(global::Amp.Precision.Fp16), g3.Reshape(B, 256), Accumulate);
+                device.Gemm(g4.Reshape(B, 10), t3.Reshape(B, 256), fc2_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g4, fc2_bias.Gradient);
+
+                // line 13, backward of chain 0 = gelu(fc1): recomputed from its inputs in FP32
+                run.Grad<Chain0Grad0, global::ILGPU.Half, float, float, float>(Chain0Grad0.Kernel, g2, g3, t2, g3, g3, g3);
+
+                // line 13, backward of fc1 (Linear)
+                device.Gemm(g2.Reshape(B, 256), t1.Reshape(B, 64), fc1_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g2, fc1_bias.Gradient);
+            }
+
             /// <summary>Chain 0 (line 13): gelu(fc1). Reads FP16; FP32 in registers; stores FP16.</summary>
             private readonly struct Chain0 : global::Amp.Compilation.IChain1
             {
@@ -123,6 +157,23 @@ namespace Demo
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
                         y[i] = global::Amp.Compilation.KernelBits.ToHalf(Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0])));
+                    }
+                }
+            }
+
+            /// <summary>Backward of chain 0 (gelu(fc1)) into x0 = fc1: g * d(chain)/d(x0).</summary>
+            private readonly struct Chain0Grad0 : global::Amp.Compilation.IGradChain
+            {
+                public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
+
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
+
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<global::ILGPU.Half> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                {
+                    for (int i = index; i < e.Length; i += e.Stride)
+                    {
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
                     }
                 }
             }

@@ -28,8 +28,8 @@ namespace Demo
             },
             new global::Amp.MemoryPlan(288, 144, 896, 1344));
 
-        /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model.</summary>
-        public Compiled Compile(global::Amp.AmpDevice device) => new Compiled(this, device);
+        /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
+        public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
         /// <summary>Adds every weight of this class's layers and modules to <paramref name="sink"/> under <paramref name="prefix"/>, in declaration order.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
@@ -53,8 +53,8 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter fc_weight;
             private readonly global::Amp.Compilation.ModelParameter fc_bias;
 
-            internal Compiled(Overrides definition, global::Amp.AmpDevice device)
-                : base(device, Overrides.Plan, ModelInputs, bufferSlots: 13)
+            internal Compiled(Overrides definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
+                : base(device, Overrides.Plan, ModelInputs, bufferSlots: 13, gradientSlots: 0, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
@@ -140,6 +140,23 @@ namespace Demo
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
                         y[i] = global::Amp.Compilation.KernelBits.ToBf16(Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0])));
+                    }
+                }
+            }
+
+            /// <summary>Backward of chain 0 (gelu(Softmax@15->bf16)) into x0 = Softmax@15->bf16: g * d(chain)/d(x0).</summary>
+            private readonly struct Chain0Grad0 : global::Amp.Compilation.IGradChain
+            {
+                public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
+
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
+
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                {
+                    for (int i = index; i < e.Length; i += e.Stride)
+                    {
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
                     }
                 }
             }
