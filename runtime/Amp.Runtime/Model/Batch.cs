@@ -18,6 +18,13 @@ public sealed class Batch : IEnumerable<KeyValuePair<string, Array>>
 
     public bool TryGet(string name, out Array? values) => inputs.TryGetValue(name, out values);
 
+    /// <summary>The array of input <paramref name="name"/> as <typeparamref name="T"/> (<c>float[]</c> or <c>int[]</c>).</summary>
+    public T Get<T>(string name)
+        where T : class =>
+        inputs.TryGetValue(name, out Array? values)
+            ? values as T ?? throw new InvalidCastException($"Input '{name}' is {values.GetType().Name}, not {typeof(T).Name}.")
+            : throw new KeyNotFoundException($"The batch has no input '{name}'.");
+
     public IEnumerator<KeyValuePair<string, Array>> GetEnumerator() => inputs.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
