@@ -1,0 +1,143 @@
+using System.Buffers.Binary;
+using System.Text;
+using Amp;
+using Amp.Data;
+using Xunit;
+
+namespace Amp.Integration.Tests;
+
+/// <summary>Safetensors checkpoints: resume equality, PyTorch layout, and every corruption refused with nothing changed.</summary>
+public sealed class CheckpointTests : IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("amp-checkpoints-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    [Theory]
+    [InlineData(Precision.Fp16)]
+    [InlineData(Precision.Bf16)]
+    public void Resumed_training_is_bit_identical_to_an_uninterrupted_run(Precision precision)
+    {
+        var task = new ClusterTask(seed: 8, batch: 16);
+        var options = new TrainingOptions { AdamW = new AdamWHyperparameters(LearningRate: 1e-2f), Schedule = LearningRateSchedule.WarmupCosine(2, 8) };
+        using AmpDevice device = AmpDevice.Create(DeviceKind.Cpu);
+
+        using ICompiledModel straight = TrainingTests.Mlp(precision, device, options with { Scaler = new LossScaler(growthInterval: 2) });
+        for (int i = 0; i < 6; i++)
+        {
+            straight.TrainStep(task.Batch(i));
+        }
+
+        string path = Path.Combine(directory, "run.safetensors");
+        using (ICompiledModel first = TrainingTests.Mlp(precision, device, options with { Scaler = new LossScaler(growthInterval: 2) }))
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                first.TrainStep(task.Batch(i));
+            }
+
+            first.SaveSafetensors(path);
+        }
+
+        // A fresh model with other initial weights: everything must come from the file.
+        Init.ManualSeed(999);
+        var scaler = new LossScaler(growthInterval: 2);
+        using ICompiledModel resumed = precision == Precision.Fp16
+            ? new Models.ClassifierFp16().Compile(device, options with { Scaler = scaler })
+            : new Models.Classifier().Compile(device, options with { Scaler = scaler });
+        resumed.LoadSafetensors(path);
+        for (int i = 3; i < 6; i++)
+        {
+            resumed.TrainStep(task.Batch(i));
+        }
+
+        for (int i = 0; i < straight.Parameters.Count; i++)
+        {
+            Assert.Equal(straight.Parameters[i].ReadMaster(), resumed.Parameters[i].ReadMaster());
+        }
+
+        Assert.Equal(straight.TrainStep(task.Batch(6)), resumed.TrainStep(task.Batch(6)));
+    }
+
+    [Fact]
+    public void Parameters_are_stored_under_pytorch_names_and_layouts()
+    {
+        using AmpDevice device = AmpDevice.Create(DeviceKind.Cpu);
+        using ICompiledModel model = TrainingTests.Mlp(Precision.Bf16, device, new TrainingOptions());
+        string path = Path.Combine(directory, "weights.safetensors");
+        model.SaveSafetensors(path);
+        var (tensors, metadata) = Amp.Checkpoints.SafetensorsFile.Read(path);
+        Assert.Equal([256, 64], tensors["fc1.weight"].Shape);
+        Assert.Equal([10], tensors["fc2.bias"].Shape);
+        Assert.Equal(model.Parameters[0].ReadMaster(), tensors["fc1.weight"].Values);
+        Assert.Equal("pt", metadata["format"]);
+        Assert.DoesNotContain(Directory.GetFiles(directory), f => f.EndsWith(".tmp", StringComparison.Ordinal));
+    }
+
+    public static TheoryData<string, string> Corruptions => new()
+    {
+        { "truncated", "truncated" },
+        { "oversized-header", "more than the" },
+        { "malformed-json", "malformed JSON header" },
+        { "wrong-dtype", "dtype I64" },
+        { "wrong-shape", "has shape [64, 256]" },
+        { "missing-tensor", "has no tensor 'fc2.bias'" },
+        { "short-data", "outside the" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Corruptions))]
+    public void A_corrupt_checkpoint_is_refused_and_nothing_changes(string corruption, string message)
+    {
+        using AmpDevice device = AmpDevice.Create(DeviceKind.Cpu);
+        using ICompiledModel source = TrainingTests.Mlp(Precision.Fp32, device, new TrainingOptions());
+        source.TrainStep(new ClusterTask(seed: 1).Batch(0));
+        string good = Path.Combine(directory, "good.safetensors");
+        source.SaveSafetensors(good);
+
+        string bad = Path.Combine(directory, corruption + ".safetensors");
+        File.WriteAllBytes(bad, Corrupt(File.ReadAllBytes(good), corruption));
+
+        using ICompiledModel target = TrainingTests.Mlp(Precision.Fp32, device, new TrainingOptions());
+        float[][] before = target.Parameters.Select(p => p.ReadMaster()).ToArray();
+        var error = Assert.Throws<InvalidDataException>(() => target.LoadSafetensors(bad));
+        Assert.Contains(message, error.Message);
+        for (int i = 0; i < before.Length; i++)
+        {
+            Assert.Equal(before[i], target.Parameters[i].ReadMaster());
+        }
+
+        // The good file still loads afterwards.
+        target.LoadSafetensors(good);
+        Assert.Equal(source.Parameters[0].ReadMaster(), target.Parameters[0].ReadMaster());
+    }
+
+    private static byte[] Corrupt(byte[] file, string corruption)
+    {
+        int headerLength = (int)BinaryPrimitives.ReadUInt64LittleEndian(file);
+        string header = Encoding.UTF8.GetString(file, 8, headerLength);
+        byte[] data = file[(8 + headerLength)..];
+        return corruption switch
+        {
+            "truncated" => file[..(8 + (headerLength / 2))],
+            "oversized-header" => [.. BitConverter.GetBytes((ulong)1 << 40), .. file[8..]],
+            "malformed-json" => Rebuild(header.Replace("\"dtype\"", "\"dtype"), data),
+            "wrong-dtype" => Rebuild(ReplaceFirst(header, "\"F32\"", "\"I64\""), data),
+            "wrong-shape" => Rebuild(header.Replace("[256,64]", "[64,256]"), data),
+            "missing-tensor" => Rebuild(header.Replace("\"fc2.bias\"", "\"fc2.extra\""), data),
+            _ => file[..^4],
+        };
+    }
+
+    private static string ReplaceFirst(string text, string old, string replacement)
+    {
+        int at = text.IndexOf(old, StringComparison.Ordinal);
+        return text[..at] + replacement + text[(at + old.Length)..];
+    }
+
+    private static byte[] Rebuild(string header, byte[] data)
+    {
+        byte[] json = Encoding.UTF8.GetBytes(header);
+        return [.. BitConverter.GetBytes((ulong)json.Length), .. json, .. data];
+    }
+}
