@@ -10,36 +10,81 @@ namespace Amp.Generator.Emit;
 // contributions. A Reshape's or a Cast's gradient is its input's gradient (a view), so neither costs a pass.
 internal sealed partial class ModelEmitter
 {
-    private static readonly Regex TensorLocal = new(@"\bt\d+[A-Za-z]*\b", RegexOptions.CultureInvariant);
-    private int gradientSlots;
-    private long gradientBytesPerSample;
+    private static readonly Regex TensorLocal = new(@"\b[tg]\d+[A-Za-z0-9]*\b", RegexOptions.CultureInvariant);
 
     private void WriteBackward(CodeWriter w)
     {
-        var body = new CodeWriter();
-        body.Line("// Gradients: FP32, zeroed, in forward order (a Reshape's or Cast's is a view of its input's).");
+        // Each tensor's gradient: a zeroed FP32 buffer declared just before the first block that adds to it, so the
+        // memory planner sees it live only from there; a Reshape's or Cast's gradient is a view of its input's.
+        int forwardDeclarations = declarations.Count;
+        var gradients = new Dictionary<string, (string Initializer, string? Viewed)>(StringComparer.Ordinal);
         foreach (PlannedNode n in plan.Nodes.Where(n => Needs(n.Id) && n.Kind != OpKind.Input && !IsInsideChain(n)))
         {
             string shape = Dims(n.Shape.Count == 0 ? [1] : n.Shape);
-            body.Line(n.Kind switch
+            gradients[$"g{n.Id}"] = n.Kind switch
             {
-                OpKind.Reshape => $"var g{n.Id} = g{n.Inputs[0]}.Reshape({shape});",
-                OpKind.Cast => $"var g{n.Id} = g{n.Inputs[0]};",
-                _ => $"var g{n.Id} = {Gradient(n.Shape.ToArray())};",
-            });
+                OpKind.Reshape => ($"g{n.Inputs[0]}.Reshape({shape})", $"g{n.Inputs[0]}"),
+                OpKind.Cast => ($"g{n.Inputs[0]}", $"g{n.Inputs[0]}"),
+                _ => (Gradient(n.Shape.ToArray()), null),
+            };
         }
 
-        body.Line($"{Device}.Fill(g{plan.LossOutput}, seed);");
+        var blocks = new List<CodeWriter>();
+        var seed = new CodeWriter();
+        seed.Line($"{Device}.Fill(g{plan.LossOutput}, seed);");
+        blocks.Add(seed);
         foreach (PlannedNode n in plan.Nodes.Reverse().Where(n => Needs(n.Id) && !IsInsideChain(n) && n.Kind is not (OpKind.Input or OpKind.Reshape or OpKind.Cast)))
         {
-            body.Line();
-            WriteNodeBackward(body, n);
+            var block = new CodeWriter();
+            WriteNodeBackward(block, n);
+            blocks.Add(block);
+        }
+
+        List<string> texts = Recompute(blocks.Select(b => b.ToString()).ToList());
+        var body = new CodeWriter();
+        planner.StartBackward();
+        var declared = new HashSet<string>(StringComparer.Ordinal);
+        void DeclareGradient(CodeWriter into, string local)
+        {
+            if (!gradients.TryGetValue(local, out var g) || !declared.Add(local))
+            {
+                return;
+            }
+
+            if (g.Viewed is not null)
+            {
+                DeclareGradient(into, g.Viewed);
+            }
+
+            Declare(into, local, g.Initializer);
+        }
+
+        for (int b = 0; b < texts.Count; b++)
+        {
+            string code = texts[b];
+            var withDeclarations = new CodeWriter();
+            foreach (Match m in TensorLocal.Matches(code))
+            {
+                DeclareGradient(withDeclarations, m.Value);
+            }
+
+            if (b > 0)
+            {
+                body.Line();
+            }
+
+            foreach (string line in code.Split('\n').Take(code.Split('\n').Length - 1))
+            {
+                withDeclarations.Line(line);
+            }
+
+            Append(body, withDeclarations);
         }
 
         // The saved activations this pass reads, fetched again by slot (and the views over them).
         string text = body.ToString();
-        var used = new HashSet<string>(TensorLocal.Matches(text).Cast<Match>().Select(m => m.Value));
-        for (int i = declarations.Count - 1; i >= 0; i--)
+        var used = new HashSet<string>(TensorLocal.Matches(text).Cast<Match>().Select(m => m.Value).Where(l => l.StartsWith("t", StringComparison.Ordinal)));
+        for (int i = forwardDeclarations - 1; i >= 0; i--)
         {
             if (used.Contains(declarations[i].Local))
             {
@@ -53,11 +98,12 @@ internal sealed partial class ModelEmitter
          .Line($"{Ns}AmpDevice {Device} = run.Device;")
          .Line("int B = run.BatchSize;")
          .Line("// Saved activations, in the precision they were stored in.");
-        foreach ((string local, string initializer) in declarations.Where(d => used.Contains(d.Local)))
+        foreach ((string local, string initializer) in declarations.Take(forwardDeclarations).Where(d => used.Contains(d.Local)).Distinct())
         {
             w.Line($"var {local} = {initializer};");
         }
 
+        w.Line();
         foreach (string line in text.Split('\n').Take(text.Split('\n').Length - 1))
         {
             w.Line(line.Length == 0 ? string.Empty : line);
@@ -65,6 +111,47 @@ internal sealed partial class ModelEmitter
 
         w.Close();
     }
+
+    /// <summary>
+    /// Cheap elementwise results are recomputed rather than kept: a fused chain's output that the backward reads
+    /// (a Linear's input for its weight gradient, a loss's input) is computed again from its leaves just before that
+    /// read when keeping the leaves costs fewer bytes than keeping the output (leaves the backward keeps anyway, and
+    /// inputs, cost nothing). The forward buffer then dies with the forward pass. Chains are visited last first, so
+    /// a recomputed chain that feeds another is itself recomputed.
+    /// </summary>
+    private List<string> Recompute(List<string> texts)
+    {
+        var referenced = new HashSet<string>(texts.SelectMany(t => TensorLocal.Matches(t).Cast<Match>().Select(m => m.Value)));
+        foreach (ChainSpec chain in plan.Chains.Reverse())
+        {
+            PlannedNode root = plan.Nodes[chain.Root];
+            string local = $"t{root.Id}";
+            long extra = chain.Leaves.Where(l => !referenced.Contains($"t{l}") && plan.Nodes[l].Kind != OpKind.Input).Sum(l => SampleBytes(plan.Nodes[l]));
+            if (root.Kind == OpKind.MseLoss || !referenced.Contains(local) || extra >= SampleBytes(root))
+            {
+                continue;
+            }
+
+            referenced.UnionWith(chain.Leaves.Select(l => $"t{l}"));
+
+            int first = texts.FindIndex(t => Regex.IsMatch(t, $@"\b{local}\b"));
+            var recompute = new CodeWriter();
+            recompute.Line($"// line {root.Line}, chain {chain.Index} = {chain.Description}: recomputed from its leaves instead of kept from the forward pass");
+            Declare(recompute, local + "R", Allocate(root.Output, root.Shape.ToArray()));
+            recompute.Line(MapCall(chain, local + "R"));
+            for (int i = first; i < texts.Count; i++)
+            {
+                texts[i] = Regex.Replace(texts[i], $@"\b{local}\b", local + "R");
+            }
+
+            texts.Insert(first, recompute.ToString());
+        }
+
+        return texts;
+    }
+
+    private static long SampleBytes(PlannedNode n) =>
+        n.Shape.Where(d => d != Shapes.Batch).Aggregate(n.Output == Precision.Fp32 ? 4L : 2L, (a, b) => a * b);
 
     private bool Needs(int id) => plan.NeedsGradient.Count > id && plan.NeedsGradient[id];
 
@@ -175,10 +262,10 @@ internal sealed partial class ModelEmitter
         string S(string local) => $"{local}.Reshape({groups}, {t}, {t})";
         string H(string local) => $"{local}.Reshape({groups}, {t}, {d})";
         string dContext = $"g{n.Id}Context", dProbs = $"g{n.Id}Probs", dScores = $"g{n.Id}Scores";
-        w.Line($"var {dContext} = {Gradient(split)};")
-         .Line($"var {dProbs} = {Gradient(scores)};")
-         .Line($"var {dScores} = {Gradient(scores)};")
-         .Line($"{Device}.SwapMiddleAccumulate(g{n.Id}, {dContext}, {outer}, {t}, {heads}, {d});")
+        Declare(w, dContext, Gradient(split));
+        Declare(w, dProbs, Gradient(scores));
+        Declare(w, dScores, Gradient(scores));
+        w.Line($"{Device}.SwapMiddleAccumulate(g{n.Id}, {dContext}, {outer}, {t}, {heads}, {d});")
          .Line($"{Device}.Gemm({H(dContext)}, {H($"t{n.Id}V")}, {S(dProbs)}, AccumulateTransposeB);")
          .Line($"{Device}.SoftmaxBackward(t{n.Id}Probs, {dProbs}, {dScores}, log: false);");
         string[] names = ["Q", "K", "V"];
@@ -191,7 +278,7 @@ internal sealed partial class ModelEmitter
 
             // dQ = alpha dS K, dK = alpha dS^T Q, dV = P^T dC; each back to [.., T, heads * d] into the input's gradient.
             string part = $"g{n.Id}{names[i]}";
-            w.Line($"var {part} = {Gradient(split)};");
+            Declare(w, part, Gradient(split));
             w.Line(i switch
             {
                 0 => $"{Device}.Gemm({S(dScores)}, {H($"t{n.Id}K")}, {H(part)}, new {Ns}GemmOptions {{ Alpha = {alpha} }});",
@@ -214,11 +301,13 @@ internal sealed partial class ModelEmitter
             {
                 // A leaf shorter than the chain's output was broadcast: its gradient is the per-repeat sum.
                 target = $"g{root.Id}To{leaf}";
-                w.Line($"var {target} = {Gradient(root.Shape.ToArray())};");
+                Declare(w, target, Gradient(root.Shape.ToArray()));
             }
 
-            IEnumerable<string> types = Enumerable.Range(0, 4).Select(i => i < chain.Leaves.Count ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float");
-            IEnumerable<string> leaves = Enumerable.Range(0, 4).Select(i => i < chain.Leaves.Count ? $"t{chain.Leaves[i]}" : $"g{root.Id}");
+            // Only the leaves the derivative reads are passed (an Add's gradient reads none), so the others need not be kept.
+            bool Reads(int i) => i < chain.Leaves.Count && Regex.IsMatch(grad.Scalar, $@"\bx{i}\b");
+            IEnumerable<string> types = Enumerable.Range(0, 4).Select(i => Reads(i) ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float");
+            IEnumerable<string> leaves = Enumerable.Range(0, 4).Select(i => Reads(i) ? $"t{chain.Leaves[i]}" : $"g{root.Id}");
             string name = GradChainName(grad);
             w.Line($"run.Grad<{name}, {string.Join(", ", types)}>({name}.Kernel, {target}, g{root.Id}, {string.Join(", ", leaves)});");
             if (broadcast)
@@ -233,7 +322,8 @@ internal sealed partial class ModelEmitter
         ChainSpec chain = plan.Chains[grad.Chain];
         string v = "global::System.Runtime.Intrinsics.Vector256<float>";
         string Qualify(string e) => e.Replace("ChainMath.", Ns + "Compilation.ChainMath.").Replace("ChainGradMath.", Ns + "Compilation.ChainGradMath.");
-        string views = string.Join(", ", Enumerable.Range(0, 4).Select(i => $"global::ILGPU.ArrayView<{(i < chain.Leaves.Count ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float")}> x{i}"));
+        bool Reads(int i) => i < chain.Leaves.Count && Regex.IsMatch(grad.Scalar, $@"\bx{i}\b");
+        string views = string.Join(", ", Enumerable.Range(0, 4).Select(i => $"global::ILGPU.ArrayView<{(Reads(i) ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float")}> x{i}"));
         string loads = string.Join(", ", Enumerable.Range(0, 4).Select(i => $"{Ns}Compilation.KernelBits.ToFloat(x{i}[i % e.N{i}])"));
         w.Line($"/// <summary>Backward of chain {chain.Index} ({chain.Description}) into x{grad.Leaf} = {plan.Nodes[chain.Leaves[grad.Leaf]].Name}: g * d(chain)/d(x{grad.Leaf}).</summary>")
          .Open($"private readonly struct {GradChainName(grad)} : {Ns}Compilation.IGradChain")
@@ -252,14 +342,6 @@ internal sealed partial class ModelEmitter
 
     private static string GradChainName(GradChainSpec grad) => $"Chain{grad.Chain}Grad{grad.Leaf.ToString(CultureInfo.InvariantCulture)}";
 
-    private string Gradient(int[] shape)
-    {
-        int slot = gradientSlots++;
-        if (shape.Contains(Shapes.Batch))
-        {
-            gradientBytesPerSample += shape.Where(d => d != Shapes.Batch).Aggregate(4L, (a, b) => a * b);
-        }
-
-        return $"run.Gradient({slot}, {Dims(shape.Length == 0 ? [1] : shape)})";
-    }
+    private string Gradient(int[] shape) =>
+        $"run.Gradient({planner.Allocate(Precision.Fp32, shape)}, {Dims(shape.Length == 0 ? [1] : shape)})";
 }

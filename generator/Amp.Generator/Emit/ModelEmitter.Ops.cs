@@ -38,7 +38,9 @@ internal sealed partial class ModelEmitter
             }
 
             w.Line();
-            WriteNode(w, node);
+            var block = new CodeWriter();
+            WriteNode(block, node);
+            Append(w, block);
         }
 
         w.Line($"return t{(inLoss ? plan.LossOutput : plan.ForwardOutput)};").Close();
@@ -197,6 +199,18 @@ internal sealed partial class ModelEmitter
     {
         w.Line($"var {local} = {initializer};");
         declarations.Add((local, initializer));
+        planner.Declare(local, initializer);
+    }
+
+    /// <summary>Appends one block of the step (an op's forward or backward code) and tells the memory planner what it touched.</summary>
+    private void Append(CodeWriter w, CodeWriter block)
+    {
+        string text = block.ToString();
+        planner.Block(text);
+        foreach (string line in text.Split('\n').Take(text.Split('\n').Length - 1))
+        {
+            w.Line(line.Length == 0 ? string.Empty : line);
+        }
     }
 
     /// <summary>A named scratch buffer of an op (statistics, attention parts), declared as a local; returns the local's name.</summary>
@@ -207,14 +221,8 @@ internal sealed partial class ModelEmitter
         return local;
     }
 
-    private string Allocate(Precision precision, int[] shape)
-    {
-        int slot = slots++;
-        long perSample = shape.Contains(Shapes.Batch) ? shape.Where(d => d != Shapes.Batch).Aggregate(1L, (a, b) => a * b) : 0;
-        bufferBytesPerSample += perSample * (precision == Precision.Fp32 ? 4 : 2);
-        bufferFp32BytesPerSample += perSample * 4;
-        return $"run.Buffer({slot}, {Ns}Precision.{precision}, {Dims(shape.Length == 0 ? [1] : shape)})";
-    }
+    private string Allocate(Precision precision, int[] shape) =>
+        $"run.Buffer({planner.Allocate(precision, shape)}, {Ns}Precision.{precision}, {Dims(shape.Length == 0 ? [1] : shape)})";
 
     private static string Dims(IReadOnlyList<int> shape) => string.Join(", ", shape.Select(d => d == Shapes.Batch ? "B" : Int(d)));
 

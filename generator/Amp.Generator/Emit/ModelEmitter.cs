@@ -13,9 +13,11 @@ internal sealed partial class ModelEmitter
     private const string Ns = "global::Amp.";
     private readonly PlanSpec plan;
     private readonly ModelSpec spec;
-    private long bufferBytesPerSample;
-    private long bufferFp32BytesPerSample;
+    private readonly BufferPlanner planner = new();
     private int slots;
+    private long workspaceBytesPerSample;
+    private long workspaceFixedBytes;
+    private long savedBytesPerSample;
     private readonly List<(string Local, string Initializer)> declarations = [];
 
     private ModelEmitter(PlanSpec plan)
@@ -28,14 +30,16 @@ internal sealed partial class ModelEmitter
 
     private string Write()
     {
-        // The body first: it numbers the buffers that the memory plan adds up.
-        var body = new CodeWriter();
-        WriteRun(body, inLoss: false);
+        // The body first: its buffers, placed by the memory planner, are what the memory plan adds up.
+        var draft = new CodeWriter();
+        WriteRun(draft, inLoss: false);
         if (plan.LossOutput >= 0)
         {
-            WriteRun(body, inLoss: true);
-            WriteBackward(body);
+            WriteRun(draft, inLoss: true);
+            WriteBackward(draft);
         }
+
+        (string body, slots, workspaceBytesPerSample, workspaceFixedBytes, savedBytesPerSample) = planner.Resolve(draft.ToString());
 
         var w = new CodeWriter();
         ModuleEmitter.Header(w, spec.ClassName);
@@ -67,9 +71,11 @@ internal sealed partial class ModelEmitter
 
         long masters = spec.Layers.Sum(l => ParameterCount(l)) * 4L;
         long working = WorkingCopies().Sum(c => ParameterCount(spec.Layers.First(l => l.Path == c.Layer)) * 2L);
-        long inputs = spec.Inputs.Sum(i => (long)i.SampleShape.Aggregate(1, (a, b) => a * b) * 4L);
+        ModelEmitter fp32 = plan.Nodes.All(n => n.Output == Precision.Fp32 && n.Compute == Precision.Fp32) ? this : Fp32Twin(plan);
         w.Line("    },")
-         .Line($"    new {Ns}MemoryPlan({masters}, {working}, {inputs + bufferBytesPerSample}, {inputs + bufferFp32BytesPerSample}));");
+         .Line($"    new {Ns}MemoryPlan({masters}, {working}, GradientBytes: {masters},")
+         .Line($"        ActivationBytesPerSample: {savedBytesPerSample}, WorkspaceBytesPerSample: {InputBytes + workspaceBytesPerSample}, WorkspaceFixedBytes: {workspaceFixedBytes},")
+         .Line($"        Fp32ActivationBytesPerSample: {fp32.savedBytesPerSample}, Fp32WorkspaceBytesPerSample: {InputBytes + fp32.workspaceBytesPerSample}));");
     }
 
     private void WriteCompiled(CodeWriter w, string body)
@@ -92,7 +98,7 @@ internal sealed partial class ModelEmitter
 
         w.Line()
          .Line($"internal Compiled({spec.ClassName} definition, {Ns}AmpDevice device, {Ns}TrainingOptions? options)")
-         .Open($"    : base(device, {spec.ClassName}.Plan, ModelInputs, bufferSlots: {slots}, gradientSlots: {gradientSlots}, options)")
+         .Open($"    : base(device, {spec.ClassName}.Plan, ModelInputs, bufferSlots: {slots}, options)")
          .Line($"var weights = new {ModuleEmitter.Dictionary}();")
          .Line("definition.CollectAmpParameters(string.Empty, weights);");
         foreach (string name in ParameterNames())
@@ -119,6 +125,23 @@ internal sealed partial class ModelEmitter
         }
 
         w.Close();
+    }
+
+    private long InputBytes => spec.Inputs.Sum(i => (long)i.SampleShape.Aggregate(1, (a, b) => a * b) * 4L);
+
+    /// <summary>The same model planned with every region in FP32 (no casts, no working copies), emitted only to measure its memory.</summary>
+    private static ModelEmitter Fp32Twin(PlanSpec plan)
+    {
+        ModelSpec fp32 = plan.Spec with
+        {
+            Autocast = Precision.Fp32,
+            Nodes = plan.Spec.Nodes.Select(n => n with { Override = null, Region = n.Region with { Autocast = Precision.Fp32 } }).ToEquatableArray(),
+        };
+        StepResult<PlanSpec> twin = PrecisionPass.Run(new StepResult<ShapedModel>(new ShapedModel(fp32, plan.SpecShapes), EquatableArray<DiagnosticInfo>.Empty), CancellationToken.None);
+        twin = Autodiff.Run(Fusion.Run(twin, CancellationToken.None), CancellationToken.None);
+        var emitter = new ModelEmitter(twin.Value!);
+        emitter.Write();
+        return emitter;
     }
 
     private IEnumerable<string> ParameterNames() => spec.Layers.SelectMany(l => l.Kind switch

@@ -44,6 +44,9 @@ internal sealed record PlanSpec(
     int ForwardOutput,
     int LossOutput)
 {
+    /// <summary>The parsed nodes' shapes (from the Shapes step), kept so the emitter can plan the FP32 twin of this model.</summary>
+    public EquatableArray<EquatableArray<int>> SpecShapes { get; init; } = EquatableArray<EquatableArray<int>>.Empty;
+
     /// <summary>Per node: whether its value depends on a weight, so the backward pass needs its gradient (set by Autodiff).</summary>
     public EquatableArray<bool> NeedsGradient { get; init; } = EquatableArray<bool>.Empty;
 

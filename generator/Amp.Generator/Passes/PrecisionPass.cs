@@ -54,7 +54,10 @@ internal static class PrecisionPass
         }
 
         return new StepResult<PlanSpec>(
-            new PlanSpec(spec, planned.ToEquatableArray(), EquatableArray<ChainSpec>.Empty, newId[spec.ForwardOutput], spec.LossOutput < 0 ? -1 : newId[spec.LossOutput]),
+            new PlanSpec(spec, planned.ToEquatableArray(), EquatableArray<ChainSpec>.Empty, newId[spec.ForwardOutput], spec.LossOutput < 0 ? -1 : newId[spec.LossOutput])
+            {
+                SpecShapes = model.Shapes,
+            },
             shaped.Diagnostics);
     }
 

@@ -14,12 +14,11 @@ public abstract partial class CompiledModel : ICompiledModel
     private readonly List<ModelParameter> parameters = [];
     private readonly IReadOnlyList<ModelInput> inputs;
     private readonly DeviceTensor?[] buffers;
-    private readonly DeviceTensor?[] gradientBuffers;
     private readonly Dictionary<string, DeviceTensor> uploaded = new(StringComparer.Ordinal);
     private int buffersBatch = -1;
     private bool disposed;
 
-    protected CompiledModel(AmpDevice device, ModelPlan plan, IReadOnlyList<ModelInput> inputs, int bufferSlots, int gradientSlots, TrainingOptions? options)
+    protected CompiledModel(AmpDevice device, ModelPlan plan, IReadOnlyList<ModelInput> inputs, int bufferSlots, TrainingOptions? options)
     {
         ArgumentNullException.ThrowIfNull(device);
         device.ThrowIfDisposed();
@@ -31,7 +30,6 @@ public abstract partial class CompiledModel : ICompiledModel
         Scaler = options.Scaler ?? new LossScaler(enabled: plan.Ops.Any(op => op.Compute == Precision.Fp16 || op.Output == Precision.Fp16));
         this.inputs = inputs;
         buffers = new DeviceTensor?[bufferSlots];
-        gradientBuffers = new DeviceTensor?[gradientSlots];
     }
 
     /// <summary>The training options this model was compiled with.</summary>
@@ -97,28 +95,28 @@ public abstract partial class CompiledModel : ICompiledModel
             ? tensor
             : throw new InvalidOperationException($"Input '{name}' was not bound for this run.");
 
+    /// <summary>
+    /// The buffer of <paramref name="slot"/> viewed as <paramref name="shape"/>. The generator's memory plan gives one
+    /// slot to tensors of one precision and element count whose lifetimes do not overlap, so a slot is allocated
+    /// once per batch size and then only viewed.
+    /// </summary>
     internal DeviceTensor Buffer(int slot, Precision precision, int[] shape)
     {
         DeviceTensor? buffer = buffers[slot];
-        if (buffer is null || buffer.Precision != precision || !buffer.Shape.Dimensions.SequenceEqual(shape))
+        long length = shape.Aggregate(1L, (a, b) => a * b);
+        if (buffer is null || buffer.Precision != precision || buffer.Length != length)
         {
             buffer?.Dispose();
             buffer = buffers[slot] = Device.Allocate(precision, shape);
         }
 
-        return buffer;
+        return buffer.Shape.Dimensions.SequenceEqual(shape) ? buffer : buffer.Reshape(shape);
     }
 
-    /// <summary>The FP32 gradient buffer of <paramref name="slot"/>, zeroed: called once per buffer per backward pass.</summary>
+    /// <summary>The FP32 buffer of <paramref name="slot"/>, zeroed: a gradient, declared once per backward pass before it is first added to.</summary>
     internal DeviceTensor GradientBuffer(int slot, int[] shape)
     {
-        DeviceTensor? buffer = gradientBuffers[slot];
-        if (buffer is null || !buffer.Shape.Dimensions.SequenceEqual(shape))
-        {
-            buffer?.Dispose();
-            buffer = gradientBuffers[slot] = Device.Allocate(Precision.Fp32, shape);
-        }
-
+        DeviceTensor buffer = Buffer(slot, Precision.Fp32, shape);
         Device.Fill(buffer, 0f);
         return buffer;
     }
@@ -223,12 +221,6 @@ public abstract partial class CompiledModel : ICompiledModel
         {
             buffers[i]?.Dispose();
             buffers[i] = null;
-        }
-
-        for (int i = 0; i < gradientBuffers.Length; i++)
-        {
-            gradientBuffers[i]?.Dispose();
-            gradientBuffers[i] = null;
         }
 
         foreach (DeviceTensor tensor in uploaded.Values)

@@ -64,12 +64,22 @@ public abstract partial class AmpDevice : IDisposable
         return IlgpuDevice.IsCudaPresent() ? DeviceKind.Cuda : DeviceKind.Cpu;
     }
 
+    private long allocatedBytes;
+
+    /// <summary>Bytes of the tensors allocated on this device and not yet disposed (views not counted).</summary>
+    public long AllocatedBytes => Interlocked.Read(ref allocatedBytes);
+
     /// <summary>Allocates a zero-filled tensor.</summary>
     public DeviceTensor Allocate(Precision precision, params int[] shape)
     {
         ThrowIfDisposed();
-        return AllocateCore(precision, new TensorShape(shape));
+        DeviceTensor tensor = AllocateCore(precision, new TensorShape(shape));
+        tensor.OwnsStorage = true;
+        Interlocked.Add(ref allocatedBytes, tensor.SizeInBytes);
+        return tensor;
     }
+
+    internal void Released(DeviceTensor tensor) => Interlocked.Add(ref allocatedBytes, -tensor.SizeInBytes);
 
     /// <summary>Allocates a tensor and copies <paramref name="values"/> in, rounding to <paramref name="precision"/>.</summary>
     public DeviceTensor FromHost(ReadOnlySpan<float> values, Precision precision, params int[] shape)

@@ -107,12 +107,19 @@ public abstract class DeviceTensor : IDisposable
     {
     }
 
+    /// <summary>True for a tensor from <see cref="AmpDevice.Allocate"/>, false for a view.</summary>
+    internal bool OwnsStorage { get; set; }
+
     public void Dispose()
     {
         if (!disposed)
         {
             disposed = true;
             DisposeCore();
+            if (OwnsStorage)
+            {
+                Device.Released(this);
+            }
         }
 
         GC.SuppressFinalize(this);

@@ -19,12 +19,47 @@ public sealed record PlannedOp(string Name, OpKind Kind, Precision Compute, Prec
     public override string ToString() => $"{Name} {Kind} compute {Compute.Name()} -> {Output.Name()} {Shape}: {Reason}";
 }
 
-/// <summary>Bytes the plan needs, beside the same model planned in FP32.</summary>
+/// <summary>
+/// Bytes a compiled model of this plan allocates on its device, beside the same model planned in FP32. Buffers come
+/// from the generator's liveness plan: tensors of one precision and size whose lifetimes (over forward, loss and
+/// backward) do not overlap share one buffer.
+/// </summary>
 /// <param name="MasterWeightBytes">FP32 master weights.</param>
 /// <param name="WorkingWeightBytes">Low-precision working copies of the weights (0 for an FP32 plan).</param>
-/// <param name="ActivationBytesPerSample">Every forward tensor stored per sample, in its planned storage precision.</param>
-/// <param name="Fp32ActivationBytesPerSample">The same tensors stored in FP32.</param>
-public sealed record MemoryPlan(long MasterWeightBytes, long WorkingWeightBytes, long ActivationBytesPerSample, long Fp32ActivationBytesPerSample);
+/// <param name="GradientBytes">FP32 weight gradients.</param>
+/// <param name="ActivationBytesPerSample">
+/// Activation memory as PyTorch users mean it: the forward tensors the model keeps for its backward pass, per
+/// sample, in their stored precisions (what autocast halves); the caller's inputs are not counted.
+/// </param>
+/// <param name="WorkspaceBytesPerSample">Everything a step allocates per sample beyond the weights: inputs, every buffer slot, activation gradients (FP32).</param>
+/// <param name="WorkspaceFixedBytes">Buffers that do not grow with the batch (the loss and its gradient).</param>
+/// <param name="Fp32ActivationBytesPerSample">Activation memory of the same model planned in FP32.</param>
+/// <param name="Fp32WorkspaceBytesPerSample">Workspace of the same model planned in FP32.</param>
+public sealed record MemoryPlan(
+    long MasterWeightBytes,
+    long WorkingWeightBytes,
+    long GradientBytes,
+    long ActivationBytesPerSample,
+    long WorkspaceBytesPerSample,
+    long WorkspaceFixedBytes,
+    long Fp32ActivationBytesPerSample,
+    long Fp32WorkspaceBytesPerSample)
+{
+    /// <summary>Optimizer state: AdamW keeps two FP32 moments per weight, SGD with momentum one buffer, plain SGD none.</summary>
+    public long OptimizerStateBytes(TrainingOptions? options) => options?.Sgd switch
+    {
+        null => 2 * MasterWeightBytes,
+        { Momentum: 0f } => 0,
+        _ => MasterWeightBytes,
+    };
+
+    /// <summary>Everything a training session of <paramref name="batchSize"/> allocates.</summary>
+    public long TrainingBytes(int batchSize, TrainingOptions? options) =>
+        MasterWeightBytes + WorkingWeightBytes + GradientBytes + OptimizerStateBytes(options) + WorkspaceFixedBytes + ((long)batchSize * WorkspaceBytesPerSample);
+
+    /// <summary>Activation bytes per sample of this plan as a fraction of the FP32 plan's.</summary>
+    public double ActivationRatio => (double)ActivationBytesPerSample / Fp32ActivationBytesPerSample;
+}
 
 /// <summary>The precision plan of a model, decided at compile time by the Amp generator.</summary>
 public sealed class ModelPlan(string model, Precision autocast, IReadOnlyList<PlannedOp> ops, MemoryPlan memory)
@@ -48,6 +83,7 @@ public sealed class ModelPlan(string model, Precision autocast, IReadOnlyList<Pl
         }
 
         return text.Append($"  memory: masters {Memory.MasterWeightBytes} B, working {Memory.WorkingWeightBytes} B, ")
-            .Append($"activations {Memory.ActivationBytesPerSample} B/sample (FP32: {Memory.Fp32ActivationBytesPerSample})").ToString();
+            .Append($"activations {Memory.ActivationBytesPerSample} B/sample (FP32: {Memory.Fp32ActivationBytesPerSample}), ")
+            .Append($"workspace {Memory.WorkspaceBytesPerSample} B/sample (FP32: {Memory.Fp32WorkspaceBytesPerSample})").ToString();
     }
 }

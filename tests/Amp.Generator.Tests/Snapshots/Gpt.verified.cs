@@ -46,7 +46,9 @@ namespace Demo
                 new("head", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 57, "[Batch, 16, 65]"),
                 new("CrossEntropy@61", global::Amp.OpKind.CrossEntropy, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "CrossEntropy: FP32 list, the loss is FP32", 61, "[]"),
             },
-            new global::Amp.MemoryPlan(118528, 54464, 81760, 129920));
+            new global::Amp.MemoryPlan(118528, 54464, GradientBytes: 118528,
+                ActivationBytesPerSample: 36544, WorkspaceBytesPerSample: 94112, WorkspaceFixedBytes: 4,
+                Fp32ActivationBytesPerSample: 66240, Fp32WorkspaceBytesPerSample: 103296));
 
         /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
@@ -121,7 +123,7 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter head_weight;
 
             internal Compiled(Gpt definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, Gpt.Plan, ModelInputs, bufferSlots: 56, gradientSlots: 40, options)
+                : base(device, Gpt.Plan, ModelInputs, bufferSlots: 52, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
@@ -220,134 +222,134 @@ namespace Demo
                 device.SwapMiddle(t7Context, t7, B, 4, 16, 8);
 
                 // line 15, blocks.0.attn.proj: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t8 = run.Buffer(15, global::Amp.Precision.Bf16, B, 16, 32);
+                var t8 = run.Buffer(5, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t7.Reshape(B * 16, 32), blocks_0_attn_proj_weight.Working(global::Amp.Precision.Bf16), t8.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_attn_proj_bias.Working(global::Amp.Precision.Bf16) });
 
                 // line 30, chain 0 = add(wte, blocks.0.attn.proj): fused, FP32 registers, stored FP32 [Batch, 16, 32]
-                var t9 = run.Buffer(16, global::Amp.Precision.Fp32, B, 16, 32);
+                var t9 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain0, float, ushort, float>(Chain0.Kernel, t9, t1, t8);
 
                 // line 31, blocks.0.ln2: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
-                var t10 = run.Buffer(17, global::Amp.Precision.Fp32, B, 16, 32);
-                var t10Mean = run.Buffer(18, global::Amp.Precision.Fp32, B, 16);
-                var t10Rstd = run.Buffer(19, global::Amp.Precision.Fp32, B, 16);
+                var t10 = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
+                var t10Mean = run.Buffer(16, global::Amp.Precision.Fp32, B, 16);
+                var t10Rstd = run.Buffer(17, global::Amp.Precision.Fp32, B, 16);
                 device.LayerNorm(t9, blocks_0_ln2_weight.Master, blocks_0_ln2_bias.Master, t10, t10Mean, t10Rstd, 1E-05f);
 
                 // line 35, blocks.0.ln2->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read blocks.0.ln2)
-                var t11 = run.Buffer(20, global::Amp.Precision.Bf16, B, 16, 32);
+                var t11 = run.Buffer(6, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Cast(t10, t11);
 
                 // line 35, blocks.0.up: Linear, compute BF16, stored BF16 [Batch, 16, 128] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t12 = run.Buffer(21, global::Amp.Precision.Bf16, B, 16, 128);
+                var t12 = run.Buffer(18, global::Amp.Precision.Bf16, B, 16, 128);
                 device.Gemm(t11.Reshape(B * 16, 32), blocks_0_up_weight.Working(global::Amp.Precision.Bf16), t12.Reshape(B * 16, 128),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_up_bias.Working(global::Amp.Precision.Bf16) });
 
                 // line 35, chain 1 = gelu(blocks.0.up): fused, FP32 registers, stored BF16 [Batch, 16, 128]
-                var t13 = run.Buffer(22, global::Amp.Precision.Bf16, B, 16, 128);
+                var t13 = run.Buffer(19, global::Amp.Precision.Bf16, B, 16, 128);
                 run.Map<Chain1, ushort, ushort>(Chain1.Kernel, t13, t12);
 
                 // line 35, blocks.0.down: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t14 = run.Buffer(23, global::Amp.Precision.Bf16, B, 16, 32);
+                var t14 = run.Buffer(7, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t13.Reshape(B * 16, 128), blocks_0_down_weight.Working(global::Amp.Precision.Bf16), t14.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_down_bias.Working(global::Amp.Precision.Bf16) });
 
                 // line 31, chain 2 = add(blocks.0.Add@30, blocks.0.down): fused, FP32 registers, stored FP32 [Batch, 16, 32]
-                var t15 = run.Buffer(24, global::Amp.Precision.Fp32, B, 16, 32);
+                var t15 = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain2, float, ushort, float>(Chain2.Kernel, t15, t9, t14);
 
                 // line 30, blocks.1.ln1: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
-                var t16 = run.Buffer(25, global::Amp.Precision.Fp32, B, 16, 32);
-                var t16Mean = run.Buffer(26, global::Amp.Precision.Fp32, B, 16);
-                var t16Rstd = run.Buffer(27, global::Amp.Precision.Fp32, B, 16);
+                var t16 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
+                var t16Mean = run.Buffer(20, global::Amp.Precision.Fp32, B, 16);
+                var t16Rstd = run.Buffer(21, global::Amp.Precision.Fp32, B, 16);
                 device.LayerNorm(t15, blocks_1_ln1_weight.Master, blocks_1_ln1_bias.Master, t16, t16Mean, t16Rstd, 1E-05f);
 
                 // line 15, blocks.1.ln1->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read blocks.1.ln1)
-                var t17 = run.Buffer(28, global::Amp.Precision.Bf16, B, 16, 32);
+                var t17 = run.Buffer(13, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Cast(t16, t17);
 
                 // line 15, blocks.1.attn.q: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t18 = run.Buffer(29, global::Amp.Precision.Bf16, B, 16, 32);
+                var t18 = run.Buffer(22, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t17.Reshape(B * 16, 32), blocks_1_attn_q_weight.Working(global::Amp.Precision.Bf16), t18.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_q_bias.Working(global::Amp.Precision.Bf16) });
 
                 // line 15, blocks.1.attn.k: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t19 = run.Buffer(30, global::Amp.Precision.Bf16, B, 16, 32);
+                var t19 = run.Buffer(23, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t17.Reshape(B * 16, 32), blocks_1_attn_k_weight.Working(global::Amp.Precision.Bf16), t19.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_k_bias.Working(global::Amp.Precision.Bf16) });
 
                 // line 15, blocks.1.attn.v: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t20 = run.Buffer(31, global::Amp.Precision.Bf16, B, 16, 32);
+                var t20 = run.Buffer(24, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t17.Reshape(B * 16, 32), blocks_1_attn_v_weight.Working(global::Amp.Precision.Bf16), t20.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_v_bias.Working(global::Amp.Precision.Bf16) });
 
                 // line 15, blocks.1.attn.Attention@15: Attention, compute BF16, stored BF16 [Batch, 16, 32] (Attention: low-precision list, [Autocast(BF16)] on class Gpt; softmax in FP32)
-                var t21Q = run.Buffer(32, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t21Q = run.Buffer(25, global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.SwapMiddle(t18, t21Q, B, 16, 4, 8);
-                var t21K = run.Buffer(33, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t21K = run.Buffer(26, global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.SwapMiddle(t19, t21K, B, 16, 4, 8);
-                var t21V = run.Buffer(34, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t21V = run.Buffer(27, global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.SwapMiddle(t20, t21V, B, 16, 4, 8);
-                var t21Scores = run.Buffer(35, global::Amp.Precision.Fp32, B, 4, 16, 16);
-                var t21Probs = run.Buffer(36, global::Amp.Precision.Bf16, B, 4, 16, 16);
-                var t21Context = run.Buffer(37, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t21Scores = run.Buffer(11, global::Amp.Precision.Fp32, B, 4, 16, 16);
+                var t21Probs = run.Buffer(28, global::Amp.Precision.Bf16, B, 4, 16, 16);
+                var t21Context = run.Buffer(29, global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.Gemm(t21Q.Reshape(B * 4, 16, 8), t21K.Reshape(B * 4, 16, 8), t21Scores.Reshape(B * 4, 16, 16),
                     new global::Amp.GemmOptions { TransposeB = true, Alpha = 0.35355338f });
                 device.CausalMask(t21Scores, t21Scores);
                 device.Softmax(t21Scores, t21Probs);
                 device.Gemm(t21Probs.Reshape(B * 4, 16, 16), t21V.Reshape(B * 4, 16, 8), t21Context.Reshape(B * 4, 16, 8));
-                var t21 = run.Buffer(38, global::Amp.Precision.Bf16, B, 16, 32);
+                var t21 = run.Buffer(30, global::Amp.Precision.Bf16, B, 16, 32);
                 device.SwapMiddle(t21Context, t21, B, 4, 16, 8);
 
                 // line 15, blocks.1.attn.proj: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t22 = run.Buffer(39, global::Amp.Precision.Bf16, B, 16, 32);
+                var t22 = run.Buffer(22, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t21.Reshape(B * 16, 32), blocks_1_attn_proj_weight.Working(global::Amp.Precision.Bf16), t22.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_proj_bias.Working(global::Amp.Precision.Bf16) });
 
                 // line 30, chain 3 = add(Add@31, blocks.1.attn.proj): fused, FP32 registers, stored FP32 [Batch, 16, 32]
-                var t23 = run.Buffer(40, global::Amp.Precision.Fp32, B, 16, 32);
+                var t23 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain3, float, ushort, float>(Chain3.Kernel, t23, t15, t22);
 
                 // line 31, blocks.1.ln2: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
-                var t24 = run.Buffer(41, global::Amp.Precision.Fp32, B, 16, 32);
-                var t24Mean = run.Buffer(42, global::Amp.Precision.Fp32, B, 16);
-                var t24Rstd = run.Buffer(43, global::Amp.Precision.Fp32, B, 16);
+                var t24 = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
+                var t24Mean = run.Buffer(31, global::Amp.Precision.Fp32, B, 16);
+                var t24Rstd = run.Buffer(32, global::Amp.Precision.Fp32, B, 16);
                 device.LayerNorm(t23, blocks_1_ln2_weight.Master, blocks_1_ln2_bias.Master, t24, t24Mean, t24Rstd, 1E-05f);
 
                 // line 35, blocks.1.ln2->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read blocks.1.ln2)
-                var t25 = run.Buffer(44, global::Amp.Precision.Bf16, B, 16, 32);
+                var t25 = run.Buffer(23, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Cast(t24, t25);
 
                 // line 35, blocks.1.up: Linear, compute BF16, stored BF16 [Batch, 16, 128] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t26 = run.Buffer(45, global::Amp.Precision.Bf16, B, 16, 128);
+                var t26 = run.Buffer(19, global::Amp.Precision.Bf16, B, 16, 128);
                 device.Gemm(t25.Reshape(B * 16, 32), blocks_1_up_weight.Working(global::Amp.Precision.Bf16), t26.Reshape(B * 16, 128),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_up_bias.Working(global::Amp.Precision.Bf16) });
 
                 // line 35, chain 4 = gelu(blocks.1.up): fused, FP32 registers, stored BF16 [Batch, 16, 128]
-                var t27 = run.Buffer(46, global::Amp.Precision.Bf16, B, 16, 128);
+                var t27 = run.Buffer(33, global::Amp.Precision.Bf16, B, 16, 128);
                 run.Map<Chain4, ushort, ushort>(Chain4.Kernel, t27, t26);
 
                 // line 35, blocks.1.down: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t28 = run.Buffer(47, global::Amp.Precision.Bf16, B, 16, 32);
+                var t28 = run.Buffer(24, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t27.Reshape(B * 16, 128), blocks_1_down_weight.Working(global::Amp.Precision.Bf16), t28.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_down_bias.Working(global::Amp.Precision.Bf16) });
 
                 // line 31, chain 5 = add(blocks.1.Add@30, blocks.1.down): fused, FP32 registers, stored FP32 [Batch, 16, 32]
-                var t29 = run.Buffer(48, global::Amp.Precision.Fp32, B, 16, 32);
+                var t29 = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain5, float, ushort, float>(Chain5.Kernel, t29, t23, t28);
 
                 // line 57, lnf: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
-                var t30 = run.Buffer(49, global::Amp.Precision.Fp32, B, 16, 32);
-                var t30Mean = run.Buffer(50, global::Amp.Precision.Fp32, B, 16);
-                var t30Rstd = run.Buffer(51, global::Amp.Precision.Fp32, B, 16);
+                var t30 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
+                var t30Mean = run.Buffer(34, global::Amp.Precision.Fp32, B, 16);
+                var t30Rstd = run.Buffer(35, global::Amp.Precision.Fp32, B, 16);
                 device.LayerNorm(t29, lnf_weight.Master, lnf_bias.Master, t30, t30Mean, t30Rstd, 1E-05f);
 
                 // line 57, lnf->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read lnf)
-                var t31 = run.Buffer(52, global::Amp.Precision.Bf16, B, 16, 32);
+                var t31 = run.Buffer(29, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Cast(t30, t31);
 
                 // line 57, head: Linear, compute BF16, stored BF16 [Batch, 16, 65] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t32 = run.Buffer(53, global::Amp.Precision.Bf16, B, 16, 65);
+                var t32 = run.Buffer(36, global::Amp.Precision.Bf16, B, 16, 65);
                 device.Gemm(t31.Reshape(B * 16, 32), head_weight.Working(global::Amp.Precision.Bf16), t32.Reshape(B * 16, 65),
                     new global::Amp.GemmOptions { TransposeB = true });
                 return t32;
@@ -364,8 +366,8 @@ namespace Demo
                 var t33 = run.Input("targets");
 
                 // line 61, CrossEntropy@61: CrossEntropy, compute FP32, stored FP32 [] (CrossEntropy: FP32 list, the loss is FP32)
-                var t34LogProbs = run.Buffer(54, global::Amp.Precision.Fp32, B, 16, 65);
-                var t34 = run.Buffer(55, global::Amp.Precision.Fp32, 1);
+                var t34LogProbs = run.Buffer(37, global::Amp.Precision.Fp32, B, 16, 65);
+                var t34 = run.Buffer(38, global::Amp.Precision.Fp32, 1);
                 device.LogSoftmax(t32, t34LogProbs);
                 device.NllLoss(t34LogProbs.Reshape(B * 16, 65), t33.Reshape(B * 16), t34);
                 return t34;
@@ -387,129 +389,129 @@ namespace Demo
                 var t7V = run.Buffer(10, global::Amp.Precision.Bf16, B, 4, 16, 8);
                 var t7Probs = run.Buffer(12, global::Amp.Precision.Bf16, B, 4, 16, 16);
                 var t7 = run.Buffer(14, global::Amp.Precision.Bf16, B, 16, 32);
-                var t8 = run.Buffer(15, global::Amp.Precision.Bf16, B, 16, 32);
-                var t9 = run.Buffer(16, global::Amp.Precision.Fp32, B, 16, 32);
-                var t10Mean = run.Buffer(18, global::Amp.Precision.Fp32, B, 16);
-                var t10Rstd = run.Buffer(19, global::Amp.Precision.Fp32, B, 16);
-                var t11 = run.Buffer(20, global::Amp.Precision.Bf16, B, 16, 32);
-                var t12 = run.Buffer(21, global::Amp.Precision.Bf16, B, 16, 128);
-                var t13 = run.Buffer(22, global::Amp.Precision.Bf16, B, 16, 128);
-                var t14 = run.Buffer(23, global::Amp.Precision.Bf16, B, 16, 32);
-                var t15 = run.Buffer(24, global::Amp.Precision.Fp32, B, 16, 32);
-                var t16Mean = run.Buffer(26, global::Amp.Precision.Fp32, B, 16);
-                var t16Rstd = run.Buffer(27, global::Amp.Precision.Fp32, B, 16);
-                var t17 = run.Buffer(28, global::Amp.Precision.Bf16, B, 16, 32);
-                var t21Q = run.Buffer(32, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                var t21K = run.Buffer(33, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                var t21V = run.Buffer(34, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                var t21Probs = run.Buffer(36, global::Amp.Precision.Bf16, B, 4, 16, 16);
-                var t21 = run.Buffer(38, global::Amp.Precision.Bf16, B, 16, 32);
-                var t22 = run.Buffer(39, global::Amp.Precision.Bf16, B, 16, 32);
-                var t23 = run.Buffer(40, global::Amp.Precision.Fp32, B, 16, 32);
-                var t24Mean = run.Buffer(42, global::Amp.Precision.Fp32, B, 16);
-                var t24Rstd = run.Buffer(43, global::Amp.Precision.Fp32, B, 16);
-                var t25 = run.Buffer(44, global::Amp.Precision.Bf16, B, 16, 32);
-                var t26 = run.Buffer(45, global::Amp.Precision.Bf16, B, 16, 128);
-                var t27 = run.Buffer(46, global::Amp.Precision.Bf16, B, 16, 128);
-                var t28 = run.Buffer(47, global::Amp.Precision.Bf16, B, 16, 32);
-                var t29 = run.Buffer(48, global::Amp.Precision.Fp32, B, 16, 32);
-                var t30Mean = run.Buffer(50, global::Amp.Precision.Fp32, B, 16);
-                var t30Rstd = run.Buffer(51, global::Amp.Precision.Fp32, B, 16);
-                var t31 = run.Buffer(52, global::Amp.Precision.Bf16, B, 16, 32);
+                var t8 = run.Buffer(5, global::Amp.Precision.Bf16, B, 16, 32);
+                var t10Mean = run.Buffer(16, global::Amp.Precision.Fp32, B, 16);
+                var t10Rstd = run.Buffer(17, global::Amp.Precision.Fp32, B, 16);
+                var t11 = run.Buffer(6, global::Amp.Precision.Bf16, B, 16, 32);
+                var t12 = run.Buffer(18, global::Amp.Precision.Bf16, B, 16, 128);
+                var t14 = run.Buffer(7, global::Amp.Precision.Bf16, B, 16, 32);
+                var t16Mean = run.Buffer(20, global::Amp.Precision.Fp32, B, 16);
+                var t16Rstd = run.Buffer(21, global::Amp.Precision.Fp32, B, 16);
+                var t17 = run.Buffer(13, global::Amp.Precision.Bf16, B, 16, 32);
+                var t21Q = run.Buffer(25, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t21K = run.Buffer(26, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t21V = run.Buffer(27, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t21Probs = run.Buffer(28, global::Amp.Precision.Bf16, B, 4, 16, 16);
+                var t21 = run.Buffer(30, global::Amp.Precision.Bf16, B, 16, 32);
+                var t22 = run.Buffer(22, global::Amp.Precision.Bf16, B, 16, 32);
+                var t24Mean = run.Buffer(31, global::Amp.Precision.Fp32, B, 16);
+                var t24Rstd = run.Buffer(32, global::Amp.Precision.Fp32, B, 16);
+                var t25 = run.Buffer(23, global::Amp.Precision.Bf16, B, 16, 32);
+                var t26 = run.Buffer(19, global::Amp.Precision.Bf16, B, 16, 128);
+                var t28 = run.Buffer(24, global::Amp.Precision.Bf16, B, 16, 32);
+                var t30Mean = run.Buffer(34, global::Amp.Precision.Fp32, B, 16);
+                var t30Rstd = run.Buffer(35, global::Amp.Precision.Fp32, B, 16);
+                var t31 = run.Buffer(29, global::Amp.Precision.Bf16, B, 16, 32);
                 var t33 = run.Input("targets");
-                var t34LogProbs = run.Buffer(54, global::Amp.Precision.Fp32, B, 16, 65);
-                // Gradients: FP32, zeroed, in forward order (a Reshape's or Cast's is a view of its input's).
-                var g1 = run.Gradient(0, B, 16, 32);
-                var g2 = run.Gradient(1, B, 16, 32);
-                var g3 = g2;
-                var g4 = run.Gradient(2, B, 16, 32);
-                var g5 = run.Gradient(3, B, 16, 32);
-                var g6 = run.Gradient(4, B, 16, 32);
-                var g7 = run.Gradient(5, B, 16, 32);
-                var g8 = run.Gradient(6, B, 16, 32);
-                var g9 = run.Gradient(7, B, 16, 32);
-                var g10 = run.Gradient(8, B, 16, 32);
-                var g11 = g10;
-                var g12 = run.Gradient(9, B, 16, 128);
-                var g13 = run.Gradient(10, B, 16, 128);
-                var g14 = run.Gradient(11, B, 16, 32);
-                var g15 = run.Gradient(12, B, 16, 32);
-                var g16 = run.Gradient(13, B, 16, 32);
-                var g17 = g16;
-                var g18 = run.Gradient(14, B, 16, 32);
-                var g19 = run.Gradient(15, B, 16, 32);
-                var g20 = run.Gradient(16, B, 16, 32);
-                var g21 = run.Gradient(17, B, 16, 32);
-                var g22 = run.Gradient(18, B, 16, 32);
-                var g23 = run.Gradient(19, B, 16, 32);
-                var g24 = run.Gradient(20, B, 16, 32);
-                var g25 = g24;
-                var g26 = run.Gradient(21, B, 16, 128);
-                var g27 = run.Gradient(22, B, 16, 128);
-                var g28 = run.Gradient(23, B, 16, 32);
-                var g29 = run.Gradient(24, B, 16, 32);
-                var g30 = run.Gradient(25, B, 16, 32);
-                var g31 = g30;
-                var g32 = run.Gradient(26, B, 16, 65);
-                var g34 = run.Gradient(27, 1);
+                var t34LogProbs = run.Buffer(37, global::Amp.Precision.Fp32, B, 16, 65);
+
+                var g34 = run.Gradient(38, 1);
                 device.Fill(g34, seed);
 
+                var g32 = run.Gradient(39, B, 16, 65);
                 // line 61, backward of CrossEntropy@61 (CrossEntropy)
                 device.CrossEntropyBackward(t34LogProbs.Reshape(B * 16, 65), t33.Reshape(B * 16), g34, g32.Reshape(B * 16, 65));
 
+                var g30 = run.Gradient(1, B, 16, 32);
+                var g31 = g30;
                 // line 57, backward of head (Linear)
                 device.Gemm(g32.Reshape(B * 16, 65), head_weight.Working(global::Amp.Precision.Bf16), g31.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g32.Reshape(B * 16, 65), t31.Reshape(B * 16, 32), head_weight.Gradient, AccumulateTransposeA);
 
+                // line 30, chain 0 = add(wte, blocks.0.attn.proj): recomputed from its leaves instead of kept from the forward pass
+                var t9R = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
+                run.Map<Chain0, float, ushort, float>(Chain0.Kernel, t9R, t1, t8);
+
+                // line 31, chain 2 = add(blocks.0.Add@30, blocks.0.down): recomputed from its leaves instead of kept from the forward pass
+                var t15R = run.Buffer(40, global::Amp.Precision.Fp32, B, 16, 32);
+                run.Map<Chain2, float, ushort, float>(Chain2.Kernel, t15R, t9R, t14);
+
+                // line 30, chain 3 = add(Add@31, blocks.1.attn.proj): recomputed from its leaves instead of kept from the forward pass
+                var t23R = run.Buffer(41, global::Amp.Precision.Fp32, B, 16, 32);
+                run.Map<Chain3, float, ushort, float>(Chain3.Kernel, t23R, t15R, t22);
+
+                // line 31, chain 5 = add(blocks.1.Add@30, blocks.1.down): recomputed from its leaves instead of kept from the forward pass
+                var t29R = run.Buffer(42, global::Amp.Precision.Fp32, B, 16, 32);
+                run.Map<Chain5, float, ushort, float>(Chain5.Kernel, t29R, t23R, t28);
+
+                var g29 = run.Gradient(43, B, 16, 32);
                 // line 57, backward of lnf (LayerNorm)
-                device.NormBackward(t29, lnf_weight.Master, t30Mean, t30Rstd, g30, g29, lnf_weight.Gradient, lnf_bias.Gradient);
+                device.NormBackward(t29R, lnf_weight.Master, t30Mean, t30Rstd, g30, g29, lnf_weight.Gradient, lnf_bias.Gradient);
 
+                var g23 = run.Gradient(1, B, 16, 32);
+                var g28 = run.Gradient(42, B, 16, 32);
                 // line 31, backward of chain 5 = add(blocks.1.Add@30, blocks.1.down): recomputed from its inputs in FP32
-                run.Grad<Chain5Grad0, float, ushort, float, float>(Chain5Grad0.Kernel, g23, g29, t23, t28, g29, g29);
-                run.Grad<Chain5Grad1, float, ushort, float, float>(Chain5Grad1.Kernel, g28, g29, t23, t28, g29, g29);
+                run.Grad<Chain5Grad0, float, float, float, float>(Chain5Grad0.Kernel, g23, g29, g29, g29, g29, g29);
+                run.Grad<Chain5Grad1, float, float, float, float>(Chain5Grad1.Kernel, g28, g29, g29, g29, g29, g29);
 
+                // line 35, chain 4 = gelu(blocks.1.up): recomputed from its leaves instead of kept from the forward pass
+                var t27R = run.Buffer(33, global::Amp.Precision.Bf16, B, 16, 128);
+                run.Map<Chain4, ushort, ushort>(Chain4.Kernel, t27R, t26);
+
+                var g27 = run.Gradient(44, B, 16, 128);
                 // line 35, backward of blocks.1.down (Linear)
                 device.Gemm(g28.Reshape(B * 16, 32), blocks_1_down_weight.Working(global::Amp.Precision.Bf16), g27.Reshape(B * 16, 128), Accumulate);
-                device.Gemm(g28.Reshape(B * 16, 32), t27.Reshape(B * 16, 128), blocks_1_down_weight.Gradient, AccumulateTransposeA);
+                device.Gemm(g28.Reshape(B * 16, 32), t27R.Reshape(B * 16, 128), blocks_1_down_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g28, blocks_1_down_bias.Gradient);
 
+                var g26 = run.Gradient(45, B, 16, 128);
                 // line 35, backward of chain 4 = gelu(blocks.1.up): recomputed from its inputs in FP32
                 run.Grad<Chain4Grad0, ushort, float, float, float>(Chain4Grad0.Kernel, g26, g27, t26, g27, g27, g27);
 
+                var g24 = run.Gradient(42, B, 16, 32);
+                var g25 = g24;
                 // line 35, backward of blocks.1.up (Linear)
                 device.Gemm(g26.Reshape(B * 16, 128), blocks_1_up_weight.Working(global::Amp.Precision.Bf16), g25.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g26.Reshape(B * 16, 128), t25.Reshape(B * 16, 32), blocks_1_up_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g26, blocks_1_up_bias.Gradient);
 
                 // line 31, backward of blocks.1.ln2 (LayerNorm)
-                device.NormBackward(t23, blocks_1_ln2_weight.Master, t24Mean, t24Rstd, g24, g23, blocks_1_ln2_weight.Gradient, blocks_1_ln2_bias.Gradient);
+                device.NormBackward(t23R, blocks_1_ln2_weight.Master, t24Mean, t24Rstd, g24, g23, blocks_1_ln2_weight.Gradient, blocks_1_ln2_bias.Gradient);
 
+                var g15 = run.Gradient(41, B, 16, 32);
+                var g22 = run.Gradient(42, B, 16, 32);
                 // line 30, backward of chain 3 = add(Add@31, blocks.1.attn.proj): recomputed from its inputs in FP32
-                run.Grad<Chain3Grad0, float, ushort, float, float>(Chain3Grad0.Kernel, g15, g23, t15, t22, g23, g23);
-                run.Grad<Chain3Grad1, float, ushort, float, float>(Chain3Grad1.Kernel, g22, g23, t15, t22, g23, g23);
+                run.Grad<Chain3Grad0, float, float, float, float>(Chain3Grad0.Kernel, g15, g23, g23, g23, g23, g23);
+                run.Grad<Chain3Grad1, float, float, float, float>(Chain3Grad1.Kernel, g22, g23, g23, g23, g23, g23);
 
+                var g21 = run.Gradient(1, B, 16, 32);
                 // line 15, backward of blocks.1.attn.proj (Linear)
                 device.Gemm(g22.Reshape(B * 16, 32), blocks_1_attn_proj_weight.Working(global::Amp.Precision.Bf16), g21.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g22.Reshape(B * 16, 32), t21.Reshape(B * 16, 32), blocks_1_attn_proj_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g22, blocks_1_attn_proj_bias.Gradient);
 
+                var g18 = run.Gradient(42, B, 16, 32);
+                var g19 = run.Gradient(43, B, 16, 32);
+                var g20 = run.Gradient(46, B, 16, 32);
                 // line 15, backward of blocks.1.attn.Attention@15 (Attention)
-                var g21Context = run.Gradient(28, B, 4, 16, 8);
-                var g21Probs = run.Gradient(29, B, 4, 16, 16);
-                var g21Scores = run.Gradient(30, B, 4, 16, 16);
+                var g21Context = run.Gradient(47, B, 4, 16, 8);
+                var g21Probs = run.Gradient(11, B, 4, 16, 16);
+                var g21Scores = run.Gradient(48, B, 4, 16, 16);
                 device.SwapMiddleAccumulate(g21, g21Context, B, 16, 4, 8);
                 device.Gemm(g21Context.Reshape(B * 4, 16, 8), t21V.Reshape(B * 4, 16, 8), g21Probs.Reshape(B * 4, 16, 16), AccumulateTransposeB);
                 device.SoftmaxBackward(t21Probs, g21Probs, g21Scores, log: false);
-                var g21Q = run.Gradient(31, B, 4, 16, 8);
+                var g21Q = run.Gradient(49, B, 4, 16, 8);
                 device.Gemm(g21Scores.Reshape(B * 4, 16, 16), t21K.Reshape(B * 4, 16, 8), g21Q.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g21Q, g18, B, 4, 16, 8);
-                var g21K = run.Gradient(32, B, 4, 16, 8);
+                var g21K = run.Gradient(50, B, 4, 16, 8);
                 device.Gemm(g21Scores.Reshape(B * 4, 16, 16), t21Q.Reshape(B * 4, 16, 8), g21K.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { TransposeA = true, Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g21K, g19, B, 4, 16, 8);
-                var g21V = run.Gradient(33, B, 4, 16, 8);
+                var g21V = run.Gradient(51, B, 4, 16, 8);
                 device.Gemm(t21Probs.Reshape(B * 4, 16, 16), g21Context.Reshape(B * 4, 16, 8), g21V.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { TransposeA = true });
                 device.SwapMiddleAccumulate(g21V, g20, B, 4, 16, 8);
 
+                var g16 = run.Gradient(1, B, 16, 32);
+                var g17 = g16;
                 // line 15, backward of blocks.1.attn.v (Linear)
                 device.Gemm(g20.Reshape(B * 16, 32), blocks_1_attn_v_weight.Working(global::Amp.Precision.Bf16), g17.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g20.Reshape(B * 16, 32), t17.Reshape(B * 16, 32), blocks_1_attn_v_weight.Gradient, AccumulateTransposeA);
@@ -526,54 +528,72 @@ namespace Demo
                 device.AccumulateRows(g18, blocks_1_attn_q_bias.Gradient);
 
                 // line 30, backward of blocks.1.ln1 (LayerNorm)
-                device.NormBackward(t15, blocks_1_ln1_weight.Master, t16Mean, t16Rstd, g16, g15, blocks_1_ln1_weight.Gradient, blocks_1_ln1_bias.Gradient);
+                device.NormBackward(t15R, blocks_1_ln1_weight.Master, t16Mean, t16Rstd, g16, g15, blocks_1_ln1_weight.Gradient, blocks_1_ln1_bias.Gradient);
 
+                var g9 = run.Gradient(1, B, 16, 32);
+                var g14 = run.Gradient(40, B, 16, 32);
                 // line 31, backward of chain 2 = add(blocks.0.Add@30, blocks.0.down): recomputed from its inputs in FP32
-                run.Grad<Chain2Grad0, float, ushort, float, float>(Chain2Grad0.Kernel, g9, g15, t9, t14, g15, g15);
-                run.Grad<Chain2Grad1, float, ushort, float, float>(Chain2Grad1.Kernel, g14, g15, t9, t14, g15, g15);
+                run.Grad<Chain2Grad0, float, float, float, float>(Chain2Grad0.Kernel, g9, g15, g15, g15, g15, g15);
+                run.Grad<Chain2Grad1, float, float, float, float>(Chain2Grad1.Kernel, g14, g15, g15, g15, g15, g15);
 
+                // line 35, chain 1 = gelu(blocks.0.up): recomputed from its leaves instead of kept from the forward pass
+                var t13R = run.Buffer(19, global::Amp.Precision.Bf16, B, 16, 128);
+                run.Map<Chain1, ushort, ushort>(Chain1.Kernel, t13R, t12);
+
+                var g13 = run.Gradient(44, B, 16, 128);
                 // line 35, backward of blocks.0.down (Linear)
                 device.Gemm(g14.Reshape(B * 16, 32), blocks_0_down_weight.Working(global::Amp.Precision.Bf16), g13.Reshape(B * 16, 128), Accumulate);
-                device.Gemm(g14.Reshape(B * 16, 32), t13.Reshape(B * 16, 128), blocks_0_down_weight.Gradient, AccumulateTransposeA);
+                device.Gemm(g14.Reshape(B * 16, 32), t13R.Reshape(B * 16, 128), blocks_0_down_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g14, blocks_0_down_bias.Gradient);
 
+                var g12 = run.Gradient(45, B, 16, 128);
                 // line 35, backward of chain 1 = gelu(blocks.0.up): recomputed from its inputs in FP32
                 run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g12, g13, t12, g13, g13, g13);
 
+                var g10 = run.Gradient(40, B, 16, 32);
+                var g11 = g10;
                 // line 35, backward of blocks.0.up (Linear)
                 device.Gemm(g12.Reshape(B * 16, 128), blocks_0_up_weight.Working(global::Amp.Precision.Bf16), g11.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g12.Reshape(B * 16, 128), t11.Reshape(B * 16, 32), blocks_0_up_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g12, blocks_0_up_bias.Gradient);
 
                 // line 31, backward of blocks.0.ln2 (LayerNorm)
-                device.NormBackward(t9, blocks_0_ln2_weight.Master, t10Mean, t10Rstd, g10, g9, blocks_0_ln2_weight.Gradient, blocks_0_ln2_bias.Gradient);
+                device.NormBackward(t9R, blocks_0_ln2_weight.Master, t10Mean, t10Rstd, g10, g9, blocks_0_ln2_weight.Gradient, blocks_0_ln2_bias.Gradient);
 
+                var g1 = run.Gradient(15, B, 16, 32);
+                var g8 = run.Gradient(40, B, 16, 32);
                 // line 30, backward of chain 0 = add(wte, blocks.0.attn.proj): recomputed from its inputs in FP32
-                run.Grad<Chain0Grad0, float, ushort, float, float>(Chain0Grad0.Kernel, g1, g9, t1, t8, g9, g9);
-                run.Grad<Chain0Grad1, float, ushort, float, float>(Chain0Grad1.Kernel, g8, g9, t1, t8, g9, g9);
+                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g1, g9, g9, g9, g9, g9);
+                run.Grad<Chain0Grad1, float, float, float, float>(Chain0Grad1.Kernel, g8, g9, g9, g9, g9, g9);
 
+                var g7 = run.Gradient(1, B, 16, 32);
                 // line 15, backward of blocks.0.attn.proj (Linear)
                 device.Gemm(g8.Reshape(B * 16, 32), blocks_0_attn_proj_weight.Working(global::Amp.Precision.Bf16), g7.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g8.Reshape(B * 16, 32), t7.Reshape(B * 16, 32), blocks_0_attn_proj_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g8, blocks_0_attn_proj_bias.Gradient);
 
+                var g4 = run.Gradient(40, B, 16, 32);
+                var g5 = run.Gradient(41, B, 16, 32);
+                var g6 = run.Gradient(42, B, 16, 32);
                 // line 15, backward of blocks.0.attn.Attention@15 (Attention)
-                var g7Context = run.Gradient(34, B, 4, 16, 8);
-                var g7Probs = run.Gradient(35, B, 4, 16, 16);
-                var g7Scores = run.Gradient(36, B, 4, 16, 16);
+                var g7Context = run.Gradient(43, B, 4, 16, 8);
+                var g7Probs = run.Gradient(11, B, 4, 16, 16);
+                var g7Scores = run.Gradient(48, B, 4, 16, 16);
                 device.SwapMiddleAccumulate(g7, g7Context, B, 16, 4, 8);
                 device.Gemm(g7Context.Reshape(B * 4, 16, 8), t7V.Reshape(B * 4, 16, 8), g7Probs.Reshape(B * 4, 16, 16), AccumulateTransposeB);
                 device.SoftmaxBackward(t7Probs, g7Probs, g7Scores, log: false);
-                var g7Q = run.Gradient(37, B, 4, 16, 8);
+                var g7Q = run.Gradient(46, B, 4, 16, 8);
                 device.Gemm(g7Scores.Reshape(B * 4, 16, 16), t7K.Reshape(B * 4, 16, 8), g7Q.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g7Q, g4, B, 4, 16, 8);
-                var g7K = run.Gradient(38, B, 4, 16, 8);
+                var g7K = run.Gradient(47, B, 4, 16, 8);
                 device.Gemm(g7Scores.Reshape(B * 4, 16, 16), t7Q.Reshape(B * 4, 16, 8), g7K.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { TransposeA = true, Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g7K, g5, B, 4, 16, 8);
-                var g7V = run.Gradient(39, B, 4, 16, 8);
+                var g7V = run.Gradient(49, B, 4, 16, 8);
                 device.Gemm(t7Probs.Reshape(B * 4, 16, 16), g7Context.Reshape(B * 4, 16, 8), g7V.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { TransposeA = true });
                 device.SwapMiddleAccumulate(g7V, g6, B, 4, 16, 8);
 
+                var g2 = run.Gradient(1, B, 16, 32);
+                var g3 = g2;
                 // line 15, backward of blocks.0.attn.v (Linear)
                 device.Gemm(g6.Reshape(B * 16, 32), blocks_0_attn_v_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g6.Reshape(B * 16, 32), t3.Reshape(B * 16, 32), blocks_0_attn_v_weight.Gradient, AccumulateTransposeA);
@@ -706,7 +726,7 @@ namespace Demo
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
@@ -723,7 +743,7 @@ namespace Demo
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
@@ -757,7 +777,7 @@ namespace Demo
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
@@ -774,7 +794,7 @@ namespace Demo
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
@@ -791,7 +811,7 @@ namespace Demo
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
@@ -808,7 +828,7 @@ namespace Demo
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
@@ -842,7 +862,7 @@ namespace Demo
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
@@ -859,7 +879,7 @@ namespace Demo
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {

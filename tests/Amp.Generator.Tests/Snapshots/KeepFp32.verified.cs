@@ -22,7 +22,9 @@ namespace Demo
                 new("Add@17->fp16", global::Amp.OpKind.Cast, global::Amp.Precision.Fp16, global::Amp.Precision.Fp16, "cast once for the FP16 ops that read Add@17", 14, "[Batch, 8]"),
                 new("fc3", global::Amp.OpKind.Linear, global::Amp.Precision.Fp16, global::Amp.Precision.Fp16, "Linear: low-precision list, [Autocast(FP16)] on class Kept", 14, "[Batch, 4]"),
             },
-            new global::Amp.MemoryPlan(720, 216, 200, 272));
+            new global::Amp.MemoryPlan(720, 216, GradientBytes: 720,
+                ActivationBytesPerSample: 0, WorkspaceBytesPerSample: 136, WorkspaceFixedBytes: 0,
+                Fp32ActivationBytesPerSample: 0, Fp32WorkspaceBytesPerSample: 112));
 
         /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
@@ -62,7 +64,7 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter fc3_bias;
 
             internal Compiled(Kept definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, Kept.Plan, ModelInputs, bufferSlots: 8, gradientSlots: 0, options)
+                : base(device, Kept.Plan, ModelInputs, bufferSlots: 5, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
@@ -93,28 +95,28 @@ namespace Demo
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc1_bias.Working(global::Amp.Precision.Fp16) });
 
                 // line 14, chain 0 = relu(fc1): fused, FP32 registers, stored FP16 [Batch, 8]
-                var t3 = run.Buffer(2, global::Amp.Precision.Fp16, B, 8);
+                var t3 = run.Buffer(0, global::Amp.Precision.Fp16, B, 8);
                 run.Map<Chain0, global::ILGPU.Half, global::ILGPU.Half>(Chain0.Kernel, t3, t2);
 
                 // line 14, Relu@14->fp32: Cast, compute FP32, stored FP32 [Batch, 8] (cast once for the FP32 ops that read Relu@14)
-                var t4 = run.Buffer(3, global::Amp.Precision.Fp32, B, 8);
+                var t4 = run.Buffer(2, global::Amp.Precision.Fp32, B, 8);
                 device.Cast(t3, t4);
 
                 // line 14, fc2: Linear, compute FP32, stored FP32 [Batch, 8] (KeepFp32 on field fc2)
-                var t5 = run.Buffer(4, global::Amp.Precision.Fp32, B, 8);
+                var t5 = run.Buffer(3, global::Amp.Precision.Fp32, B, 8);
                 device.Gemm(t4.Reshape(B, 8), fc2_weight.Working(global::Amp.Precision.Fp32), t5.Reshape(B, 8),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc2_bias.Working(global::Amp.Precision.Fp32) });
 
                 // line 17, chain 1 = add(gelu(fc2), fc2): fused, FP32 registers, stored FP32 [Batch, 8]
-                var t7 = run.Buffer(5, global::Amp.Precision.Fp32, B, 8);
+                var t7 = run.Buffer(2, global::Amp.Precision.Fp32, B, 8);
                 run.Map<Chain1, float, float>(Chain1.Kernel, t7, t5);
 
                 // line 14, Add@17->fp16: Cast, compute FP16, stored FP16 [Batch, 8] (cast once for the FP16 ops that read Add@17)
-                var t8 = run.Buffer(6, global::Amp.Precision.Fp16, B, 8);
+                var t8 = run.Buffer(0, global::Amp.Precision.Fp16, B, 8);
                 device.Cast(t7, t8);
 
                 // line 14, fc3: Linear, compute FP16, stored FP16 [Batch, 4] (Linear: low-precision list, [Autocast(FP16)] on class Kept)
-                var t9 = run.Buffer(7, global::Amp.Precision.Fp16, B, 4);
+                var t9 = run.Buffer(4, global::Amp.Precision.Fp16, B, 4);
                 device.Gemm(t8.Reshape(B, 8), fc3_weight.Working(global::Amp.Precision.Fp16), t9.Reshape(B, 4),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc3_bias.Working(global::Amp.Precision.Fp16) });
                 return t9;

@@ -18,7 +18,9 @@ namespace Demo
                 new("fc2", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Classifier", 13, "[Batch, 10]"),
                 new("CrossEntropy@16", global::Amp.OpKind.CrossEntropy, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "CrossEntropy: FP32 list, the loss is FP32", 16, "[]"),
             },
-            new global::Amp.MemoryPlan(76840, 38420, 1472, 2644));
+            new global::Amp.MemoryPlan(76840, 38420, GradientBytes: 76840,
+                ActivationBytesPerSample: 680, WorkspaceBytesPerSample: 3560, WorkspaceFixedBytes: 4,
+                Fp32ActivationBytesPerSample: 1064, Fp32WorkspaceBytesPerSample: 3412));
 
         /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
@@ -53,7 +55,7 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter fc2_bias;
 
             internal Compiled(Classifier definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, Classifier.Plan, ModelInputs, bufferSlots: 6, gradientSlots: 4, options)
+                : base(device, Classifier.Plan, ModelInputs, bufferSlots: 9, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
@@ -118,24 +120,27 @@ namespace Demo
                 // Saved activations, in the precision they were stored in.
                 var t1 = run.Buffer(0, global::Amp.Precision.Bf16, B, 64);
                 var t2 = run.Buffer(1, global::Amp.Precision.Bf16, B, 256);
-                var t3 = run.Buffer(2, global::Amp.Precision.Bf16, B, 256);
                 var t5 = run.Input("y");
                 var t6LogProbs = run.Buffer(4, global::Amp.Precision.Fp32, B, 10);
-                // Gradients: FP32, zeroed, in forward order (a Reshape's or Cast's is a view of its input's).
-                var g2 = run.Gradient(0, B, 256);
-                var g3 = run.Gradient(1, B, 256);
-                var g4 = run.Gradient(2, B, 10);
-                var g6 = run.Gradient(3, 1);
+
+                var g6 = run.Gradient(5, 1);
                 device.Fill(g6, seed);
 
+                var g4 = run.Gradient(6, B, 10);
                 // line 16, backward of CrossEntropy@16 (CrossEntropy)
                 device.CrossEntropyBackward(t6LogProbs.Reshape(B, 10), t5.Reshape(B), g6, g4.Reshape(B, 10));
 
+                // line 13, chain 0 = gelu(fc1): recomputed from its leaves instead of kept from the forward pass
+                var t3R = run.Buffer(2, global::Amp.Precision.Bf16, B, 256);
+                run.Map<Chain0, ushort, ushort>(Chain0.Kernel, t3R, t2);
+
+                var g3 = run.Gradient(7, B, 256);
                 // line 13, backward of fc2 (Linear)
                 device.Gemm(g4.Reshape(B, 10), fc2_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B, 256), Accumulate);
-                device.Gemm(g4.Reshape(B, 10), t3.Reshape(B, 256), fc2_weight.Gradient, AccumulateTransposeA);
+                device.Gemm(g4.Reshape(B, 10), t3R.Reshape(B, 256), fc2_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g4, fc2_bias.Gradient);
 
+                var g2 = run.Gradient(8, B, 256);
                 // line 13, backward of chain 0 = gelu(fc1): recomputed from its inputs in FP32
                 run.Grad<Chain0Grad0, ushort, float, float, float>(Chain0Grad0.Kernel, g2, g3, t2, g3, g3, g3);
 

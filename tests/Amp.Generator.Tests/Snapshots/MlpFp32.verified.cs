@@ -17,7 +17,9 @@ namespace Demo
                 new("fc2", global::Amp.OpKind.Linear, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Linear: low-precision list, [Autocast(FP32)] on class Classifier", 13, "[Batch, 10]"),
                 new("CrossEntropy@16", global::Amp.OpKind.CrossEntropy, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "CrossEntropy: FP32 list, the loss is FP32", 16, "[]"),
             },
-            new global::Amp.MemoryPlan(76840, 0, 2388, 2388));
+            new global::Amp.MemoryPlan(76840, 0, GradientBytes: 76840,
+                ActivationBytesPerSample: 1064, WorkspaceBytesPerSample: 3412, WorkspaceFixedBytes: 4,
+                Fp32ActivationBytesPerSample: 1064, Fp32WorkspaceBytesPerSample: 3412));
 
         /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
@@ -52,7 +54,7 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter fc2_bias;
 
             internal Compiled(Classifier definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, Classifier.Plan, ModelInputs, bufferSlots: 5, gradientSlots: 4, options)
+                : base(device, Classifier.Plan, ModelInputs, bufferSlots: 6, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
@@ -113,24 +115,27 @@ namespace Demo
                 // Saved activations, in the precision they were stored in.
                 var t0 = run.Input("x");
                 var t1 = run.Buffer(0, global::Amp.Precision.Fp32, B, 256);
-                var t2 = run.Buffer(1, global::Amp.Precision.Fp32, B, 256);
                 var t4 = run.Input("y");
                 var t5LogProbs = run.Buffer(3, global::Amp.Precision.Fp32, B, 10);
-                // Gradients: FP32, zeroed, in forward order (a Reshape's or Cast's is a view of its input's).
-                var g1 = run.Gradient(0, B, 256);
-                var g2 = run.Gradient(1, B, 256);
-                var g3 = run.Gradient(2, B, 10);
-                var g5 = run.Gradient(3, 1);
+
+                var g5 = run.Gradient(4, 1);
                 device.Fill(g5, seed);
 
+                var g3 = run.Gradient(2, B, 10);
                 // line 16, backward of CrossEntropy@16 (CrossEntropy)
                 device.CrossEntropyBackward(t5LogProbs.Reshape(B, 10), t4.Reshape(B), g5, g3.Reshape(B, 10));
 
+                // line 13, chain 0 = gelu(fc1): recomputed from its leaves instead of kept from the forward pass
+                var t2R = run.Buffer(1, global::Amp.Precision.Fp32, B, 256);
+                run.Map<Chain0, float, float>(Chain0.Kernel, t2R, t1);
+
+                var g2 = run.Gradient(5, B, 256);
                 // line 13, backward of fc2 (Linear)
                 device.Gemm(g3.Reshape(B, 10), fc2_weight.Working(global::Amp.Precision.Fp32), g2.Reshape(B, 256), Accumulate);
-                device.Gemm(g3.Reshape(B, 10), t2.Reshape(B, 256), fc2_weight.Gradient, AccumulateTransposeA);
+                device.Gemm(g3.Reshape(B, 10), t2R.Reshape(B, 256), fc2_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g3, fc2_bias.Gradient);
 
+                var g1 = run.Gradient(1, B, 256);
                 // line 13, backward of chain 0 = gelu(fc1): recomputed from its inputs in FP32
                 run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g1, g2, t1, g2, g2, g2);
 

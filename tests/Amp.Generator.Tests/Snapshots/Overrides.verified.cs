@@ -26,7 +26,9 @@ namespace Demo
                 new("Gelu@16->fp16", global::Amp.OpKind.Cast, global::Amp.Precision.Fp16, global::Amp.Precision.Fp16, "cast once for the FP16 ops that read Gelu@16", 20, "[Batch, 4, 4]"),
                 new("MatMul@20", global::Amp.OpKind.MatMul, global::Amp.Precision.Fp16, global::Amp.Precision.Fp16, "MatMul: low-precision list, [Autocast(FP16)] on method Mid", 20, "[Batch, 4, 4]"),
             },
-            new global::Amp.MemoryPlan(288, 144, 896, 1344));
+            new global::Amp.MemoryPlan(288, 144, GradientBytes: 288,
+                ActivationBytesPerSample: 0, WorkspaceBytesPerSample: 768, WorkspaceFixedBytes: 0,
+                Fp32ActivationBytesPerSample: 0, Fp32WorkspaceBytesPerSample: 640));
 
         /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
@@ -54,7 +56,7 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter fc_bias;
 
             internal Compiled(Overrides definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, Overrides.Plan, ModelInputs, bufferSlots: 13, gradientSlots: 0, options)
+                : base(device, Overrides.Plan, ModelInputs, bufferSlots: 10, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
@@ -86,43 +88,43 @@ namespace Demo
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc_bias.Working(global::Amp.Precision.Bf16) });
 
                 // line 14, Transpose@14: Transpose, compute BF16, stored BF16 [Batch, 8, 4] (Transpose: layout, keeps BF16)
-                var t4 = run.Buffer(3, global::Amp.Precision.Bf16, B, 8, 4);
+                var t4 = run.Buffer(0, global::Amp.Precision.Bf16, B, 8, 4);
                 device.SwapMiddle(t3, t4, B, 4, 8, 1);
 
                 // line 14, fc->fp32: Cast, compute FP32, stored FP32 [Batch, 4, 8] (cast once for the FP32 ops that read fc)
-                var t5 = run.Buffer(4, global::Amp.Precision.Fp32, B, 4, 8);
+                var t5 = run.Buffer(3, global::Amp.Precision.Fp32, B, 4, 8);
                 device.Cast(t2, t5);
 
                 // line 14, Transpose@14->fp32: Cast, compute FP32, stored FP32 [Batch, 8, 4] (cast once for the FP32 ops that read Transpose@14)
-                var t6 = run.Buffer(5, global::Amp.Precision.Fp32, B, 8, 4);
+                var t6 = run.Buffer(4, global::Amp.Precision.Fp32, B, 8, 4);
                 device.Cast(t4, t6);
 
                 // line 14, MatMul@14: MatMul, compute FP32, stored FP32 [Batch, 4, 4] (explicit precision: FP32)
-                var t7 = run.Buffer(6, global::Amp.Precision.Fp32, B, 4, 4);
+                var t7 = run.Buffer(5, global::Amp.Precision.Fp32, B, 4, 4);
                 device.Gemm(t5.Reshape(B, 4, 8), t6.Reshape(B, 8, 4), t7.Reshape(B, 4, 4));
 
                 // line 15, MatMul@14->fp16: Cast, compute FP16, stored FP16 [Batch, 4, 4] (cast once for the FP16 ops that read MatMul@14)
-                var t8 = run.Buffer(7, global::Amp.Precision.Fp16, B, 4, 4);
+                var t8 = run.Buffer(6, global::Amp.Precision.Fp16, B, 4, 4);
                 device.Cast(t7, t8);
 
                 // line 15, Softmax@15: Softmax, compute FP32, stored FP16 [Batch, 4, 4] (explicit precision: FP16 overrides the FP32 list)
-                var t9 = run.Buffer(8, global::Amp.Precision.Fp16, B, 4, 4);
+                var t9 = run.Buffer(7, global::Amp.Precision.Fp16, B, 4, 4);
                 device.Softmax(t8, t9);
 
                 // line 16, Softmax@15->bf16: Cast, compute BF16, stored BF16 [Batch, 4, 4] (cast once for the BF16 ops that read Softmax@15)
-                var t10 = run.Buffer(9, global::Amp.Precision.Bf16, B, 4, 4);
+                var t10 = run.Buffer(8, global::Amp.Precision.Bf16, B, 4, 4);
                 device.Cast(t9, t10);
 
                 // line 16, chain 0 = gelu(Softmax@15->bf16): fused, FP32 registers, stored BF16 [Batch, 4, 4]
-                var t11 = run.Buffer(10, global::Amp.Precision.Bf16, B, 4, 4);
+                var t11 = run.Buffer(9, global::Amp.Precision.Bf16, B, 4, 4);
                 run.Map<Chain0, ushort, ushort>(Chain0.Kernel, t11, t10);
 
                 // line 20, Gelu@16->fp16: Cast, compute FP16, stored FP16 [Batch, 4, 4] (cast once for the FP16 ops that read Gelu@16)
-                var t12 = run.Buffer(11, global::Amp.Precision.Fp16, B, 4, 4);
+                var t12 = run.Buffer(6, global::Amp.Precision.Fp16, B, 4, 4);
                 device.Cast(t11, t12);
 
                 // line 20, MatMul@20: MatMul, compute FP16, stored FP16 [Batch, 4, 4] (MatMul: low-precision list, [Autocast(FP16)] on method Mid)
-                var t13 = run.Buffer(12, global::Amp.Precision.Fp16, B, 4, 4);
+                var t13 = run.Buffer(7, global::Amp.Precision.Fp16, B, 4, 4);
                 device.Gemm(t12.Reshape(B, 4, 4), t12.Reshape(B, 4, 4), t13.Reshape(B, 4, 4));
                 return t13;
             }
