@@ -15,7 +15,12 @@ public class TrainingBenchmarks : IDisposable
     private ICompiledModel? model;
     private Batch? batch;
 
-    [Params("Mlp256-b256", "GptBlock-b8", "Mlp128-b32")]
+    /// <summary>Every model, or those named in AMP_BENCH_MODELS (comma-separated) to measure one more closely.</summary>
+    public static IEnumerable<string> Models =>
+        Environment.GetEnvironmentVariable("AMP_BENCH_MODELS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        ?? ["Mlp256-b256", "GptBlock-b8", "Mlp128-b32"];
+
+    [ParamsSource(nameof(Models))]
     public string Model { get; set; } = "Mlp256-b256";
 
     [Params(Precision.Fp32, Precision.Bf16)]
