@@ -15,15 +15,17 @@ internal static class ModelParser
     /// <summary>Tests set this to prove that an internal error becomes AMP1999 (called with the class name).</summary>
     internal static Action<string>? FaultInjection { get; set; }
 
-    public static StepResult<ModelSpec> Parse(GeneratorAttributeSyntaxContext source, CancellationToken cancellationToken)
+    public static StepResult<ModelSpec> Parse(GeneratorAttributeSyntaxContext source, CancellationToken cancellationToken) =>
+        Parse((INamedTypeSymbol)source.TargetSymbol, (ClassDeclarationSyntax)source.TargetNode, source.Attributes[0], source.SemanticModel.Compilation, cancellationToken);
+
+    /// <summary>The same parse for a caller outside the generator pipeline (the analyzers reason about the very model the generator builds).</summary>
+    public static StepResult<ModelSpec> Parse(INamedTypeSymbol type, ClassDeclarationSyntax syntax, AttributeData autocast, Compilation compilation, CancellationToken cancellationToken)
     {
-        var type = (INamedTypeSymbol)source.TargetSymbol;
-        var syntax = (ClassDeclarationSyntax)source.TargetNode;
-        var context = new ParseContext(source.SemanticModel.Compilation, cancellationToken);
+        var context = new ParseContext(compilation, cancellationToken);
         try
         {
             FaultInjection?.Invoke(type.Name);
-            ModelSpec? spec = ParseClass(type, syntax, source.Attributes[0], context);
+            ModelSpec? spec = ParseClass(type, syntax, autocast, context);
             return new StepResult<ModelSpec>(context.HasErrors ? null : spec, context.Diagnostics.ToEquatableArray());
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -1,0 +1,47 @@
+using Microsoft.CodeAnalysis;
+
+namespace Amp.Analyzers;
+
+/// <summary>
+/// The catalog of Amp's analyzer diagnostics (AMP0xxx): advice on unsafe FP16 use. IDs are stable; each has a
+/// page docs/diagnostics/ID.md. (AMP1xxx, the generator's blocking errors, live in the generator.)
+/// </summary>
+internal static class AnalyzerDescriptors
+{
+    private const string Category = "Amp.Precision";
+    private const string HelpRoot = "https://github.com/amp-dotnet/amp/blob/main/docs/diagnostics/";
+
+    public static readonly DiagnosticDescriptor Fp32OpInFp16 = Create(
+        "AMP0001", "FP32-policy op forced into FP16",
+        "{0} runs in FP16 here ({1}); it belongs to the FP32 list: FP16 overflows above 65504 and exp(x) already for x > 11.09",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor LogOfSoftmax = Create(
+        "AMP0002", "Log of Softmax: use LogSoftmax",
+        "Log(Softmax(x)) takes the log of probabilities that underflow to 0 (log 0 = -infinity); LogSoftmax(x) computes x - max - log(sum(exp(x - max))) stably",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor HalfAccumulation = Create(
+        "AMP0003", "Accumulation in FP16",
+        "'{0}' accumulates in {1}: FP16 has 11 significant bits, so 2048 + 1 == 2048 and long sums stall; accumulate in float and convert once",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor HalfConstant = Create(
+        "AMP0004", "Constant out of FP16 range",
+        "{0} converted to FP16 becomes {1}",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor Fp16WithoutScaling = Create(
+        "AMP0005", "FP16 training without loss scaling",
+        "{0} trains in FP16 with loss scaling disabled: gradients below 6e-8 flush to zero in FP16; use a dynamic LossScaler",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor ScalerNotNeeded = Create(
+        "AMP0006", "Loss scaler on a BF16 or FP32 model",
+        "{0} trains in {1}, whose range equals FP32's: an enabled loss scaler only costs an extra pass",
+        DiagnosticSeverity.Info,
+        enabledByDefault: false);
+
+    private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity, bool enabledByDefault = true) =>
+        new(id, title, message, Category, severity, enabledByDefault, helpLinkUri: HelpRoot + id + ".md");
+}

@@ -1,0 +1,66 @@
+using System.Collections.Immutable;
+using Amp.Generator.Model;
+using Amp.Generator.Parsing;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+
+namespace Amp.Analyzers;
+
+/// <summary>
+/// AMP0001: an op of the FP32 list (softmax, log-softmax, exp, log, sums and means, norms, losses) that an explicit
+/// override puts in FP16. It parses the model with the generator's own parser, so it sees helper methods and
+/// modules exactly as the generator does, and reports at the call.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class Fp32OpInFp16Analyzer : DiagnosticAnalyzer
+{
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(AnalyzerDescriptors.Fp32OpInFp16);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(start =>
+        {
+            AmpSymbols symbols = AmpSymbols.For(start.Compilation);
+            if (symbols.Autocast is null)
+            {
+                return;
+            }
+
+            start.RegisterSymbolAction(c => AnalyzeModel(c, symbols), SymbolKind.NamedType);
+        });
+    }
+
+    internal static bool IsFp32Policy(OpKind kind) => kind is OpKind.Softmax or OpKind.LogSoftmax or OpKind.LayerNorm or OpKind.RmsNorm
+        or OpKind.Exp or OpKind.Log or OpKind.Sum or OpKind.Mean or OpKind.CrossEntropy or OpKind.MseLoss;
+
+    private static void AnalyzeModel(SymbolAnalysisContext context, AmpSymbols symbols)
+    {
+        var type = (INamedTypeSymbol)context.Symbol;
+        AttributeData? autocast = type.GetAttributes().FirstOrDefault(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, symbols.Autocast));
+        if (autocast is null || type.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(context.CancellationToken) is not ClassDeclarationSyntax syntax)
+        {
+            return;
+        }
+
+        // A model the generator rejects gets the generator's error instead; nothing to advise on.
+        StepResult<ModelSpec> parsed = ModelParser.Parse(type, syntax, autocast, context.Compilation, context.CancellationToken);
+        if (parsed.Value is not { } spec)
+        {
+            return;
+        }
+
+        foreach (NodeSpec node in spec.Nodes.Where(n => n.Override == Generator.Model.Precision.Fp16 && IsFp32Policy(n.Kind)))
+        {
+            SyntaxTree? tree = context.Compilation.SyntaxTrees.FirstOrDefault(t => t.FilePath == node.Location.FilePath);
+            if (tree is not null)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(
+                    AnalyzerDescriptors.Fp32OpInFp16, Location.Create(tree, new TextSpan(node.Location.Start, node.Location.Length)), node.Kind.ToString(), "explicit precision: FP16"));
+            }
+        }
+    }
+}
