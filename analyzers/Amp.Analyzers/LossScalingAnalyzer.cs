@@ -28,11 +28,18 @@ public sealed class LossScalingAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(c => Analyze(c, symbols), OperationKind.Invocation);
+            // Findings are reported at the end of the method body: a diagnostic on a local's initializer, found from the
+            // Compile call that uses it, is then local to the analysed block (so code fixes may act on it).
+            start.RegisterOperationBlockStartAction(block =>
+            {
+                var found = new List<Diagnostic>();
+                block.RegisterOperationAction(c => { lock (found) { Analyze(c, symbols, found); } }, OperationKind.Invocation);
+                block.RegisterOperationBlockEndAction(end => found.ForEach(end.ReportDiagnostic));
+            });
         });
     }
 
-    private static void Analyze(OperationAnalysisContext context, AmpSymbols symbols)
+    private static void Analyze(OperationAnalysisContext context, AmpSymbols symbols, List<Diagnostic> found)
     {
         var invocation = (IInvocationOperation)context.Operation;
         if (invocation.TargetMethod.Name != "Compile" || symbols.AutocastOf(invocation.TargetMethod.ContainingType) is not { } precision)
@@ -56,11 +63,11 @@ public sealed class LossScalingAnalyzer : DiagnosticAnalyzer
             string model = invocation.TargetMethod.ContainingType.Name;
             if (precision == 2 && !enabled)
             {
-                context.ReportDiagnostic(Diagnostic.Create(AnalyzerDescriptors.Fp16WithoutScaling, assignment.Value.Syntax.GetLocation(), model));
+                found.Add(Diagnostic.Create(AnalyzerDescriptors.Fp16WithoutScaling, assignment.Value.Syntax.GetLocation(), model));
             }
             else if (precision != 2 && enabled)
             {
-                context.ReportDiagnostic(Diagnostic.Create(AnalyzerDescriptors.ScalerNotNeeded, assignment.Value.Syntax.GetLocation(), model, AmpSymbols.PrecisionName(precision)));
+                found.Add(Diagnostic.Create(AnalyzerDescriptors.ScalerNotNeeded, assignment.Value.Syntax.GetLocation(), model, AmpSymbols.PrecisionName(precision)));
             }
         }
     }

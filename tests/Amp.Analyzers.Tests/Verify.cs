@@ -16,10 +16,18 @@ internal static class Verify<TAnalyzer>
 {
     public const string Usings = "using Amp;\nusing static Amp.Ops;\n";
 
-    public static Task Analyzer(string source, params DiagnosticResult[] expected)
+    public static Task Analyzer(string source, params DiagnosticResult[] expected) => Analyzer(source, editorConfig: null, expected);
+
+    /// <summary>With <paramref name="editorConfig"/> lines (severity settings) applied to the test project.</summary>
+    public static Task Analyzer(string source, string? editorConfig, params DiagnosticResult[] expected)
     {
         var test = new CSharpAnalyzerTest<TAnalyzer, DefaultVerifier> { TestCode = Usings + source };
         Configure(test);
+        if (editorConfig is not null)
+        {
+            test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", "root = true\n\n[*]\n" + editorConfig + "\n"));
+        }
+
         test.ExpectedDiagnostics.AddRange(expected);
         return test.RunAsync();
     }
