@@ -11,6 +11,8 @@ internal sealed class AmpSymbols
         Ops = compilation.GetTypeByMetadataName("Amp.Ops");
         LossScaler = compilation.GetTypeByMetadataName("Amp.LossScaler");
         TrainingOptions = compilation.GetTypeByMetadataName("Amp.TrainingOptions");
+        Device = compilation.GetTypeByMetadataName("Amp.AmpDevice");
+        KeepFp32 = compilation.GetTypeByMetadataName("Amp.KeepFp32Attribute");
         SystemHalf = compilation.GetTypeByMetadataName("System.Half");
         IlgpuHalf = compilation.GetTypeByMetadataName("ILGPU.Half");
     }
@@ -22,6 +24,10 @@ internal sealed class AmpSymbols
     public INamedTypeSymbol? LossScaler { get; }
 
     public INamedTypeSymbol? TrainingOptions { get; }
+
+    public INamedTypeSymbol? Device { get; }
+
+    public INamedTypeSymbol? KeepFp32 { get; }
 
     public INamedTypeSymbol? SystemHalf { get; }
 

@@ -42,6 +42,27 @@ internal static class AnalyzerDescriptors
         DiagnosticSeverity.Info,
         enabledByDefault: false);
 
+    public static readonly DiagnosticDescriptor LowPrecisionState = Create(
+        "AMP0007", "Master weights, gradients or optimizer state in 16 bits",
+        "'{0}' of {1} is a {2} tensor: master weights, their gradients and optimizer state must be FP32 (updates below half a 16-bit ulp are lost, and GradScaler refuses to unscale FP16 gradients)",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor ClipBeforeUnscale = Create(
+        "AMP0008", "Gradient norm taken before unscaling",
+        "The gradient norm is taken before UnscaleAndCheck divides the gradients by the loss scale: it is the scaled norm (up to 65536 times too large), so clipping is wrong; unscale first",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor RedundantKeepFp32 = Create(
+        "AMP0009", "[KeepFp32] where everything is FP32 anyway",
+        "[KeepFp32] on {0} changes nothing: {1}",
+        DiagnosticSeverity.Info,
+        enabledByDefault: false);
+
+    public static readonly DiagnosticDescriptor LogOfSigmoid = Create(
+        "AMP0010", "Sigmoid then log (binary cross-entropy on probabilities)",
+        "Log(Sigmoid(x)) is binary cross-entropy on probabilities: sigmoid saturates to exactly 1 for x > 17 in FP32 (x > 8.3 in FP16) and to 0 below -104, so the log is 0 or -infinity and the gradient vanishes; use the with-logits form, CrossEntropy over two-class logits",
+        DiagnosticSeverity.Warning);
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity, bool enabledByDefault = true) =>
         new(id, title, message, Category, severity, enabledByDefault, helpLinkUri: HelpRoot + id + ".md");
 }

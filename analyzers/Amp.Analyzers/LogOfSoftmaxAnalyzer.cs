@@ -5,11 +5,14 @@ using Microsoft.CodeAnalysis.Operations;
 
 namespace Amp.Analyzers;
 
-/// <summary>AMP0002: <c>Log(Softmax(x))</c>, two ops where LogSoftmax is one stable op.</summary>
+/// <summary>
+/// AMP0002: <c>Log(Softmax(x))</c>, two ops where LogSoftmax is one stable op. AMP0010: <c>Log(Sigmoid(x))</c>,
+/// binary cross-entropy written on probabilities instead of logits.
+/// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LogOfSoftmaxAnalyzer : DiagnosticAnalyzer
 {
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(AnalyzerDescriptors.LogOfSoftmax);
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(AnalyzerDescriptors.LogOfSoftmax, AnalyzerDescriptors.LogOfSigmoid);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -30,9 +33,18 @@ public sealed class LogOfSoftmaxAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationAnalysisContext context, INamedTypeSymbol ops)
     {
         var log = (IInvocationOperation)context.Operation;
-        if (IsOp(log, ops, "Log") && log.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 0)?.Value is IInvocationOperation inner && IsOp(inner, ops, "Softmax"))
+        if (!IsOp(log, ops, "Log") || log.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 0)?.Value is not IInvocationOperation inner)
+        {
+            return;
+        }
+
+        if (IsOp(inner, ops, "Softmax"))
         {
             context.ReportDiagnostic(Diagnostic.Create(AnalyzerDescriptors.LogOfSoftmax, log.Syntax.GetLocation()));
+        }
+        else if (IsOp(inner, ops, "Sigmoid"))
+        {
+            context.ReportDiagnostic(Diagnostic.Create(AnalyzerDescriptors.LogOfSigmoid, log.Syntax.GetLocation()));
         }
     }
 

@@ -92,6 +92,17 @@ public sealed class LogOfSoftmaxTests
             Verify<LogOfSoftmaxAnalyzer>.Diagnostic("AMP0002").WithLocation(1));
 
     [Fact]
+    public Task Log_of_sigmoid_is_flagged_without_a_fix() =>
+        Verify<LogOfSoftmaxAnalyzer>.Analyzer(
+            """
+            public static class C
+            {
+                public static Tensor F(Tensor z) => {|#0:Log(Sigmoid(z))|} + Sigmoid(Log(z));
+            }
+            """,
+            Verify<LogOfSoftmaxAnalyzer>.Diagnostic("AMP0010").WithLocation(0));
+
+    [Fact]
     public Task Quiet_for_log_softmax_and_log_of_other_ops() =>
         Verify<LogOfSoftmaxAnalyzer>.Analyzer("""
             public static class C
