@@ -39,6 +39,54 @@ public sealed class HalfAccumulationTests
             Verify<HalfAccumulationAnalyzer>.Diagnostic("AMP0003").WithLocation(2).WithArguments("data[0]", "ILGPU.Half"));
 
     [Fact]
+    public Task The_fix_accumulates_a_local_in_float_and_keeps_its_readers_typed() =>
+        Verify<HalfAccumulationAnalyzer>.Fix<AccumulateInFloatFix>(
+            """
+            public static class C
+            {
+                public static System.Half Sum(System.Half[] values)
+                {
+                    System.Half total = default;
+                    foreach (System.Half v in values)
+                    {
+                        {|#0:total += v|};
+                    }
+
+                    System.Half other = values[0];
+                    for (int i = 1; i < values.Length; i++)
+                    {
+                        {|#1:other = other + values[i]|};
+                    }
+
+                    return total + other;
+                }
+            }
+            """,
+            """
+            public static class C
+            {
+                public static System.Half Sum(System.Half[] values)
+                {
+                    float total = 0f;
+                    foreach (System.Half v in values)
+                    {
+                        total += (float)(v);
+                    }
+
+                    float other = (float)(values[0]);
+                    for (int i = 1; i < values.Length; i++)
+                    {
+                        other = other + (float)(values[i]);
+                    }
+
+                    return ((System.Half)total) + ((System.Half)other);
+                }
+            }
+            """,
+            Verify<HalfAccumulationAnalyzer>.Diagnostic("AMP0003").WithLocation(0).WithArguments("total", "System.Half"),
+            Verify<HalfAccumulationAnalyzer>.Diagnostic("AMP0003").WithLocation(1).WithArguments("other", "System.Half"));
+
+    [Fact]
     public Task Quiet_for_float_sums_and_one_off_half_arithmetic() =>
         Verify<HalfAccumulationAnalyzer>.Analyzer("""
             public static class C
