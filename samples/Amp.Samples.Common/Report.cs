@@ -1,0 +1,73 @@
+using System.Globalization;
+using System.Text;
+using ScottPlot;
+using Spectre.Console;
+
+namespace Amp.Samples;
+
+/// <summary>The final table, and the loss curves of all precisions as a PNG plot with a CSV beside it.</summary>
+public static class Report
+{
+    public static void Table(IReadOnlyList<TrainingRun> runs, string title)
+    {
+        TrainingRun? fp32 = runs.FirstOrDefault(r => r.Precision == Precision.Fp32);
+        var table = new Table().Title(title).AddColumns("precision", "final loss (held out)", "vs FP32", "time / step", "memory (plan)", "skipped steps", "final scale");
+        foreach (TrainingRun run in runs)
+        {
+            string delta = fp32 is null || run == fp32 ? "-" : $"{100 * (run.FinalLoss - fp32.FinalLoss) / fp32.FinalLoss:+0.00;-0.00} %";
+            table.AddRow(run.Name, run.FinalLoss.ToString("0.0000", CultureInfo.InvariantCulture), delta, $"{run.SecondsPerStep * 1000:0.00} ms",
+                $"{run.MemoryBytes / 1024.0:N0} KiB", run.SkippedSteps.ToString(CultureInfo.InvariantCulture), run.FinalScale.ToString("0", CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.Write(table);
+    }
+
+    /// <summary>Writes NAME.png (training loss, smoothed, and held-out loss per precision) and NAME.csv; returns the PNG path.</summary>
+    public static string Plot(IReadOnlyList<TrainingRun> runs, string directory, string name, string title)
+    {
+        Directory.CreateDirectory(directory);
+        var plot = new Plot();
+        ScottPlot.Color[] colors = [Colors.Black, Colors.DodgerBlue, Colors.OrangeRed];
+        for (int i = 0; i < runs.Count; i++)
+        {
+            TrainingRun run = runs[i];
+            double[] xs = run.Curve.Select(c => (double)c.Step).ToArray();
+            double[] smoothed = run.Curve.Select((_, k) => (double)run.Curve.Skip(Math.Max(0, k - 19)).Take(Math.Min(k + 1, 20)).Average(c => c.Loss)).ToArray();
+            var line = plot.Add.Scatter(xs, smoothed, colors[(int)run.Precision % colors.Length]);
+            line.LegendText = run.Name + " (train, 20-step mean)";
+            line.MarkerSize = 0;
+            var held = plot.Add.Scatter(run.Evaluations.Select(e => (double)e.Step).ToArray(), run.Evaluations.Select(e => (double)e.Loss).ToArray(), colors[(int)run.Precision % colors.Length]);
+            held.LegendText = run.Name + " (held out)";
+            held.LinePattern = LinePattern.Dashed;
+        }
+
+        plot.Title(title);
+        plot.XLabel("step");
+        plot.YLabel("cross-entropy loss");
+        plot.ShowLegend(Alignment.UpperRight);
+        string png = Path.Combine(directory, name + ".png");
+        plot.SavePng(png, 900, 540);
+
+        var csv = new StringBuilder("step");
+        foreach (TrainingRun run in runs)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $",{run.Precision.ToString().ToLowerInvariant()}_train_loss");
+        }
+
+        csv.AppendLine();
+        int rows = runs.Max(r => r.Curve.Count);
+        for (int s = 0; s < rows; s++)
+        {
+            csv.Append(s + 1);
+            foreach (TrainingRun run in runs)
+            {
+                csv.Append(',').Append(s < run.Curve.Count ? run.Curve[s].Loss.ToString("R", CultureInfo.InvariantCulture) : string.Empty);
+            }
+
+            csv.AppendLine();
+        }
+
+        File.WriteAllText(Path.Combine(directory, name + ".csv"), csv.ToString());
+        return png;
+    }
+}
