@@ -14,7 +14,8 @@ public static class Report
         var table = new Table().Title(title).AddColumns("precision", "final loss (held out)", "vs FP32", "time / step", "memory (plan)", "skipped steps", "final scale");
         foreach (TrainingRun run in runs)
         {
-            string delta = fp32 is null || run == fp32 ? "-" : $"{100 * (run.FinalLoss - fp32.FinalLoss) / fp32.FinalLoss:+0.00;-0.00} %";
+            double change = fp32 is null ? 0 : 100.0 * (run.FinalLoss - fp32.FinalLoss) / fp32.FinalLoss;
+            string delta = fp32 is null || run == fp32 ? "-" : $"{(change < 0 ? "-" : "+")}{Math.Abs(change).ToString("0.00", CultureInfo.InvariantCulture)} %";
             table.AddRow(run.Name, run.FinalLoss.ToString("0.0000", CultureInfo.InvariantCulture), delta, $"{run.SecondsPerStep * 1000:0.00} ms",
                 $"{run.MemoryBytes / 1024.0:N0} KiB", run.SkippedSteps.ToString(CultureInfo.InvariantCulture), run.FinalScale.ToString("0", CultureInfo.InvariantCulture));
         }
