@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using ILGPU;
+using ILGPU.Algorithms;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
@@ -27,10 +28,10 @@ internal sealed partial class IlgpuDevice : AmpDevice
 
     public Accelerator Accelerator { get; }
 
-    public override GemmPath GemmPath => GemmPath.IlgpuSimt;
+    public override GemmPath GemmPath => cuBlas is not null ? GemmPath.CuBlas : tensorCores ? GemmPath.IlgpuTensorCore : GemmPath.IlgpuSimt;
 
     public override string Description => Kind == DeviceKind.Cuda
-        ? $"Cuda: {Accelerator.Name}, {Accelerator.NumMultiprocessors} SMs, {Accelerator.MemorySize / (1 << 20)} MiB, GEMM ILGPU SIMT"
+        ? $"Cuda: {Accelerator.Name}, {Accelerator.NumMultiprocessors} SMs, {Accelerator.MemorySize / (1 << 20)} MiB, GEMM {GemmPathText}"
         : $"IlgpuCpu: ILGPU CPU simulator ({Accelerator.MaxNumThreads} kernel threads), for checking kernels, not for speed";
 
     /// <summary>The thread count elementwise launches use; kernels loop over the rest (grid stride).</summary>
@@ -41,7 +42,7 @@ internal sealed partial class IlgpuDevice : AmpDevice
     public static IlgpuDevice CreateSimulator()
     {
         // 4 threads per warp x 4 warps x 1 multiprocessor: small groups keep the simulator's OS threads few.
-        Context context = Context.Create(builder => builder.CPU(new CPUDevice(4, 4, 1)).Math(MathMode.Default));
+        Context context = Context.Create(builder => builder.CPU(new CPUDevice(4, 4, 1)).Math(MathMode.Default).EnableAlgorithms());
         return new IlgpuDevice(DeviceKind.IlgpuCpu, context, context.CreateCPUAccelerator(0));
     }
 
@@ -50,7 +51,8 @@ internal sealed partial class IlgpuDevice : AmpDevice
         Context? context = null;
         try
         {
-            context = Context.Create(builder => builder.Cuda().Math(MathMode.Default));
+            // EnableAlgorithms: the PTX backend has no intrinsic for MathF.Exp/Log without it (the PTX tests check).
+            context = Context.Create(builder => builder.Cuda().Math(MathMode.Default).EnableAlgorithms());
             if (context.GetCudaDevices().Count == 0)
             {
                 throw new AmpDeviceUnavailableException(
@@ -58,7 +60,9 @@ internal sealed partial class IlgpuDevice : AmpDevice
                     "Use DeviceKind.Cpu, or set AMP_DEVICE=cpu.");
             }
 
-            return new IlgpuDevice(DeviceKind.Cuda, context, context.CreateCudaAccelerator(0));
+            var device = new IlgpuDevice(DeviceKind.Cuda, context, context.CreateCudaAccelerator(0));
+            device.ChooseGemmPaths();
+            return device;
         }
         catch (Exception ex) when (ex is not AmpDeviceUnavailableException)
         {
@@ -95,6 +99,7 @@ internal sealed partial class IlgpuDevice : AmpDevice
 
     protected override void DisposeCore()
     {
+        cuBlas?.Dispose();
         Accelerator.Dispose();
         context.Dispose();
     }

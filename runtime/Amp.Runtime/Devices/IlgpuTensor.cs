@@ -35,6 +35,9 @@ internal sealed class IlgpuTensor : DeviceTensor
     public ArrayView<T> View<T>()
         where T : unmanaged => ((MemoryBuffer1D<T, Stride1D.Dense>)Buffer).View;
 
+    /// <summary>A BF16 or FP16 tensor as its 16-bit patterns (what the tensor-core kernel and cuBLAS read).</summary>
+    public ArrayView<ushort> Bits16() => Precision == Precision.Bf16 ? View<ushort>() : View<KernelHalf>().Cast<ushort>();
+
     protected override void CopyFromCore(ReadOnlySpan<float> source)
     {
         switch (Precision)

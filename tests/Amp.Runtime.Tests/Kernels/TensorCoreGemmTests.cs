@@ -36,8 +36,9 @@ public sealed class TensorCoreGemmTests
         using var db = accelerator.Allocate1D(b);
         using var dc = accelerator.Allocate1D(c0);
         using var dbias = accelerator.Allocate1D(bias);
-        var kernel = accelerator.LoadStreamKernel<ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, ArrayView<float>, GemmKernelArgs, int>(TensorCoreGemm.Kernel);
-        kernel(TensorCoreGemm.Config(m, n, batch), da.View, db.View, dc.View, dbias.View, args, bf16 ? 1 : 0);
+        var kernel = accelerator.LoadStreamKernel<ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, ArrayView<float>, GemmKernelArgs, int, Fp32Storage>(
+            TensorCoreGemm.Kernel<float, Fp32Storage>);
+        kernel(TensorCoreGemm.Config(m, n, batch), da.View, db.View, dc.View, dbias.View, args, bf16 ? 1 : 0, default);
         accelerator.Synchronize();
         float[] c = dc.GetAsArray1D();
 

@@ -1,5 +1,4 @@
 using ILGPU;
-using ILGPU.Algorithms;
 
 namespace Amp;
 
@@ -57,7 +56,7 @@ internal static class IlgpuBackwardKernels
 
             for (int c = 0; c < cols; c++)
             {
-                dx[o + c] += log != 0 ? dy[o + c] - (XMath.Exp(y[o + c]) * reduce) : y[o + c] * (dy[o + c] - reduce);
+                dx[o + c] += log != 0 ? dy[o + c] - (MathF.Exp(y[o + c]) * reduce) : y[o + c] * (dy[o + c] - reduce);
             }
         }
     }
@@ -156,7 +155,7 @@ internal static class IlgpuBackwardKernels
         {
             long r = i / cols;
             float hot = (long)labels[r] == i % cols ? 1f : 0f;
-            dx[i] += seed * (XMath.Exp(logProbs[i]) - hot);
+            dx[i] += seed * (MathF.Exp(logProbs[i]) - hot);
         }
     }
 

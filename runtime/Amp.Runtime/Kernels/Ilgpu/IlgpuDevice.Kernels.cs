@@ -16,6 +16,16 @@ internal sealed partial class IlgpuDevice
     // ---- GEMM: three storage types, dispatched one operand at a time ----
     private protected override void GemmCore(GemmProblem p, DeviceTensor a, DeviceTensor b, DeviceTensor c, GemmOptions options)
     {
+        if (TryFastGemm(p, a, b, c, options))
+        {
+            return;
+        }
+
+        SimtGemm(p, a, b, c, options);
+    }
+
+    private void SimtGemm(GemmProblem p, DeviceTensor a, DeviceTensor b, DeviceTensor c, GemmOptions options)
+    {
         var args = new GemmKernelArgs
         {
             M = p.M, N = p.N, K = p.K, Lda = p.Lda, Ldb = p.Ldb, Ldc = p.Ldc,

@@ -11,7 +11,7 @@ namespace Amp;
 /// are reinterpreted), so one kernel serves both types; <c>isBf16</c> picks the instruction.
 /// Where inline PTX is unavailable (ILGPU's CPU accelerator) the same fragments go through an exact emulation of
 /// the instruction built from warp shuffles, so the tiling and fragment layouts are tested without a GPU (with
-/// 32-thread warps).
+/// 32-thread warps). C may be stored in any precision; the FP32 result is rounded once.
 /// </summary>
 internal static class TensorCoreGemm
 {
@@ -24,7 +24,8 @@ internal static class TensorCoreGemm
     public static KernelConfig Config(int m, int n, int batch) =>
         new(new Index3D((n + TileN - 1) / TileN, (m + TileM - 1) / TileM, batch), new Index3D(GroupSize, 1, 1));
 
-    public static void Kernel(ArrayView<ushort> a, ArrayView<ushort> b, ArrayView<float> c, ArrayView<float> bias, GemmKernelArgs p, int isBf16)
+    public static void Kernel<TC, SC>(ArrayView<ushort> a, ArrayView<ushort> b, ArrayView<TC> c, ArrayView<float> bias, GemmKernelArgs p, int isBf16, SC sc)
+        where TC : unmanaged where SC : struct, IKernelStorage<TC>
     {
         ArrayView<ushort> aTile = SharedMemory.Allocate<ushort>(TileM * TileK);   // [m][k]
         ArrayView<ushort> bTile = SharedMemory.Allocate<ushort>(TileN * TileK);   // [n][k]: the "col" layout mma reads
@@ -92,7 +93,7 @@ internal static class TensorCoreGemm
                     {
                         long at = cBase + ((long)i * p.Ldc) + j;
                         float value = (p.Alpha * acc[(((mi * 4) + ni) * 4) + r]) + (p.HasBias != 0 ? bias[j] : 0f);
-                        c[at] = p.Beta != 0f ? value + (p.Beta * c[at]) : value;
+                        c[at] = sc.FromFloat(p.Beta != 0f ? value + (p.Beta * sc.ToFloat(c[at])) : value);
                     }
                 }
             }
