@@ -86,3 +86,23 @@ internal static class Ptx
         Assert.True(lines.Length == 0, $"{what} has FP64 in its PTX:\n{string.Join("\n", lines)}");
     }
 }
+
+/// <summary>cuBLAS is probed, not required: a missing library is a reason in the device description, never a crash.</summary>
+public sealed class CuBlasProbeTests
+{
+    [Fact]
+    public void A_missing_library_gives_a_reason_that_names_it()
+    {
+        string? before = Environment.GetEnvironmentVariable("AMP_CUBLAS");
+        try
+        {
+            Environment.SetEnvironmentVariable("AMP_CUBLAS", "/nonexistent/libcublas.so.99");
+            Assert.Null(CuBlas.TryLoad(out string reason));
+            Assert.Contains("/nonexistent/libcublas.so.99", reason);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("AMP_CUBLAS", before);
+        }
+    }
+}
