@@ -94,7 +94,7 @@ internal static class CpuChains
     /// <summary>dx += TChain(g, x0..x3): the backward of one leaf of a chain, accumulated into its FP32 gradient.</summary>
     public static void RunGrad<TChain>(CpuTensor dx, CpuTensor g, CpuTensor x0, CpuTensor x1, CpuTensor x2, CpuTensor x3)
         where TChain : struct, IGradChain =>
-        Run(dx, [dx, g, x0, x1, x2, x3], static (s, n) =>
+        Run(dx, [dx, g, x0, x1, x2, x3], skip: [false, false, x0 == g, x1 == g, x2 == g, x3 == g], static (s, n) =>
         {
             ref float d = ref s[0];
             ref float gr = ref s[Block];
@@ -120,7 +120,13 @@ internal static class CpuChains
     private static Vector256<float> Load(ref float source, int i) => Vector256.LoadUnsafe(ref source, (nuint)i);
 
     /// <summary>compute(scratch, n): inputs at scratch[k * Block], the output written at scratch[inputs * Block].</summary>
-    private static void Run(CpuTensor y, CpuTensor[] inputs, Action<float[], int> compute)
+    private static void Run(CpuTensor y, CpuTensor[] inputs, Action<float[], int> compute) => Run(y, inputs, null, compute);
+
+    /// <summary>
+    /// As above; inputs marked in <paramref name="skip"/> are not read (a backward chain's unused leaf slots, bound
+    /// to the gradient, which the chain's formula never looks at).
+    /// </summary>
+    private static void Run(CpuTensor y, CpuTensor[] inputs, bool[]? skip, Action<float[], int> compute)
     {
         int blocks = (y.Length + Block - 1) / Block;
         CpuParallel.For(blocks, Block, (inputs.Length + 1) * Block, (first, last, scratch) =>
@@ -130,7 +136,10 @@ internal static class CpuChains
                 int start = blockIndex * Block, n = Math.Min(Block, y.Length - start);
                 for (int k = 0; k < inputs.Length; k++)
                 {
-                    ReadWrapped(inputs[k], start, scratch.AsSpan(k * Block, n));
+                    if (skip is null || !skip[k])
+                    {
+                        ReadWrapped(inputs[k], start, scratch.AsSpan(k * Block, n));
+                    }
                 }
 
                 compute(scratch, n);
