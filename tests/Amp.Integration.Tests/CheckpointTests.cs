@@ -74,6 +74,22 @@ public sealed class CheckpointTests : IDisposable
         Assert.DoesNotContain(Directory.GetFiles(directory), f => f.EndsWith(".tmp", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Weights_saved_before_training_load_into_a_fresh_model_which_then_trains()
+    {
+        using AmpDevice device = AmpDevice.Create(DeviceKind.Cpu);
+        using ICompiledModel source = TrainingTests.Mlp(Precision.Fp16, device, new TrainingOptions());
+        string path = Path.Combine(directory, "initial.safetensors");
+        source.SaveSafetensors(path);
+        Assert.DoesNotContain("amp.optimizer_step", Amp.Checkpoints.SafetensorsFile.Read(path).Metadata.Keys);
+
+        Init.ManualSeed(123);
+        using ICompiledModel target = new Models.ClassifierFp16().Compile(device);
+        target.LoadSafetensors(path);
+        Assert.Equal(source.Parameters[0].ReadMaster(), target.Parameters[0].ReadMaster());
+        Assert.Equal(source.TrainStep(new ClusterTask(seed: 2).Batch(0)), target.TrainStep(new ClusterTask(seed: 2).Batch(0)));
+    }
+
     public static TheoryData<string, string> Corruptions => new()
     {
         { "truncated", "truncated" },

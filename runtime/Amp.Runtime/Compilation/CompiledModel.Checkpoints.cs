@@ -38,12 +38,17 @@ public abstract partial class CompiledModel
         {
             ["format"] = "pt",
             ["amp.model"] = Plan.Model,
-            [OptimizerKey] = OptimizerName,
-            [StepKey] = optimizerStep.ToString(CultureInfo.InvariantCulture),
         };
-        foreach ((string key, string value) in Scaler.SaveState())
+
+        // Training state only once there is some: a model saved before its first step is weights only.
+        if (parameters.Any(p => p.State0 is not null || p.State1 is not null))
         {
-            metadata[ScalerPrefix + key] = value;
+            metadata[OptimizerKey] = OptimizerName;
+            metadata[StepKey] = optimizerStep.ToString(CultureInfo.InvariantCulture);
+            foreach ((string key, string value) in Scaler.SaveState())
+            {
+                metadata[ScalerPrefix + key] = value;
+            }
         }
 
         SafetensorsFile.Write(path, tensors, metadata);
