@@ -194,6 +194,23 @@ public sealed class TrainingTests
     }
 
     [Fact]
+    public void Typed_overloads_are_the_batch_forms()
+    {
+        Batch batch = new ClusterTask(seed: 6).Batch(0);
+        float[] x = batch.Get<float[]>("x");
+        int[] y = batch.Get<int[]>("y");
+        using AmpDevice device = AmpDevice.Create(DeviceKind.Cpu);
+        Init.ManualSeed(8);
+        using Classifier.Compiled typed = new Classifier().Compile(device);
+        Init.ManualSeed(8);
+        using Classifier.Compiled general = new Classifier().Compile(device);
+        Assert.Equal(general.Forward(new Batch { { "x", x } }), typed.Forward(x));
+        Assert.Equal(general.Evaluate(batch), typed.Evaluate(x, y));
+        Assert.Equal(general.TrainStep(batch), typed.TrainStep(x, y));
+        Assert.Equal(general.Parameters[0].ReadMaster(), typed.Parameters[0].ReadMaster());
+    }
+
+    [Fact]
     public void Warmup_cosine_schedule_follows_its_formula()
     {
         LearningRateSchedule schedule = LearningRateSchedule.WarmupCosine(warmupSteps: 10, totalSteps: 110, minFactor: 0.1f);

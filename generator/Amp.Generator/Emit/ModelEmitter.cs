@@ -107,6 +107,7 @@ internal sealed partial class ModelEmitter
         }
 
         w.Close().Line();
+        WriteTypedOverloads(w);
         foreach (string line in body.Split('\n').Take(body.Split('\n').Length - 1))
         {
             w.Line(line.Length == 0 ? string.Empty : line);
@@ -125,6 +126,31 @@ internal sealed partial class ModelEmitter
         }
 
         w.Close();
+    }
+
+    /// <summary>Forward, Evaluate and TrainStep with the definition's inputs as typed parameters, on top of the Batch forms.</summary>
+    private void WriteTypedOverloads(CodeWriter w)
+    {
+        string Parameter(InputSpec i) => $"{(i.Kind == InputKind.Features ? "float[]" : "int[]")} {i.Name}";
+        string Shape(InputSpec i) => i.Kind == InputKind.Labels && i.SampleShape.Count == 0 ? $"class ids below {i.Limit}" : $"[Batch{string.Concat(i.SampleShape.Select(d => ", " + d.ToString(CultureInfo.InvariantCulture)))}]";
+        string Batch(IEnumerable<InputSpec> inputs) => $"new global::Amp.Data.Batch {{ {string.Join(", ", inputs.Select(i => $"{{ \"{i.Name}\", {i.Name} }}"))} }}";
+        InputSpec[] forward = spec.Inputs.Where(i => !i.LossOnly).ToArray();
+        w.Line($"/// <summary>Runs [Forward] {spec.ForwardMethod} on {string.Join(", ", forward.Select(i => $"{i.Name} {Shape(i)}"))}; the output as floats (row-major).</summary>")
+         .Line($"public float[] Forward({string.Join(", ", forward.Select(Parameter))}) => Forward({Batch(forward)});");
+        if (plan.LossOutput < 0)
+        {
+            w.Line();
+            return;
+        }
+
+        string all = string.Join(", ", spec.Inputs.Select(Parameter));
+        w.Line()
+         .Line($"/// <summary>The mean [Loss] {spec.LossMethod} of the batch, no update.</summary>")
+         .Line($"public float Evaluate({all}) => Evaluate({Batch(spec.Inputs)});")
+         .Line()
+         .Line($"/// <summary>One training step on {string.Join(", ", spec.Inputs.Select(i => $"{i.Name} {Shape(i)}"))}.</summary>")
+         .Line($"public {Ns}StepResult TrainStep({all}) => TrainStep({Batch(spec.Inputs)});")
+         .Line();
     }
 
     private long InputBytes => spec.Inputs.Sum(i => (long)i.SampleShape.Aggregate(1, (a, b) => a * b) * 4L);

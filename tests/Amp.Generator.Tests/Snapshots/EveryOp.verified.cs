@@ -106,6 +106,15 @@ namespace Demo
                 lin_weight = AddParameter("lin.weight", weights["lin.weight"]);
             }
 
+            /// <summary>Runs [Forward] Run on ids [Batch, 4], x [Batch, 4, 16]; the output as floats (row-major).</summary>
+            public float[] Forward(int[] ids, float[] x) => Forward(new global::Amp.Data.Batch { { "ids", ids }, { "x", x } });
+
+            /// <summary>The mean [Loss] Loss of the batch, no update.</summary>
+            public float Evaluate(int[] ids, float[] x, float[] target) => Evaluate(new global::Amp.Data.Batch { { "ids", ids }, { "x", x }, { "target", target } });
+
+            /// <summary>One training step on ids [Batch, 4], x [Batch, 4, 16], target [Batch].</summary>
+            public global::Amp.StepResult TrainStep(int[] ids, float[] x, float[] target) => TrainStep(new global::Amp.Data.Batch { { "ids", ids }, { "x", x }, { "target", target } });
+
             /// <summary>[Forward] Run.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
             {

@@ -165,6 +165,15 @@ namespace Demo
                 head_weight = AddParameter("head.weight", weights["head.weight"]);
             }
 
+            /// <summary>Runs [Forward] Logits on idx [Batch, 16]; the output as floats (row-major).</summary>
+            public float[] Forward(int[] idx) => Forward(new global::Amp.Data.Batch { { "idx", idx } });
+
+            /// <summary>The mean [Loss] Loss of the batch, no update.</summary>
+            public float Evaluate(int[] idx, int[] targets) => Evaluate(new global::Amp.Data.Batch { { "idx", idx }, { "targets", targets } });
+
+            /// <summary>One training step on idx [Batch, 16], targets [Batch, 16].</summary>
+            public global::Amp.StepResult TrainStep(int[] idx, int[] targets) => TrainStep(new global::Amp.Data.Batch { { "idx", idx }, { "targets", targets } });
+
             /// <summary>[Forward] Logits.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
             {

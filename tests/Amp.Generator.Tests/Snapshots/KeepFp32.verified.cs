@@ -76,6 +76,9 @@ namespace Demo
                 fc3_bias = AddParameter("fc3.bias", weights["fc3.bias"]);
             }
 
+            /// <summary>Runs [Forward] Run on x [Batch, 8]; the output as floats (row-major).</summary>
+            public float[] Forward(float[] x) => Forward(new global::Amp.Data.Batch { { "x", x } });
+
             /// <summary>[Forward] Run.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
             {

@@ -64,6 +64,15 @@ namespace Demo
                 fc2_bias = AddParameter("fc2.bias", weights["fc2.bias"]);
             }
 
+            /// <summary>Runs [Forward] Logits on x [Batch, 64]; the output as floats (row-major).</summary>
+            public float[] Forward(float[] x) => Forward(new global::Amp.Data.Batch { { "x", x } });
+
+            /// <summary>The mean [Loss] Loss of the batch, no update.</summary>
+            public float Evaluate(float[] x, int[] y) => Evaluate(new global::Amp.Data.Batch { { "x", x }, { "y", y } });
+
+            /// <summary>One training step on x [Batch, 64], y class ids below 10.</summary>
+            public global::Amp.StepResult TrainStep(float[] x, int[] y) => TrainStep(new global::Amp.Data.Batch { { "x", x }, { "y", y } });
+
             /// <summary>[Forward] Logits.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
             {

@@ -64,6 +64,9 @@ namespace Demo
                 fc_bias = AddParameter("fc.bias", weights["fc.bias"]);
             }
 
+            /// <summary>Runs [Forward] Run on x [Batch, 4, 8]; the output as floats (row-major).</summary>
+            public float[] Forward(float[] x) => Forward(new global::Amp.Data.Batch { { "x", x } });
+
             /// <summary>[Forward] Run.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
             {
