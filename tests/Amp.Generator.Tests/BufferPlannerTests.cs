@@ -46,4 +46,16 @@ public sealed class BufferPlannerTests
         Assert.Equal((16 * 4) + (16 * 2) + (16 * 4), perSample);
         Assert.Equal(16 * 4, saved);
     }
+
+    [Fact]
+    public void A_buffer_no_block_touches_costs_nothing()
+    {
+        var planner = new BufferPlanner();
+        string used = planner.Allocate(Amp.Generator.Model.Precision.Fp32, Rows);
+        planner.Allocate(Amp.Generator.Model.Precision.Fp32, [-1, 1024]);
+        planner.Declare("t0", $"run.Buffer({used})");
+        planner.Block("t0 = f()");
+        (string code, int slots, long perSample, _, _) = planner.Resolve(used);
+        Assert.Equal(("0", 1, 16 * 4L), (code, slots, perSample));
+    }
 }

@@ -73,10 +73,11 @@ internal sealed class BufferPlanner
     {
         var slotOf = new int[buffers.Count];
         var slots = new List<(Precision Precision, long PerSample, long Fixed, int FreeAfter)>();
-        foreach (int id in Enumerable.Range(0, buffers.Count).OrderBy(i => lifetimes[i].First).ThenBy(i => i))
+        // A buffer no block touches (a gradient the backward never declared) gets no slot and costs nothing.
+        foreach (int id in Enumerable.Range(0, buffers.Count).Where(i => lifetimes[i].Last >= 0).OrderBy(i => lifetimes[i].First).ThenBy(i => i))
         {
             (Precision p, long perSample, long fixedCount) = buffers[id];
-            (int first, int last) = lifetimes[id].Last < 0 ? (block, block) : lifetimes[id];
+            (int first, int last) = lifetimes[id];
             int slot = slots.FindIndex(s => s.Precision == p && s.PerSample == perSample && s.Fixed == fixedCount && s.FreeAfter < first);
             if (slot < 0)
             {
