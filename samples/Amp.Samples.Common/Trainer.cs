@@ -28,12 +28,13 @@ public static class Trainer
                     run.MemoryBytes = model.Plan.Memory.TrainingBytes(options.Batch, (model as Compilation.CompiledModel)?.Options);
                     var clock = Stopwatch.StartNew();
                     var training = new Stopwatch();
+                    int warmup = options.Steps >= 2 * Warmup ? Warmup : 0;
                     for (int step = 1; step <= options.Steps; step++)
                     {
                         Batch data = batch(step);
 
-                        // Time per step counts training only, after a warm-up (tiered JIT, first allocations).
-                        if (step > Warmup)
+                        // Time per step counts training only, after a warm-up (tiered JIT, first allocations) on long runs.
+                        if (step > warmup)
                         {
                             training.Start();
                         }
@@ -56,7 +57,7 @@ public static class Trainer
                         }
                     }
 
-                    run.SecondsPerStep = training.Elapsed.TotalSeconds / Math.Max(1, options.Steps - Warmup);
+                    run.SecondsPerStep = training.Elapsed.TotalSeconds / (options.Steps - warmup);
                     run.FinalLoss = run.Evaluations[^1].Loss;
                     task.StopTask();
                     after?.Invoke(run, model);
