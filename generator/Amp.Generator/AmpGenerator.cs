@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Amp.Generator.Diagnostics;
 using Amp.Generator.Emit;
 using Amp.Generator.Model;
@@ -9,8 +10,8 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace Amp.Generator;
 
 /// <summary>
-/// The Amp incremental generator: find [Autocast] classes -> parse (ModelSpec) -> shapes -> precision -> fusion
-/// -> autodiff -> emit, each step a named, cached stage; [Module] classes get their parameter walk.
+/// The Amp incremental generator: find [Autocast] classes -> parse (ModelSpec) -> shapes -> precision variants
+/// -> precision -> fusion -> autodiff -> emit, each step a named, cached stage; [Module] classes get their parameter walk.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class AmpGenerator : IIncrementalGenerator
@@ -19,6 +20,7 @@ public sealed class AmpGenerator : IIncrementalGenerator
     {
         public const string Parse = "Amp.Parse";
         public const string Shapes = "Amp.Shapes";
+        public const string Variants = "Amp.Variants";
         public const string Precision = "Amp.Precision";
         public const string Fusion = "Amp.Fusion";
         public const string Autodiff = "Amp.Autodiff";
@@ -32,6 +34,7 @@ public sealed class AmpGenerator : IIncrementalGenerator
             .ForAttributeWithMetadataName(KnownTypes.Autocast, static (node, _) => node is ClassDeclarationSyntax, ModelParser.Parse)
             .WithTrackingName(Steps.Parse)
             .Select(Passes.Shapes.Infer).WithTrackingName(Steps.Shapes)
+            .SelectMany(static (shaped, _) => WithVariants(shaped)).WithTrackingName(Steps.Variants)
             .Select(PrecisionPass.Run).WithTrackingName(Steps.Precision)
             .Select(Passes.Fusion.Run).WithTrackingName(Steps.Fusion)
             .Select(Autodiff.Run).WithTrackingName(Steps.Autodiff)
@@ -47,6 +50,18 @@ public sealed class AmpGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(modules, Report);
     }
 
+    /// <summary>The model, then one re-planned copy per precision of [Autocast(.., Also = ..)] (diagnostics stay with the first).</summary>
+    private static ImmutableArray<StepResult<ShapedModel>> WithVariants(StepResult<ShapedModel> shaped)
+    {
+        if (shaped.Value is not { Spec.Variants.Count: > 0 } model)
+        {
+            return ImmutableArray.Create(shaped);
+        }
+
+        return ImmutableArray.Create(shaped).AddRange(
+            model.Spec.Variants.Select(v => new StepResult<ShapedModel>(model with { Spec = model.Spec.AsVariant((Model.Precision)v) }, EquatableArray<DiagnosticInfo>.Empty)));
+    }
+
     private static (string?, string?, EquatableArray<DiagnosticInfo>) EmitModel(StepResult<PlanSpec> plan)
     {
         if (plan.Value is not { } value)
@@ -56,7 +71,7 @@ public sealed class AmpGenerator : IIncrementalGenerator
 
         try
         {
-            return (Hint(value.Spec.Namespace, value.Spec.ClassName), ModelEmitter.Emit(value), plan.Diagnostics);
+            return (Hint(value.Spec.Namespace, value.Spec.ClassName + (value.Spec.IsVariant ? "." + value.Spec.Suffix : string.Empty)), ModelEmitter.Emit(value), plan.Diagnostics);
         }
         catch (Exception e)
         {

@@ -123,6 +123,30 @@ internal static class Models
         }
         """;
 
+    /// <summary>One definition planned in three precisions; a method-level [Autocast] keeps its own precision in every variant.</summary>
+    public const string Variants = """
+        using Amp;
+        using static Amp.Ops;
+
+        namespace Demo;
+
+        [Autocast(Precision.Bf16, Also = new[] { Precision.Fp32, Precision.Fp16 })]
+        public partial class Multi
+        {
+            readonly Linear fc1 = new(16, 32);
+            readonly Linear fc2 = new(32, 4);
+
+            [Forward]
+            public Tensor Logits([Shape(Batch, 16)] Tensor x) => Head(Gelu(fc1.Apply(x)));
+
+            [Autocast(Precision.Fp32)]
+            Tensor Head(Tensor h) => fc2.Apply(h);
+
+            [Loss]
+            public Tensor Loss(Tensor logits, [Classes(4)] Labels y) => CrossEntropy(logits, y);
+        }
+        """;
+
     public const string KeepFp32 = """
         using Amp;
         using static Amp.Ops;

@@ -22,6 +22,13 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public void Precision_variants_of_one_definition()
+    {
+        Check(Models.Variants, "Demo.Multi.Amp.g.cs", "Variants");
+        Check(Models.Variants, "Demo.Multi.Fp16.Amp.g.cs", "VariantsFp16");
+    }
+
+    [Fact]
     public void KeepFp32_on_field_and_method() => Check(Models.KeepFp32, "Demo.Kept.Amp.g.cs", "KeepFp32");
 
     [Fact]

@@ -193,6 +193,29 @@ public sealed class TrainingTests
         Assert.Equal(Run(), Run());
     }
 
+    /// <summary>[Autocast(.., Also = ..)] plans one definition in several precisions; each variant is exactly the class declared in that precision.</summary>
+    [Theory]
+    [InlineData(Precision.Bf16)]
+    [InlineData(Precision.Fp32)]
+    [InlineData(Precision.Fp16)]
+    public void A_precision_variant_trains_exactly_like_the_class_declared_in_that_precision(Precision precision)
+    {
+        var task = new ClusterTask(seed: 12);
+        using AmpDevice device = AmpDevice.Create(DeviceKind.Cpu);
+        using ICompiledModel declared = Mlp(precision, device, new TrainingOptions());
+        Init.ManualSeed(77);
+        using ICompiledModel variant = new ClassifierAll().Compile(device, precision, new TrainingOptions());
+        Assert.Equal(precision, variant.Plan.Autocast);
+        Assert.Equal(precision, ClassifierAll.PlanFor(precision).Autocast);
+        Assert.Equal(declared.Plan.Ops.Select(o => (o.Kind, o.Compute, o.Output)), variant.Plan.Ops.Select(o => (o.Kind, o.Compute, o.Output)));
+        for (int step = 0; step < 3; step++)
+        {
+            Assert.Equal(declared.TrainStep(task.Batch(step)), variant.TrainStep(task.Batch(step)));
+        }
+
+        Assert.Equal(declared.Parameters[2].ReadMaster(), variant.Parameters[2].ReadMaster());
+    }
+
     [Fact]
     public void Typed_overloads_are_the_batch_forms()
     {

@@ -45,12 +45,18 @@ internal sealed partial class ModelEmitter
         ModuleEmitter.Header(w, spec.ClassName);
         ModuleEmitter.Open(w, spec.Namespace, spec.ClassName);
         WritePlan(w);
-        w.Line()
-         .Line("/// <summary>Copies this definition's current weights onto <paramref name=\"device\"/> as FP32 masters and returns the compiled model, ready to train with <paramref name=\"options\"/> (AdamW, no clipping, PyTorch's scaler default).</summary>")
-         .Line($"public Compiled Compile({Ns}AmpDevice device, {Ns}TrainingOptions? options = null) => new Compiled(this, device, options);")
-         .Line();
-        ModuleEmitter.Walk(w, spec.Fields);
         w.Line();
+        if (!spec.IsVariant)
+        {
+            // A precision variant's file adds its plan and compiled class; the class's own file has the rest.
+            w.Line("/// <summary>Copies this definition's current weights onto <paramref name=\"device\"/> as FP32 masters and returns the compiled model, ready to train with <paramref name=\"options\"/> (AdamW, no clipping, PyTorch's scaler default).</summary>")
+             .Line($"public Compiled Compile({Ns}AmpDevice device, {Ns}TrainingOptions? options = null) => new Compiled(this, device, options);")
+             .Line();
+            WriteVariantDispatch(w);
+            ModuleEmitter.Walk(w, spec.Fields);
+            w.Line();
+        }
+
         WriteCompiled(w, body.ToString());
         ModuleEmitter.Close(w, spec.Namespace);
         return w.ToString();
@@ -58,8 +64,8 @@ internal sealed partial class ModelEmitter
 
     private void WritePlan(CodeWriter w)
     {
-        w.Line($"/// <summary>The compile-time precision plan of {spec.ClassName}: every op with its compute and output precision and the reason.</summary>")
-         .Line($"public static {Ns}ModelPlan Plan {{ get; }} = new {Ns}ModelPlan(")
+        w.Line($"/// <summary>The compile-time precision plan of {spec.ClassName}{(spec.IsVariant ? $" in {spec.Autocast.Name()}" : string.Empty)}: every op with its compute and output precision and the reason.</summary>")
+         .Line($"public static {Ns}ModelPlan Plan{spec.Suffix} {{ get; }} = new {Ns}ModelPlan(")
          .Line($"    \"{spec.ClassName}\",")
          .Line($"    {Ns}Precision.{spec.Autocast},")
          .Line($"    new {Ns}PlannedOp[]")
@@ -82,7 +88,7 @@ internal sealed partial class ModelEmitter
     {
         w.Line($"/// <summary>{spec.ClassName} compiled for one device: the plan above as kernel calls.</summary>")
          .Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Amp.Generator\", \"1.0.0\")]")
-         .Open($"{spec.Accessibility} sealed class Compiled : {Ns}Compilation.CompiledModel")
+         .Open($"{spec.Accessibility} sealed class Compiled{spec.Suffix} : {Ns}Compilation.CompiledModel")
          .Line($"private static readonly {Ns}Compilation.ModelInput[] ModelInputs =")
          .Line("{");
         foreach (InputSpec input in spec.Inputs)
@@ -97,8 +103,8 @@ internal sealed partial class ModelEmitter
         }
 
         w.Line()
-         .Line($"internal Compiled({spec.ClassName} definition, {Ns}AmpDevice device, {Ns}TrainingOptions? options)")
-         .Open($"    : base(device, {spec.ClassName}.Plan, ModelInputs, bufferSlots: {slots}, options)")
+         .Line($"internal Compiled{spec.Suffix}({spec.ClassName} definition, {Ns}AmpDevice device, {Ns}TrainingOptions? options)")
+         .Open($"    : base(device, {spec.ClassName}.Plan{spec.Suffix}, ModelInputs, bufferSlots: {slots}, options)")
          .Line($"var weights = new {ModuleEmitter.Dictionary}();")
          .Line("definition.CollectAmpParameters(string.Empty, weights);");
         foreach (string name in ParameterNames())
@@ -126,6 +132,39 @@ internal sealed partial class ModelEmitter
         }
 
         w.Close();
+    }
+
+    /// <summary>With [Autocast(.., Also = ..)]: Compile and PlanFor by precision, over the class's own and its variants.</summary>
+    private void WriteVariantDispatch(CodeWriter w)
+    {
+        if (spec.Variants.Count == 0)
+        {
+            return;
+        }
+
+        Precision[] all = [spec.Autocast, .. spec.Variants.Select(v => (Precision)v)];
+        string Suffix(Precision p) => p == spec.Autocast ? string.Empty : p.ToString();
+        string list = string.Join(", ", all.Select(p => p.Name()));
+        w.Line($"/// <summary>Compiles the plan of <paramref name=\"autocast\"/> ({list}); the same weights whatever the precision.</summary>")
+         .Open($"public {Ns}Compilation.CompiledModel Compile({Ns}AmpDevice device, {Ns}Precision autocast, {Ns}TrainingOptions? options = null) => autocast switch");
+        foreach (Precision p in all)
+        {
+            w.Line($"{Ns}Precision.{p} => new Compiled{Suffix(p)}(this, device, options),");
+        }
+
+        w.Line($"_ => throw new global::System.ArgumentException($\"{spec.ClassName} is planned in {list}; {{autocast}} was asked for. Add it to [Autocast(.., Also = ..)].\", nameof(autocast)),")
+         .Close(";")
+         .Line()
+         .Line($"/// <summary>The plan of <paramref name=\"autocast\"/> ({list}).</summary>")
+         .Open($"public static {Ns}ModelPlan PlanFor({Ns}Precision autocast) => autocast switch");
+        foreach (Precision p in all)
+        {
+            w.Line($"{Ns}Precision.{p} => Plan{Suffix(p)},");
+        }
+
+        w.Line($"_ => throw new global::System.ArgumentException($\"{spec.ClassName} is planned in {list}; {{autocast}} was asked for.\", nameof(autocast)),")
+         .Close(";")
+         .Line();
     }
 
     /// <summary>Forward, Evaluate and TrainStep with the definition's inputs as typed parameters, on top of the Batch forms.</summary>

@@ -54,7 +54,11 @@ internal sealed record InputSpec(string Name, InputKind Kind, EquatableArray<int
 /// Where an op was written: the autocast region in force, and why (class, method); a KeepFp32 or explicit
 /// per-call override with its reason.
 /// </summary>
-internal sealed record RegionSpec(Precision Autocast, string AutocastSource, string? KeepFp32Reason);
+internal sealed record RegionSpec(Precision Autocast, string AutocastSource, string? KeepFp32Reason)
+{
+    /// <summary>True while the region's autocast is the class's own (a precision variant replaces it); false under a method's [Autocast].</summary>
+    public bool FromClass { get; init; }
+}
 
 /// <summary>
 /// One op of the graph as parsed: inputs are node ids; Layer is the layer path (Linear, norms, Embedding);
@@ -90,7 +94,27 @@ internal sealed record ModelSpec(
     int ForwardOutput,
     int LossOutput,
     string ForwardMethod,
-    string? LossMethod);
+    string? LossMethod)
+{
+    /// <summary>The other precisions the class asks for (<c>[Autocast(.., Also = ..)]</c>), as Precision values (enums are not IEquatable).</summary>
+    public EquatableArray<int> Variants { get; init; } = EquatableArray<int>.Empty;
+
+    /// <summary>True for a precision variant: the same definition re-planned in <see cref="Autocast"/>.</summary>
+    public bool IsVariant { get; init; }
+
+    /// <summary>The suffix of a variant's names (PlanFp32, CompiledFp32); empty for the class's own precision.</summary>
+    public string Suffix => IsVariant ? Autocast.ToString() : string.Empty;
+
+    /// <summary>The same definition planned in <paramref name="precision"/>: every region that takes the class's autocast takes this one.</summary>
+    public ModelSpec AsVariant(Precision precision) => this with
+    {
+        Autocast = precision,
+        IsVariant = true,
+        Nodes = Nodes.Select(n => n.Region.FromClass
+            ? n with { Region = n.Region with { Autocast = precision, AutocastSource = $"[Autocast({precision.Name()})] variant of class {ClassName}" } }
+            : n).ToEquatableArray(),
+    };
+}
 
 /// <summary>The result of a step: a value (null when errors block generation) and the diagnostics so far.</summary>
 internal sealed record StepResult<T>(T? Value, EquatableArray<DiagnosticInfo> Diagnostics)

@@ -74,7 +74,7 @@ internal sealed partial class GraphBuilder(ParseContext context, IReadOnlyDictio
         if (method.Attribute(KnownTypes.Autocast) is { } autocast && autocast.ConstructorArguments.Length == 1)
         {
             Precision p = KnownTypes.ToPrecision(autocast.ConstructorArguments[0].Value);
-            region = region with { Autocast = p, AutocastSource = $"[Autocast({p.Name()})] on method {method.Name}" };
+            region = region with { Autocast = p, AutocastSource = $"[Autocast({p.Name()})] on method {method.Name}", FromClass = false };
         }
 
         return method.Has(KnownTypes.KeepFp32) ? region with { KeepFp32Reason = $"KeepFp32 on method {method.Name}" } : region;

@@ -84,7 +84,7 @@ internal static class ModelParser
 
         var layers = walker.Layers.ToDictionary(l => l.Path);
         var builder = new GraphBuilder(context, layers);
-        var region = new RegionSpec(precision, $"[Autocast({precision.Name()})] on class {type.Name}", null);
+        var region = new RegionSpec(precision, $"[Autocast({precision.Name()})] on class {type.Name}", null) { FromClass = true };
         var inputs = new List<InputSpec>();
 
         var forwardArgs = new Dictionary<string, GraphValue>();
@@ -123,7 +123,22 @@ internal static class ModelParser
         return new ModelSpec(
             Namespace(type), type.Name, Accessibility(type), precision, fields, walker.Layers.ToEquatableArray(),
             LimitTokens(inputs, builder.Nodes, layers).ToEquatableArray(), builder.Nodes.ToEquatableArray(),
-            output.Node, lossOutput, forward.Name, loss?.Name);
+            output.Node, lossOutput, forward.Name, loss?.Name)
+        {
+            Variants = Variants(autocast, precision),
+        };
+    }
+
+    /// <summary>The distinct precisions of [Autocast(.., Also = ..)] other than the class's own, in order.</summary>
+    private static EquatableArray<int> Variants(AttributeData autocast, Precision own)
+    {
+        TypedConstant also = autocast.NamedArguments.FirstOrDefault(a => a.Key == "Also").Value;
+        if (also.Kind != TypedConstantKind.Array || also.Values.IsDefaultOrEmpty)
+        {
+            return EquatableArray<int>.Empty;
+        }
+
+        return also.Values.Select(v => KnownTypes.ToPrecision(v.Value)).Where(p => p != own).Distinct().Select(p => (int)p).ToEquatableArray();
     }
 
     private static bool CheckClass(INamedTypeSymbol type, ClassDeclarationSyntax syntax, ParseContext context)

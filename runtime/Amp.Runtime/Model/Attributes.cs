@@ -8,6 +8,13 @@ namespace Amp;
 public sealed class AutocastAttribute(Precision precision) : Attribute
 {
     public Precision Precision { get; } = precision;
+
+    /// <summary>
+    /// On a model class: more precisions to plan the same definition in (<c>Also = [Precision.Fp32]</c>). Each gets
+    /// its own <c>Plan{P}</c> and <c>Compiled{P}</c>, and <c>Compile(device, precision, options)</c> picks one, so one
+    /// definition trains in several precisions from the same weights. Method-level [Autocast] stays as written.
+    /// </summary>
+    public Precision[] Also { get; set; } = [];
 }
 
 /// <summary>Forces FP32 for a layer field or for every op of a method, whatever the autocast region says.</summary>
