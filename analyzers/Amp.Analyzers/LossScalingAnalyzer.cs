@@ -47,6 +47,12 @@ public sealed class LossScalingAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        // Compile(device, Precision.X, options) of a model with precision variants trains in X.
+        if (invocation.Arguments.FirstOrDefault(a => a.Parameter?.Name == "autocast")?.Value.ConstantValue is { HasValue: true, Value: int chosen })
+        {
+            precision = chosen;
+        }
+
         IArgumentOperation? options = invocation.Arguments.FirstOrDefault(a => SymbolEqualityComparer.Default.Equals(a.Parameter?.Type.OriginalDefinition, symbols.TrainingOptions));
         if (options is null || Creation(options.Value, context) is not IObjectCreationOperation { Initializer: { } initializer })
         {

@@ -25,16 +25,11 @@ var training = new TrainingOptions
 ICompiledModel Compile(Precision precision, AmpDevice device)
 {
     Init.ManualSeed(options.Seed);
-    return precision switch
-    {
-        Precision.Bf16 => new SpiralNetBf16().Compile(device, training),
-        Precision.Fp16 => new SpiralNetFp16().Compile(device, training),
-        _ => new SpiralNetFp32().Compile(device, training),
-    };
+    return new SpiralNet().Compile(device, precision, training);
 }
 
 AnsiConsole.Write(new Rule("[bold]Amp: spiral classifier, 64 -> 256 -> 256 -> 5, mixed precision[/]"));
-AnsiConsole.WriteLine(SpiralNetBf16.Plan.ToString());
+AnsiConsole.WriteLine(SpiralNet.Plan.ToString());
 var runs = options.Precisions.Select(p => new TrainingRun(p, device => Compile(p, device))).ToList();
 var accuracy = new Dictionary<Precision, double>();
 Amp.Data.Batch heldOut = data.Batch(-1, 2000);

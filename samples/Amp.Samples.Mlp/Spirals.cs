@@ -28,7 +28,7 @@ public sealed class Spirals
     /// <summary>Batch <paramref name="index"/> of <paramref name="size"/> points (the same index gives the same batch).</summary>
     public Batch Batch(int index, int size)
     {
-        var random = new Random(HashCode.Combine(seed, index));
+        var random = new Random(unchecked((seed * 1_000_003) + index)); // deterministic (HashCode.Combine is seeded per process)
         var x = new float[size * Features];
         var y = new int[size];
         for (int i = 0; i < size; i++)

@@ -35,60 +35,12 @@ public partial class Block
     }
 }
 
-// The character GPT in each precision: 48 symbols, 32 characters of context, 3 blocks of d = 64.
-
-[Autocast(Precision.Fp32)]
-public partial class CharGptFp32
-{
-    readonly Embedding tokens = new(48, 64);
-    readonly Embedding positions = new(32, 64);
-    readonly Block[] blocks = Repeat<Block>(3);
-    readonly LayerNorm lnf = new(64);
-    readonly Linear head = new(64, 48, bias: false);
-
-    [Forward]
-    public Tensor Logits([Shape(Batch, 32)] Tokens idx, [Shape(Batch, 32)] Tokens pos)
-    {
-        var x = tokens.Apply(idx) + positions.Apply(pos);
-        foreach (var block in blocks)
-        {
-            x = block.Apply(x);
-        }
-
-        return head.Apply(lnf.Apply(x));
-    }
-
-    [Loss]
-    public Tensor Loss(Tensor logits, [Classes(48)] Labels next) => CrossEntropy(logits, next);
-}
-
-[Autocast(Precision.Bf16)]
-public partial class CharGptBf16
-{
-    readonly Embedding tokens = new(48, 64);
-    readonly Embedding positions = new(32, 64);
-    readonly Block[] blocks = Repeat<Block>(3);
-    readonly LayerNorm lnf = new(64);
-    readonly Linear head = new(64, 48, bias: false);
-
-    [Forward]
-    public Tensor Logits([Shape(Batch, 32)] Tokens idx, [Shape(Batch, 32)] Tokens pos)
-    {
-        var x = tokens.Apply(idx) + positions.Apply(pos);
-        foreach (var block in blocks)
-        {
-            x = block.Apply(x);
-        }
-
-        return head.Apply(lnf.Apply(x));
-    }
-
-    [Loss]
-    public Tensor Loss(Tensor logits, [Classes(48)] Labels next) => CrossEntropy(logits, next);
-}
-
-[Autocast(Precision.Fp16)]
-public partial class CharGptFp16
+/// <summary>
+/// The character GPT: 48 symbols, 32 characters of context, 3 blocks of d = 64; one definition planned in BF16,
+/// FP32 and FP16.
+/// </summary>
+[Autocast(Precision.Bf16, Also = new[] { Precision.Fp32, Precision.Fp16 })]
+public partial class CharGpt
 {
     readonly Embedding tokens = new(48, 64);
     readonly Embedding positions = new(32, 64);

@@ -33,12 +33,7 @@ var training = new TrainingOptions
 ICompiledModel Compile(Precision precision, AmpDevice device)
 {
     Init.ManualSeed(options.Seed);
-    return precision switch
-    {
-        Precision.Bf16 => new CharGptBf16().Compile(device, training),
-        Precision.Fp16 => new CharGptFp16().Compile(device, training),
-        _ => new CharGptFp32().Compile(device, training),
-    };
+    return new CharGpt().Compile(device, precision, training);
 }
 
 AnsiConsole.Write(new Rule("[bold]Amp: a 3-block character GPT on the .NET SDK's documentation, mixed precision[/]"));

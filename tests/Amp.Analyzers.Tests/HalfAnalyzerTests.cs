@@ -162,6 +162,8 @@ public sealed class LossScalingTests
         public partial class Brain16
         {
             public object Compile(AmpDevice device, TrainingOptions? options = null) => options!;
+
+            public object Compile(AmpDevice device, Precision autocast, TrainingOptions? options = null) => options!;
         }
 
         """;
@@ -177,6 +179,7 @@ public sealed class LossScalingTests
                     new Half16().Compile(device, new TrainingOptions { Scaler = {|#0:LossScaler.Disabled()|} });
                     var options = new TrainingOptions { MaxGradNorm = 1f, Scaler = {|#1:new LossScaler(enabled: false)|} };
                     new Half16().Compile(device, options);
+                    new Brain16().Compile(device, Precision.Fp16, new TrainingOptions { Scaler = {|#2:LossScaler.Disabled()|} });
                 }
             }
             """,
@@ -188,11 +191,13 @@ public sealed class LossScalingTests
                     new Half16().Compile(device, new TrainingOptions { Scaler = new LossScaler() });
                     var options = new TrainingOptions { MaxGradNorm = 1f, Scaler = new LossScaler() };
                     new Half16().Compile(device, options);
+                    new Brain16().Compile(device, Precision.Fp16, new TrainingOptions { Scaler = new LossScaler() });
                 }
             }
             """,
             Verify<LossScalingAnalyzer>.Diagnostic("AMP0005").WithLocation(0).WithArguments("Half16"),
-            Verify<LossScalingAnalyzer>.Diagnostic("AMP0005").WithLocation(1).WithArguments("Half16"));
+            Verify<LossScalingAnalyzer>.Diagnostic("AMP0005").WithLocation(1).WithArguments("Half16"),
+            Verify<LossScalingAnalyzer>.Diagnostic("AMP0005").WithLocation(2).WithArguments("Brain16"));
 
     [Fact]
     public Task Quiet_for_dynamic_scaling_and_for_bf16_without_a_scaler() =>

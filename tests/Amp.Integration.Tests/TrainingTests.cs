@@ -285,7 +285,7 @@ internal sealed class ClusterTask(int seed, int batch = 32)
 
     public Batch Batch(int index)
     {
-        var random = new Random(HashCode.Combine(seed, index));
+        var random = new Random(unchecked((seed * 1_000_003) + index)); // deterministic (HashCode.Combine is seeded per process)
         float[] noise = Data.Gaussian(batch * 64, random.Next(), scale: 1.5f);
         int[] y = new int[batch];
         for (int i = 0; i < batch; i++)
