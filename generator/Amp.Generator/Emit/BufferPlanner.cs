@@ -13,8 +13,8 @@ namespace Amp.Generator.Emit;
 /// </summary>
 internal sealed class BufferPlanner
 {
-    private static readonly Regex Placeholder = new("§(\\d+)§", RegexOptions.CultureInvariant);
-    private static readonly Regex Local = new(@"\b[tg]\d+[A-Za-z0-9]*\b", RegexOptions.CultureInvariant);
+    private static readonly Regex Placeholder = new("§(\\d+)§", RegexOptions.CultureInvariant | RegexOptions.Compiled);
+    private static readonly Regex Local = new(@"\b[tg]\d+[A-Za-z0-9]*\b", RegexOptions.CultureInvariant | RegexOptions.Compiled);
     private readonly List<(Precision Precision, long PerSample, long Fixed)> buffers = [];
     private readonly List<(int First, int Last)> lifetimes = [];
     private readonly Dictionary<string, int> bufferOf = new(StringComparer.Ordinal);

@@ -10,7 +10,7 @@ namespace Amp.Generator.Emit;
 // contributions. A Reshape's or a Cast's gradient is its input's gradient (a view), so neither costs a pass.
 internal sealed partial class ModelEmitter
 {
-    private static readonly Regex TensorLocal = new(@"\b[tg]\d+[A-Za-z0-9]*\b", RegexOptions.CultureInvariant);
+    private static readonly Regex TensorLocal = new(@"\b[tg]\d+[A-Za-z0-9]*\b", RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
     private void WriteBackward(CodeWriter w)
     {
@@ -121,11 +121,13 @@ internal sealed partial class ModelEmitter
     /// </summary>
     private List<string> Recompute(List<string> texts)
     {
-        var referenced = new HashSet<string>(texts.SelectMany(t => TensorLocal.Matches(t).Cast<Match>().Select(m => m.Value)));
+        // The locals each block names, found once; renames go through the one compiled pattern.
+        List<HashSet<string>> names = texts.Select(Locals).ToList();
+        var referenced = new HashSet<string>(names.SelectMany(n => n));
         foreach (ChainSpec chain in plan.Chains.Reverse())
         {
             PlannedNode root = plan.Nodes[chain.Root];
-            string local = $"t{root.Id}";
+            string local = $"t{root.Id}", renamed = local + "R";
             long extra = chain.Leaves.Where(l => !referenced.Contains($"t{l}") && plan.Nodes[l].Kind != OpKind.Input).Sum(l => SampleBytes(plan.Nodes[l]));
             if (root.Kind == OpKind.MseLoss || !referenced.Contains(local) || extra >= SampleBytes(root))
             {
@@ -133,22 +135,28 @@ internal sealed partial class ModelEmitter
             }
 
             referenced.UnionWith(chain.Leaves.Select(l => $"t{l}"));
-
-            int first = texts.FindIndex(t => Regex.IsMatch(t, $@"\b{local}\b"));
+            int first = names.FindIndex(n => n.Contains(local));
             var recompute = new CodeWriter();
             recompute.Line($"// line {root.Line}, chain {chain.Index} = {chain.Description}: recomputed from its leaves instead of kept from the forward pass");
-            Declare(recompute, local + "R", Allocate(root.Output, root.Shape.ToArray()));
-            recompute.Line(MapCall(chain, local + "R"));
+            Declare(recompute, renamed, Allocate(root.Output, root.Shape.ToArray()));
+            recompute.Line(MapCall(chain, renamed));
             for (int i = first; i < texts.Count; i++)
             {
-                texts[i] = Regex.Replace(texts[i], $@"\b{local}\b", local + "R");
+                if (names[i].Remove(local))
+                {
+                    texts[i] = TensorLocal.Replace(texts[i], m => m.Value == local ? renamed : m.Value);
+                    names[i].Add(renamed);
+                }
             }
 
             texts.Insert(first, recompute.ToString());
+            names.Insert(first, Locals(texts[first]));
         }
 
         return texts;
     }
+
+    private static HashSet<string> Locals(string code) => new(TensorLocal.Matches(code).Cast<Match>().Select(m => m.Value), StringComparer.Ordinal);
 
     private static long SampleBytes(PlannedNode n) =>
         n.Shape.Where(d => d != Shapes.Batch).Aggregate(n.Output == Precision.Fp32 ? 4L : 2L, (a, b) => a * b);
