@@ -99,6 +99,8 @@ public sealed class CheckpointTests : IDisposable
         { "wrong-shape", "has shape [64, 256]" },
         { "missing-tensor", "has no tensor 'fc2.bias'" },
         { "short-data", "outside the" },
+        { "duplicate-name", "names tensor 'fc2.weight' twice" },
+        { "overlapping-offsets", "overlaps the tensor before it" },
     };
 
     [Theory]
@@ -141,8 +143,19 @@ public sealed class CheckpointTests : IDisposable
             "wrong-dtype" => Rebuild(ReplaceFirst(header, "\"F32\"", "\"I64\""), data),
             "wrong-shape" => Rebuild(header.Replace("[256,64]", "[64,256]"), data),
             "missing-tensor" => Rebuild(header.Replace("\"fc2.bias\"", "\"fc2.extra\""), data),
+            "duplicate-name" => Rebuild(header.Replace("\"fc2.bias\"", "\"fc2.weight\""), data),
+            "overlapping-offsets" => Rebuild(ShiftSecondOffsets(header), data),
             _ => file[..^4],
         };
+    }
+
+    /// <summary>Moves the second tensor's data_offsets 4 bytes back, into the first tensor's bytes.</summary>
+    private static string ShiftSecondOffsets(string header)
+    {
+        var offsets = System.Text.RegularExpressions.Regex.Matches(header, @"""data_offsets"":\[(\d+),(\d+)\]");
+        var second = offsets[1];
+        long begin = long.Parse(second.Groups[1].Value) - 4, end = long.Parse(second.Groups[2].Value) - 4;
+        return header[..second.Index] + $"\"data_offsets\":[{begin},{end}]" + header[(second.Index + second.Length)..];
     }
 
     private static string ReplaceFirst(string text, string old, string replacement)

@@ -78,33 +78,42 @@ public static class SafetensorsFile
         }
     }
 
-    /// <summary>Reads and validates a whole file: its tensors by name (as FP32) and its metadata.</summary>
+    /// <summary>
+    /// Reads and validates a whole file: its tensors by name (as FP32) and its metadata. The header is checked in full
+    /// (every entry, and offsets that cover the data exactly, without holes or overlaps, as the format requires)
+    /// before any tensor is read; tensors are then read one at a time, so files larger than 2 GB work.
+    /// </summary>
     public static (Dictionary<string, SafetensorsTensor> Tensors, Dictionary<string, string> Metadata) Read(string path)
     {
-        byte[] file = File.ReadAllBytes(path);
         string where = $"Checkpoint '{path}'";
-        if (file.Length < 8)
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        long length = stream.Length;
+        if (length < 8)
         {
-            throw new InvalidDataException($"{where} is truncated: {file.Length} bytes, shorter than the 8-byte header length.");
+            throw new InvalidDataException($"{where} is truncated: {length} bytes, shorter than the 8-byte header length.");
         }
 
-        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file);
+        Span<byte> prefix = stackalloc byte[8];
+        stream.ReadExactly(prefix);
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         if (headerLength > MaxHeaderBytes)
         {
             throw new InvalidDataException($"{where} declares a {headerLength}-byte header, more than the {MaxHeaderBytes}-byte limit.");
         }
 
-        if ((long)headerLength > file.Length - 8)
+        if ((long)headerLength > length - 8)
         {
-            throw new InvalidDataException($"{where} is truncated: the header needs {headerLength} bytes but only {file.Length - 8} follow.");
+            throw new InvalidDataException($"{where} is truncated: the header needs {headerLength} bytes but only {length - 8} follow.");
         }
 
+        var header = new byte[headerLength];
+        stream.ReadExactly(header);
         long dataStart = 8 + (long)headerLength;
-        long dataLength = file.Length - dataStart;
+        long dataLength = length - dataStart;
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(file.AsMemory(8, (int)headerLength));
+            document = JsonDocument.Parse(header);
         }
         catch (JsonException e)
         {
@@ -118,21 +127,73 @@ public static class SafetensorsFile
                 throw new InvalidDataException($"{where} has a header that is not a JSON object.");
             }
 
-            var tensors = new Dictionary<string, SafetensorsTensor>(StringComparer.Ordinal);
+            var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (JsonProperty entry in document.RootElement.EnumerateObject())
+            foreach (JsonProperty property in document.RootElement.EnumerateObject())
             {
-                if (entry.Name == "__metadata__")
+                if (property.Name == "__metadata__")
                 {
-                    ReadMetadata(entry.Value, metadata, where);
-                    continue;
+                    ReadMetadata(property.Value, metadata, where);
                 }
+                else if (!entries.TryAdd(property.Name, ReadEntry(property, dataLength, where)))
+                {
+                    throw new InvalidDataException($"{where} names tensor '{property.Name}' twice.");
+                }
+            }
 
-                tensors.Add(entry.Name, ReadTensor(entry, file, dataStart, dataLength, where));
+            CheckCoverage(entries, dataLength, where);
+            var tensors = new Dictionary<string, SafetensorsTensor>(StringComparer.Ordinal);
+            foreach ((string name, Entry entry) in entries)
+            {
+                tensors.Add(name, new SafetensorsTensor(name, entry.Shape, ReadValues(stream, dataStart, entry)));
             }
 
             return (tensors, metadata);
         }
+    }
+
+    private sealed record Entry(string DType, int[] Shape, long Begin, long End);
+
+    /// <summary>The data must be indexed entirely, without holes or overlaps.</summary>
+    private static void CheckCoverage(Dictionary<string, Entry> entries, long dataLength, string where)
+    {
+        long expected = 0;
+        foreach ((string name, Entry entry) in entries.OrderBy(e => e.Value.Begin).ThenBy(e => e.Value.End))
+        {
+            if (entry.Begin != expected)
+            {
+                throw new InvalidDataException(entry.Begin < expected
+                    ? $"{where}: tensor '{name}' overlaps the tensor before it (data_offsets start at {entry.Begin}, expected {expected})."
+                    : $"{where}: the data has a hole before tensor '{name}' (bytes {expected} to {entry.Begin}).");
+            }
+
+            expected = entry.End;
+        }
+
+        if (expected != dataLength)
+        {
+            throw new InvalidDataException($"{where}: the tensors cover {expected} of the {dataLength} data bytes.");
+        }
+    }
+
+    private static float[] ReadValues(FileStream stream, long dataStart, Entry entry)
+    {
+        var bytes = new byte[entry.End - entry.Begin];
+        stream.Position = dataStart + entry.Begin;
+        stream.ReadExactly(bytes);
+        int size = entry.DType == "F32" ? 4 : 2;
+        var values = new float[bytes.Length / size];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = entry.DType switch
+            {
+                "F32" => BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(i * 4)),
+                "BF16" => Bf16.FromBits(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(i * 2))).ToFloat(),
+                _ => (float)BinaryPrimitives.ReadHalfLittleEndian(bytes.AsSpan(i * 2)),
+            };
+        }
+
+        return values;
     }
 
     private static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata, string where)
@@ -150,12 +211,12 @@ public static class SafetensorsFile
         }
     }
 
-    private static SafetensorsTensor ReadTensor(JsonProperty entry, byte[] file, long dataStart, long dataLength, string where)
+    private static Entry ReadEntry(JsonProperty property, long dataLength, string where)
     {
-        string name = entry.Name;
+        string name = property.Name;
         try
         {
-            JsonElement e = entry.Value;
+            JsonElement e = property.Value;
             string dtype = e.GetProperty("dtype").GetString() ?? string.Empty;
             int size = dtype switch
             {
@@ -171,24 +232,12 @@ public static class SafetensorsFile
                 throw new InvalidDataException($"{where}: tensor '{name}' has data_offsets [{string.Join(", ", offsets)}] outside the {dataLength} data bytes (truncated file?).");
             }
 
-            if (offsets[1] - offsets[0] != count * size)
+            if (offsets[1] - offsets[0] != count * size || count > Array.MaxLength)
             {
                 throw new InvalidDataException($"{where}: tensor '{name}' has {offsets[1] - offsets[0]} bytes but {dtype} [{string.Join(", ", shape)}] needs {count * size}.");
             }
 
-            var values = new float[count];
-            ReadOnlySpan<byte> bytes = file.AsSpan((int)(dataStart + offsets[0]), (int)(offsets[1] - offsets[0]));
-            for (int i = 0; i < values.Length; i++)
-            {
-                values[i] = dtype switch
-                {
-                    "F32" => BinaryPrimitives.ReadSingleLittleEndian(bytes[(i * 4)..]),
-                    "BF16" => Bf16.FromBits(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(i * 2)..])).ToFloat(),
-                    _ => (float)BinaryPrimitives.ReadHalfLittleEndian(bytes[(i * 2)..]),
-                };
-            }
-
-            return new SafetensorsTensor(name, shape, values);
+            return new Entry(dtype, shape, offsets[0], offsets[1]);
         }
         catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException)
         {
