@@ -25,7 +25,7 @@ public static class Trainer
                 {
                     ProgressTask task = progress.AddTask(Describe(run, float.NaN, 0, 1f), maxValue: options.Steps);
                     using ICompiledModel model = run.Compile(device);
-                    run.MemoryBytes = model.Plan.Memory.TrainingBytes(options.Batch, (model as Compilation.CompiledModel)?.Options);
+                    run.MemoryBytes = model.Plan.Memory.TrainingBytes(options.Batch, model.Options);
                     var clock = Stopwatch.StartNew();
                     var training = new Stopwatch();
                     int warmup = options.Steps >= 2 * Warmup ? Warmup : 0;

@@ -9,6 +9,15 @@ public interface ICompiledModel : IDisposable
 
     AmpDevice Device { get; }
 
+    /// <summary>The training options the model was compiled with.</summary>
+    TrainingOptions Options { get; }
+
+    /// <summary>The loss scaler the training step calls (disabled for BF16 and FP32 plans unless given).</summary>
+    ILossScaler Scaler { get; }
+
+    /// <summary>Optimizer steps applied so far (skipped steps do not count).</summary>
+    int OptimizerStep { get; }
+
     /// <summary>The weights, by PyTorch name, in declaration order.</summary>
     IReadOnlyList<IParameter> Parameters { get; }
 
