@@ -9,7 +9,6 @@ namespace Amp.Analyzers;
 internal static class AnalyzerDescriptors
 {
     private const string Category = "Amp.Precision";
-    private const string HelpRoot = "https://github.com/amp-dotnet/amp/blob/main/docs/diagnostics/";
 
     public static readonly DiagnosticDescriptor Fp32OpInFp16 = Create(
         "AMP0001", "FP32-policy op forced into FP16",
@@ -64,5 +63,5 @@ internal static class AnalyzerDescriptors
         DiagnosticSeverity.Warning);
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity, bool enabledByDefault = true) =>
-        new(id, title, message, Category, severity, enabledByDefault, helpLinkUri: HelpRoot + id + ".md");
+        new(id, title, message, Category, severity, enabledByDefault, helpLinkUri: Generator.Diagnostics.DiagnosticDescriptors.HelpRoot + id + ".md");
 }

@@ -15,6 +15,7 @@ internal static class Checks
         device.Gemm(ta, tb, tc, new GemmOptions { TransposeB = true });
         float[] c = tc.ToArray(), sa = ta.ToArray(), sb = tb.ToArray();
         double worst = 0;
+        var gate = new object();
         Parallel.For(0, m, () => 0.0, (i, _, local) =>
         {
             for (int j = 0; j < n; j++)
@@ -31,7 +32,7 @@ internal static class Checks
             }
 
             return local;
-        }, local => { lock (random) { worst = Math.Max(worst, local); } });
+        }, local => { lock (gate) { worst = Math.Max(worst, local); } });
         return worst;
     }
 

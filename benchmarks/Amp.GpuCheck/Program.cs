@@ -7,7 +7,14 @@ using Amp.GpuCheck;
 // the same checks on the Cpu device (small sizes) to prove the bundle works.
 var arguments = args.Select(a => a.ToLowerInvariant()).ToArray();
 bool quick = arguments.Contains("--quick");
-DeviceKind kind = arguments.Contains("--cpu") ? DeviceKind.Cpu : IlgpuProbe.CudaPresent() ? DeviceKind.Cuda : DeviceKind.Cpu;
+DeviceKind kind = DeviceKind.Cpu;
+if (!arguments.Contains("--cpu"))
+{
+    // Auto's own choice (AMP_DEVICE, else Cuda when a GPU is present); the check runs on Cuda or on Cpu.
+    using AmpDevice probe = AmpDevice.Create();
+    kind = probe.Kind == DeviceKind.Cuda ? DeviceKind.Cuda : DeviceKind.Cpu;
+}
+
 int[] sizes = kind == DeviceKind.Cuda && !quick ? [4096, 8192] : [quick ? 256 : 1024];
 int steps = kind == DeviceKind.Cuda && !quick ? 300 : 10;
 var rows = new List<string[]>();
@@ -57,19 +64,3 @@ using (AmpDevice device = AmpDevice.Create(other))
 }
 
 return 0;
-
-internal static class IlgpuProbe
-{
-    public static bool CudaPresent()
-    {
-        try
-        {
-            using AmpDevice device = AmpDevice.Create(DeviceKind.Cuda);
-            return true;
-        }
-        catch (AmpDeviceUnavailableException)
-        {
-            return false;
-        }
-    }
-}

@@ -9,7 +9,8 @@ namespace Amp.Generator.Diagnostics;
 internal static class DiagnosticDescriptors
 {
     private const string Category = "Amp.Generator";
-    private const string HelpRoot = "https://github.com/amp-dotnet/amp/blob/main/docs/diagnostics/";
+    /// <summary>Where docs/diagnostics/ID.md pages are published; the analyzers link there too.</summary>
+    internal const string HelpRoot = "https://github.com/amp-dotnet/amp/blob/main/docs/diagnostics/";
 
     public static readonly DiagnosticDescriptor ModelNotPartial = Error(
         "AMP1001", "Model class must be partial", "'{0}' must be declared partial so that Amp can add its plan and compiled code");

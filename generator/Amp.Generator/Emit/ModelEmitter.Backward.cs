@@ -313,7 +313,7 @@ internal sealed partial class ModelEmitter
             }
 
             // Only the leaves the derivative reads are passed (an Add's gradient reads none), so the others need not be kept.
-            bool Reads(int i) => i < chain.Leaves.Count && Regex.IsMatch(grad.Scalar, $@"\bx{i}\b");
+            bool Reads(int i) => ReadsLeaf(chain, grad, i);
             IEnumerable<string> types = Enumerable.Range(0, 4).Select(i => Reads(i) ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float");
             IEnumerable<string> leaves = Enumerable.Range(0, 4).Select(i => Reads(i) ? $"t{chain.Leaves[i]}" : $"g{root.Id}");
             string name = GradChainName(grad);
@@ -330,7 +330,7 @@ internal sealed partial class ModelEmitter
         ChainSpec chain = plan.Chains[grad.Chain];
         string v = "global::System.Runtime.Intrinsics.Vector256<float>";
         string Qualify(string e) => e.Replace("ChainMath.", Ns + "Compilation.ChainMath.").Replace("ChainGradMath.", Ns + "Compilation.ChainGradMath.");
-        bool Reads(int i) => i < chain.Leaves.Count && Regex.IsMatch(grad.Scalar, $@"\bx{i}\b");
+        bool Reads(int i) => ReadsLeaf(chain, grad, i);
         string views = string.Join(", ", Enumerable.Range(0, 4).Select(i => $"global::ILGPU.ArrayView<{(Reads(i) ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float")}> x{i}"));
         string loads = string.Join(", ", Enumerable.Range(0, 4).Select(i => $"{Ns}Compilation.KernelBits.ToFloat(x{i}[i % e.N{i}])"));
         w.Line($"/// <summary>Backward of chain {chain.Index} ({chain.Description}) into x{grad.Leaf} = {plan.Nodes[chain.Leaves[grad.Leaf]].Name}: g * d(chain)/d(x{grad.Leaf}).</summary>")
@@ -347,6 +347,10 @@ internal sealed partial class ModelEmitter
          .Close()
          .Close();
     }
+
+    /// <summary>Whether leaf slot <paramref name="i"/> appears in the derivative (slots it does not read are bound to the gradient and never loaded).</summary>
+    private static bool ReadsLeaf(ChainSpec chain, GradChainSpec grad, int i) =>
+        i < chain.Leaves.Count && Regex.IsMatch(grad.Scalar, $@"\bx{i.ToString(CultureInfo.InvariantCulture)}\b");
 
     private static string GradChainName(GradChainSpec grad) => $"Chain{grad.Chain}Grad{grad.Leaf.ToString(CultureInfo.InvariantCulture)}";
 

@@ -26,7 +26,7 @@ internal sealed partial class CpuDevice
             Span<float> d = dst.AsSpan(start, end - start);
             for (int r = 0; r < rows; r++)
             {
-                Axpy(d, src.AsSpan((r * n) + start, end - start), 1f);
+                VectorMath.Axpy(d, src.AsSpan((r * n) + start, end - start), 1f);
             }
         });
     }
@@ -37,7 +37,7 @@ internal sealed partial class CpuDevice
         int cols = dx.Shape.Columns;
         for (int r = 0; r < g.Length; r++)
         {
-            AddScalar(d.AsSpan(r * cols, cols), g[r] * scale);
+            VectorMath.AddScalar(d.AsSpan(r * cols, cols), g[r] * scale);
         }
     }
 
@@ -65,7 +65,7 @@ internal sealed partial class CpuDevice
                 }
                 else
                 {
-                    float dot = Dot(gr, row);
+                    float dot = VectorMath.Dot(gr, row);
                     for (int c = 0; c < cols; c++)
                     {
                         dr[c] += row[c] * (gr[c] - dot);
@@ -83,7 +83,8 @@ internal sealed partial class CpuDevice
         float[] w = weight.ToArray(), rs = ((CpuTensor)rstd).As<float>(), mu = mean is null ? new float[rows] : ((CpuTensor)mean).As<float>();
         float[] g = ((CpuTensor)dy).As<float>();
         float[]? d = (dx as CpuTensor)?.As<float>();
-        var xhat = new float[(long)rows * cols];
+        // x_hat, kept between the two passes; pooled, as this runs in every training step.
+        float[] xhat = System.Buffers.ArrayPool<float>.Shared.Rent(rows * cols);
 
         // dx, row-parallel; x_hat is kept for the weight gradients below.
         CpuParallel.For(rows, cols * 6L, cols, (start, end, scratch) =>
@@ -124,13 +125,15 @@ internal sealed partial class CpuDevice
         for (int r = 0; r < rows; r++)
         {
             ReadOnlySpan<float> gr = g.AsSpan(r * cols, cols);
-            Multiply(gr, xhat.AsSpan(r * cols, cols), product);
-            Axpy(dw, product, 1f);
+            VectorMath.Multiply(gr, xhat.AsSpan(r * cols, cols), product);
+            VectorMath.Axpy(dw, product, 1f);
             if (db is not null)
             {
-                Axpy(db, gr, 1f);
+                VectorMath.Axpy(db, gr, 1f);
             }
         }
+
+        System.Buffers.ArrayPool<float>.Shared.Return(xhat);
     }
 
     private protected override void ScatterAddRowsCore(DeviceTensor dy, DeviceTensor ids, float[] hostIds, DeviceTensor dtable)
@@ -139,7 +142,7 @@ internal sealed partial class CpuDevice
         int cols = dtable.Shape.Columns;
         for (int r = 0; r < hostIds.Length; r++)
         {
-            Axpy(t.AsSpan((int)hostIds[r] * cols, cols), g.AsSpan(r * cols, cols), 1f);
+            VectorMath.Axpy(t.AsSpan((int)hostIds[r] * cols, cols), g.AsSpan(r * cols, cols), 1f);
         }
     }
 
@@ -152,7 +155,7 @@ internal sealed partial class CpuDevice
             {
                 for (int i = 0; i < a; i++)
                 {
-                    Axpy(d.AsSpan(((((o * a) + i) * b) + j) * inner, inner), g.AsSpan(((((o * b) + j) * a) + i) * inner, inner), 1f);
+                    VectorMath.Axpy(d.AsSpan(((((o * a) + i) * b) + j) * inner, inner), g.AsSpan(((((o * b) + j) * a) + i) * inner, inner), 1f);
                 }
             }
         }
@@ -165,7 +168,7 @@ internal sealed partial class CpuDevice
         for (int r = 0; r < dy.Shape.Rows; r++)
         {
             int visible = (r % t) + 1;
-            Axpy(d.AsSpan(r * t, visible), g.AsSpan(r * t, visible), 1f);
+            VectorMath.Axpy(d.AsSpan(r * t, visible), g.AsSpan(r * t, visible), 1f);
         }
     }
 
@@ -237,72 +240,6 @@ internal sealed partial class CpuDevice
         for (; i < values.Length; i++)
         {
             sum += (double)values[i] * values[i];
-        }
-
-        return sum;
-    }
-
-    /// <summary>y += a * x, vectorised.</summary>
-    private static void Axpy(Span<float> y, ReadOnlySpan<float> x, float a)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var va = new Vector<float>(a);
-            for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                (new Vector<float>(y[i..]) + (va * new Vector<float>(x[i..]))).CopyTo(y[i..]);
-            }
-        }
-
-        for (; i < y.Length; i++)
-        {
-            y[i] += a * x[i];
-        }
-    }
-
-    private static void AddScalar(Span<float> y, float a)
-    {
-        int i = 0;
-        var va = new Vector<float>(a);
-        for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
-        {
-            (new Vector<float>(y[i..]) + va).CopyTo(y[i..]);
-        }
-
-        for (; i < y.Length; i++)
-        {
-            y[i] += a;
-        }
-    }
-
-    private static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> result)
-    {
-        int i = 0;
-        for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
-        {
-            (new Vector<float>(a[i..]) * new Vector<float>(b[i..])).CopyTo(result[i..]);
-        }
-
-        for (; i < a.Length; i++)
-        {
-            result[i] = a[i] * b[i];
-        }
-    }
-
-    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        int i = 0;
-        Vector<float> acc = Vector<float>.Zero;
-        for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
-        {
-            acc += new Vector<float>(a[i..]) * new Vector<float>(b[i..]);
-        }
-
-        float sum = Vector.Sum(acc);
-        for (; i < a.Length; i++)
-        {
-            sum += a[i] * b[i];
         }
 
         return sum;

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -154,6 +155,75 @@ internal static class VectorMath
         {
             float d = x[i] - c;
             sum += d * d;
+        }
+
+        return sum;
+    }
+
+    /// <summary>y += a * x, vectorised.</summary>
+    public static void Axpy(Span<float> y, ReadOnlySpan<float> x, float a)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var va = new Vector<float>(a);
+            for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                (new Vector<float>(y[i..]) + (va * new Vector<float>(x[i..]))).CopyTo(y[i..]);
+            }
+        }
+
+        for (; i < y.Length; i++)
+        {
+            y[i] += a * x[i];
+        }
+    }
+
+    /// <summary>y += a, vectorised.</summary>
+    public static void AddScalar(Span<float> y, float a)
+    {
+        int i = 0;
+        var va = new Vector<float>(a);
+        for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            (new Vector<float>(y[i..]) + va).CopyTo(y[i..]);
+        }
+
+        for (; i < y.Length; i++)
+        {
+            y[i] += a;
+        }
+    }
+
+    /// <summary>result = a * b elementwise, vectorised.</summary>
+    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> result)
+    {
+        int i = 0;
+        for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            (new Vector<float>(a[i..]) * new Vector<float>(b[i..])).CopyTo(result[i..]);
+        }
+
+        for (; i < a.Length; i++)
+        {
+            result[i] = a[i] * b[i];
+        }
+    }
+
+    /// <summary>sum of a * b, vectorised (FP32 lanes).</summary>
+    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        int i = 0;
+        Vector<float> acc = Vector<float>.Zero;
+        for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            acc += new Vector<float>(a[i..]) * new Vector<float>(b[i..]);
+        }
+
+        float sum = Vector.Sum(acc);
+        for (; i < a.Length; i++)
+        {
+            sum += a[i] * b[i];
         }
 
         return sum;

@@ -26,13 +26,8 @@ internal sealed partial class IlgpuDevice
 
     private void SimtGemm(GemmProblem p, DeviceTensor a, DeviceTensor b, DeviceTensor c, GemmOptions options)
     {
-        var args = new GemmKernelArgs
-        {
-            M = p.M, N = p.N, K = p.K, Lda = p.Lda, Ldb = p.Ldb, Ldc = p.Ldc,
-            StrideA = p.StrideA, StrideB = p.StrideB, StrideC = p.StrideC,
-            TransposeA = p.TransposeA ? 1 : 0, TransposeB = p.TransposeB ? 1 : 0,
-            Alpha = p.Alpha, Beta = p.Beta, HasBias = options.Bias is null ? 0 : 1,
-        };
+        GemmKernelArgs args = Args(p, options);
+
         // The kernel reads the bias as FP32; other storages are widened once for this call.
         using Fp32Copy bias = new(this, options.Bias);
         var call = new GemmCall(this, new Index3D(p.N, p.M, p.Batch), args, bias.View);
