@@ -207,26 +207,27 @@ internal sealed partial class ModelEmitter
                 w.Line($"{Device}.SoftmaxBackward(t{n.Id}, {dy}, {gx}, log: {(n.Kind == OpKind.LogSoftmax ? "true" : "false")});");
                 return;
             case OpKind.Sum or OpKind.Mean:
-                string scale = n.Kind == OpKind.Sum ? "1f" : Fusion.Literal(1f / xs[xs.Length - 1]);
+                // A scalar reduces to itself (as PyTorch's x.mean(-1) on a 0-d tensor): its last dimension counts 1.
+                string scale = n.Kind == OpKind.Sum ? "1f" : Reciprocal(xs.Length == 0 ? 1 : xs[xs.Length - 1]);
                 w.Line($"{Device}.BroadcastRowsAccumulate({dy}, {gx}, {scale});");
                 return;
             case OpKind.CausalMask:
                 w.Line($"{Device}.CausalMaskBackward({dy}, {gx});");
                 return;
             case OpKind.Transpose:
-                w.Line($"{Device}.SwapMiddleAccumulate({dy}, {gx}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {xs[xs.Length - 1]}, {xs[xs.Length - 2]}, 1);");
+                w.Line($"{Device}.SwapMiddleAccumulate({dy}, {gx}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {Dim(xs[xs.Length - 1])}, {Dim(xs[xs.Length - 2])}, 1);");
                 return;
             case OpKind.SplitHeads:
-                w.Line($"{Device}.SwapMiddleAccumulate({dy}, {gx}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {n.Ints[0]}, {xs[xs.Length - 2]}, {xs[xs.Length - 1] / n.Ints[0]});");
+                w.Line($"{Device}.SwapMiddleAccumulate({dy}, {gx}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {n.Ints[0]}, {Dim(xs[xs.Length - 2])}, {xs[xs.Length - 1] / n.Ints[0]});");
                 return;
             case OpKind.MergeHeads:
-                w.Line($"{Device}.SwapMiddleAccumulate({dy}, {gx}, {Rows(xs.Take(xs.Length - 2).ToArray())}, {xs[xs.Length - 2]}, {xs[xs.Length - 3]}, {xs[xs.Length - 1]});");
+                w.Line($"{Device}.SwapMiddleAccumulate({dy}, {gx}, {Rows(xs.Take(xs.Length - 2).ToArray())}, {Dim(xs[xs.Length - 2])}, {Dim(xs[xs.Length - 3])}, {Dim(xs[xs.Length - 1])});");
                 return;
             case OpKind.Attention:
                 WriteAttentionBackward(w, n, xs);
                 return;
             case OpKind.CrossEntropy:
-                w.Line($"{Device}.CrossEntropyBackward(t{n.Id}LogProbs.Reshape({Rows(xs)}, {xs[xs.Length - 1]}), t{n.Inputs[1]}.Reshape({Rows(xs)}), {dy}, {gx}.Reshape({Rows(xs)}, {xs[xs.Length - 1]}));");
+                w.Line($"{Device}.CrossEntropyBackward(t{n.Id}LogProbs.Reshape({Rows(xs)}, {Dim(xs[xs.Length - 1])}), t{n.Inputs[1]}.Reshape({Rows(xs)}), {dy}, {gx}.Reshape({Rows(xs)}, {Dim(xs[xs.Length - 1])}));");
                 return;
             case OpKind.MseLoss:
                 string? gb = Needs(n.Inputs[1]) ? $"g{n.Inputs[1]}" : null;
@@ -242,7 +243,7 @@ internal sealed partial class ModelEmitter
     {
         string x = $"t{n.Inputs[0]}", y = $"t{n.Inputs[1]}", dy = $"g{n.Id}";
         string? ga = Needs(n.Inputs[0]) ? $"g{n.Inputs[0]}" : null, gb = Needs(n.Inputs[1]) ? $"g{n.Inputs[1]}" : null;
-        int m = a[a.Length - 2], k = a[a.Length - 1], cols = b[b.Length - 1];
+        string m = Dim(a[a.Length - 2]), k = Dim(a[a.Length - 1]), cols = Dim(b[b.Length - 1]);
         bool shared = b.Length == 2 && b[0] != Shapes.Batch;
         string batch = Rows(a.Take(a.Length - 1).ToArray());
         string A(string t) => shared ? $"{t}.Reshape({Rows(a)}, {k})" : $"{t}.Reshape({batch}, {m}, {k})";

@@ -109,15 +109,15 @@ internal sealed partial class ModelEmitter
                 return;
             case OpKind.Transpose:
                 Buffer(w, n);
-                w.Line($"{Device}.SwapMiddle({x}, t{n.Id}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {xs[xs.Length - 2]}, {xs[xs.Length - 1]}, 1);");
+                w.Line($"{Device}.SwapMiddle({x}, t{n.Id}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {Dim(xs[xs.Length - 2])}, {Dim(xs[xs.Length - 1])}, 1);");
                 return;
             case OpKind.SplitHeads:
                 Buffer(w, n);
-                w.Line($"{Device}.SwapMiddle({x}, t{n.Id}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {xs[xs.Length - 2]}, {n.Ints[0]}, {xs[xs.Length - 1] / n.Ints[0]});");
+                w.Line($"{Device}.SwapMiddle({x}, t{n.Id}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {Dim(xs[xs.Length - 2])}, {n.Ints[0]}, {xs[xs.Length - 1] / n.Ints[0]});");
                 return;
             case OpKind.MergeHeads:
                 Buffer(w, n);
-                w.Line($"{Device}.SwapMiddle({x}, t{n.Id}, {Rows(xs.Take(xs.Length - 2).ToArray())}, {xs[xs.Length - 3]}, {xs[xs.Length - 2]}, {xs[xs.Length - 1]});");
+                w.Line($"{Device}.SwapMiddle({x}, t{n.Id}, {Rows(xs.Take(xs.Length - 2).ToArray())}, {Dim(xs[xs.Length - 3])}, {Dim(xs[xs.Length - 2])}, {Dim(xs[xs.Length - 1])});");
                 return;
             case OpKind.Attention:
                 WriteAttention(w, n, xs);
@@ -126,7 +126,7 @@ internal sealed partial class ModelEmitter
                 string logp = Scratch(w, n, "LogProbs", Precision.Fp32, [.. xs]);
                 Buffer(w, n);
                 w.Line($"{Device}.LogSoftmax({x}, {logp});")
-                 .Line($"{Device}.NllLoss({logp}.Reshape({Rows(xs)}, {xs[xs.Length - 1]}), t{n.Inputs[1]}.Reshape({Rows(xs)}), t{n.Id});");
+                 .Line($"{Device}.NllLoss({logp}.Reshape({Rows(xs)}, {Dim(xs[xs.Length - 1])}), t{n.Inputs[1]}.Reshape({Rows(xs)}), t{n.Id});");
                 return;
             case OpKind.MseLoss:
                 string squares = Scratch(w, n, "Squares", Precision.Fp32, [.. xs]);
@@ -144,7 +144,7 @@ internal sealed partial class ModelEmitter
     private void WriteMatMul(CodeWriter w, PlannedNode n, int[] a, int[] b)
     {
         string x = $"t{n.Inputs[0]}", y = $"t{n.Inputs[1]}";
-        int m = a[a.Length - 2], k = a[a.Length - 1], cols = b[b.Length - 1];
+        string m = Dim(a[a.Length - 2]), k = Dim(a[a.Length - 1]), cols = Dim(b[b.Length - 1]);
         if (b.Length == 2 && b[0] != Shapes.Batch)
         {
             w.Line($"{Device}.Gemm({x}.Reshape({Rows(a)}, {k}), {y}, t{n.Id}.Reshape({Rows(n.Shape)}, {cols}));");
@@ -224,7 +224,17 @@ internal sealed partial class ModelEmitter
     private string Allocate(Precision precision, int[] shape) =>
         $"run.Buffer({planner.Allocate(precision, shape)}, {Ns}Precision.{precision}, {Dims(shape.Length == 0 ? [1] : shape)})";
 
-    private static string Dims(IReadOnlyList<int> shape) => string.Join(", ", shape.Select(d => d == Shapes.Batch ? "B" : Int(d)));
+    private static string Dims(IReadOnlyList<int> shape) => string.Join(", ", shape.Select(Dim));
+
+    /// <summary>
+    /// One dimension as an expression of the emitted code. Every dimension the emitter writes goes through here: the
+    /// symbolic batch is the run's <c>B</c>, never the sentinel's -1 (a Mean over a dimension that ends in the batch
+    /// once divided by -1 and trained the wrong way).
+    /// </summary>
+    private static string Dim(int d) => d == Shapes.Batch ? "B" : Int(d);
+
+    /// <summary>1 / n for a dimension n: a literal for a constant, <c>1f / B</c> for the batch.</summary>
+    private static string Reciprocal(int d) => d == Shapes.Batch ? "1f / B" : Fusion.Literal(1f / d);
 
     /// <summary>The product of all dimensions but the last, as an expression in B.</summary>
     private static string Rows(IReadOnlyList<int> shape) => Count(shape.Take(shape.Count - 1).ToArray());

@@ -19,7 +19,7 @@ public abstract partial class CompiledModel
 
     public StepResult TrainStep(Batch batch)
     {
-        ForwardRun run = Bind(batch, withLabels: true);
+        ForwardRun run = Bind(batch, withLabels: true, RunMode.Train);
         EnsureOptimizerState();
         if (microStep == 0)
         {
@@ -51,7 +51,7 @@ public abstract partial class CompiledModel
 
     public float ComputeGradients(Batch batch)
     {
-        ForwardRun run = Bind(batch, withLabels: true);
+        ForwardRun run = Bind(batch, withLabels: true, RunMode.TrainWithoutSideEffects);
         microStep = 0;
         ZeroGradients();
         float loss = RunLoss(run, RunForward(run)).ToArray()[0];

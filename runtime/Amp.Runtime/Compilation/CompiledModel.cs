@@ -49,13 +49,19 @@ public abstract partial class CompiledModel : ICompiledModel
 
     public float[] Forward(Batch batch)
     {
-        ForwardRun run = Bind(batch, withLabels: false);
+        ForwardRun run = Bind(batch, withLabels: false, RunMode.Eval);
         return RunForward(run).ToArray();
     }
 
     public float Evaluate(Batch batch)
     {
-        ForwardRun run = Bind(batch, withLabels: true);
+        ForwardRun run = Bind(batch, withLabels: true, RunMode.Eval);
+        return RunLoss(run, RunForward(run)).ToArray()[0];
+    }
+
+    public float EvaluateTrainMode(Batch batch)
+    {
+        ForwardRun run = Bind(batch, withLabels: true, RunMode.TrainWithoutSideEffects);
         return RunLoss(run, RunForward(run)).ToArray()[0];
     }
 
@@ -121,7 +127,7 @@ public abstract partial class CompiledModel : ICompiledModel
         return buffer;
     }
 
-    private ForwardRun Bind(Batch batch, bool withLabels)
+    private ForwardRun Bind(Batch batch, bool withLabels, RunMode mode)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(batch);
@@ -166,7 +172,7 @@ public abstract partial class CompiledModel : ICompiledModel
             Upload(input, values, batchSize);
         }
 
-        return new ForwardRun(this, batchSize);
+        return new ForwardRun(this, batchSize, mode);
     }
 
     private static Array Required(Batch batch, ModelInput input)

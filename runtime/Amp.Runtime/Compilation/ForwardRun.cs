@@ -12,13 +12,23 @@ public sealed class ForwardRun
 {
     private readonly CompiledModel model;
 
-    internal ForwardRun(CompiledModel model, int batchSize)
+    internal ForwardRun(CompiledModel model, int batchSize, RunMode mode)
     {
         this.model = model;
         BatchSize = batchSize;
+        Mode = mode;
     }
 
     public int BatchSize { get; }
+
+    /// <summary>How this pass runs: eval, training, or training without side effects (see <see cref="RunMode"/>).</summary>
+    public RunMode Mode { get; }
+
+    /// <summary>Training-mode semantics: Dropout active, BatchNorm on the batch's statistics.</summary>
+    public bool Training => Mode != RunMode.Eval;
+
+    /// <summary>Whether the pass may change model state: BatchNorm's running statistics, the Dropout counter.</summary>
+    public bool UpdatesState => Mode == RunMode.Train;
 
     public AmpDevice Device => model.Device;
 

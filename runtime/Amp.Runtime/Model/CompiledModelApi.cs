@@ -35,7 +35,19 @@ public interface ICompiledModel : IDisposable
     /// </summary>
     StepResult TrainStep(Batch batch);
 
-    /// <summary>Forward, loss and backward with no scaling and no update: afterwards <see cref="IParameter.ReadGradient"/> gives d(loss)/d(weight).</summary>
+    /// <summary>
+    /// The loss <see cref="TrainStep"/> would compute on this batch, in training mode (Dropout active with the masks
+    /// of the next step, BatchNorm on the batch's statistics), with no side effect: no backward, no optimizer step,
+    /// running statistics and the Dropout counter unchanged. Calling it twice gives the same value; finite
+    /// differences of it match <see cref="ComputeGradients"/>.
+    /// </summary>
+    float EvaluateTrainMode(Batch batch);
+
+    /// <summary>
+    /// Forward, loss and backward in training mode with no scaling, no update and no side effect on model state
+    /// (as <see cref="EvaluateTrainMode"/>): afterwards <see cref="IParameter.ReadGradient"/> gives d(loss)/d(weight).
+    /// Any gradient accumulated by earlier <see cref="TrainStep"/> calls is replaced.
+    /// </summary>
     float ComputeGradients(Batch batch);
 
     /// <summary>Writes parameters (PyTorch names and layouts), optimizer state and scaler state to a safetensors file, atomically.</summary>

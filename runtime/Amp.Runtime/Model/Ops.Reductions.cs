@@ -102,6 +102,7 @@ public static partial class Ops
             y[r] = mean ? sum / cols : sum;
         }
 
-        return new Tensor(y, x.Dims[..^1]);
+        // A scalar reduces to itself, as PyTorch's x.sum(-1) on a 0-d tensor.
+        return new Tensor(y, x.Dims.Length == 0 ? [] : x.Dims[..^1]);
     }
 }
