@@ -34,8 +34,8 @@ public sealed class Fp32OpInFp16Analyzer : DiagnosticAnalyzer
         });
     }
 
-    internal static bool IsFp32Policy(OpKind kind) => kind is OpKind.Softmax or OpKind.LogSoftmax or OpKind.LayerNorm or OpKind.RmsNorm
-        or OpKind.Exp or OpKind.Log or OpKind.Sum or OpKind.Mean or OpKind.CrossEntropy or OpKind.MseLoss;
+    /// <summary>On the FP32 list (its op row's policy): an explicit 16-bit precision there is what AMP0001 flags.</summary>
+    internal static bool IsFp32Policy(OpKind kind) => OpTable.Row(kind).Policy is OpPolicy.Fp32 or OpPolicy.Loss;
 
     private static void AnalyzeModel(SymbolAnalysisContext context, AmpSymbols symbols)
     {

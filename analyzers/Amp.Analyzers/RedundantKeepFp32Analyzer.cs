@@ -16,7 +16,11 @@ namespace Amp.Analyzers;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class RedundantKeepFp32Analyzer : DiagnosticAnalyzer
 {
-    private static readonly ImmutableHashSet<string> Fp32Layers = ImmutableHashSet.Create("Amp.LayerNorm", "Amp.RmsNorm", "Amp.Embedding");
+    /// <summary>Layers whose op the policy never runs in low precision, from the op table.</summary>
+    private static readonly ImmutableHashSet<string> Fp32Layers = OpTable.Rows
+        .Where(r => r.Layer is not null && r.Policy != OpPolicy.LowPrecision)
+        .Select(r => r.Layer!.TypeName)
+        .ToImmutableHashSet();
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(AnalyzerDescriptors.RedundantKeepFp32);
 
@@ -78,7 +82,7 @@ public sealed class RedundantKeepFp32Analyzer : DiagnosticAnalyzer
         {
             string reason = $"KeepFp32 on method {method.Name}";
             NodeSpec[] kept = spec.Nodes.Where(n => n.Region.KeepFp32Reason == reason).ToArray();
-            if (Attribute(method, symbols) is { } attribute && kept.Length > 0 && !kept.Any(n => n.Kind is OpKind.Linear or OpKind.MatMul or OpKind.Attention))
+            if (Attribute(method, symbols) is { } attribute && kept.Length > 0 && !kept.Any(n => OpTable.Row(n.Kind).Policy == OpPolicy.LowPrecision))
             {
                 Report(context.ReportDiagnostic, attribute, context.CancellationToken, $"method {method.Name}", "none of its ops would run in low precision");
             }

@@ -33,7 +33,7 @@ internal sealed partial class ModelEmitter
         var seed = new CodeWriter();
         seed.Line($"{Device}.Fill(g{plan.LossOutput}, seed);");
         blocks.Add(seed);
-        foreach (PlannedNode n in plan.Nodes.Reverse().Where(n => Needs(n.Id) && !IsInsideChain(n) && n.Kind is not (OpKind.Input or OpKind.Reshape or OpKind.Cast)))
+        foreach (PlannedNode n in plan.Nodes.Reverse().Where(n => Needs(n.Id) && !IsInsideChain(n) && Emitters[n.Kind].Backward is not null))
         {
             var block = new CodeWriter();
             WriteNodeBackward(block, n);
@@ -168,75 +168,10 @@ internal sealed partial class ModelEmitter
 
     private void WriteNodeBackward(CodeWriter w, PlannedNode n)
     {
-        string dy = $"g{n.Id}", x = n.Inputs.Count > 0 ? $"t{n.Inputs[0]}" : string.Empty;
-        string? gx = n.Inputs.Count > 0 && Needs(n.Inputs[0]) ? $"g{n.Inputs[0]}" : null;
-        int[] xs = n.Inputs.Count > 0 ? plan.Nodes[n.Inputs[0]].Shape.ToArray() : [];
-        LayerSpec? layer = n.Layer is null ? null : spec.Layers.First(l => l.Path == n.Layer);
         w.Line(n.Chain >= 0 && n.Kind != OpKind.MseLoss
             ? $"// line {n.Line}, backward of chain {n.Chain} = {plan.Chains[n.Chain].Description}: recomputed from its inputs in FP32"
             : $"// line {n.Line}, backward of {n.Name} ({n.Kind})");
-        switch (n.Kind)
-        {
-            case OpKind.Linear:
-                string weight = Field(layer!.Path + ".weight");
-                if (gx is not null)
-                {
-                    w.Line($"{Device}.Gemm({dy}.Reshape({Rows(n.Shape)}, {layer.B}), {weight}.Working({Ns}Precision.{n.Compute}), {gx}.Reshape({Rows(xs)}, {layer.A}), Accumulate);");
-                }
-
-                w.Line($"{Device}.Gemm({dy}.Reshape({Rows(n.Shape)}, {layer.B}), {x}.Reshape({Rows(xs)}, {layer.A}), {weight}.Gradient, AccumulateTransposeA);");
-                if (layer.Bias)
-                {
-                    w.Line($"{Device}.AccumulateRows({dy}, {Field(layer.Path + ".bias")}.Gradient);");
-                }
-
-                return;
-            case OpKind.LayerNorm:
-                w.Line($"{Device}.NormBackward({x}, {Field(layer!.Path + ".weight")}.Master, t{n.Id}Mean, t{n.Id}Rstd, {dy}, {gx ?? "null"}, {Field(layer.Path + ".weight")}.Gradient, {Field(layer.Path + ".bias")}.Gradient);");
-                return;
-            case OpKind.RmsNorm:
-                w.Line($"{Device}.NormBackward({x}, {Field(layer!.Path + ".weight")}.Master, null, t{n.Id}Rstd, {dy}, {gx ?? "null"}, {Field(layer.Path + ".weight")}.Gradient, null);");
-                return;
-            case OpKind.Embedding:
-                w.Line($"{Device}.ScatterAddRows({dy}.Reshape({Rows(n.Shape)}, {layer!.B}), {x}.Reshape({Rows(n.Shape)}), {Field(layer.Path + ".weight")}.Gradient);");
-                return;
-            case OpKind.MatMul:
-                WriteMatMulBackward(w, n, xs, plan.Nodes[n.Inputs[1]].Shape.ToArray());
-                return;
-            case OpKind.Softmax or OpKind.LogSoftmax:
-                w.Line($"{Device}.SoftmaxBackward(t{n.Id}, {dy}, {gx}, log: {(n.Kind == OpKind.LogSoftmax ? "true" : "false")});");
-                return;
-            case OpKind.Sum or OpKind.Mean:
-                // A scalar reduces to itself (as PyTorch's x.mean(-1) on a 0-d tensor): its last dimension counts 1.
-                string scale = n.Kind == OpKind.Sum ? "1f" : Reciprocal(xs.Length == 0 ? 1 : xs[xs.Length - 1]);
-                w.Line($"{Device}.BroadcastRowsAccumulate({dy}, {gx}, {scale});");
-                return;
-            case OpKind.CausalMask:
-                w.Line($"{Device}.CausalMaskBackward({dy}, {gx});");
-                return;
-            case OpKind.Transpose:
-                w.Line($"{Device}.SwapMiddleAccumulate({dy}, {gx}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {Dim(xs[xs.Length - 1])}, {Dim(xs[xs.Length - 2])}, 1);");
-                return;
-            case OpKind.SplitHeads:
-                w.Line($"{Device}.SwapMiddleAccumulate({dy}, {gx}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {n.Ints[0]}, {Dim(xs[xs.Length - 2])}, {xs[xs.Length - 1] / n.Ints[0]});");
-                return;
-            case OpKind.MergeHeads:
-                w.Line($"{Device}.SwapMiddleAccumulate({dy}, {gx}, {Rows(xs.Take(xs.Length - 2).ToArray())}, {Dim(xs[xs.Length - 2])}, {Dim(xs[xs.Length - 3])}, {Dim(xs[xs.Length - 1])});");
-                return;
-            case OpKind.Attention:
-                WriteAttentionBackward(w, n, xs);
-                return;
-            case OpKind.CrossEntropy:
-                w.Line($"{Device}.CrossEntropyBackward(t{n.Id}LogProbs.Reshape({Rows(xs)}, {Dim(xs[xs.Length - 1])}), t{n.Inputs[1]}.Reshape({Rows(xs)}), {dy}, {gx}.Reshape({Rows(xs)}, {Dim(xs[xs.Length - 1])}));");
-                return;
-            case OpKind.MseLoss:
-                string? gb = Needs(n.Inputs[1]) ? $"g{n.Inputs[1]}" : null;
-                w.Line($"{Device}.MseLossBackward({x}, t{n.Inputs[1]}, {dy}, {gx ?? "null"}, {gb ?? "null"});");
-                return;
-            default:
-                WriteChainBackward(w, n);
-                return;
-        }
+        Emitters[n.Kind].Backward!(this, w, Site(n));
     }
 
     private void WriteMatMulBackward(CodeWriter w, PlannedNode n, int[] a, int[] b)

@@ -41,11 +41,31 @@ internal enum InputKind
     Labels,
 }
 
+/// <summary>One constant argument of a layer's constructor, by parameter name (bool as 0/1, defaults included).</summary>
+internal sealed record LayerArgument(string Name, double Value);
+
 /// <summary>
-/// A layer with its constant arguments, at its PyTorch path (<c>blocks.0.attn.qkv</c>).
-/// Linear: A = in, B = out, Bias. Norms: A = dim, Eps. Embedding: A = vocab, B = dim.
+/// A layer with every constant argument of its constructor, at its PyTorch path (<c>blocks.0.attn.qkv</c>). Its
+/// op row says which arguments are the widths and the bias switch: A = input width (Linear in, norm dim, Embedding
+/// vocab), B = output width (Linear out, Embedding dim).
 /// </summary>
-internal sealed record LayerSpec(string Path, LayerKind Kind, int A, int B, bool Bias, float Eps, string? KeepFp32Reason);
+internal sealed record LayerSpec(string Path, LayerKind Kind, EquatableArray<LayerArgument> Arguments, string? KeepFp32Reason)
+{
+    private LayerRow Row => OpTable.ForLayer(Kind).Layer!;
+
+    public int A => Int(Row.InWidth);
+
+    public int B => Row.OutWidth is { } name ? Int(name) : 0;
+
+    public bool Bias => Row.BiasArgument is { } name ? Float(name) != 0 : Row.FixedBias;
+
+    public float Eps => Float("eps");
+
+    public int Int(string name) => (int)Float(name);
+
+    /// <summary>The argument's value; 0 when the constructor has no such parameter.</summary>
+    public float Float(string name) => (float)(Arguments.FirstOrDefault(a => a.Name == name)?.Value ?? 0);
+}
 
 /// <summary>A definition parameter: per-sample dimensions (after Batch), id limit, loss-only.</summary>
 internal sealed record InputSpec(string Name, InputKind Kind, EquatableArray<int> SampleShape, int Limit, bool LossOnly);

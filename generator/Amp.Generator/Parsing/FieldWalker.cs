@@ -140,13 +140,13 @@ internal sealed class FieldWalker(ParseContext context)
             return null;
         }
 
-        var values = new Dictionary<string, object?>();
+        var values = new List<KeyValuePair<string, object?>>();
         bool ok = true;
         foreach (IArgumentOperation argument in creation.Arguments)
         {
             if (argument.Value.ConstantValue is { HasValue: true } constant)
             {
-                values[argument.Parameter!.Name] = constant.Value;
+                values.Add(new KeyValuePair<string, object?>(argument.Parameter!.Name, constant.Value));
             }
             else
             {
@@ -160,13 +160,13 @@ internal sealed class FieldWalker(ParseContext context)
             return null;
         }
 
-        int Int(string name) => values.TryGetValue(name, out object? v) && v is int i ? i : 0;
-        float Float(string name) => values.TryGetValue(name, out object? v) ? Convert.ToSingle(v, System.Globalization.CultureInfo.InvariantCulture) : 0f;
-        return kind switch
+        // Every argument, in the constructor's order: the op row names the ones the passes read.
+        IEnumerable<LayerArgument> arguments = values.Select(v => new LayerArgument(v.Key, v.Value switch
         {
-            LayerKind.Linear => new LayerSpec(path, kind, Int("inFeatures"), Int("outFeatures"), !values.TryGetValue("bias", out object? b) || b is true, 0f, keep),
-            LayerKind.Embedding => new LayerSpec(path, kind, Int("vocab"), Int("dim"), false, 0f, keep),
-            _ => new LayerSpec(path, kind, Int("dim"), 0, kind == LayerKind.LayerNorm, Float("eps"), keep),
-        };
+            bool flag => flag ? 1 : 0,
+            null => 0,
+            var number => Convert.ToDouble(number, System.Globalization.CultureInfo.InvariantCulture),
+        }));
+        return new LayerSpec(path, kind, arguments.ToEquatableArray(), keep);
     }
 }

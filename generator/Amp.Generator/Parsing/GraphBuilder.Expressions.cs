@@ -209,13 +209,7 @@ internal sealed partial class GraphBuilder
 
     private GraphValue? ApplyLayer(LayerSpec layer, GraphValue input, SyntaxNode at, Scope scope)
     {
-        OpKind kind = layer.Kind switch
-        {
-            LayerKind.Linear => OpKind.Linear,
-            LayerKind.LayerNorm => OpKind.LayerNorm,
-            LayerKind.RmsNorm => OpKind.RmsNorm,
-            _ => OpKind.Embedding,
-        };
+        OpKind kind = OpTable.ForLayer(layer.Kind).Kind;
         if (Tensor(input, at) is not { } x)
         {
             return null;

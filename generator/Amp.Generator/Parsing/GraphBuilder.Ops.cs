@@ -10,19 +10,16 @@ namespace Amp.Generator.Parsing;
 // explicit precision override are read from the arguments, defaults included.
 internal sealed partial class GraphBuilder
 {
-    private static readonly Dictionary<string, OpKind> OpsByName = Enum.GetValues(typeof(OpKind)).Cast<OpKind>()
-        .Where(k => k is not OpKind.Input and not OpKind.Cast and not OpKind.Linear and not OpKind.LayerNorm and not OpKind.RmsNorm and not OpKind.Embedding)
-        .ToDictionary(k => k.ToString());
-
     private GraphValue? Op(InvocationExpressionSyntax invocation, IInvocationOperation operation, Scope scope, SemanticModel model)
     {
         string name = operation.TargetMethod.Name;
-        if (!OpsByName.TryGetValue(name, out OpKind kind))
+        if (OpTable.ForOpsName(name) is not { } row)
         {
             context.Report(DiagnosticDescriptors.UnknownOp, invocation, $"Ops.{name}");
             return null;
         }
 
+        OpKind kind = row.Kind;
         var inputs = new List<int>();
         var ints = new List<int>();
         float value = 0f;

@@ -176,7 +176,8 @@ internal sealed partial class GraphBuilder(ParseContext context, IReadOnlyDictio
                 return false;
             }
 
-            value = new TensorValue(Add(op, [left, right], assignment, scope.Region));
+            // Named under the module's path like any op (blocks.1.Add@31, not a bare Add@31#2).
+            value = new TensorValue(Add(op, [left, right], assignment, scope.Region, name: scope.Child($"{op}@{LocationInfo.From(assignment).Line}")));
         }
 
         scope.Locals[name] = value;

@@ -28,14 +28,8 @@ internal static class KnownTypes
 
     public static bool Has(this ISymbol symbol, string name) => symbol.Attribute(name) is not null;
 
-    public static LayerKind? LayerKindOf(ITypeSymbol? type) => type?.FullName() switch
-    {
-        "Amp.Linear" => LayerKind.Linear,
-        "Amp.LayerNorm" => LayerKind.LayerNorm,
-        "Amp.RmsNorm" => LayerKind.RmsNorm,
-        "Amp.Embedding" => LayerKind.Embedding,
-        _ => null,
-    };
+    /// <summary>The layer kind of a layer type, from its op row; null for any other type.</summary>
+    public static LayerKind? LayerKindOf(ITypeSymbol? type) => type is null ? null : OpTable.ForLayerType(type.FullName())?.Layer!.Kind;
 
     public static bool IsModule(ITypeSymbol? type) => type is INamedTypeSymbol named && named.Has(Module);
 

@@ -21,7 +21,7 @@ internal static class Autodiff
         var needs = new bool[plan.Nodes.Count];
         foreach (PlannedNode node in plan.Nodes)
         {
-            needs[node.Id] = node.Kind is OpKind.Linear or OpKind.LayerNorm or OpKind.RmsNorm or OpKind.Embedding || node.Inputs.Any(i => needs[i]);
+            needs[node.Id] = OpTable.Row(node.Kind).OwnsWeights || node.Inputs.Any(i => needs[i]);
         }
 
         var grads = new List<GradChainSpec>();
@@ -59,18 +59,30 @@ internal static class Autodiff
             return leaves.IndexOf(id) == k ? Term.One : null;
         }
 
+        // The chain rule over the row's derivatives: sum over inputs of d(op)/d(input) * d(input)/d(leaf).
         PlannedNode node = nodes[id];
-        Term? D(int input) => Derive(node.Inputs[input], k, nodes, absorbed, leaves);
-        Term.Raw E(int input) => new(Value(node.Inputs[input], nodes, absorbed, leaves));
-        return node.Kind switch
+        string[] derivatives = OpTable.Row(node.Kind).Math!.Derivatives;
+        Term? total = null;
+        for (int i = 0; i < node.Inputs.Count; i++)
         {
-            OpKind.Add => Term.Sum(D(0), D(1)),
-            OpKind.Sub => Term.Sum(D(0), Term.Negate(D(1))),
-            OpKind.Mul => Term.Sum(Term.ProductOrNull(D(0), E(1)), Term.ProductOrNull(E(0), D(1))),
-            OpKind.Scale => Term.ProductOrNull(D(0), new Term.Constant(node.Float)),
-            _ => Term.ProductOrNull(new Term.Raw($"ChainGradMath.{node.Kind}Grad({E(0).Text})"), D(0)),
-        };
+            Term? inner = Derive(node.Inputs[i], k, nodes, absorbed, leaves);
+            if (inner is not null)
+            {
+                total = Term.Sum(total, Term.Product(Factor(derivatives[i], node, nodes, absorbed, leaves), inner));
+            }
+        }
+
+        return total;
     }
+
+    /// <summary>A row's derivative as a term: 1, -1 and {c} fold as constants, anything else is FP32 code over the inputs' values.</summary>
+    private static Term Factor(string derivative, PlannedNode node, IReadOnlyList<PlannedNode> nodes, ISet<int> absorbed, IList<int> leaves) => derivative switch
+    {
+        "1" => Term.One,
+        "-1" => new Term.Constant(-1f),
+        "{c}" => new Term.Constant(node.Float),
+        _ => new Term.Raw(Fusion.Substitute(derivative, node, i => Value(node.Inputs[i], nodes, absorbed, leaves))),
+    };
 
     private static string Value(int id, IReadOnlyList<PlannedNode> nodes, ISet<int> absorbed, IList<int> leaves) =>
         absorbed.Contains(id) ? Fusion.Expression(id, nodes, absorbed, leaves) : "x" + leaves.IndexOf(id).ToString(CultureInfo.InvariantCulture);
@@ -101,6 +113,7 @@ internal static class Autodiff
         public static Term Product(Term a, Term b) => (a, b) switch
         {
             (Constant x, Constant y) => new Constant(x.Value * y.Value),
+            (Constant { Value: -1f }, _) => Negate(b)!,
             (Constant { Value: 1f }, _) => b,
             (_, Constant { Value: 1f }) => a,
             _ => new Mul(a, b),

@@ -81,8 +81,8 @@ internal static class Fusion
         return new StepResult<PlanSpec>(plan with { Nodes = nodes.ToEquatableArray(), Chains = chains.ToEquatableArray() }, planned.Diagnostics);
     }
 
-    public static bool IsElementwise(OpKind kind) => kind is OpKind.Add or OpKind.Sub or OpKind.Mul or OpKind.Scale or OpKind.Relu or OpKind.Gelu
-        or OpKind.Silu or OpKind.Tanh or OpKind.Sigmoid or OpKind.Exp or OpKind.Log;
+    /// <summary>Whether the op fuses: its row has an elementwise formula.</summary>
+    public static bool IsElementwise(OpKind kind) => OpTable.Find(kind)?.IsElementwise == true;
 
     private static void Mark(int id, int chain, PlannedNode[] nodes, HashSet<int> absorbed)
     {
@@ -102,14 +102,23 @@ internal static class Fusion
         }
 
         PlannedNode node = nodes[id];
-        return node.Kind switch
+        return Substitute(OpTable.Row(node.Kind).Math!.Formula, node, X);
+    }
+
+    /// <summary>A row's formula or derivative with {0}, {1}.. replaced by the inputs' expressions and {c} by the op's constant.</summary>
+    internal static string Substitute(string template, PlannedNode node, Func<int, string> input)
+    {
+        string text = template.Replace("{c}", Literal(node.Float));
+        for (int k = 0; k < node.Inputs.Count; k++)
         {
-            OpKind.Add => $"({X(0)} + {X(1)})",
-            OpKind.Sub => $"({X(0)} - {X(1)})",
-            OpKind.Mul => $"({X(0)} * {X(1)})",
-            OpKind.Scale => $"({X(0)} * {Literal(node.Float)})",
-            _ => $"ChainMath.{node.Kind}({X(0)})",
-        };
+            string placeholder = "{" + k.ToString(CultureInfo.InvariantCulture) + "}";
+            if (text.Contains(placeholder))
+            {
+                text = text.Replace(placeholder, input(k));
+            }
+        }
+
+        return text;
     }
 
     private static string Describe(int id, PlannedNode[] nodes, HashSet<int> absorbed)

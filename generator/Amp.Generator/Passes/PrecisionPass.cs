@@ -63,36 +63,31 @@ internal static class PrecisionPass
 
     private static bool IsLabels(NodeSpec node, int input) => node.Kind == OpKind.CrossEntropy && input == 1;
 
-    /// <summary>compute, output, reason, and the precision every input must be cast to (null: read as stored).</summary>
+    /// <summary>compute, output, reason, and the precision every input must be cast to (null: read as stored), from the op's row.</summary>
     private static (Precision, Precision, string, Precision?) Decide(NodeSpec node, Precision[] inputs)
     {
         RegionSpec region = node.Region;
+        OpRow row = OpTable.Row(node.Kind);
         string kind = node.Kind.ToString();
         Precision? forced = node.Override ?? (region.KeepFp32Reason is null ? null : Precision.Fp32);
         string forcedReason = node.Override is { } o ? $"explicit precision: {o.Name()}" : region.KeepFp32Reason ?? string.Empty;
-        switch (node.Kind)
+        switch (row.Policy)
         {
-            case OpKind.Input:
+            case OpPolicy.Input:
                 return (Precision.Fp32, Precision.Fp32, "input: FP32 from the host", null);
-            case OpKind.Linear or OpKind.MatMul or OpKind.Attention:
+            case OpPolicy.LowPrecision:
                 Precision p = forced ?? region.Autocast;
-                string why = forced is not null ? forcedReason
-                    : $"{kind}: low-precision list, {region.AutocastSource}";
-                if (node.Kind == OpKind.Attention)
-                {
-                    why += "; softmax in FP32";
-                }
-
-                return (p, p, why, p);
-            case OpKind.Embedding:
-                return (Precision.Fp32, Precision.Fp32, "Embedding: on no autocast list, reads the FP32 weight", null);
-            case OpKind.CrossEntropy or OpKind.MseLoss:
+                string why = forced is not null ? forcedReason : $"{kind}: low-precision list, {region.AutocastSource}";
+                return (p, p, why + row.ReasonNote, p);
+            case OpPolicy.Fp32Weights:
+                return (Precision.Fp32, Precision.Fp32, $"{kind}: on no autocast list, reads the FP32 weight", null);
+            case OpPolicy.Loss:
                 return (Precision.Fp32, Precision.Fp32, $"{kind}: FP32 list, the loss is FP32", null);
-            case OpKind.Softmax or OpKind.LogSoftmax or OpKind.LayerNorm or OpKind.RmsNorm or OpKind.Exp or OpKind.Log or OpKind.Sum or OpKind.Mean:
+            case OpPolicy.Fp32:
                 return node.Override is { } over
                     ? (Precision.Fp32, over, $"explicit precision: {over.Name()} overrides the FP32 list", over)
                     : (Precision.Fp32, Precision.Fp32, region.KeepFp32Reason ?? $"{kind}: FP32 list (inputs upcast)", null);
-            case OpKind.Add or OpKind.Sub or OpKind.Mul:
+            case OpPolicy.Promote:
                 if (forced is { } promoted)
                 {
                     return (Precision.Fp32, promoted, forcedReason, promoted);
@@ -100,12 +95,15 @@ internal static class PrecisionPass
 
                 Precision widest = inputs.Distinct().Count() == 1 ? inputs[0] : Precision.Fp32;
                 return (Precision.Fp32, widest, $"{kind}: promote, widest input {widest.Name()}", null);
-            case OpKind.Reshape or OpKind.Transpose or OpKind.SplitHeads or OpKind.MergeHeads or OpKind.CausalMask:
+            case OpPolicy.Layout or OpPolicy.Cast:
                 return (inputs[0], inputs[0], $"{kind}: layout, keeps {inputs[0].Name()}", null);
-            default:
+            case OpPolicy.Elementwise:
                 return forced is { } e
                     ? (Precision.Fp32, e, forcedReason, e)
                     : (Precision.Fp32, inputs[0], $"{kind}: elementwise in FP32 registers, keeps its input's {inputs[0].Name()}", null);
         }
+
+        // Every OpPolicy is a case above; reaching here means a new category without a rule (AMP1999, located at the model).
+        throw new InvalidOperationException($"The precision pass has no rule for the policy {row.Policy} of {kind}.");
     }
 }

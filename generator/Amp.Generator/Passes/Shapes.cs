@@ -4,6 +4,23 @@ using Amp.Generator.Model;
 
 namespace Amp.Generator.Passes;
 
+/// <summary>An op's shape rule: null when the shape is fine, else "expected|actual" (the two halves of AMP1005).</summary>
+internal delegate string? ShapeRule(ShapeQuery query, out int[] shape);
+
+/// <summary>What a shape rule may look at: the node, its inputs' shapes, its layer, the model's inputs (CrossEntropy sets its labels' shape).</summary>
+internal sealed class ShapeQuery(NodeSpec node, ModelSpec spec, int[][] shapes, Dictionary<string, InputSpec> inputs)
+{
+    public NodeSpec Node => node;
+
+    public ModelSpec Spec => spec;
+
+    public Dictionary<string, InputSpec> Inputs => inputs;
+
+    public LayerSpec? Layer { get; } = node.Layer is null ? null : spec.Layers.First(l => l.Path == node.Layer);
+
+    public int[] X(int i) => shapes[node.Inputs[i]];
+}
+
 /// <summary>Shape inference with the symbolic batch: every op's output shape, and AMP1005 at the call that mismatches.</summary>
 internal static class Shapes
 {
@@ -68,94 +85,130 @@ internal static class Shapes
         return node.Kind.ToString();
     }
 
-    /// <summary>Null when the shape is fine; else "expected|actual".</summary>
+    /// <summary>Null when the shape is fine; else "expected|actual". The rule is the op's row's.</summary>
     private static string? Infer(NodeSpec node, ModelSpec spec, int[][] shapes, Dictionary<string, InputSpec> inputs, out int[] shape)
     {
-        int[] X(int i) => shapes[node.Inputs[i]];
-        LayerSpec? layer = node.Layer is null ? null : spec.Layers.First(l => l.Path == node.Layer);
         shape = [];
-        switch (node.Kind)
+        if (OpTable.Find(node.Kind) is not { } row)
         {
-            case OpKind.Input:
-                InputSpec input = inputs[node.Name];
-                shape = input.Kind == InputKind.Labels ? [Batch] : [Batch, .. input.SampleShape];
-                return null;
-            case OpKind.Linear:
-                return Last(X(0), layer!.A, out shape, layer.B);
-            case OpKind.LayerNorm or OpKind.RmsNorm:
-                return Last(X(0), layer!.A, out shape, layer.A);
-            case OpKind.Embedding:
-                if (spec.Nodes[node.Inputs[0]] is not { Kind: OpKind.Input } source || inputs[source.Name].Kind != InputKind.Tokens)
-                {
-                    return "a Tokens input|" + Format(X(0)) + " floats";
-                }
-
-                shape = [.. X(0), layer!.B];
-                return null;
-            case OpKind.MatMul:
-                return MatMul(X(0), X(1), out shape);
-            case OpKind.Add or OpKind.Sub or OpKind.Mul:
-                return Broadcast(X(0), X(1), out shape);
-            case OpKind.Scale or OpKind.Relu or OpKind.Gelu or OpKind.Silu or OpKind.Tanh or OpKind.Sigmoid or OpKind.Exp or OpKind.Log
-                or OpKind.Softmax or OpKind.LogSoftmax:
-                shape = X(0);
-                return null;
-            case OpKind.CausalMask:
-                shape = X(0);
-                return shape.Length >= 2 && shape[shape.Length - 1] == shape[shape.Length - 2] ? null : "square scores [.., T, T]|" + Format(shape);
-            case OpKind.Sum or OpKind.Mean:
-                shape = X(0).Take(X(0).Length - 1).ToArray();
-                return null;
-            case OpKind.Reshape:
-                return Reshape(X(0), node.Ints, out shape);
-            case OpKind.Transpose:
-                shape = X(0);
-                if (shape.Length < 2 || (shape.Length == 2 && shape[0] == Batch))
-                {
-                    return "[Batch, .., m, n] (Batch cannot move)|" + Format(shape);
-                }
-
-                shape = [.. shape.Take(shape.Length - 2), shape[shape.Length - 1], shape[shape.Length - 2]];
-                return null;
-            case OpKind.SplitHeads:
-                return SplitHeads(X(0), node.Ints[0], out shape);
-            case OpKind.MergeHeads:
-                shape = X(0);
-                if (shape.Length < 4)
-                {
-                    return "[Batch, heads, T, d]|" + Format(shape);
-                }
-
-                shape = [.. shape.Take(shape.Length - 3), shape[shape.Length - 2], shape[shape.Length - 3] * shape[shape.Length - 1]];
-                return null;
-            case OpKind.Attention:
-                shape = X(0);
-                if (!X(1).SequenceEqual(shape) || !X(2).SequenceEqual(shape))
-                {
-                    return $"q, k and v of one shape {Format(shape)}|k {Format(X(1))}, v {Format(X(2))}";
-                }
-
-                return SplitHeads(shape, node.Ints[0], out _) ?? (shape.Length >= 3 ? null : "[Batch, T, d]|" + Format(shape));
-            case OpKind.CrossEntropy:
-                int[] logits = X(0);
-                if (logits.Length < 2)
-                {
-                    return "logits [Batch, .., classes]|" + Format(logits);
-                }
-
-                InputSpec labels = inputs[spec.Nodes[node.Inputs[1]].Name];
-                if (labels.Limit != logits[logits.Length - 1])
-                {
-                    return $"logits with {labels.Limit} classes (the labels' [Classes])|" + Format(logits);
-                }
-
-                inputs[labels.Name] = labels with { SampleShape = new EquatableArray<int>(logits.Skip(1).Take(logits.Length - 2).ToArray()) };
-                return null;
-            case OpKind.MseLoss:
-                return X(0).SequenceEqual(X(1)) ? null : $"a target of the prediction's shape {Format(X(0))}|{Format(X(1))}";
-            default:
-                return "a known op|" + node.Kind;
+            return "an op of the table|" + node.Kind;
         }
+
+        var query = new ShapeQuery(node, spec, shapes, inputs);
+        return row.Shape(query, out shape);
+    }
+
+    // The shape rules of the op table, one per kind of op. Each returns null when the shape is fine, else "expected|actual".
+
+    public static string? Input(ShapeQuery q, out int[] shape)
+    {
+        InputSpec input = q.Inputs[q.Node.Name];
+        shape = input.Kind == InputKind.Labels ? [Batch] : [Batch, .. input.SampleShape];
+        return null;
+    }
+
+    public static string? SameShape(ShapeQuery q, out int[] shape)
+    {
+        shape = q.X(0);
+        return null;
+    }
+
+    public static string? Linear(ShapeQuery q, out int[] shape) => Last(q.X(0), q.Layer!.A, out shape, q.Layer.B);
+
+    public static string? Norm(ShapeQuery q, out int[] shape) => Last(q.X(0), q.Layer!.A, out shape, q.Layer.A);
+
+    public static string? Embedding(ShapeQuery q, out int[] shape)
+    {
+        shape = [];
+        if (q.Spec.Nodes[q.Node.Inputs[0]] is not { Kind: OpKind.Input } source || q.Inputs[source.Name].Kind != InputKind.Tokens)
+        {
+            return "a Tokens input|" + Format(q.X(0)) + " floats";
+        }
+
+        shape = [.. q.X(0), q.Layer!.B];
+        return null;
+    }
+
+    public static string? MatMul(ShapeQuery q, out int[] shape) => MatMul(q.X(0), q.X(1), out shape);
+
+    public static string? Broadcast(ShapeQuery q, out int[] shape) => Broadcast(q.X(0), q.X(1), out shape);
+
+    public static string? CausalMask(ShapeQuery q, out int[] shape)
+    {
+        shape = q.X(0);
+        return shape.Length >= 2 && shape[shape.Length - 1] == shape[shape.Length - 2] ? null : "square scores [.., T, T]|" + Format(shape);
+    }
+
+    /// <summary>Over the last dimension; a scalar reduces to itself (as PyTorch's x.sum(-1) on a 0-d tensor).</summary>
+    public static string? Reduce(ShapeQuery q, out int[] shape)
+    {
+        shape = q.X(0).Take(q.X(0).Length - 1).ToArray();
+        return null;
+    }
+
+    public static string? Reshape(ShapeQuery q, out int[] shape) => Reshape(q.X(0), q.Node.Ints, out shape);
+
+    public static string? Transpose(ShapeQuery q, out int[] shape)
+    {
+        shape = q.X(0);
+        if (shape.Length < 2 || (shape.Length == 2 && shape[0] == Batch))
+        {
+            return "[Batch, .., m, n] (Batch cannot move)|" + Format(shape);
+        }
+
+        shape = [.. shape.Take(shape.Length - 2), shape[shape.Length - 1], shape[shape.Length - 2]];
+        return null;
+    }
+
+    public static string? SplitHeadsRule(ShapeQuery q, out int[] shape) => SplitHeads(q.X(0), q.Node.Ints[0], out shape);
+
+    public static string? MergeHeads(ShapeQuery q, out int[] shape)
+    {
+        shape = q.X(0);
+        if (shape.Length < 4)
+        {
+            return "[Batch, heads, T, d]|" + Format(shape);
+        }
+
+        shape = [.. shape.Take(shape.Length - 3), shape[shape.Length - 2], shape[shape.Length - 3] * shape[shape.Length - 1]];
+        return null;
+    }
+
+    public static string? Attention(ShapeQuery q, out int[] shape)
+    {
+        shape = q.X(0);
+        if (!q.X(1).SequenceEqual(shape) || !q.X(2).SequenceEqual(shape))
+        {
+            return $"q, k and v of one shape {Format(shape)}|k {Format(q.X(1))}, v {Format(q.X(2))}";
+        }
+
+        return SplitHeads(shape, q.Node.Ints[0], out _) ?? (shape.Length >= 3 ? null : "[Batch, T, d]|" + Format(shape));
+    }
+
+    /// <summary>Logits [Batch, .., classes]; the labels' sample shape follows from them.</summary>
+    public static string? CrossEntropy(ShapeQuery q, out int[] shape)
+    {
+        shape = [];
+        int[] logits = q.X(0);
+        if (logits.Length < 2)
+        {
+            return "logits [Batch, .., classes]|" + Format(logits);
+        }
+
+        InputSpec labels = q.Inputs[q.Spec.Nodes[q.Node.Inputs[1]].Name];
+        if (labels.Limit != logits[logits.Length - 1])
+        {
+            return $"logits with {labels.Limit} classes (the labels' [Classes])|" + Format(logits);
+        }
+
+        q.Inputs[labels.Name] = labels with { SampleShape = new EquatableArray<int>(logits.Skip(1).Take(logits.Length - 2).ToArray()) };
+        return null;
+    }
+
+    public static string? MseLoss(ShapeQuery q, out int[] shape)
+    {
+        shape = [];
+        return q.X(0).SequenceEqual(q.X(1)) ? null : $"a target of the prediction's shape {Format(q.X(0))}|{Format(q.X(1))}";
     }
 
     private static string? Last(int[] x, int expected, out int[] shape, int replacement)

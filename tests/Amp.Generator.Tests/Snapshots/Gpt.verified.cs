@@ -26,7 +26,7 @@ namespace Demo
                 new("blocks.0.up", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 35, "[Batch, 16, 128]"),
                 new("blocks.0.Gelu@35", global::Amp.OpKind.Gelu, global::Amp.Precision.Fp32, global::Amp.Precision.Bf16, "Gelu: elementwise in FP32 registers, keeps its input's BF16", 35, "[Batch, 16, 128]", FusedChain: 1),
                 new("blocks.0.down", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 35, "[Batch, 16, 32]"),
-                new("Add@31", global::Amp.OpKind.Add, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Add: promote, widest input FP32", 31, "[Batch, 16, 32]", FusedChain: 2),
+                new("blocks.0.Add@31", global::Amp.OpKind.Add, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Add: promote, widest input FP32", 31, "[Batch, 16, 32]", FusedChain: 2),
                 new("blocks.1.ln1", global::Amp.OpKind.LayerNorm, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 30, "[Batch, 16, 32]"),
                 new("blocks.1.ln1->bf16", global::Amp.OpKind.Cast, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "cast once for the BF16 ops that read blocks.1.ln1", 15, "[Batch, 16, 32]"),
                 new("blocks.1.attn.q", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15, "[Batch, 16, 32]"),
@@ -40,7 +40,7 @@ namespace Demo
                 new("blocks.1.up", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 35, "[Batch, 16, 128]"),
                 new("blocks.1.Gelu@35", global::Amp.OpKind.Gelu, global::Amp.Precision.Fp32, global::Amp.Precision.Bf16, "Gelu: elementwise in FP32 registers, keeps its input's BF16", 35, "[Batch, 16, 128]", FusedChain: 4),
                 new("blocks.1.down", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 35, "[Batch, 16, 32]"),
-                new("Add@31#2", global::Amp.OpKind.Add, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Add: promote, widest input FP32", 31, "[Batch, 16, 32]", FusedChain: 5),
+                new("blocks.1.Add@31", global::Amp.OpKind.Add, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Add: promote, widest input FP32", 31, "[Batch, 16, 32]", FusedChain: 5),
                 new("lnf", global::Amp.OpKind.LayerNorm, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 57, "[Batch, 16, 32]"),
                 new("lnf->bf16", global::Amp.OpKind.Cast, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "cast once for the BF16 ops that read lnf", 57, "[Batch, 16, 32]"),
                 new("head", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 57, "[Batch, 16, 65]"),
@@ -315,7 +315,7 @@ namespace Demo
                 device.Gemm(t21.Reshape(B * 16, 32), blocks_1_attn_proj_weight.Working(global::Amp.Precision.Bf16), t22.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_proj_bias.Working(global::Amp.Precision.Bf16) });
 
-                // line 30, chain 3 = add(Add@31, blocks.1.attn.proj): fused, FP32 registers, stored FP32 [Batch, 16, 32]
+                // line 30, chain 3 = add(blocks.0.Add@31, blocks.1.attn.proj): fused, FP32 registers, stored FP32 [Batch, 16, 32]
                 var t23 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain3, float, ushort, float>(Chain3.Kernel, t23, t15, t22);
 
@@ -445,7 +445,7 @@ namespace Demo
                 var t15R = run.Buffer(40, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain2, float, ushort, float>(Chain2.Kernel, t15R, t9R, t14);
 
-                // line 30, chain 3 = add(Add@31, blocks.1.attn.proj): recomputed from its leaves instead of kept from the forward pass
+                // line 30, chain 3 = add(blocks.0.Add@31, blocks.1.attn.proj): recomputed from its leaves instead of kept from the forward pass
                 var t23R = run.Buffer(41, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain3, float, ushort, float>(Chain3.Kernel, t23R, t15R, t22);
 
@@ -489,7 +489,7 @@ namespace Demo
 
                 var g15 = run.Gradient(41, B, 16, 32);
                 var g22 = run.Gradient(42, B, 16, 32);
-                // line 30, backward of chain 3 = add(Add@31, blocks.1.attn.proj): recomputed from its inputs in FP32
+                // line 30, backward of chain 3 = add(blocks.0.Add@31, blocks.1.attn.proj): recomputed from its inputs in FP32
                 run.Grad<Chain3Grad0, float, float, float, float>(Chain3Grad0.Kernel, g15, g23, g23, g23, g23, g23);
                 run.Grad<Chain3Grad1, float, float, float, float>(Chain3Grad1.Kernel, g22, g23, g23, g23, g23, g23);
 
@@ -676,7 +676,7 @@ namespace Demo
                 }
             }
 
-            /// <summary>Chain 3 (line 30): add(Add@31, blocks.1.attn.proj). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
+            /// <summary>Chain 3 (line 30): add(blocks.0.Add@31, blocks.1.attn.proj). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
             private readonly struct Chain3 : global::Amp.Compilation.IChain2
             {
                 public static float Apply(float x0, float x1) => (x0 + x1);
@@ -812,7 +812,7 @@ namespace Demo
                 }
             }
 
-            /// <summary>Backward of chain 3 (add(Add@31, blocks.1.attn.proj)) into x0 = Add@31: g * d(chain)/d(x0).</summary>
+            /// <summary>Backward of chain 3 (add(blocks.0.Add@31, blocks.1.attn.proj)) into x0 = blocks.0.Add@31: g * d(chain)/d(x0).</summary>
             private readonly struct Chain3Grad0 : global::Amp.Compilation.IGradChain
             {
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
@@ -829,7 +829,7 @@ namespace Demo
                 }
             }
 
-            /// <summary>Backward of chain 3 (add(Add@31, blocks.1.attn.proj)) into x1 = blocks.1.attn.proj: g * d(chain)/d(x1).</summary>
+            /// <summary>Backward of chain 3 (add(blocks.0.Add@31, blocks.1.attn.proj)) into x1 = blocks.1.attn.proj: g * d(chain)/d(x1).</summary>
             private readonly struct Chain3Grad1 : global::Amp.Compilation.IGradChain
             {
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => g;

@@ -1,0 +1,272 @@
+using Amp.Generator.Model;
+using Amp.Generator.Passes;
+
+namespace Amp.Generator.Emit;
+
+/// <summary>Writes one op's forward or backward block at <paramref name="site"/>.</summary>
+internal delegate void EmitOp(ModelEmitter emitter, CodeWriter w, OpSite site);
+
+/// <summary>An op's forward emitter and its backward emitter (null: its gradient is a view of its input's, no pass).</summary>
+internal sealed record OpEmitter(EmitOp Forward, EmitOp? Backward);
+
+/// <summary>
+/// Where an op is emitted: the planned node, its first input's local and shape, its layer, and in the backward its
+/// output gradient and its first input's gradient (null when that input needs none).
+/// </summary>
+internal sealed record OpSite(PlannedNode Node, string X, int[] Xs, LayerSpec? Layer, string Dy, string? Gx);
+
+// The emitters of the op table's ops, each op's forward beside its backward (llm.c style). Every row of OpTable has
+// an entry (OpTableTests); the elementwise rows share the fused-chain pair.
+internal sealed partial class ModelEmitter
+{
+    /// <summary>Elementwise ops: the fused chain rooted here, and its symbolic derivative per leaf (declared first: static initializers run in order).</summary>
+    private static readonly OpEmitter Chain = new(
+        static (e, w, s) => e.ChainForward(w, s),
+        static (e, w, s) => e.WriteChainBackward(w, s.Node));
+
+    internal static readonly IReadOnlyDictionary<OpKind, OpEmitter> Emitters = new Dictionary<OpKind, OpEmitter>
+    {
+        [OpKind.Input] = new(static (e, w, s) => e.Declare(w, $"t{s.Node.Id}", $"run.Input(\"{s.Node.Name}\")"), null),
+        [OpKind.Cast] = new(static (e, w, s) => e.CastForward(w, s), null),
+        [OpKind.Reshape] = new(static (e, w, s) => e.Declare(w, $"t{s.Node.Id}", $"{s.X}.Reshape({Dims(s.Node.Shape)})"), null),
+        [OpKind.Linear] = new(static (e, w, s) => e.LinearForward(w, s), static (e, w, s) => e.LinearBackward(w, s)),
+        [OpKind.LayerNorm] = new(static (e, w, s) => e.LayerNormForward(w, s), static (e, w, s) => e.LayerNormBackward(w, s)),
+        [OpKind.RmsNorm] = new(static (e, w, s) => e.RmsNormForward(w, s), static (e, w, s) => e.RmsNormBackward(w, s)),
+        [OpKind.Embedding] = new(static (e, w, s) => e.EmbeddingForward(w, s), static (e, w, s) => e.EmbeddingBackward(w, s)),
+        [OpKind.MatMul] = new(static (e, w, s) => e.MatMulForward(w, s), static (e, w, s) => e.MatMulBackward(w, s)),
+        [OpKind.Softmax] = new(static (e, w, s) => e.SoftmaxForward(w, s), static (e, w, s) => e.SoftmaxBackward(w, s)),
+        [OpKind.LogSoftmax] = new(static (e, w, s) => e.SoftmaxForward(w, s), static (e, w, s) => e.SoftmaxBackward(w, s)),
+        [OpKind.Sum] = new(static (e, w, s) => e.ReduceForward(w, s), static (e, w, s) => e.ReduceBackward(w, s)),
+        [OpKind.Mean] = new(static (e, w, s) => e.ReduceForward(w, s), static (e, w, s) => e.ReduceBackward(w, s)),
+        [OpKind.CausalMask] = new(static (e, w, s) => e.CausalMaskForward(w, s), static (e, w, s) => e.CausalMaskBackward(w, s)),
+        [OpKind.Transpose] = new(static (e, w, s) => e.TransposeForward(w, s), static (e, w, s) => e.TransposeBackward(w, s)),
+        [OpKind.SplitHeads] = new(static (e, w, s) => e.SplitHeadsForward(w, s), static (e, w, s) => e.SplitHeadsBackward(w, s)),
+        [OpKind.MergeHeads] = new(static (e, w, s) => e.MergeHeadsForward(w, s), static (e, w, s) => e.MergeHeadsBackward(w, s)),
+        [OpKind.Attention] = new(static (e, w, s) => e.WriteAttention(w, s.Node, s.Xs), static (e, w, s) => e.WriteAttentionBackward(w, s.Node, s.Xs)),
+        [OpKind.CrossEntropy] = new(static (e, w, s) => e.CrossEntropyForward(w, s), static (e, w, s) => e.CrossEntropyBackward(w, s)),
+        [OpKind.MseLoss] = new(static (e, w, s) => e.MseLossForward(w, s), static (e, w, s) => e.MseLossBackward(w, s)),
+        [OpKind.Add] = Chain,
+        [OpKind.Sub] = Chain,
+        [OpKind.Mul] = Chain,
+        [OpKind.Scale] = Chain,
+        [OpKind.Relu] = Chain,
+        [OpKind.Gelu] = Chain,
+        [OpKind.Silu] = Chain,
+        [OpKind.Tanh] = Chain,
+        [OpKind.Sigmoid] = Chain,
+        [OpKind.Exp] = Chain,
+        [OpKind.Log] = Chain,
+    };
+
+    private OpSite Site(PlannedNode n)
+    {
+        string x = n.Inputs.Count > 0 ? $"t{n.Inputs[0]}" : string.Empty;
+        string? gx = n.Inputs.Count > 0 && Needs(n.Inputs[0]) ? $"g{n.Inputs[0]}" : null;
+        int[] xs = n.Inputs.Count > 0 ? plan.Nodes[n.Inputs[0]].Shape.ToArray() : [];
+        LayerSpec? layer = n.Layer is null ? null : spec.Layers.First(l => l.Path == n.Layer);
+        return new OpSite(n, x, xs, layer, $"g{n.Id}", gx);
+    }
+
+    private void ChainForward(CodeWriter w, OpSite s)
+    {
+        Buffer(w, s.Node);
+        w.Line(MapCall(plan.Chains[s.Node.Chain], $"t{s.Node.Id}"));
+    }
+
+    private void CastForward(CodeWriter w, OpSite s)
+    {
+        Buffer(w, s.Node);
+        w.Line($"{Device}.Cast({s.X}, t{s.Node.Id});");
+    }
+
+    // Linear: y = x W^T + b on the working copy of W.
+    private void LinearForward(CodeWriter w, OpSite s)
+    {
+        PlannedNode n = s.Node;
+        LayerSpec layer = s.Layer!;
+        Buffer(w, n);
+        string bias = layer.Bias ? $", Bias = {Field(layer.Path + ".bias")}.Working({Ns}Precision.{n.Compute})" : string.Empty;
+        w.Line($"{Device}.Gemm({s.X}.Reshape({Rows(s.Xs)}, {layer.A}), {Field(layer.Path + ".weight")}.Working({Ns}Precision.{n.Compute}), t{n.Id}.Reshape({Rows(n.Shape)}, {layer.B}),")
+         .Line($"    new {Ns}GemmOptions {{ TransposeB = true{bias} }});");
+    }
+
+    private void LinearBackward(CodeWriter w, OpSite s)
+    {
+        PlannedNode n = s.Node;
+        LayerSpec layer = s.Layer!;
+        string weight = Field(layer.Path + ".weight");
+        if (s.Gx is not null)
+        {
+            w.Line($"{Device}.Gemm({s.Dy}.Reshape({Rows(n.Shape)}, {layer.B}), {weight}.Working({Ns}Precision.{n.Compute}), {s.Gx}.Reshape({Rows(s.Xs)}, {layer.A}), Accumulate);");
+        }
+
+        w.Line($"{Device}.Gemm({s.Dy}.Reshape({Rows(n.Shape)}, {layer.B}), {s.X}.Reshape({Rows(s.Xs)}, {layer.A}), {weight}.Gradient, AccumulateTransposeA);");
+        if (layer.Bias)
+        {
+            w.Line($"{Device}.AccumulateRows({s.Dy}, {Field(layer.Path + ".bias")}.Gradient);");
+        }
+    }
+
+    // LayerNorm: FP32 statistics per row, kept for the backward.
+    private void LayerNormForward(CodeWriter w, OpSite s)
+    {
+        PlannedNode n = s.Node;
+        Buffer(w, n);
+        string mean = Scratch(w, n, "Mean", Precision.Fp32, [.. n.Shape.Take(n.Shape.Count - 1)]);
+        string rstd = Scratch(w, n, "Rstd", Precision.Fp32, [.. n.Shape.Take(n.Shape.Count - 1)]);
+        w.Line($"{Device}.LayerNorm({s.X}, {Field(s.Layer!.Path + ".weight")}.Master, {Field(s.Layer.Path + ".bias")}.Master, t{n.Id}, {mean}, {rstd}, {Fusion.Literal(s.Layer.Eps)});");
+    }
+
+    private void LayerNormBackward(CodeWriter w, OpSite s)
+    {
+        string path = s.Layer!.Path;
+        w.Line($"{Device}.NormBackward({s.X}, {Field(path + ".weight")}.Master, t{s.Node.Id}Mean, t{s.Node.Id}Rstd, {s.Dy}, {s.Gx ?? "null"}, {Field(path + ".weight")}.Gradient, {Field(path + ".bias")}.Gradient);");
+    }
+
+    // RmsNorm: FP32 1/rms per row, kept for the backward.
+    private void RmsNormForward(CodeWriter w, OpSite s)
+    {
+        PlannedNode n = s.Node;
+        Buffer(w, n);
+        string rms = Scratch(w, n, "Rstd", Precision.Fp32, [.. n.Shape.Take(n.Shape.Count - 1)]);
+        w.Line($"{Device}.RmsNorm({s.X}, {Field(s.Layer!.Path + ".weight")}.Master, t{n.Id}, {rms}, {Fusion.Literal(s.Layer.Eps)});");
+    }
+
+    private void RmsNormBackward(CodeWriter w, OpSite s)
+    {
+        string path = s.Layer!.Path;
+        w.Line($"{Device}.NormBackward({s.X}, {Field(path + ".weight")}.Master, null, t{s.Node.Id}Rstd, {s.Dy}, {s.Gx ?? "null"}, {Field(path + ".weight")}.Gradient, null);");
+    }
+
+    // Embedding: a gather of FP32 weight rows; its backward adds each row's gradient into its id's row.
+    private void EmbeddingForward(CodeWriter w, OpSite s)
+    {
+        PlannedNode n = s.Node;
+        Buffer(w, n);
+        w.Line($"{Device}.Gather({Field(s.Layer!.Path + ".weight")}.Master, {s.X}.Reshape({Rows(n.Shape)}), t{n.Id}.Reshape({Rows(n.Shape)}, {s.Layer.B}));");
+    }
+
+    private void EmbeddingBackward(CodeWriter w, OpSite s)
+    {
+        PlannedNode n = s.Node;
+        w.Line($"{Device}.ScatterAddRows({s.Dy}.Reshape({Rows(n.Shape)}, {s.Layer!.B}), {s.X}.Reshape({Rows(n.Shape)}), {Field(s.Layer.Path + ".weight")}.Gradient);");
+    }
+
+    private void MatMulForward(CodeWriter w, OpSite s)
+    {
+        Buffer(w, s.Node);
+        WriteMatMul(w, s.Node, s.Xs, plan.Nodes[s.Node.Inputs[1]].Shape.ToArray());
+    }
+
+    private void MatMulBackward(CodeWriter w, OpSite s) => WriteMatMulBackward(w, s.Node, s.Xs, plan.Nodes[s.Node.Inputs[1]].Shape.ToArray());
+
+    // Softmax and LogSoftmax over the last dimension; the backward reads the saved output.
+    private void SoftmaxForward(CodeWriter w, OpSite s)
+    {
+        Buffer(w, s.Node);
+        w.Line($"{Device}.{s.Node.Kind}({s.X}, t{s.Node.Id});");
+    }
+
+    private void SoftmaxBackward(CodeWriter w, OpSite s) =>
+        w.Line($"{Device}.SoftmaxBackward(t{s.Node.Id}, {s.Dy}, {s.Gx}, log: {(s.Node.Kind == OpKind.LogSoftmax ? "true" : "false")});");
+
+    // Sum and Mean over the last dimension; the backward broadcasts g (times 1/n for Mean) back over it.
+    private void ReduceForward(CodeWriter w, OpSite s)
+    {
+        Buffer(w, s.Node);
+        w.Line($"{Device}.Row{s.Node.Kind}({s.X}, t{s.Node.Id});");
+    }
+
+    private void ReduceBackward(CodeWriter w, OpSite s)
+    {
+        // A scalar reduces to itself (as PyTorch's x.mean(-1) on a 0-d tensor): its last dimension counts 1.
+        string scale = s.Node.Kind == OpKind.Sum ? "1f" : Reciprocal(s.Xs.Length == 0 ? 1 : s.Xs[s.Xs.Length - 1]);
+        w.Line($"{Device}.BroadcastRowsAccumulate({s.Dy}, {s.Gx}, {scale});");
+    }
+
+    private void CausalMaskForward(CodeWriter w, OpSite s)
+    {
+        Buffer(w, s.Node);
+        w.Line($"{Device}.CausalMask({s.X}, t{s.Node.Id});");
+    }
+
+    private void CausalMaskBackward(CodeWriter w, OpSite s) => w.Line($"{Device}.CausalMaskBackward({s.Dy}, {s.Gx});");
+
+    // Layout ops move blocks of the last dimensions with SwapMiddle; each backward swaps them back into the input's gradient.
+    private void TransposeForward(CodeWriter w, OpSite s)
+    {
+        int[] xs = s.Xs;
+        Buffer(w, s.Node);
+        w.Line($"{Device}.SwapMiddle({s.X}, t{s.Node.Id}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {Dim(xs[xs.Length - 2])}, {Dim(xs[xs.Length - 1])}, 1);");
+    }
+
+    private void TransposeBackward(CodeWriter w, OpSite s)
+    {
+        int[] xs = s.Xs;
+        w.Line($"{Device}.SwapMiddleAccumulate({s.Dy}, {s.Gx}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {Dim(xs[xs.Length - 1])}, {Dim(xs[xs.Length - 2])}, 1);");
+    }
+
+    private void SplitHeadsForward(CodeWriter w, OpSite s)
+    {
+        int[] xs = s.Xs;
+        int heads = s.Node.Ints[0];
+        Buffer(w, s.Node);
+        w.Line($"{Device}.SwapMiddle({s.X}, t{s.Node.Id}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {Dim(xs[xs.Length - 2])}, {heads}, {xs[xs.Length - 1] / heads});");
+    }
+
+    private void SplitHeadsBackward(CodeWriter w, OpSite s)
+    {
+        int[] xs = s.Xs;
+        int heads = s.Node.Ints[0];
+        w.Line($"{Device}.SwapMiddleAccumulate({s.Dy}, {s.Gx}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {heads}, {Dim(xs[xs.Length - 2])}, {xs[xs.Length - 1] / heads});");
+    }
+
+    private void MergeHeadsForward(CodeWriter w, OpSite s)
+    {
+        int[] xs = s.Xs;
+        Buffer(w, s.Node);
+        w.Line($"{Device}.SwapMiddle({s.X}, t{s.Node.Id}, {Rows(xs.Take(xs.Length - 2).ToArray())}, {Dim(xs[xs.Length - 3])}, {Dim(xs[xs.Length - 2])}, {Dim(xs[xs.Length - 1])});");
+    }
+
+    private void MergeHeadsBackward(CodeWriter w, OpSite s)
+    {
+        int[] xs = s.Xs;
+        w.Line($"{Device}.SwapMiddleAccumulate({s.Dy}, {s.Gx}, {Rows(xs.Take(xs.Length - 2).ToArray())}, {Dim(xs[xs.Length - 2])}, {Dim(xs[xs.Length - 3])}, {Dim(xs[xs.Length - 1])});");
+    }
+
+    // CrossEntropy: log-softmax kept in FP32, then the mean NLL; the backward is softmax minus one-hot.
+    private void CrossEntropyForward(CodeWriter w, OpSite s)
+    {
+        PlannedNode n = s.Node;
+        int[] xs = s.Xs;
+        string logp = Scratch(w, n, "LogProbs", Precision.Fp32, [.. xs]);
+        Buffer(w, n);
+        w.Line($"{Device}.LogSoftmax({s.X}, {logp});")
+         .Line($"{Device}.NllLoss({logp}.Reshape({Rows(xs)}, {Dim(xs[xs.Length - 1])}), t{n.Inputs[1]}.Reshape({Rows(xs)}), t{n.Id});");
+    }
+
+    private void CrossEntropyBackward(CodeWriter w, OpSite s)
+    {
+        PlannedNode n = s.Node;
+        int[] xs = s.Xs;
+        string classes = Dim(xs[xs.Length - 1]);
+        w.Line($"{Device}.CrossEntropyBackward(t{n.Id}LogProbs.Reshape({Rows(xs)}, {classes}), t{n.Inputs[1]}.Reshape({Rows(xs)}), {s.Dy}, {s.Gx}.Reshape({Rows(xs)}, {classes}));");
+    }
+
+    // MseLoss: the squared error as a fused chain, then its mean; the backward reaches both sides.
+    private void MseLossForward(CodeWriter w, OpSite s)
+    {
+        PlannedNode n = s.Node;
+        string squares = Scratch(w, n, "Squares", Precision.Fp32, [.. s.Xs]);
+        Buffer(w, n);
+        w.Line($"{MapCall(plan.Chains[n.Chain], squares)}")
+         .Line($"{Device}.RowMean({squares}.Reshape(1, {Count(s.Xs)}), t{n.Id});");
+    }
+
+    private void MseLossBackward(CodeWriter w, OpSite s)
+    {
+        PlannedNode n = s.Node;
+        string? gb = Needs(n.Inputs[1]) ? $"g{n.Inputs[1]}" : null;
+        w.Line($"{Device}.MseLossBackward({s.X}, t{n.Inputs[1]}, {s.Dy}, {s.Gx ?? "null"}, {gb ?? "null"});");
+    }
+}

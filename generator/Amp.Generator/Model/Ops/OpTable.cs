@@ -1,0 +1,99 @@
+using Amp.Generator.Passes;
+
+namespace Amp.Generator.Model;
+
+/// <summary>
+/// The op table: one <see cref="OpRow"/> per <see cref="OpKind"/>, in the enum's order. Adding an elementwise op
+/// is its row here, its <c>ChainMath</c>/<c>ChainGradMath</c> functions and its FP64 reference in <c>Amp.Ops</c>;
+/// the parser, shapes, precision, fusion, autodiff, the analyzers and the docs table follow. Tests check that every
+/// kind has exactly one row and that the docs match.
+/// </summary>
+internal static partial class OpTable
+{
+    private static readonly OpRow[] All = Build();
+    private static readonly OpRow?[] ByKind = Index(All);
+
+    /// <summary>Every row as written (OpTableTests: one per kind, none twice).</summary>
+    public static IReadOnlyList<OpRow> Rows => All;
+
+    /// <summary>The row of <paramref name="kind"/>, or null for a kind without one (a located AMP1004, never a guess).</summary>
+    public static OpRow? Find(OpKind kind) => (int)kind < ByKind.Length ? ByKind[(int)kind] : null;
+
+    /// <summary>The row of a kind the parser produced (the parser only produces kinds that have rows).</summary>
+    public static OpRow Row(OpKind kind) => Find(kind) ?? throw new InvalidOperationException($"The op table has no row for {kind}.");
+
+    private static OpRow?[] Index(OpRow[] rows)
+    {
+        var index = new OpRow?[Enum.GetValues(typeof(OpKind)).Length];
+        foreach (OpRow row in rows)
+        {
+            index[(int)row.Kind] ??= row;
+        }
+
+        return index;
+    }
+
+    /// <summary>The row of an <c>Amp.Ops</c> method, or null: an unknown op (AMP1004 at the call).</summary>
+    public static OpRow? ForOpsName(string name) => All.FirstOrDefault(r => r.OpsName == name);
+
+    /// <summary>The row of a layer type by metadata name (<c>Amp.Linear</c>), or null: not a layer.</summary>
+    public static OpRow? ForLayerType(string typeName) => All.FirstOrDefault(r => r.Layer?.TypeName == typeName);
+
+    public static OpRow ForLayer(LayerKind kind) => All.First(r => r.Layer?.Kind == kind);
+
+    private static OpRow Unary(OpKind kind, OpPolicy policy) =>
+        new(kind, policy, 1, Shapes.SameShape, kind.ToString(), Math: new ElementwiseMath($"ChainMath.{kind}({{0}})", $"ChainGradMath.{kind}Grad({{0}})"),
+            Backward: "fused chain: g * d/dx, recomputed from the chain's leaves");
+
+    private static OpRow[] Build()
+    {
+        const string chain = "fused chain: g * d/dx, recomputed from the chain's leaves";
+        OpRow[] rows =
+        [
+            new(OpKind.Input, OpPolicy.Input, 0, Shapes.Input, Backward: "none (inputs, ids and labels get no gradient)"),
+            new(OpKind.Cast, OpPolicy.Cast, 1, Shapes.SameShape, Backward: "a view: the input's gradient"),
+            new(OpKind.Linear, OpPolicy.LowPrecision, 1, Shapes.Linear,
+                Layer: new LayerRow("Amp.Linear", LayerKind.Linear, "inFeatures", "outFeatures", "bias", FixedBias: false),
+                Backward: "dX += dY W (working copy), dW += dY^T X, db += sum of rows of dY"),
+            new(OpKind.LayerNorm, OpPolicy.Fp32, 1, Shapes.Norm,
+                Layer: new LayerRow("Amp.LayerNorm", LayerKind.LayerNorm, "dim", null, null, FixedBias: true),
+                Backward: "FP32 from the saved mean and 1/std per row"),
+            new(OpKind.RmsNorm, OpPolicy.Fp32, 1, Shapes.Norm,
+                Layer: new LayerRow("Amp.RmsNorm", LayerKind.RmsNorm, "dim", null, null, FixedBias: false),
+                Backward: "FP32 from the saved 1/rms per row"),
+            new(OpKind.Embedding, OpPolicy.Fp32Weights, 1, Shapes.Embedding,
+                Layer: new LayerRow("Amp.Embedding", LayerKind.Embedding, "vocab", "dim", null, FixedBias: false),
+                Backward: "rows of dY added into the weight's rows of their ids"),
+            new(OpKind.MatMul, OpPolicy.LowPrecision, 2, Shapes.MatMul, "MatMul", Backward: "dA += dC B^T, dB += A^T dC"),
+            new(OpKind.Add, OpPolicy.Promote, 2, Shapes.Broadcast, "Add", Math: new ElementwiseMath("({0} + {1})", "1", "1"), Backward: chain),
+            new(OpKind.Sub, OpPolicy.Promote, 2, Shapes.Broadcast, "Sub", Math: new ElementwiseMath("({0} - {1})", "1", "-1"), Backward: chain),
+            new(OpKind.Mul, OpPolicy.Promote, 2, Shapes.Broadcast, "Mul", Math: new ElementwiseMath("({0} * {1})", "{1}", "{0}"), Backward: chain),
+            new(OpKind.Scale, OpPolicy.Elementwise, 1, Shapes.SameShape, "Scale", Math: new ElementwiseMath("({0} * {c})", "{c}"), Backward: chain),
+            Unary(OpKind.Relu, OpPolicy.Elementwise),
+            Unary(OpKind.Gelu, OpPolicy.Elementwise),
+            Unary(OpKind.Silu, OpPolicy.Elementwise),
+            Unary(OpKind.Tanh, OpPolicy.Elementwise),
+            Unary(OpKind.Sigmoid, OpPolicy.Elementwise),
+            Unary(OpKind.Exp, OpPolicy.Fp32),
+            Unary(OpKind.Log, OpPolicy.Fp32),
+            new(OpKind.Softmax, OpPolicy.Fp32, 1, Shapes.SameShape, "Softmax", Backward: "FP32 from the saved output: y * (g - sum(g y))"),
+            new(OpKind.LogSoftmax, OpPolicy.Fp32, 1, Shapes.SameShape, "LogSoftmax", Backward: "FP32 from the saved output: g - exp(y) sum(g)"),
+            new(OpKind.Sum, OpPolicy.Fp32, 1, Shapes.Reduce, "Sum", Backward: "g broadcast over the reduced dimension"),
+            new(OpKind.Mean, OpPolicy.Fp32, 1, Shapes.Reduce, "Mean", Backward: "g / n broadcast over the reduced dimension (n = B for the batch)"),
+            new(OpKind.Reshape, OpPolicy.Layout, 1, Shapes.Reshape, "Reshape", Backward: "a view: the input's gradient"),
+            new(OpKind.Transpose, OpPolicy.Layout, 1, Shapes.Transpose, "Transpose", Backward: "the gradient transposed back"),
+            new(OpKind.SplitHeads, OpPolicy.Layout, 1, Shapes.SplitHeadsRule, "SplitHeads", Backward: "the gradient's heads merged back"),
+            new(OpKind.MergeHeads, OpPolicy.Layout, 1, Shapes.MergeHeads, "MergeHeads", Backward: "the gradient split back into heads"),
+            new(OpKind.CausalMask, OpPolicy.Layout, 1, Shapes.CausalMask, "CausalMask", Backward: "g where kept, 0 where masked"),
+            new(OpKind.Attention, OpPolicy.LowPrecision, 3, Shapes.Attention, "Attention",
+                Backward: "the two products' gradients in the compute precision, the softmax's in FP32")
+            {
+                DocName = "`Attention`'s two products",
+                ReasonNote = "; softmax in FP32",
+            },
+            new(OpKind.CrossEntropy, OpPolicy.Loss, 2, Shapes.CrossEntropy, "CrossEntropy", Backward: "dlogits = g / rows * (exp(logp) - onehot)"),
+            new(OpKind.MseLoss, OpPolicy.Loss, 2, Shapes.MseLoss, "MseLoss", Backward: "2 g (x - y) / n to each side that needs it"),
+        ];
+        return rows;
+    }
+}
