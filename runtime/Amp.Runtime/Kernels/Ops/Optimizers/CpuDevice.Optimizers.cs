@@ -1,10 +1,42 @@
+using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Amp;
 
+// The step after backward: unscale-and-check, the squared norm for clipping, SGD and AdamW on FP32 masters with the cast-out.
 internal sealed partial class CpuDevice
 {
+    private protected override double SquaredNormCore(DeviceTensor tensor)
+    {
+        float[] values = ((CpuTensor)tensor).As<float>();
+        double sum = 0;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            // FP32 squares summed per lane, flushed to FP64 every block so long tensors keep their precision.
+            for (; i <= values.Length - Vector<float>.Count;)
+            {
+                Vector<float> acc = Vector<float>.Zero;
+                int blockEnd = Math.Min(values.Length - Vector<float>.Count, i + (1024 * Vector<float>.Count));
+                for (; i <= blockEnd; i += Vector<float>.Count)
+                {
+                    var v = new Vector<float>(values, i);
+                    acc += v * v;
+                }
+
+                sum += Vector.Sum(acc);
+            }
+        }
+
+        for (; i < values.Length; i++)
+        {
+            sum += (double)values[i] * values[i];
+        }
+
+        return sum;
+    }
+
     private protected override bool UnscaleAndCheckCore(IReadOnlyList<DeviceTensor> gradients, float inverseScale)
     {
         // One pass over (buffer, chunk) pairs: the work list spans all buffers so small ones share threads.
