@@ -248,12 +248,13 @@ internal sealed partial class ModelEmitter
                 Declare(w, target, Gradient(root.Shape.ToArray()));
             }
 
-            // Only the leaves the derivative reads are passed (an Add's gradient reads none), so the others need not be kept.
+            // Only the leaves the derivative reads are passed (an Add's gradient reads none); the others are null, never kept.
             bool Reads(int i) => ReadsLeaf(chain, grad, i);
-            IEnumerable<string> types = Enumerable.Range(0, 4).Select(i => Reads(i) ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float");
-            IEnumerable<string> leaves = Enumerable.Range(0, 4).Select(i => Reads(i) ? $"t{chain.Leaves[i]}" : $"g{root.Id}");
+            IEnumerable<string> types = Enumerable.Range(0, MaxLeaves).Select(i => Reads(i) ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float");
+            int last = Enumerable.Range(0, MaxLeaves).Where(Reads).DefaultIfEmpty(-1).Max();
+            IEnumerable<string> leaves = Enumerable.Range(0, last + 1).Select(i => Reads(i) ? $"t{chain.Leaves[i]}" : "null");
             string name = GradChainName(grad);
-            w.Line($"run.Grad<{name}, {string.Join(", ", types)}>({name}.Kernel, {target}, g{root.Id}, {string.Join(", ", leaves)});");
+            w.Line($"run.Grad<{name}, {string.Join(", ", types)}>({name}.Kernel, {string.Join(", ", new[] { target, $"g{root.Id}" }.Concat(leaves))});");
             if (broadcast)
             {
                 w.Line($"{Device}.AccumulateRows({target}, g{leaf});");
@@ -267,18 +268,21 @@ internal sealed partial class ModelEmitter
         string v = "global::System.Runtime.Intrinsics.Vector256<float>";
         string Qualify(string e) => e.Replace("ChainMath.", Ns + "Compilation.ChainMath.").Replace("ChainGradMath.", Ns + "Compilation.ChainGradMath.");
         bool Reads(int i) => ReadsLeaf(chain, grad, i);
-        string views = string.Join(", ", Enumerable.Range(0, 4).Select(i => $"global::ILGPU.ArrayView<{(Reads(i) ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float")}> x{i}"));
-        string loads = string.Join(", ", Enumerable.Range(0, 4).Select(i => $"{Ns}Compilation.KernelBits.ToFloat(x{i}[i % e.N{i}])"));
+        int[] read = Enumerable.Range(0, MaxLeaves).Where(Reads).ToArray();
+        string views = string.Join(", ", Enumerable.Range(0, MaxLeaves).Select(i => $"global::ILGPU.ArrayView<{(Reads(i) ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float")}> x{Int(i)}"));
         w.Line($"/// <summary>Backward of chain {chain.Index} ({chain.Description}) into x{grad.Leaf} = {plan.Nodes[chain.Leaves[grad.Leaf]].Name}: g * d(chain)/d(x{grad.Leaf}).</summary>")
          .Open($"private readonly struct {GradChainName(grad)} : {Ns}Compilation.IGradChain")
+         .Line($"/// <summary>The leaves the derivative reads: {LeafList(read)}.</summary>")
+         .Line($"public static int Reads => {ReadMask(read)};")
+         .Line()
          .Line($"public static float Apply(float g, float x0, float x1, float x2, float x3) => {Qualify(grad.Scalar)};")
          .Line()
          .Line($"public static {v} Apply({v} g, {v} x0, {v} x1, {v} x2, {v} x3) => {Qualify(grad.Vector)};")
          .Line()
-         .Line("/// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>")
+         .Line("/// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>")
          .Open($"public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, {views}, global::ILGPU.ArrayView<float> dx, {Ns}Compilation.ChainExtent e)")
          .Open("for (int i = index; i < e.Length; i += e.Stride)")
-         .Line($"dx[i] += Apply(g[i], {loads});")
+         .Line($"dx[i] += Apply(g[i], {Loads(Reads)});")
          .Close()
          .Close()
          .Close();

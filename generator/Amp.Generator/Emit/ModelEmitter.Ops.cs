@@ -101,15 +101,6 @@ internal sealed partial class ModelEmitter
         w.Line($"{Device}.SwapMiddle({c}, t{n.Id}, {outer}, {heads}, {t}, {d});");
     }
 
-    private string MapCall(ChainSpec chain, string output)
-    {
-        PlannedNode root = plan.Nodes[chain.Root];
-        Precision stored = root.Kind == OpKind.MseLoss ? Precision.Fp32 : root.Output;
-        IEnumerable<string> types = chain.Leaves.Select(l => Storage(plan.Nodes[l].Output)).Concat([Storage(stored)]);
-        string leaves = string.Join(", ", chain.Leaves.Select(l => $"t{l}"));
-        return $"run.Map<Chain{chain.Index}, {string.Join(", ", types)}>(Chain{chain.Index}.Kernel, {output}, {leaves});";
-    }
-
     private void Buffer(CodeWriter w, PlannedNode n) =>
         Declare(w, $"t{n.Id}", Allocate(n.Output, n.Shape.ToArray()));
 

@@ -80,10 +80,14 @@ public static class ChainGradMath
 
 /// <summary>
 /// A generated backward chain: the gradient reaching one leaf of a fused chain, from the chain's output gradient
-/// <c>g</c> and its (up to four) leaves; unused leaves are ignored.
+/// <c>g</c> and its (up to four) leaves. As for <see cref="IChain"/>, <see cref="Reads"/> names the leaves the
+/// derivative reads (an Add's reads none); the others are passed no tensor and never loaded.
 /// </summary>
 public interface IGradChain
 {
+    /// <summary>Bit k set: the derivative reads leaf k.</summary>
+    static abstract int Reads { get; }
+
     static abstract float Apply(float g, float x0, float x1, float x2, float x3);
 
     static abstract Vector256<float> Apply(Vector256<float> g, Vector256<float> x0, Vector256<float> x1, Vector256<float> x2, Vector256<float> x3);

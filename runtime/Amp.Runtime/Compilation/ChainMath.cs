@@ -59,33 +59,17 @@ public static class ChainMath
     }
 }
 
-/// <summary>A fused chain of one input: the same formula on a float and on a Vector256.</summary>
-public interface IChain1
+/// <summary>
+/// A generated fused elementwise chain of one to four leaves: the same FP32 formula on floats and on Vector256
+/// lanes. The drivers (Cpu and ILGPU) are written once for every arity: a chain names the leaves it reads in
+/// <see cref="Reads"/>, a per-chain constant, so the JIT drops the loads of the others, and a leaf slot it does not
+/// read is passed no tensor at all.
+/// </summary>
+public interface IChain
 {
-    static abstract float Apply(float x0);
+    /// <summary>Bit k set: the formula reads leaf k.</summary>
+    static abstract int Reads { get; }
 
-    static abstract Vector256<float> Apply(Vector256<float> x0);
-}
-
-/// <summary>A fused chain of two inputs.</summary>
-public interface IChain2
-{
-    static abstract float Apply(float x0, float x1);
-
-    static abstract Vector256<float> Apply(Vector256<float> x0, Vector256<float> x1);
-}
-
-/// <summary>A fused chain of three inputs.</summary>
-public interface IChain3
-{
-    static abstract float Apply(float x0, float x1, float x2);
-
-    static abstract Vector256<float> Apply(Vector256<float> x0, Vector256<float> x1, Vector256<float> x2);
-}
-
-/// <summary>A fused chain of four inputs (the generator splits longer chains).</summary>
-public interface IChain4
-{
     static abstract float Apply(float x0, float x1, float x2, float x3);
 
     static abstract Vector256<float> Apply(Vector256<float> x0, Vector256<float> x1, Vector256<float> x2, Vector256<float> x3);

@@ -41,58 +41,20 @@ public sealed class ForwardRun
     /// <summary>The FP32 gradient buffer of <paramref name="slot"/>, zeroed for this backward pass.</summary>
     public DeviceTensor Gradient(int slot, params int[] shape) => model.GradientBuffer(slot, shape);
 
-    public void Map<TChain, T0, TY>(Action<Index1D, ArrayView<T0>, ArrayView<TY>, ChainExtent> kernel, DeviceTensor y, DeviceTensor x0)
-        where TChain : struct, IChain1 where T0 : unmanaged where TY : unmanaged
-    {
-        Check(y, x0);
-        if (Device is CpuDevice)
-        {
-            CpuChains.Run1<TChain>((CpuTensor)y, (CpuTensor)x0);
-        }
-        else
-        {
-            ((IlgpuDevice)Device).Chain(kernel, y, x0);
-        }
-    }
-
-    public void Map<TChain, T0, T1, TY>(Action<Index1D, ArrayView<T0>, ArrayView<T1>, ArrayView<TY>, ChainExtent> kernel, DeviceTensor y, DeviceTensor x0, DeviceTensor x1)
-        where TChain : struct, IChain2 where T0 : unmanaged where T1 : unmanaged where TY : unmanaged
-    {
-        Check(y, x0, x1);
-        if (Device is CpuDevice)
-        {
-            CpuChains.Run2<TChain>((CpuTensor)y, (CpuTensor)x0, (CpuTensor)x1);
-        }
-        else
-        {
-            ((IlgpuDevice)Device).Chain(kernel, y, x0, x1);
-        }
-    }
-
-    public void Map<TChain, T0, T1, T2, TY>(
-        Action<Index1D, ArrayView<T0>, ArrayView<T1>, ArrayView<T2>, ArrayView<TY>, ChainExtent> kernel, DeviceTensor y, DeviceTensor x0, DeviceTensor x1, DeviceTensor x2)
-        where TChain : struct, IChain3 where T0 : unmanaged where T1 : unmanaged where T2 : unmanaged where TY : unmanaged
-    {
-        Check(y, x0, x1, x2);
-        if (Device is CpuDevice)
-        {
-            CpuChains.Run3<TChain>((CpuTensor)y, (CpuTensor)x0, (CpuTensor)x1, (CpuTensor)x2);
-        }
-        else
-        {
-            ((IlgpuDevice)Device).Chain(kernel, y, x0, x1, x2);
-        }
-    }
-
+    /// <summary>
+    /// A fused elementwise chain of one to four leaves, written once for every arity: y = TChain(x0..x3), leaves
+    /// shorter than y broadcast. A leaf slot past the chain's arity is null (its type argument is float) and is
+    /// never read; the kernel is the chain's ILGPU kernel, used on ILGPU devices.
+    /// </summary>
     public void Map<TChain, T0, T1, T2, T3, TY>(
         Action<Index1D, ArrayView<T0>, ArrayView<T1>, ArrayView<T2>, ArrayView<T3>, ArrayView<TY>, ChainExtent> kernel,
-        DeviceTensor y, DeviceTensor x0, DeviceTensor x1, DeviceTensor x2, DeviceTensor x3)
-        where TChain : struct, IChain4 where T0 : unmanaged where T1 : unmanaged where T2 : unmanaged where T3 : unmanaged where TY : unmanaged
+        DeviceTensor y, DeviceTensor x0, DeviceTensor? x1 = null, DeviceTensor? x2 = null, DeviceTensor? x3 = null)
+        where TChain : struct, IChain where T0 : unmanaged where T1 : unmanaged where T2 : unmanaged where T3 : unmanaged where TY : unmanaged
     {
-        Check(y, x0, x1, x2, x3);
+        Check(y, TChain.Reads, x0, x1, x2, x3);
         if (Device is CpuDevice)
         {
-            CpuChains.Run4<TChain>((CpuTensor)y, (CpuTensor)x0, (CpuTensor)x1, (CpuTensor)x2, (CpuTensor)x3);
+            CpuChains.Run<TChain>((CpuTensor)y, (CpuTensor)x0, (CpuTensor?)x1, (CpuTensor?)x2, (CpuTensor?)x3);
         }
         else
         {
@@ -102,14 +64,15 @@ public sealed class ForwardRun
 
     /// <summary>
     /// The backward of one leaf of a fused chain: dx += TChain(g, x0..x3), dx and g FP32 with the chain's output
-    /// length; unused leaves are passed as g.
+    /// length; a leaf the derivative does not read (not in TChain.Reads) is passed as null.
     /// </summary>
     public void Grad<TChain, T0, T1, T2, T3>(
         Action<Index1D, ArrayView<float>, ArrayView<T0>, ArrayView<T1>, ArrayView<T2>, ArrayView<T3>, ArrayView<float>, ChainExtent> kernel,
-        DeviceTensor dx, DeviceTensor g, DeviceTensor x0, DeviceTensor x1, DeviceTensor x2, DeviceTensor x3)
+        DeviceTensor dx, DeviceTensor g, DeviceTensor? x0 = null, DeviceTensor? x1 = null, DeviceTensor? x2 = null, DeviceTensor? x3 = null)
         where TChain : struct, IGradChain where T0 : unmanaged where T1 : unmanaged where T2 : unmanaged where T3 : unmanaged
     {
-        Check(dx, g, x0, x1, x2, x3);
+        Check(dx, TChain.Reads, x0, x1, x2, x3);
+        Device.Owns(g, nameof(g));
         if (dx.Precision != Precision.Fp32 || g.Precision != Precision.Fp32 || dx.Length != g.Length)
         {
             throw new ArgumentException($"A backward chain needs FP32 gradients of one length; got dx {dx} and g {g}.", nameof(dx));
@@ -117,7 +80,7 @@ public sealed class ForwardRun
 
         if (Device is CpuDevice)
         {
-            CpuChains.RunGrad<TChain>((CpuTensor)dx, (CpuTensor)g, (CpuTensor)x0, (CpuTensor)x1, (CpuTensor)x2, (CpuTensor)x3);
+            CpuChains.RunGrad<TChain>((CpuTensor)dx, (CpuTensor)g, (CpuTensor?)x0, (CpuTensor?)x1, (CpuTensor?)x2, (CpuTensor?)x3);
         }
         else
         {
@@ -125,15 +88,32 @@ public sealed class ForwardRun
         }
     }
 
-    private void Check(DeviceTensor y, params DeviceTensor[] inputs)
+    /// <summary>Leaf k is given exactly when the chain reads it, lives on this device and broadcasts to the output.</summary>
+    private void Check(DeviceTensor y, int reads, params DeviceTensor?[] leaves)
     {
         Device.Owns(y, nameof(y));
-        for (int i = 0; i < inputs.Length; i++)
+        for (int i = 0; i < leaves.Length; i++)
         {
-            Device.Owns(inputs[i], $"x{i}");
-            if (y.Length % inputs[i].Length != 0)
+            bool read = (reads & (1 << i)) != 0;
+            if (leaves[i] is not { } leaf)
             {
-                throw new ArgumentException($"Chain input x{i} {inputs[i].Shape} does not broadcast to the output {y.Shape}.", $"x{i}");
+                if (read)
+                {
+                    throw new ArgumentException($"The chain reads x{i} but none was given.", $"x{i}");
+                }
+
+                continue;
+            }
+
+            if (!read)
+            {
+                throw new ArgumentException($"The chain does not read x{i}; pass null there.", $"x{i}");
+            }
+
+            Device.Owns(leaf, $"x{i}");
+            if (y.Length % leaf.Length != 0)
+            {
+                throw new ArgumentException($"Chain input x{i} {leaf.Shape} does not broadcast to the output {y.Shape}.", $"x{i}");
             }
         }
     }

@@ -133,7 +133,7 @@ namespace Demo
 
                 // line 17, chain 0 = add(emb, x): fused, FP32 registers, stored FP32 [Batch, 4, 16]
                 var t3 = run.Buffer(1, global::Amp.Precision.Fp32, B, 4, 16);
-                run.Map<Chain0, float, float, float>(Chain0.Kernel, t3, t2, t1);
+                run.Map<Chain0, float, float, float, float, float>(Chain0.Kernel, t3, t2, t1);
 
                 // line 18, ln: LayerNorm, compute FP32, stored FP32 [Batch, 4, 16] (LayerNorm: FP32 list (inputs upcast))
                 var t4 = run.Buffer(0, global::Amp.Precision.Fp32, B, 4, 16);
@@ -211,7 +211,7 @@ namespace Demo
 
                 // line 24, chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): fused, FP32 registers, stored BF16 [Batch, 4, 16]
                 var t26 = run.Buffer(19, global::Amp.Precision.Bf16, B, 4, 16);
-                run.Map<Chain1, ushort, ushort>(Chain1.Kernel, t26, t17);
+                run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t26, t17);
 
                 // line 25, LogSoftmax@25: LogSoftmax, compute FP32, stored FP32 [Batch, 4, 16] (LogSoftmax: FP32 list (inputs upcast))
                 var t27 = run.Buffer(4, global::Amp.Precision.Fp32, B, 4, 16);
@@ -219,7 +219,7 @@ namespace Demo
 
                 // line 25, chain 2 = add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))): fused, FP32 registers, stored FP32 [Batch, 4, 16]
                 var t31 = run.Buffer(15, global::Amp.Precision.Fp32, B, 4, 16);
-                run.Map<Chain2, float, ushort, float>(Chain2.Kernel, t31, t27, t26);
+                run.Map<Chain2, float, ushort, float, float, float>(Chain2.Kernel, t31, t27, t26);
 
                 // line 26, Reshape@26: Reshape, compute FP32, stored FP32 [Batch, 64] (Reshape: layout, keeps FP32)
                 var t32 = t31.Reshape(B, 64);
@@ -234,7 +234,7 @@ namespace Demo
 
                 // line 27, chain 3 = add(Sum@27, Mean@27): fused, FP32 registers, stored FP32 [Batch]
                 var t35 = run.Buffer(22, global::Amp.Precision.Fp32, B);
-                run.Map<Chain3, float, float, float>(Chain3.Kernel, t35, t33, t34);
+                run.Map<Chain3, float, float, float, float, float>(Chain3.Kernel, t35, t33, t34);
                 return t35;
             }
 
@@ -251,7 +251,7 @@ namespace Demo
                 // line 31, MseLoss@31: MseLoss, compute FP32, stored FP32 [] (MseLoss: FP32 list, the loss is FP32)
                 var t37Squares = run.Buffer(20, global::Amp.Precision.Fp32, B);
                 var t37 = run.Buffer(23, global::Amp.Precision.Fp32, 1);
-                run.Map<Chain4, float, float, float>(Chain4.Kernel, t37Squares, t35, t36);
+                run.Map<Chain4, float, float, float, float, float>(Chain4.Kernel, t37Squares, t35, t36);
                 device.RowMean(t37Squares.Reshape(1, B), t37);
                 return t37;
             }
@@ -292,8 +292,8 @@ namespace Demo
                 var g33 = run.Gradient(21, B);
                 var g34 = run.Gradient(22, B);
                 // line 27, backward of chain 3 = add(Sum@27, Mean@27): recomputed from its inputs in FP32
-                run.Grad<Chain3Grad0, float, float, float, float>(Chain3Grad0.Kernel, g33, g35, g35, g35, g35, g35);
-                run.Grad<Chain3Grad1, float, float, float, float>(Chain3Grad1.Kernel, g34, g35, g35, g35, g35, g35);
+                run.Grad<Chain3Grad0, float, float, float, float>(Chain3Grad0.Kernel, g33, g35);
+                run.Grad<Chain3Grad1, float, float, float, float>(Chain3Grad1.Kernel, g34, g35);
 
                 var g31 = run.Gradient(15, B, 4, 16);
                 var g32 = g31.Reshape(B, 64);
@@ -305,20 +305,20 @@ namespace Demo
 
                 // line 24, chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): recomputed from its leaves instead of kept from the forward pass
                 var t26R = run.Buffer(19, global::Amp.Precision.Bf16, B, 4, 16);
-                run.Map<Chain1, ushort, ushort>(Chain1.Kernel, t26R, t17);
+                run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t26R, t17);
 
                 var g27 = run.Gradient(25, B, 4, 16);
                 var g26 = run.Gradient(24, B, 4, 16);
                 // line 25, backward of chain 2 = add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))): recomputed from its inputs in FP32
-                run.Grad<Chain2Grad0, float, float, float, float>(Chain2Grad0.Kernel, g27, g31, g31, g31, g31, g31);
-                run.Grad<Chain2Grad1, float, ushort, float, float>(Chain2Grad1.Kernel, g26, g31, g31, t26R, g31, g31);
+                run.Grad<Chain2Grad0, float, float, float, float>(Chain2Grad0.Kernel, g27, g31);
+                run.Grad<Chain2Grad1, float, ushort, float, float>(Chain2Grad1.Kernel, g26, g31, null, t26R);
 
                 // line 25, backward of LogSoftmax@25 (LogSoftmax)
                 device.SoftmaxBackward(t27, g27, g26, log: true);
 
                 var g17 = run.Gradient(4, B, 4, 16);
                 // line 24, backward of chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): recomputed from its inputs in FP32
-                run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g17, g26, t17, g26, g26, g26);
+                run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g17, g26, t17);
 
                 var g15 = run.Gradient(26, B, 4, 4);
                 var g16 = g15;
@@ -386,93 +386,108 @@ namespace Demo
 
                 var g2 = run.Gradient(1, B, 4, 16);
                 // line 17, backward of chain 0 = add(emb, x): recomputed from its inputs in FP32
-                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g2, g3, g3, g3, g3, g3);
+                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g2, g3);
 
                 // line 17, backward of emb (Embedding)
                 device.ScatterAddRows(g2.Reshape(B * 4, 16), t0.Reshape(B * 4), emb_weight.Gradient);
             }
 
             /// <summary>Chain 0 (line 17): add(emb, x). Reads FP32, FP32; FP32 in registers; stores FP32.</summary>
-            private readonly struct Chain0 : global::Amp.Compilation.IChain2
+            private readonly struct Chain0 : global::Amp.Compilation.IChain
             {
-                public static float Apply(float x0, float x1) => (x0 + x1);
+                /// <summary>The leaves the formula reads: x0, x1.</summary>
+                public static int Reads => 0b0011;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1) => (x0 + x1);
+                public static float Apply(float x0, float x1, float x2, float x3) => (x0 + x1);
 
-                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (x0 + x1);
+
+                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]));
+                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), 0f, 0f);
                     }
                 }
             }
 
             /// <summary>Chain 1 (line 24): scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))). Reads BF16; FP32 in registers; stores BF16.</summary>
-            private readonly struct Chain1 : global::Amp.Compilation.IChain1
+            private readonly struct Chain1 : global::Amp.Compilation.IChain
             {
-                public static float Apply(float x0) => ((((global::Amp.Compilation.ChainMath.Relu(x0) + global::Amp.Compilation.ChainMath.Silu(x0)) - (global::Amp.Compilation.ChainMath.Tanh(x0) * global::Amp.Compilation.ChainMath.Sigmoid(x0))) * 0.5f) * 2f);
+                /// <summary>The leaves the formula reads: x0.</summary>
+                public static int Reads => 0b0001;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0) => ((((global::Amp.Compilation.ChainMath.Relu(x0) + global::Amp.Compilation.ChainMath.Silu(x0)) - (global::Amp.Compilation.ChainMath.Tanh(x0) * global::Amp.Compilation.ChainMath.Sigmoid(x0))) * 0.5f) * 2f);
+                public static float Apply(float x0, float x1, float x2, float x3) => ((((global::Amp.Compilation.ChainMath.Relu(x0) + global::Amp.Compilation.ChainMath.Silu(x0)) - (global::Amp.Compilation.ChainMath.Tanh(x0) * global::Amp.Compilation.ChainMath.Sigmoid(x0))) * 0.5f) * 2f);
 
-                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<ushort> y, global::Amp.Compilation.ChainExtent e)
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => ((((global::Amp.Compilation.ChainMath.Relu(x0) + global::Amp.Compilation.ChainMath.Silu(x0)) - (global::Amp.Compilation.ChainMath.Tanh(x0) * global::Amp.Compilation.ChainMath.Sigmoid(x0))) * 0.5f) * 2f);
+
+                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<ushort> y, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = global::Amp.Compilation.KernelBits.ToBf16(Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0])));
+                        y[i] = global::Amp.Compilation.KernelBits.ToBf16(Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f));
                     }
                 }
             }
 
             /// <summary>Chain 2 (line 25): add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
-            private readonly struct Chain2 : global::Amp.Compilation.IChain2
+            private readonly struct Chain2 : global::Amp.Compilation.IChain
             {
-                public static float Apply(float x0, float x1) => (x0 + global::Amp.Compilation.ChainMath.Log(global::Amp.Compilation.ChainMath.Exp((x1 * x1))));
+                /// <summary>The leaves the formula reads: x0, x1.</summary>
+                public static int Reads => 0b0011;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1) => (x0 + global::Amp.Compilation.ChainMath.Log(global::Amp.Compilation.ChainMath.Exp((x1 * x1))));
+                public static float Apply(float x0, float x1, float x2, float x3) => (x0 + global::Amp.Compilation.ChainMath.Log(global::Amp.Compilation.ChainMath.Exp((x1 * x1))));
 
-                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (x0 + global::Amp.Compilation.ChainMath.Log(global::Amp.Compilation.ChainMath.Exp((x1 * x1))));
+
+                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]));
+                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), 0f, 0f);
                     }
                 }
             }
 
             /// <summary>Chain 3 (line 27): add(Sum@27, Mean@27). Reads FP32, FP32; FP32 in registers; stores FP32.</summary>
-            private readonly struct Chain3 : global::Amp.Compilation.IChain2
+            private readonly struct Chain3 : global::Amp.Compilation.IChain
             {
-                public static float Apply(float x0, float x1) => (x0 + x1);
+                /// <summary>The leaves the formula reads: x0, x1.</summary>
+                public static int Reads => 0b0011;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1) => (x0 + x1);
+                public static float Apply(float x0, float x1, float x2, float x3) => (x0 + x1);
 
-                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (x0 + x1);
+
+                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]));
+                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), 0f, 0f);
                     }
                 }
             }
 
             /// <summary>Chain 4 (line 31): squared error of MseLoss@31. Reads FP32, FP32; FP32 in registers; stores FP32.</summary>
-            private readonly struct Chain4 : global::Amp.Compilation.IChain2
+            private readonly struct Chain4 : global::Amp.Compilation.IChain
             {
-                public static float Apply(float x0, float x1) => (x0 - x1) * (x0 - x1);
+                /// <summary>The leaves the formula reads: x0, x1.</summary>
+                public static int Reads => 0b0011;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1) => (x0 - x1) * (x0 - x1);
+                public static float Apply(float x0, float x1, float x2, float x3) => (x0 - x1) * (x0 - x1);
 
-                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (x0 - x1) * (x0 - x1);
+
+                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]));
+                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), 0f, 0f);
                     }
                 }
             }
@@ -480,16 +495,19 @@ namespace Demo
             /// <summary>Backward of chain 0 (add(emb, x)) into x0 = emb: g * d(chain)/d(x0).</summary>
             private readonly struct Chain0Grad0 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: none.</summary>
+                public static int Reads => 0b0000;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], 0f, 0f, 0f, 0f);
                     }
                 }
             }
@@ -497,16 +515,19 @@ namespace Demo
             /// <summary>Backward of chain 1 (scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22)))))) into x0 = MatMul@22: g * d(chain)/d(x0).</summary>
             private readonly struct Chain1Grad0 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: x0.</summary>
+                public static int Reads => 0b0001;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * ((((global::Amp.Compilation.ChainGradMath.ReluGrad(x0) + global::Amp.Compilation.ChainGradMath.SiluGrad(x0)) + (-((global::Amp.Compilation.ChainMath.Sigmoid(x0) * global::Amp.Compilation.ChainGradMath.TanhGrad(x0)) + (global::Amp.Compilation.ChainMath.Tanh(x0) * global::Amp.Compilation.ChainGradMath.SigmoidGrad(x0))))) * 0.5f) * 2f));
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * ((((global::Amp.Compilation.ChainGradMath.ReluGrad(x0) + global::Amp.Compilation.ChainGradMath.SiluGrad(x0)) + (-((global::Amp.Compilation.ChainMath.Sigmoid(x0) * global::Amp.Compilation.ChainGradMath.TanhGrad(x0)) + (global::Amp.Compilation.ChainMath.Tanh(x0) * global::Amp.Compilation.ChainGradMath.SigmoidGrad(x0))))) * 0.5f) * 2f));
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
                     }
                 }
             }
@@ -514,16 +535,19 @@ namespace Demo
             /// <summary>Backward of chain 2 (add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2))))) into x0 = LogSoftmax@25: g * d(chain)/d(x0).</summary>
             private readonly struct Chain2Grad0 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: none.</summary>
+                public static int Reads => 0b0000;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], 0f, 0f, 0f, 0f);
                     }
                 }
             }
@@ -531,16 +555,19 @@ namespace Demo
             /// <summary>Backward of chain 2 (add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2))))) into x1 = Scale@24#2: g * d(chain)/d(x1).</summary>
             private readonly struct Chain2Grad1 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: x1.</summary>
+                public static int Reads => 0b0010;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * (global::Amp.Compilation.ChainGradMath.LogGrad(global::Amp.Compilation.ChainMath.Exp((x1 * x1))) * (global::Amp.Compilation.ChainGradMath.ExpGrad((x1 * x1)) * (x1 + x1))));
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * (global::Amp.Compilation.ChainGradMath.LogGrad(global::Amp.Compilation.ChainMath.Exp((x1 * x1))) * (global::Amp.Compilation.ChainGradMath.ExpGrad((x1 * x1)) * (x1 + x1))));
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], 0f, global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), 0f, 0f);
                     }
                 }
             }
@@ -548,16 +575,19 @@ namespace Demo
             /// <summary>Backward of chain 3 (add(Sum@27, Mean@27)) into x0 = Sum@27: g * d(chain)/d(x0).</summary>
             private readonly struct Chain3Grad0 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: none.</summary>
+                public static int Reads => 0b0000;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], 0f, 0f, 0f, 0f);
                     }
                 }
             }
@@ -565,16 +595,19 @@ namespace Demo
             /// <summary>Backward of chain 3 (add(Sum@27, Mean@27)) into x1 = Mean@27: g * d(chain)/d(x1).</summary>
             private readonly struct Chain3Grad1 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: none.</summary>
+                public static int Reads => 0b0000;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], 0f, 0f, 0f, 0f);
                     }
                 }
             }

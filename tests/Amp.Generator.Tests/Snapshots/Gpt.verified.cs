@@ -237,7 +237,7 @@ namespace Demo
 
                 // line 30, chain 0 = add(wte, blocks.0.attn.proj): fused, FP32 registers, stored FP32 [Batch, 16, 32]
                 var t9 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
-                run.Map<Chain0, float, ushort, float>(Chain0.Kernel, t9, t1, t8);
+                run.Map<Chain0, float, ushort, float, float, float>(Chain0.Kernel, t9, t1, t8);
 
                 // line 31, blocks.0.ln2: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
                 var t10 = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
@@ -256,7 +256,7 @@ namespace Demo
 
                 // line 35, chain 1 = gelu(blocks.0.up): fused, FP32 registers, stored BF16 [Batch, 16, 128]
                 var t13 = run.Buffer(19, global::Amp.Precision.Bf16, B, 16, 128);
-                run.Map<Chain1, ushort, ushort>(Chain1.Kernel, t13, t12);
+                run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t13, t12);
 
                 // line 35, blocks.0.down: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
                 var t14 = run.Buffer(7, global::Amp.Precision.Bf16, B, 16, 32);
@@ -265,7 +265,7 @@ namespace Demo
 
                 // line 31, chain 2 = add(blocks.0.Add@30, blocks.0.down): fused, FP32 registers, stored FP32 [Batch, 16, 32]
                 var t15 = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
-                run.Map<Chain2, float, ushort, float>(Chain2.Kernel, t15, t9, t14);
+                run.Map<Chain2, float, ushort, float, float, float>(Chain2.Kernel, t15, t9, t14);
 
                 // line 30, blocks.1.ln1: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
                 var t16 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
@@ -317,7 +317,7 @@ namespace Demo
 
                 // line 30, chain 3 = add(blocks.0.Add@31, blocks.1.attn.proj): fused, FP32 registers, stored FP32 [Batch, 16, 32]
                 var t23 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
-                run.Map<Chain3, float, ushort, float>(Chain3.Kernel, t23, t15, t22);
+                run.Map<Chain3, float, ushort, float, float, float>(Chain3.Kernel, t23, t15, t22);
 
                 // line 31, blocks.1.ln2: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
                 var t24 = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
@@ -336,7 +336,7 @@ namespace Demo
 
                 // line 35, chain 4 = gelu(blocks.1.up): fused, FP32 registers, stored BF16 [Batch, 16, 128]
                 var t27 = run.Buffer(33, global::Amp.Precision.Bf16, B, 16, 128);
-                run.Map<Chain4, ushort, ushort>(Chain4.Kernel, t27, t26);
+                run.Map<Chain4, ushort, float, float, float, ushort>(Chain4.Kernel, t27, t26);
 
                 // line 35, blocks.1.down: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
                 var t28 = run.Buffer(24, global::Amp.Precision.Bf16, B, 16, 32);
@@ -345,7 +345,7 @@ namespace Demo
 
                 // line 31, chain 5 = add(blocks.1.Add@30, blocks.1.down): fused, FP32 registers, stored FP32 [Batch, 16, 32]
                 var t29 = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
-                run.Map<Chain5, float, ushort, float>(Chain5.Kernel, t29, t23, t28);
+                run.Map<Chain5, float, ushort, float, float, float>(Chain5.Kernel, t29, t23, t28);
 
                 // line 57, lnf: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
                 var t30 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
@@ -439,19 +439,19 @@ namespace Demo
 
                 // line 30, chain 0 = add(wte, blocks.0.attn.proj): recomputed from its leaves instead of kept from the forward pass
                 var t9R = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
-                run.Map<Chain0, float, ushort, float>(Chain0.Kernel, t9R, t1, t8);
+                run.Map<Chain0, float, ushort, float, float, float>(Chain0.Kernel, t9R, t1, t8);
 
                 // line 31, chain 2 = add(blocks.0.Add@30, blocks.0.down): recomputed from its leaves instead of kept from the forward pass
                 var t15R = run.Buffer(40, global::Amp.Precision.Fp32, B, 16, 32);
-                run.Map<Chain2, float, ushort, float>(Chain2.Kernel, t15R, t9R, t14);
+                run.Map<Chain2, float, ushort, float, float, float>(Chain2.Kernel, t15R, t9R, t14);
 
                 // line 30, chain 3 = add(blocks.0.Add@31, blocks.1.attn.proj): recomputed from its leaves instead of kept from the forward pass
                 var t23R = run.Buffer(41, global::Amp.Precision.Fp32, B, 16, 32);
-                run.Map<Chain3, float, ushort, float>(Chain3.Kernel, t23R, t15R, t22);
+                run.Map<Chain3, float, ushort, float, float, float>(Chain3.Kernel, t23R, t15R, t22);
 
                 // line 31, chain 5 = add(blocks.1.Add@30, blocks.1.down): recomputed from its leaves instead of kept from the forward pass
                 var t29R = run.Buffer(42, global::Amp.Precision.Fp32, B, 16, 32);
-                run.Map<Chain5, float, ushort, float>(Chain5.Kernel, t29R, t23R, t28);
+                run.Map<Chain5, float, ushort, float, float, float>(Chain5.Kernel, t29R, t23R, t28);
 
                 var g29 = run.Gradient(43, B, 16, 32);
                 // line 57, backward of lnf (LayerNorm)
@@ -460,12 +460,12 @@ namespace Demo
                 var g23 = run.Gradient(1, B, 16, 32);
                 var g28 = run.Gradient(42, B, 16, 32);
                 // line 31, backward of chain 5 = add(blocks.1.Add@30, blocks.1.down): recomputed from its inputs in FP32
-                run.Grad<Chain5Grad0, float, float, float, float>(Chain5Grad0.Kernel, g23, g29, g29, g29, g29, g29);
-                run.Grad<Chain5Grad1, float, float, float, float>(Chain5Grad1.Kernel, g28, g29, g29, g29, g29, g29);
+                run.Grad<Chain5Grad0, float, float, float, float>(Chain5Grad0.Kernel, g23, g29);
+                run.Grad<Chain5Grad1, float, float, float, float>(Chain5Grad1.Kernel, g28, g29);
 
                 // line 35, chain 4 = gelu(blocks.1.up): recomputed from its leaves instead of kept from the forward pass
                 var t27R = run.Buffer(33, global::Amp.Precision.Bf16, B, 16, 128);
-                run.Map<Chain4, ushort, ushort>(Chain4.Kernel, t27R, t26);
+                run.Map<Chain4, ushort, float, float, float, ushort>(Chain4.Kernel, t27R, t26);
 
                 var g27 = run.Gradient(44, B, 16, 128);
                 // line 35, backward of blocks.1.down (Linear)
@@ -475,7 +475,7 @@ namespace Demo
 
                 var g26 = run.Gradient(45, B, 16, 128);
                 // line 35, backward of chain 4 = gelu(blocks.1.up): recomputed from its inputs in FP32
-                run.Grad<Chain4Grad0, ushort, float, float, float>(Chain4Grad0.Kernel, g26, g27, t26, g27, g27, g27);
+                run.Grad<Chain4Grad0, ushort, float, float, float>(Chain4Grad0.Kernel, g26, g27, t26);
 
                 var g24 = run.Gradient(42, B, 16, 32);
                 var g25 = g24;
@@ -490,8 +490,8 @@ namespace Demo
                 var g15 = run.Gradient(41, B, 16, 32);
                 var g22 = run.Gradient(42, B, 16, 32);
                 // line 30, backward of chain 3 = add(blocks.0.Add@31, blocks.1.attn.proj): recomputed from its inputs in FP32
-                run.Grad<Chain3Grad0, float, float, float, float>(Chain3Grad0.Kernel, g15, g23, g23, g23, g23, g23);
-                run.Grad<Chain3Grad1, float, float, float, float>(Chain3Grad1.Kernel, g22, g23, g23, g23, g23, g23);
+                run.Grad<Chain3Grad0, float, float, float, float>(Chain3Grad0.Kernel, g15, g23);
+                run.Grad<Chain3Grad1, float, float, float, float>(Chain3Grad1.Kernel, g22, g23);
 
                 var g21 = run.Gradient(1, B, 16, 32);
                 // line 15, backward of blocks.1.attn.proj (Linear)
@@ -542,12 +542,12 @@ namespace Demo
                 var g9 = run.Gradient(1, B, 16, 32);
                 var g14 = run.Gradient(40, B, 16, 32);
                 // line 31, backward of chain 2 = add(blocks.0.Add@30, blocks.0.down): recomputed from its inputs in FP32
-                run.Grad<Chain2Grad0, float, float, float, float>(Chain2Grad0.Kernel, g9, g15, g15, g15, g15, g15);
-                run.Grad<Chain2Grad1, float, float, float, float>(Chain2Grad1.Kernel, g14, g15, g15, g15, g15, g15);
+                run.Grad<Chain2Grad0, float, float, float, float>(Chain2Grad0.Kernel, g9, g15);
+                run.Grad<Chain2Grad1, float, float, float, float>(Chain2Grad1.Kernel, g14, g15);
 
                 // line 35, chain 1 = gelu(blocks.0.up): recomputed from its leaves instead of kept from the forward pass
                 var t13R = run.Buffer(19, global::Amp.Precision.Bf16, B, 16, 128);
-                run.Map<Chain1, ushort, ushort>(Chain1.Kernel, t13R, t12);
+                run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t13R, t12);
 
                 var g13 = run.Gradient(44, B, 16, 128);
                 // line 35, backward of blocks.0.down (Linear)
@@ -557,7 +557,7 @@ namespace Demo
 
                 var g12 = run.Gradient(45, B, 16, 128);
                 // line 35, backward of chain 1 = gelu(blocks.0.up): recomputed from its inputs in FP32
-                run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g12, g13, t12, g13, g13, g13);
+                run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g12, g13, t12);
 
                 var g10 = run.Gradient(40, B, 16, 32);
                 var g11 = g10;
@@ -572,8 +572,8 @@ namespace Demo
                 var g1 = run.Gradient(15, B, 16, 32);
                 var g8 = run.Gradient(40, B, 16, 32);
                 // line 30, backward of chain 0 = add(wte, blocks.0.attn.proj): recomputed from its inputs in FP32
-                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g1, g9, g9, g9, g9, g9);
-                run.Grad<Chain0Grad1, float, float, float, float>(Chain0Grad1.Kernel, g8, g9, g9, g9, g9, g9);
+                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g1, g9);
+                run.Grad<Chain0Grad1, float, float, float, float>(Chain0Grad1.Kernel, g8, g9);
 
                 var g7 = run.Gradient(1, B, 16, 32);
                 // line 15, backward of blocks.0.attn.proj (Linear)
@@ -626,103 +626,121 @@ namespace Demo
             }
 
             /// <summary>Chain 0 (line 30): add(wte, blocks.0.attn.proj). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
-            private readonly struct Chain0 : global::Amp.Compilation.IChain2
+            private readonly struct Chain0 : global::Amp.Compilation.IChain
             {
-                public static float Apply(float x0, float x1) => (x0 + x1);
+                /// <summary>The leaves the formula reads: x0, x1.</summary>
+                public static int Reads => 0b0011;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1) => (x0 + x1);
+                public static float Apply(float x0, float x1, float x2, float x3) => (x0 + x1);
 
-                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (x0 + x1);
+
+                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]));
+                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), 0f, 0f);
                     }
                 }
             }
 
             /// <summary>Chain 1 (line 35): gelu(blocks.0.up). Reads BF16; FP32 in registers; stores BF16.</summary>
-            private readonly struct Chain1 : global::Amp.Compilation.IChain1
+            private readonly struct Chain1 : global::Amp.Compilation.IChain
             {
-                public static float Apply(float x0) => global::Amp.Compilation.ChainMath.Gelu(x0);
+                /// <summary>The leaves the formula reads: x0.</summary>
+                public static int Reads => 0b0001;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0) => global::Amp.Compilation.ChainMath.Gelu(x0);
+                public static float Apply(float x0, float x1, float x2, float x3) => global::Amp.Compilation.ChainMath.Gelu(x0);
 
-                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<ushort> y, global::Amp.Compilation.ChainExtent e)
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => global::Amp.Compilation.ChainMath.Gelu(x0);
+
+                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<ushort> y, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = global::Amp.Compilation.KernelBits.ToBf16(Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0])));
+                        y[i] = global::Amp.Compilation.KernelBits.ToBf16(Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f));
                     }
                 }
             }
 
             /// <summary>Chain 2 (line 31): add(blocks.0.Add@30, blocks.0.down). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
-            private readonly struct Chain2 : global::Amp.Compilation.IChain2
+            private readonly struct Chain2 : global::Amp.Compilation.IChain
             {
-                public static float Apply(float x0, float x1) => (x0 + x1);
+                /// <summary>The leaves the formula reads: x0, x1.</summary>
+                public static int Reads => 0b0011;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1) => (x0 + x1);
+                public static float Apply(float x0, float x1, float x2, float x3) => (x0 + x1);
 
-                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (x0 + x1);
+
+                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]));
+                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), 0f, 0f);
                     }
                 }
             }
 
             /// <summary>Chain 3 (line 30): add(blocks.0.Add@31, blocks.1.attn.proj). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
-            private readonly struct Chain3 : global::Amp.Compilation.IChain2
+            private readonly struct Chain3 : global::Amp.Compilation.IChain
             {
-                public static float Apply(float x0, float x1) => (x0 + x1);
+                /// <summary>The leaves the formula reads: x0, x1.</summary>
+                public static int Reads => 0b0011;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1) => (x0 + x1);
+                public static float Apply(float x0, float x1, float x2, float x3) => (x0 + x1);
 
-                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (x0 + x1);
+
+                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]));
+                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), 0f, 0f);
                     }
                 }
             }
 
             /// <summary>Chain 4 (line 35): gelu(blocks.1.up). Reads BF16; FP32 in registers; stores BF16.</summary>
-            private readonly struct Chain4 : global::Amp.Compilation.IChain1
+            private readonly struct Chain4 : global::Amp.Compilation.IChain
             {
-                public static float Apply(float x0) => global::Amp.Compilation.ChainMath.Gelu(x0);
+                /// <summary>The leaves the formula reads: x0.</summary>
+                public static int Reads => 0b0001;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0) => global::Amp.Compilation.ChainMath.Gelu(x0);
+                public static float Apply(float x0, float x1, float x2, float x3) => global::Amp.Compilation.ChainMath.Gelu(x0);
 
-                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<ushort> y, global::Amp.Compilation.ChainExtent e)
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => global::Amp.Compilation.ChainMath.Gelu(x0);
+
+                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<ushort> y, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = global::Amp.Compilation.KernelBits.ToBf16(Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0])));
+                        y[i] = global::Amp.Compilation.KernelBits.ToBf16(Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f));
                     }
                 }
             }
 
             /// <summary>Chain 5 (line 31): add(blocks.1.Add@30, blocks.1.down). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
-            private readonly struct Chain5 : global::Amp.Compilation.IChain2
+            private readonly struct Chain5 : global::Amp.Compilation.IChain
             {
-                public static float Apply(float x0, float x1) => (x0 + x1);
+                /// <summary>The leaves the formula reads: x0, x1.</summary>
+                public static int Reads => 0b0011;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1) => (x0 + x1);
+                public static float Apply(float x0, float x1, float x2, float x3) => (x0 + x1);
 
-                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (x0 + x1);
+
+                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]));
+                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), 0f, 0f);
                     }
                 }
             }
@@ -730,16 +748,19 @@ namespace Demo
             /// <summary>Backward of chain 0 (add(wte, blocks.0.attn.proj)) into x0 = wte: g * d(chain)/d(x0).</summary>
             private readonly struct Chain0Grad0 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: none.</summary>
+                public static int Reads => 0b0000;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], 0f, 0f, 0f, 0f);
                     }
                 }
             }
@@ -747,16 +768,19 @@ namespace Demo
             /// <summary>Backward of chain 0 (add(wte, blocks.0.attn.proj)) into x1 = blocks.0.attn.proj: g * d(chain)/d(x1).</summary>
             private readonly struct Chain0Grad1 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: none.</summary>
+                public static int Reads => 0b0000;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], 0f, 0f, 0f, 0f);
                     }
                 }
             }
@@ -764,16 +788,19 @@ namespace Demo
             /// <summary>Backward of chain 1 (gelu(blocks.0.up)) into x0 = blocks.0.up: g * d(chain)/d(x0).</summary>
             private readonly struct Chain1Grad0 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: x0.</summary>
+                public static int Reads => 0b0001;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
                     }
                 }
             }
@@ -781,16 +808,19 @@ namespace Demo
             /// <summary>Backward of chain 2 (add(blocks.0.Add@30, blocks.0.down)) into x0 = blocks.0.Add@30: g * d(chain)/d(x0).</summary>
             private readonly struct Chain2Grad0 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: none.</summary>
+                public static int Reads => 0b0000;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], 0f, 0f, 0f, 0f);
                     }
                 }
             }
@@ -798,16 +828,19 @@ namespace Demo
             /// <summary>Backward of chain 2 (add(blocks.0.Add@30, blocks.0.down)) into x1 = blocks.0.down: g * d(chain)/d(x1).</summary>
             private readonly struct Chain2Grad1 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: none.</summary>
+                public static int Reads => 0b0000;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], 0f, 0f, 0f, 0f);
                     }
                 }
             }
@@ -815,16 +848,19 @@ namespace Demo
             /// <summary>Backward of chain 3 (add(blocks.0.Add@31, blocks.1.attn.proj)) into x0 = blocks.0.Add@31: g * d(chain)/d(x0).</summary>
             private readonly struct Chain3Grad0 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: none.</summary>
+                public static int Reads => 0b0000;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], 0f, 0f, 0f, 0f);
                     }
                 }
             }
@@ -832,16 +868,19 @@ namespace Demo
             /// <summary>Backward of chain 3 (add(blocks.0.Add@31, blocks.1.attn.proj)) into x1 = blocks.1.attn.proj: g * d(chain)/d(x1).</summary>
             private readonly struct Chain3Grad1 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: none.</summary>
+                public static int Reads => 0b0000;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], 0f, 0f, 0f, 0f);
                     }
                 }
             }
@@ -849,16 +888,19 @@ namespace Demo
             /// <summary>Backward of chain 4 (gelu(blocks.1.up)) into x0 = blocks.1.up: g * d(chain)/d(x0).</summary>
             private readonly struct Chain4Grad0 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: x0.</summary>
+                public static int Reads => 0b0001;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
                     }
                 }
             }
@@ -866,16 +908,19 @@ namespace Demo
             /// <summary>Backward of chain 5 (add(blocks.1.Add@30, blocks.1.down)) into x0 = blocks.1.Add@30: g * d(chain)/d(x0).</summary>
             private readonly struct Chain5Grad0 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: none.</summary>
+                public static int Reads => 0b0000;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], 0f, 0f, 0f, 0f);
                     }
                 }
             }
@@ -883,16 +928,19 @@ namespace Demo
             /// <summary>Backward of chain 5 (add(blocks.1.Add@30, blocks.1.down)) into x1 = blocks.1.down: g * d(chain)/d(x1).</summary>
             private readonly struct Chain5Grad1 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: none.</summary>
+                public static int Reads => 0b0000;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], 0f, 0f, 0f, 0f);
                     }
                 }
             }

@@ -99,7 +99,7 @@ namespace Demo
 
                 // line 14, chain 0 = relu(fc1): fused, FP32 registers, stored FP16 [Batch, 8]
                 var t3 = run.Buffer(0, global::Amp.Precision.Fp16, B, 8);
-                run.Map<Chain0, global::ILGPU.Half, global::ILGPU.Half>(Chain0.Kernel, t3, t2);
+                run.Map<Chain0, global::ILGPU.Half, float, float, float, global::ILGPU.Half>(Chain0.Kernel, t3, t2);
 
                 // line 14, Relu@14->fp32: Cast, compute FP32, stored FP32 [Batch, 8] (cast once for the FP32 ops that read Relu@14)
                 var t4 = run.Buffer(2, global::Amp.Precision.Fp32, B, 8);
@@ -112,7 +112,7 @@ namespace Demo
 
                 // line 17, chain 1 = add(gelu(fc2), fc2): fused, FP32 registers, stored FP32 [Batch, 8]
                 var t7 = run.Buffer(2, global::Amp.Precision.Fp32, B, 8);
-                run.Map<Chain1, float, float>(Chain1.Kernel, t7, t5);
+                run.Map<Chain1, float, float, float, float, float>(Chain1.Kernel, t7, t5);
 
                 // line 14, Add@17->fp16: Cast, compute FP16, stored FP16 [Batch, 8] (cast once for the FP16 ops that read Add@17)
                 var t8 = run.Buffer(0, global::Amp.Precision.Fp16, B, 8);
@@ -126,35 +126,41 @@ namespace Demo
             }
 
             /// <summary>Chain 0 (line 14): relu(fc1). Reads FP16; FP32 in registers; stores FP16.</summary>
-            private readonly struct Chain0 : global::Amp.Compilation.IChain1
+            private readonly struct Chain0 : global::Amp.Compilation.IChain
             {
-                public static float Apply(float x0) => global::Amp.Compilation.ChainMath.Relu(x0);
+                /// <summary>The leaves the formula reads: x0.</summary>
+                public static int Reads => 0b0001;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0) => global::Amp.Compilation.ChainMath.Relu(x0);
+                public static float Apply(float x0, float x1, float x2, float x3) => global::Amp.Compilation.ChainMath.Relu(x0);
 
-                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<global::ILGPU.Half> x0, global::ILGPU.ArrayView<global::ILGPU.Half> y, global::Amp.Compilation.ChainExtent e)
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => global::Amp.Compilation.ChainMath.Relu(x0);
+
+                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<global::ILGPU.Half> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<global::ILGPU.Half> y, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = global::Amp.Compilation.KernelBits.ToHalf(Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0])));
+                        y[i] = global::Amp.Compilation.KernelBits.ToHalf(Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f));
                     }
                 }
             }
 
             /// <summary>Chain 1 (line 17): add(gelu(fc2), fc2). Reads FP32; FP32 in registers; stores FP32.</summary>
-            private readonly struct Chain1 : global::Amp.Compilation.IChain1
+            private readonly struct Chain1 : global::Amp.Compilation.IChain
             {
-                public static float Apply(float x0) => (global::Amp.Compilation.ChainMath.Gelu(x0) + x0);
+                /// <summary>The leaves the formula reads: x0.</summary>
+                public static int Reads => 0b0001;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0) => (global::Amp.Compilation.ChainMath.Gelu(x0) + x0);
+                public static float Apply(float x0, float x1, float x2, float x3) => (global::Amp.Compilation.ChainMath.Gelu(x0) + x0);
 
-                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (global::Amp.Compilation.ChainMath.Gelu(x0) + x0);
+
+                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]));
+                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
                     }
                 }
             }
@@ -162,16 +168,19 @@ namespace Demo
             /// <summary>Backward of chain 0 (relu(fc1)) into x0 = fc1: g * d(chain)/d(x0).</summary>
             private readonly struct Chain0Grad0 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: x0.</summary>
+                public static int Reads => 0b0001;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * global::Amp.Compilation.ChainGradMath.ReluGrad(x0));
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * global::Amp.Compilation.ChainGradMath.ReluGrad(x0));
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<global::ILGPU.Half> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
                     }
                 }
             }
@@ -179,16 +188,19 @@ namespace Demo
             /// <summary>Backward of chain 1 (add(gelu(fc2), fc2)) into x0 = fc2: g * d(chain)/d(x0).</summary>
             private readonly struct Chain1Grad0 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: x0.</summary>
+                public static int Reads => 0b0001;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * (global::Amp.Compilation.ChainGradMath.GeluGrad(x0) + 1f));
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * (global::Amp.Compilation.ChainGradMath.GeluGrad(x0) + global::System.Runtime.Intrinsics.Vector256.Create(1f)));
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
                     }
                 }
             }

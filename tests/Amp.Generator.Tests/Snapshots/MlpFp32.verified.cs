@@ -89,7 +89,7 @@ namespace Demo
 
                 // line 13, chain 0 = gelu(fc1): fused, FP32 registers, stored FP32 [Batch, 256]
                 var t2 = run.Buffer(1, global::Amp.Precision.Fp32, B, 256);
-                run.Map<Chain0, float, float>(Chain0.Kernel, t2, t1);
+                run.Map<Chain0, float, float, float, float, float>(Chain0.Kernel, t2, t1);
 
                 // line 13, fc2: Linear, compute FP32, stored FP32 [Batch, 10] (Linear: low-precision list, [Autocast(FP32)] on class Classifier)
                 var t3 = run.Buffer(2, global::Amp.Precision.Fp32, B, 10);
@@ -136,7 +136,7 @@ namespace Demo
 
                 // line 13, chain 0 = gelu(fc1): recomputed from its leaves instead of kept from the forward pass
                 var t2R = run.Buffer(1, global::Amp.Precision.Fp32, B, 256);
-                run.Map<Chain0, float, float>(Chain0.Kernel, t2R, t1);
+                run.Map<Chain0, float, float, float, float, float>(Chain0.Kernel, t2R, t1);
 
                 var g2 = run.Gradient(5, B, 256);
                 // line 13, backward of fc2 (Linear)
@@ -146,7 +146,7 @@ namespace Demo
 
                 var g1 = run.Gradient(1, B, 256);
                 // line 13, backward of chain 0 = gelu(fc1): recomputed from its inputs in FP32
-                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g1, g2, t1, g2, g2, g2);
+                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g1, g2, t1);
 
                 // line 13, backward of fc1 (Linear)
                 device.Gemm(g1.Reshape(B, 256), t0.Reshape(B, 64), fc1_weight.Gradient, AccumulateTransposeA);
@@ -154,18 +154,21 @@ namespace Demo
             }
 
             /// <summary>Chain 0 (line 13): gelu(fc1). Reads FP32; FP32 in registers; stores FP32.</summary>
-            private readonly struct Chain0 : global::Amp.Compilation.IChain1
+            private readonly struct Chain0 : global::Amp.Compilation.IChain
             {
-                public static float Apply(float x0) => global::Amp.Compilation.ChainMath.Gelu(x0);
+                /// <summary>The leaves the formula reads: x0.</summary>
+                public static int Reads => 0b0001;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0) => global::Amp.Compilation.ChainMath.Gelu(x0);
+                public static float Apply(float x0, float x1, float x2, float x3) => global::Amp.Compilation.ChainMath.Gelu(x0);
 
-                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => global::Amp.Compilation.ChainMath.Gelu(x0);
+
+                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
+                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]));
+                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
                     }
                 }
             }
@@ -173,16 +176,19 @@ namespace Demo
             /// <summary>Backward of chain 0 (gelu(fc1)) into x0 = fc1: g * d(chain)/d(x0).</summary>
             private readonly struct Chain0Grad0 : global::Amp.Compilation.IGradChain
             {
+                /// <summary>The leaves the derivative reads: x0.</summary>
+                public static int Reads => 0b0001;
+
                 public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
 
                 public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
 
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain.</summary>
+                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
                 public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), global::Amp.Compilation.KernelBits.ToFloat(x2[i % e.N2]), global::Amp.Compilation.KernelBits.ToFloat(x3[i % e.N3]));
+                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
                     }
                 }
             }
