@@ -70,7 +70,7 @@ public sealed class AmpGenerator : IIncrementalGenerator
         }
 
         // Every op of the table has an emitter (OpTableTests); a new row without one is named here, not a KeyNotFoundException.
-        if (value.Nodes.FirstOrDefault(n => !ModelEmitter.Emitters.ContainsKey(n.Kind)) is { } unemitted)
+        if (value.Nodes.FirstOrDefault(n => ModelEmitter.EmitterOf(n.Kind) is null) is { } unemitted)
         {
             return (null, null, new EquatableArray<DiagnosticInfo>(
                 [DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, null, value.Spec.ClassName, $"no emitter for {unemitted.Kind} ({unemitted.Name}, line {unemitted.Line})")]));

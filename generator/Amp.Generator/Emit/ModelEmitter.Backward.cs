@@ -33,7 +33,7 @@ internal sealed partial class ModelEmitter
         var seed = new CodeWriter();
         seed.Line($"{Device}.Fill(g{plan.LossOutput}, seed);");
         blocks.Add(seed);
-        foreach (PlannedNode n in plan.Nodes.Reverse().Where(n => Needs(n.Id) && !IsInsideChain(n) && Emitters[n.Kind].Backward is not null))
+        foreach (PlannedNode n in plan.Nodes.Reverse().Where(n => Needs(n.Id) && !IsInsideChain(n) && EmitterOf(n.Kind)?.Backward is not null))
         {
             var block = new CodeWriter();
             WriteNodeBackward(block, n);
@@ -171,7 +171,7 @@ internal sealed partial class ModelEmitter
         w.Line(n.Chain >= 0 && n.Kind != OpKind.MseLoss
             ? $"// line {n.Line}, backward of chain {n.Chain} = {plan.Chains[n.Chain].Description}: recomputed from its inputs in FP32"
             : $"// line {n.Line}, backward of {n.Name} ({n.Kind})");
-        Emitters[n.Kind].Backward!(this, w, Site(n));
+        EmitterOf(n.Kind)!.Backward!(this, w, Site(n));
     }
 
     private void WriteMatMulBackward(CodeWriter w, PlannedNode n, int[] a, int[] b)

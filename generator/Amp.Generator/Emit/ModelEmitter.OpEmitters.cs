@@ -16,7 +16,7 @@ internal sealed record OpEmitter(EmitOp Forward, EmitOp? Backward);
 internal sealed record OpSite(PlannedNode Node, string X, int[] Xs, LayerSpec? Layer, string Dy, string? Gx);
 
 // The emitters of the op table's ops, each op's forward beside its backward (llm.c style). Every row of OpTable has
-// an entry (OpTableTests); the elementwise rows share the fused-chain pair.
+// an emitter (OpTableTests); the elementwise rows share the fused-chain pair without an entry of their own.
 internal sealed partial class ModelEmitter
 {
     /// <summary>Elementwise ops: the fused chain rooted here, and its symbolic derivative per leaf (declared first: static initializers run in order).</summary>
@@ -24,7 +24,12 @@ internal sealed partial class ModelEmitter
         static (e, w, s) => e.ChainForward(w, s),
         static (e, w, s) => e.WriteChainBackward(w, s.Node));
 
-    internal static readonly IReadOnlyDictionary<OpKind, OpEmitter> Emitters = new Dictionary<OpKind, OpEmitter>
+    /// <summary>The emitter of an op: its own entry, the fused-chain pair for an elementwise row, else null (AMP1999 before Emit).</summary>
+    internal static OpEmitter? EmitterOf(OpKind kind) =>
+        Emitters.TryGetValue(kind, out OpEmitter? own) ? own : OpTable.Find(kind)?.IsElementwise == true ? Chain : null;
+
+    /// <summary>The ops with an emitter of their own (elementwise rows share <see cref="Chain"/> and need no entry).</summary>
+    private static readonly IReadOnlyDictionary<OpKind, OpEmitter> Emitters = new Dictionary<OpKind, OpEmitter>
     {
         [OpKind.Input] = new(static (e, w, s) => e.Declare(w, $"t{s.Node.Id}", $"run.Input(\"{s.Node.Name}\")"), null),
         [OpKind.Cast] = new(static (e, w, s) => e.CastForward(w, s), null),
@@ -45,17 +50,6 @@ internal sealed partial class ModelEmitter
         [OpKind.Attention] = new(static (e, w, s) => e.WriteAttention(w, s.Node, s.Xs), static (e, w, s) => e.WriteAttentionBackward(w, s.Node, s.Xs)),
         [OpKind.CrossEntropy] = new(static (e, w, s) => e.CrossEntropyForward(w, s), static (e, w, s) => e.CrossEntropyBackward(w, s)),
         [OpKind.MseLoss] = new(static (e, w, s) => e.MseLossForward(w, s), static (e, w, s) => e.MseLossBackward(w, s)),
-        [OpKind.Add] = Chain,
-        [OpKind.Sub] = Chain,
-        [OpKind.Mul] = Chain,
-        [OpKind.Scale] = Chain,
-        [OpKind.Relu] = Chain,
-        [OpKind.Gelu] = Chain,
-        [OpKind.Silu] = Chain,
-        [OpKind.Tanh] = Chain,
-        [OpKind.Sigmoid] = Chain,
-        [OpKind.Exp] = Chain,
-        [OpKind.Log] = Chain,
     };
 
     private OpSite Site(PlannedNode n)

@@ -57,7 +57,7 @@ internal sealed partial class ModelEmitter
         }
 
         w.Line(comment);
-        Emitters[n.Kind].Forward(this, w, Site(n));
+        EmitterOf(n.Kind)!.Forward(this, w, Site(n));
     }
 
     private void WriteMatMul(CodeWriter w, PlannedNode n, int[] a, int[] b)
