@@ -24,6 +24,21 @@ public sealed class Fp32OpInFp16Tests
             Model.Replace("{|#0:Softmax(fc.Apply(x), precision: Precision.Fp16)|}", "Softmax(fc.Apply(x))").Replace("{|#1:Exp(x, precision: Precision.Fp16)|}", "Exp(x)"),
             Verify<Fp32OpInFp16Analyzer>.Diagnostic("AMP0001").WithLocation(0).WithArguments("Softmax", "explicit precision: FP16"));
 
+    /// <summary>The rule reads the op table: an op added to the FP32 list there (Softplus) is policed with no change here.</summary>
+    [Fact]
+    public Task Fires_for_every_op_on_the_tables_fp32_list() =>
+        Verify<Fp32OpInFp16Analyzer>.Analyzer("""
+            [Autocast(Precision.Fp16)]
+            public partial class M
+            {
+                readonly Linear fc = new(8, 4);
+
+                [Forward]
+                public Tensor Run([Shape(Batch, 8)] Tensor x) => {|#0:Softplus(fc.Apply(x), precision: Precision.Fp16)|};
+            }
+            """,
+            Verify<Fp32OpInFp16Analyzer>.Diagnostic("AMP0001").WithLocation(0).WithArguments("Softplus", "explicit precision: FP16"));
+
     [Fact]
     public Task Quiet_for_low_precision_ops_fp32_overrides_and_code_outside_the_graph() =>
         Verify<Fp32OpInFp16Analyzer>.Analyzer("""

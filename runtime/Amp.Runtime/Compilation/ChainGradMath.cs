@@ -76,6 +76,11 @@ public static class ChainGradMath
     public static float LogGrad(float x) => 1f / x;
 
     public static Vector256<float> LogGrad(Vector256<float> x) => Vector256<float>.One / x;
+
+    /// <summary>d softplus / dx = sigmoid(x).</summary>
+    public static float SoftplusGrad(float x) => ChainMath.Sigmoid(x);
+
+    public static Vector256<float> SoftplusGrad(Vector256<float> x) => ChainMath.Sigmoid(x);
 }
 
 /// <summary>

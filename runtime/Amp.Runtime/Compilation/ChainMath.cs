@@ -57,6 +57,24 @@ public static class ChainMath
 
         return Vector256.Create<float>(lanes);
     }
+
+    /// <summary>
+    /// softplus(x) = log(1 + exp(x)) as max(x, 0) + log(1 + exp(-|x|)): no overflow, and for t = exp(-|x|) below
+    /// 1e-4 the series t - t^2/2 keeps the tail's relative accuracy where 1 + t rounds to 1.
+    /// </summary>
+    public static float Softplus(float x)
+    {
+        float t = MathF.Exp(-MathF.Abs(x));
+        return MathF.Max(x, 0f) + (t < 1e-4f ? t * (1f - (0.5f * t)) : MathF.Log(1f + t));
+    }
+
+    public static Vector256<float> Softplus(Vector256<float> x)
+    {
+        Vector256<float> t = VectorMath.Exp(-Vector256.Abs(x));
+        Vector256<float> series = t * (Vector256<float>.One - (t * 0.5f));
+        Vector256<float> tail = Vector256.ConditionalSelect(Vector256.LessThan(t, Vector256.Create(1e-4f)), series, Log(Vector256<float>.One + t));
+        return Vector256.Max(x, Vector256<float>.Zero) + tail;
+    }
 }
 
 /// <summary>

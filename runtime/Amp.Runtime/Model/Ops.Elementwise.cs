@@ -30,6 +30,9 @@ public static partial class Ops
 
     public static Tensor Log(Tensor x, Precision? precision = null) => Map(x, Math.Log);
 
+    /// <summary>log(1 + exp(x)), as torch.nn.functional.softplus (beta 1); on PyTorch's FP32 autocast list.</summary>
+    public static Tensor Softplus(Tensor x, Precision? precision = null) => Map(x, static v => Math.Max(v, 0) + Math.Log(1 + Math.Exp(-Math.Abs(v))));
+
     private static Tensor Map(Tensor x, Func<double, double> f)
     {
         ArgumentNullException.ThrowIfNull(x);

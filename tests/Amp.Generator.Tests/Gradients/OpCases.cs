@@ -18,7 +18,7 @@ public static class OpCases
     private static List<OpCase> Build()
     {
         var rows = new List<OpCase>();
-        foreach (string unary in new[] { "Relu", "Gelu", "Silu", "Tanh", "Sigmoid", "Exp" })
+        foreach (string unary in new[] { "Relu", "Gelu", "Silu", "Tanh", "Sigmoid", "Exp", "Softplus" })
         {
             OpKind kind = Enum.Parse<OpKind>(unary);
             rows.Add(new(kind, "rank3", $"{unary}({{0}})", [Of(3, 4)], [3, 4]));

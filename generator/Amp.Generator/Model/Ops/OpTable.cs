@@ -76,6 +76,7 @@ internal static partial class OpTable
             Unary(OpKind.Sigmoid, OpPolicy.Elementwise),
             Unary(OpKind.Exp, OpPolicy.Fp32),
             Unary(OpKind.Log, OpPolicy.Fp32),
+            Unary(OpKind.Softplus, OpPolicy.Fp32),
             new(OpKind.Softmax, OpPolicy.Fp32, 1, Shapes.SameShape, "Softmax", Backward: "FP32 from the saved output: y * (g - sum(g y))"),
             new(OpKind.LogSoftmax, OpPolicy.Fp32, 1, Shapes.SameShape, "LogSoftmax", Backward: "FP32 from the saved output: g - exp(y) sum(g)"),
             new(OpKind.Sum, OpPolicy.Fp32, 1, Shapes.Reduce, "Sum", Backward: "g broadcast over the reduced dimension"),
