@@ -16,6 +16,17 @@ public static class Trainer
     {
         using AmpDevice device = AmpDevice.Create(options.Device);
         AnsiConsole.MarkupLine($"Device: [bold]{Markup.Escape(device.Description)}[/]; {options.Steps} steps of batch {options.Batch} per precision.");
+
+        // The device's notice channel: divergence (a skipped BF16/FP32 step), a collapsed FP16 scale, fallbacks. FP16
+        // skips while the scaler finds its level are routine and only counted; the first few of the rest are shown.
+        var notices = new List<DeviceNotice>();
+        device.Notice += (_, notice) =>
+        {
+            lock (notices)
+            {
+                notices.Add(notice);
+            }
+        };
         AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -63,6 +74,17 @@ public static class Trainer
                     after?.Invoke(run, model);
                 }
             });
+
+        List<DeviceNotice> worth = notices.Where(n => n.Kind != DeviceNoticeKind.ScaleBackoff).ToList();
+        foreach (DeviceNotice notice in worth.Take(5))
+        {
+            AnsiConsole.MarkupLine($"[yellow]notice[/] {Markup.Escape(notice.ToString())}");
+        }
+
+        if (worth.Count > 5)
+        {
+            AnsiConsole.MarkupLine($"[yellow]notice[/] ... and {worth.Count - 5} more.");
+        }
     }
 
     /// <summary>The mean of the last 20 training losses (what the progress bar shows).</summary>

@@ -14,6 +14,7 @@ public abstract partial class CompiledModel
     public void SaveSafetensors(string path)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        using ExclusiveCall call = Exclusive(nameof(SaveSafetensors));
         if (microStep != 0)
         {
             throw new InvalidOperationException(
@@ -57,6 +58,7 @@ public abstract partial class CompiledModel
     public void LoadSafetensors(string path)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        using ExclusiveCall call = Exclusive(nameof(LoadSafetensors));
         (Dictionary<string, SafetensorsTensor> tensors, Dictionary<string, string> metadata) = SafetensorsFile.Read(path);
 
         // Validate everything against this model before anything changes.

@@ -19,7 +19,9 @@ public abstract partial class CompiledModel
 
     public StepResult TrainStep(Batch batch)
     {
+        using ExclusiveCall call = Exclusive(nameof(TrainStep));
         ForwardRun run = Bind(batch, withLabels: true, RunMode.Train);
+        trainSteps++;
         EnsureOptimizerState();
         if (microStep == 0)
         {
@@ -38,7 +40,11 @@ public abstract partial class CompiledModel
 
         microStep = 0;
         List<DeviceTensor> gradients = parameters.ConvertAll(p => p.Gradient);
-        bool foundInf = Device.UnscaleAndCheck(gradients, Scaler.Enabled ? Scaler.InverseScale : 1f);
+        // A scale that underflowed to 0 has an infinite inverse: GradScaler would unscale the (all-zero) gradients to
+        // 0 * inf = NaN without flagging them and write NaN into every weight. Amp counts it as found inf instead, so
+        // once the scale is 0 every later step is skipped and the weights stay as they were.
+        float inverse = Scaler.Enabled ? Scaler.InverseScale : 1f;
+        bool foundInf = !float.IsFinite(inverse) || Device.UnscaleAndCheck(gradients, inverse);
         if (!foundInf)
         {
             ClipGradients(gradients);
@@ -46,17 +52,57 @@ public abstract partial class CompiledModel
         }
 
         Scaler.Update(foundInf);
+        if (foundInf)
+        {
+            ReportSkipped(loss, scale);
+        }
+
         return new StepResult(loss, foundInf, scale);
     }
 
     public float ComputeGradients(Batch batch)
     {
+        using ExclusiveCall call = Exclusive(nameof(ComputeGradients));
         ForwardRun run = Bind(batch, withLabels: true, RunMode.TrainWithoutSideEffects);
         microStep = 0;
         ZeroGradients();
         float loss = RunLoss(run, RunForward(run)).ToArray()[0];
         RunBackward(run, 1f);
         return loss;
+    }
+
+    /// <summary>Steps whose optimizer update was skipped because a gradient held inf or NaN.</summary>
+    public long SkippedSteps => skippedSteps;
+
+    private long skippedSteps;
+    private long trainSteps;
+
+    /// <summary>
+    /// A skipped step is counted and reported through the device's notice channel. With the scaler on (FP16) a
+    /// skip is how the scale finds its level, and only a scale that reached zero is news; without it (BF16, FP32)
+    /// every skip is a diverging run, which before this was visible only in <see cref="StepResult.Skipped"/>.
+    /// </summary>
+    private void ReportSkipped(float loss, float scale)
+    {
+        skippedSteps++;
+        string model = Plan.Model;
+        if (!Scaler.Enabled)
+        {
+            Device.Raise(new DeviceNotice(DeviceNoticeKind.SkippedStep, model,
+                $"inf/NaN gradients (loss {loss}) without a loss scaler: the update was skipped; {skippedSteps} skipped so far. " +
+                "Lower the learning rate, clip gradients (MaxGradNorm) or check the data.", trainSteps));
+        }
+        else if (Scaler.Scale == 0f)
+        {
+            Device.Raise(new DeviceNotice(DeviceNoticeKind.ScaleCollapsed, model,
+                $"the loss scale backed off from {scale} to 0 (GradScaler has no floor): every later step will be skipped. " +
+                "The gradients overflow at any scale; look for an inf or NaN in the forward pass.", trainSteps));
+        }
+        else
+        {
+            Device.Raise(new DeviceNotice(DeviceNoticeKind.ScaleBackoff, model,
+                $"FP16 gradients overflowed at scale {scale}: the update was skipped and the scale backed off to {Scaler.Scale}.", trainSteps));
+        }
     }
 
     private void ZeroGradients() => parameters.ForEach(p => Device.Fill(p.Gradient, 0f));
@@ -81,6 +127,10 @@ public abstract partial class CompiledModel
     {
         int step = ++optimizerStep;
         double factor = Options.Schedule.Factor(step);
+        if (!(factor >= 0 && double.IsFinite(factor)))
+        {
+            throw new InvalidOperationException($"The learning-rate schedule {Options.Schedule} gave the factor {factor} at step {step}; it must be finite and >= 0.");
+        }
         foreach (ModelParameter p in parameters)
         {
             DeviceTensor? firstCopy = p.WorkingCopies.FirstOrDefault();

@@ -49,18 +49,21 @@ public abstract partial class CompiledModel : ICompiledModel
 
     public float[] Forward(Batch batch)
     {
+        using ExclusiveCall call = Exclusive(nameof(Forward));
         ForwardRun run = Bind(batch, withLabels: false, RunMode.Eval);
         return RunForward(run).ToArray();
     }
 
     public float Evaluate(Batch batch)
     {
+        using ExclusiveCall call = Exclusive(nameof(Evaluate));
         ForwardRun run = Bind(batch, withLabels: true, RunMode.Eval);
         return RunLoss(run, RunForward(run)).ToArray()[0];
     }
 
     public float EvaluateTrainMode(Batch batch)
     {
+        using ExclusiveCall call = Exclusive(nameof(EvaluateTrainMode));
         ForwardRun run = Bind(batch, withLabels: true, RunMode.TrainWithoutSideEffects);
         return RunLoss(run, RunForward(run)).ToArray()[0];
     }

@@ -19,8 +19,21 @@ internal sealed partial class CpuDevice : AmpDevice
 
     protected override DeviceTensor AllocateCore(Precision precision, TensorShape shape) => new CpuTensor(this, precision, shape);
 
+    private static int live;
+
+    /// <summary>Cpu devices alive now (tests check that the last one frees the shared workspaces).</summary>
+    internal static int LiveCount => Volatile.Read(ref live);
+
+    /// <summary>Counts the Cpu devices alive: the per-thread GEMM workspaces they share are freed with the last.</summary>
+    public CpuDevice() => Interlocked.Increment(ref live);
+
     protected override void DisposeCore()
     {
-        // Host arrays belong to the GC; the per-thread GEMM workspaces are shared by all Cpu devices.
+        // Host arrays belong to the GC; the per-thread GEMM workspaces are shared by all Cpu devices and freed when
+        // the last one goes (no GEMM can be running then: every kernel checks that its device is alive).
+        if (Interlocked.Decrement(ref live) == 0)
+        {
+            CpuGemm.ReleaseWorkspaces();
+        }
     }
 }

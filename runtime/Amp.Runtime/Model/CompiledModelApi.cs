@@ -18,6 +18,9 @@ public interface ICompiledModel : IDisposable
     /// <summary>Optimizer steps applied so far (skipped steps do not count).</summary>
     int OptimizerStep { get; }
 
+    /// <summary>Training steps whose update was skipped (inf/NaN gradients); each is also raised as a <see cref="AmpDevice.Notice"/>.</summary>
+    long SkippedSteps { get; }
+
     /// <summary>The weights, by PyTorch name, in declaration order.</summary>
     IReadOnlyList<IParameter> Parameters { get; }
 

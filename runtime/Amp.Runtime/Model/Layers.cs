@@ -15,6 +15,19 @@ public abstract class Layer
     private protected static int Positive(int value, string name) =>
         value > 0 ? value : throw new ArgumentOutOfRangeException(name, value, "Layer dimensions must be positive.");
 
+    /// <summary>
+    /// A weight of rows x columns floats, or an ArgumentException naming the layer and the size when it cannot be one
+    /// .NET array (the product is taken in 64 bits: 46341 x 46341 and 65536 x 65536 once overflowed).
+    /// </summary>
+    private protected static float[] Weights(int rows, int columns, string layer)
+    {
+        long count = (long)rows * columns;
+        return count <= Array.MaxLength
+            ? new float[count]
+            : throw new ArgumentException(
+                $"{layer}: a {rows} x {columns} weight has {count:N0} elements, more than one array holds ({Array.MaxLength:N0}).");
+    }
+
     private protected static float Epsilon(float value, string name) =>
         value >= 0 && float.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(name, value, "Epsilon must be finite and non-negative.");
 
@@ -34,7 +47,7 @@ public sealed class Linear : Layer
     {
         InFeatures = Positive(inFeatures, nameof(inFeatures));
         OutFeatures = Positive(outFeatures, nameof(outFeatures));
-        Weight = new float[outFeatures * inFeatures];
+        Weight = Weights(outFeatures, inFeatures, $"Linear({inFeatures}, {outFeatures})");
         Bias = bias ? new float[outFeatures] : null;
         ResetParameters();
     }
@@ -198,7 +211,7 @@ public sealed class Embedding : Layer
     {
         Vocab = Positive(vocab, nameof(vocab));
         Dim = Positive(dim, nameof(dim));
-        Weight = new float[vocab * dim];
+        Weight = Weights(vocab, dim, $"Embedding({vocab}, {dim})");
         ResetParameters();
     }
 

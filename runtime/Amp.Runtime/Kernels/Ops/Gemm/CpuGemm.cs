@@ -17,6 +17,13 @@ internal static unsafe class CpuGemm
     internal const int Nc = 256;   // 16 micro-panels of 16 columns: packed B block 256 x 256 x 4 B = 256 KiB (L2)
     internal const int Kc = 256;   // one B micro-panel (256 x 16 x 4 B = 16 KiB) stays in L1 across the A panels
 
+    /// <summary>
+    /// The most Mc row tiles one work item accumulates (3,072 rows: a 3 MiB FP32 block). Bounds each thread's
+    /// workspace whatever the batch: 17 M rows once asked for a block past 2^31 bytes, which overflowed an int and
+    /// corrupted the heap, and a large batch's block stayed allocated for the life of the process.
+    /// </summary>
+    internal const int MaxTilesPerItem = 32;
+
     /// <summary>Below this many flops one thread does it all: thread hand-off costs more than it saves.</summary>
     private const long ParallelThreshold = 1L << 21;
 
@@ -33,8 +40,15 @@ internal static unsafe class CpuGemm
         int columnItems = p.Batch * tilesN;
         int threads = p.Flops < ParallelThreshold ? 1 : Environment.ProcessorCount;
         int splitsM = Math.Clamp(((2 * threads) + columnItems - 1) / columnItems, 1, tilesM);
+        splitsM = Math.Max(splitsM, (tilesM + MaxTilesPerItem - 1) / MaxTilesPerItem);
         var layout = new ItemLayout(tilesM, tilesN, splitsM);
-        int items = columnItems * splitsM;
+        long itemCount = (long)columnItems * splitsM;
+        if (itemCount > int.MaxValue)
+        {
+            throw new ArgumentException($"A GEMM of {p.Batch} x {p.M} x {p.N} has more work items than one run can schedule.");
+        }
+
+        int items = (int)itemCount;
         GemmProblem problem = p;
         fixed (TA* pa = a)
         fixed (TB* pb = b)
@@ -178,32 +192,84 @@ internal static unsafe class CpuGemm
         }
     }
 
-    /// <summary>Per-thread packing buffers and the FP32 tile, 64-byte aligned, allocated once per thread.</summary>
+    /// <summary>Bytes of GEMM workspace allocated now, over all threads (tests check the bound and the release).</summary>
+    internal static long WorkspaceBytes => Workspace.AllocatedBytes;
+
+    /// <summary>Workspaces allocated now (one per thread that ran a GEMM since the last release).</summary>
+    internal static int WorkspaceCount => Workspace.Count;
+
+    /// <summary>Frees every thread's workspace; a thread that runs a GEMM afterwards allocates a fresh one.</summary>
+    internal static void ReleaseWorkspaces() => Workspace.ReleaseAll();
+
+    /// <summary>
+    /// Per-thread packing buffers and the FP32 tile, 64-byte aligned, allocated once per thread and bounded
+    /// (<see cref="MaxTilesPerItem"/>). Every workspace is registered so the last Cpu device's Dispose can free them
+    /// all; a generation number retires a thread's stale reference.
+    /// </summary>
     private sealed class Workspace
     {
+        private static readonly List<Workspace> All = [];
+        private static int generation;
+        private static long allocated;
+
         [ThreadStatic]
         private static Workspace? current;
 
+        private readonly int born;
+        private float* block;
+        private long blockLength;
+
         private Workspace()
         {
+            born = generation;
             PackedA = Alloc(Mc * Kc);
             PackedB = Alloc(Kc * Nc);
             Run = Alloc(Math.Max(Kc, Nc));
         }
 
-        // Thread-pool threads live as long as the process, so the buffers are never freed.
-        public static Workspace Current => current ??= new Workspace();
+        public static long AllocatedBytes => Interlocked.Read(ref allocated);
 
-        public float* PackedA { get; }
+        public static int Count
+        {
+            get
+            {
+                lock (All)
+                {
+                    return All.Count;
+                }
+            }
+        }
 
-        public float* PackedB { get; }
+        public static Workspace Current
+        {
+            get
+            {
+                if (current is { } ws && ws.born == Volatile.Read(ref generation))
+                {
+                    return ws;
+                }
 
-        /// <summary>The FP32 accumulators of one work item (its rows x Nc), grown on demand.</summary>
+                lock (All)
+                {
+                    current = new Workspace();
+                    All.Add(current);
+                    return current;
+                }
+            }
+        }
+
+        public float* PackedA { get; private set; }
+
+        public float* PackedB { get; private set; }
+
+        public float* Run { get; private set; }
+
+        /// <summary>The FP32 accumulators of one work item (at most MaxTilesPerItem x Mc rows x Nc), grown on demand.</summary>
         public float* Block(int floats)
         {
             if (floats > blockLength)
             {
-                NativeMemory.AlignedFree(block);
+                Free(block, blockLength);
                 block = Alloc(floats);
                 blockLength = floats;
             }
@@ -211,11 +277,38 @@ internal static unsafe class CpuGemm
             return block;
         }
 
-        private float* block;
-        private int blockLength;
+        public static void ReleaseAll()
+        {
+            lock (All)
+            {
+                Interlocked.Increment(ref generation);
+                foreach (Workspace ws in All)
+                {
+                    Free(ws.PackedA, Mc * Kc);
+                    Free(ws.PackedB, Kc * Nc);
+                    Free(ws.Run, Math.Max(Kc, Nc));
+                    Free(ws.block, ws.blockLength);
+                    ws.PackedA = ws.PackedB = ws.Run = ws.block = null;
+                    ws.blockLength = 0;
+                }
 
-        public float* Run { get; }
+                All.Clear();
+            }
+        }
 
-        private static float* Alloc(int floats) => (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+        private static float* Alloc(long floats)
+        {
+            Interlocked.Add(ref allocated, floats * sizeof(float));
+            return (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
+        }
+
+        private static void Free(float* memory, long floats)
+        {
+            if (memory != null)
+            {
+                NativeMemory.AlignedFree(memory);
+                Interlocked.Add(ref allocated, -floats * sizeof(float));
+            }
+        }
     }
 }

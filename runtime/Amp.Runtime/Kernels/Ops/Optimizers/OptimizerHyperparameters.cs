@@ -10,8 +10,12 @@ public sealed record SgdHyperparameters(
 {
     internal void Validate()
     {
+        // PyTorch checks lr, momentum and weight_decay >= 0; NaN passes its checks (a NaN dampening once turned every
+        // weight to NaN on a step reported as not skipped), so every value here must also be finite, and the momentum
+        // and dampening factors in [0, 1].
         Check.NonNegativeFinite(LearningRate, nameof(LearningRate));
-        Check.NonNegativeFinite(Momentum, nameof(Momentum));
+        Check.UnitInterval(Momentum, nameof(Momentum));
+        Check.UnitInterval(Dampening, nameof(Dampening));
         Check.NonNegativeFinite(WeightDecay, nameof(WeightDecay));
         if (Nesterov && (Momentum <= 0 || Dampening != 0))
         {
@@ -69,6 +73,14 @@ internal static class Check
         if (!(value >= 0 && float.IsFinite(value)))
         {
             throw new ArgumentOutOfRangeException(name, value, $"{name} must be finite and >= 0.");
+        }
+    }
+
+    public static void UnitInterval(float value, string name)
+    {
+        if (!(value >= 0 && value <= 1))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be in [0, 1].");
         }
     }
 }
