@@ -18,11 +18,23 @@ public static class SafetensorsFile
     /// <summary>Headers larger than this are refused before they are read (the format's reference reader uses 100 MB).</summary>
     public const long MaxHeaderBytes = 100_000_000;
 
-    /// <summary>Writes the tensors (in the given order) and metadata to a temporary file beside <paramref name="path"/>, then renames it over <paramref name="path"/>.</summary>
+    /// <summary>The metadata key of the SHA-256 of the data section (hex), written by <see cref="Write"/> and checked by <see cref="Read"/> when present.</summary>
+    public const string ChecksumKey = "amp.sha256";
+
+    private const int ChunkBytes = 1 << 20;
+
+    /// <summary>
+    /// Writes the tensors (in the given order) and metadata to a temporary file beside <paramref name="path"/>, then
+    /// renames it over <paramref name="path"/>: a reader sees the old file or the new one, never half of one. The data's
+    /// SHA-256 goes into the metadata (<see cref="ChecksumKey"/>). Temporary files that an earlier save left behind (a
+    /// process killed mid-save) are removed first; one another process is still writing is left alone.
+    /// </summary>
     public static void Write(string path, IReadOnlyList<SafetensorsTensor> tensors, IReadOnlyDictionary<string, string> metadata)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var header = new Dictionary<string, object> { ["__metadata__"] = metadata };
+        string placeholder = new('0', 64);
+        var withChecksum = new Dictionary<string, string>(metadata) { [ChecksumKey] = placeholder };
+        var header = new Dictionary<string, object> { ["__metadata__"] = withChecksum };
         long offset = 0;
         foreach (SafetensorsTensor t in tensors)
         {
@@ -37,12 +49,15 @@ public static class SafetensorsFile
         }
 
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(header);
+        int checksumAt = IndexOf(json, System.Text.Encoding.ASCII.GetBytes($"\"{ChecksumKey}\":\"{placeholder}\"")) + ChecksumKey.Length + 4;
         int padded = (json.Length + 7) / 8 * 8;
         string full = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        string directory = Path.GetDirectoryName(full)!;
+        string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            RemoveStaleTemporaries(directory, Path.GetFileName(full));
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
             {
                 Span<byte> length = stackalloc byte[8];
                 BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
@@ -53,21 +68,34 @@ public static class SafetensorsFile
                     stream.WriteByte((byte)' ');
                 }
 
+                using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+                var chunk = new byte[ChunkBytes];
                 foreach (SafetensorsTensor t in tensors)
                 {
-                    var bytes = new byte[t.Values.Length * 4];
-                    for (int i = 0; i < t.Values.Length; i++)
+                    for (int start = 0; start < t.Values.Length; start += ChunkBytes / 4)
                     {
-                        BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), t.Values[i]);
-                    }
+                        int count = Math.Min(ChunkBytes / 4, t.Values.Length - start);
+                        for (int i = 0; i < count; i++)
+                        {
+                            BinaryPrimitives.WriteSingleLittleEndian(chunk.AsSpan(i * 4), t.Values[start + i]);
+                        }
 
-                    stream.Write(bytes);
+                        stream.Write(chunk, 0, count * 4);
+                        sha.AppendData(chunk, 0, count * 4);
+                    }
                 }
 
+                // The checksum replaces its placeholder in place: same length, so the header's size does not change.
+                stream.Position = 8 + checksumAt;
+                stream.Write(System.Text.Encoding.ASCII.GetBytes(Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant()));
                 stream.Flush(flushToDisk: true);
             }
 
             File.Move(temporary, full, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"Saving checkpoint '{full}' failed: {e.Message}", e);
         }
         finally
         {
@@ -78,6 +106,39 @@ public static class SafetensorsFile
         }
     }
 
+    /// <summary>Deletes '.NAME.*.tmp' files of earlier, interrupted saves; a file another writer holds (FileShare.None) is skipped.</summary>
+    private static void RemoveStaleTemporaries(string directory, string name)
+    {
+        foreach (string stale in Directory.EnumerateFiles(directory, $".{name}.*.tmp"))
+        {
+            try
+            {
+                using (new FileStream(stale, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+                {
+                }
+
+                File.Delete(stale);
+            }
+            catch (IOException)
+            {
+                // Being written by a save in progress elsewhere: not stale.
+            }
+        }
+    }
+
+    private static int IndexOf(byte[] haystack, byte[] needle)
+    {
+        for (int i = 0; i + needle.Length <= haystack.Length; i++)
+        {
+            if (haystack.AsSpan(i, needle.Length).SequenceEqual(needle))
+            {
+                return i;
+            }
+        }
+
+        throw new InvalidOperationException("The checksum placeholder is missing from the header.");
+    }
+
     /// <summary>
     /// Reads and validates a whole file: its tensors by name (as FP32) and its metadata. The header is checked in full
     /// (every entry, and offsets that cover the data exactly, without holes or overlaps, as the format requires)
@@ -86,6 +147,20 @@ public static class SafetensorsFile
     public static (Dictionary<string, SafetensorsTensor> Tensors, Dictionary<string, string> Metadata) Read(string path)
     {
         string where = $"Checkpoint '{path}'";
+        try
+        {
+            return ReadChecked(path, where);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or OverflowException
+            or System.Text.DecoderFallbackException or EndOfStreamException)
+        {
+            // Whatever the malformation, one kind of refusal that names the file.
+            throw new InvalidDataException($"{where} is malformed: {e.Message}", e);
+        }
+    }
+
+    private static (Dictionary<string, SafetensorsTensor> Tensors, Dictionary<string, string> Metadata) ReadChecked(string path, string where)
+    {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         long length = stream.Length;
         if (length < 8)
@@ -142,6 +217,11 @@ public static class SafetensorsFile
             }
 
             CheckCoverage(entries, dataLength, where);
+            if (metadata.TryGetValue(ChecksumKey, out string? expected))
+            {
+                CheckChecksum(stream, dataStart, dataLength, expected, where);
+            }
+
             var tensors = new Dictionary<string, SafetensorsTensor>(StringComparer.Ordinal);
             foreach ((string name, Entry entry) in entries)
             {
@@ -176,21 +256,49 @@ public static class SafetensorsFile
         }
     }
 
+    /// <summary>The data section's SHA-256 against the one the writer recorded: a flipped data bit is refused, not loaded.</summary>
+    private static void CheckChecksum(FileStream stream, long dataStart, long dataLength, string expected, string where)
+    {
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var chunk = new byte[ChunkBytes];
+        stream.Position = dataStart;
+        for (long done = 0; done < dataLength;)
+        {
+            int count = (int)Math.Min(chunk.Length, dataLength - done);
+            stream.ReadExactly(chunk, 0, count);
+            sha.AppendData(chunk, 0, count);
+            done += count;
+        }
+
+        string actual = Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
+        if (!string.Equals(actual, expected, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{where}: the data does not match its checksum ({ChecksumKey} {expected}, data {actual}): the file is corrupt.");
+        }
+    }
+
+    /// <summary>One tensor's values as FP32, read in 1 MiB chunks (a tensor may be larger than one byte array).</summary>
     private static float[] ReadValues(FileStream stream, long dataStart, Entry entry)
     {
-        var bytes = new byte[entry.End - entry.Begin];
-        stream.Position = dataStart + entry.Begin;
-        stream.ReadExactly(bytes);
         int size = entry.DType == "F32" ? 4 : 2;
-        var values = new float[bytes.Length / size];
-        for (int i = 0; i < values.Length; i++)
+        var values = new float[(entry.End - entry.Begin) / size];
+        var chunk = new byte[ChunkBytes];
+        stream.Position = dataStart + entry.Begin;
+        for (int first = 0; first < values.Length;)
         {
-            values[i] = entry.DType switch
+            int count = Math.Min(ChunkBytes / size, values.Length - first);
+            stream.ReadExactly(chunk, 0, count * size);
+            for (int i = 0; i < count; i++)
             {
-                "F32" => BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(i * 4)),
-                "BF16" => Bf16.FromBits(BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(i * 2))).ToFloat(),
-                _ => (float)BinaryPrimitives.ReadHalfLittleEndian(bytes.AsSpan(i * 2)),
-            };
+                values[first + i] = entry.DType switch
+                {
+                    "F32" => BinaryPrimitives.ReadSingleLittleEndian(chunk.AsSpan(i * 4)),
+                    "BF16" => Bf16.FromBits(BinaryPrimitives.ReadUInt16LittleEndian(chunk.AsSpan(i * 2))).ToFloat(),
+                    _ => (float)BinaryPrimitives.ReadHalfLittleEndian(chunk.AsSpan(i * 2)),
+                };
+            }
+
+            first += count;
         }
 
         return values;
@@ -226,7 +334,21 @@ public static class SafetensorsFile
             };
             int[] shape = e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
             long[] offsets = e.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
-            long count = shape.Aggregate(1L, (a, b) => b < 0 ? throw new InvalidDataException($"{where}: tensor '{name}' has a negative dimension.") : a * b);
+            // The element count in checked steps: a huge shape once wrapped to 0 and passed as an empty tensor.
+            long count = 1;
+            foreach (int d in shape)
+            {
+                if (d < 0)
+                {
+                    throw new InvalidDataException($"{where}: tensor '{name}' has a negative dimension.");
+                }
+
+                count *= d;
+                if (count > Array.MaxLength)
+                {
+                    throw new InvalidDataException($"{where}: tensor '{name}' has shape [{string.Join(", ", shape)}], more elements than Amp can hold ({Array.MaxLength:N0}).");
+                }
+            }
             if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > dataLength)
             {
                 throw new InvalidDataException($"{where}: tensor '{name}' has data_offsets [{string.Join(", ", offsets)}] outside the {dataLength} data bytes (truncated file?).");

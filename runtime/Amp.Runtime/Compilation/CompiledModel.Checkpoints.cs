@@ -61,7 +61,8 @@ public abstract partial class CompiledModel
         using ExclusiveCall call = Exclusive(nameof(LoadSafetensors));
         (Dictionary<string, SafetensorsTensor> tensors, Dictionary<string, string> metadata) = SafetensorsFile.Read(path);
 
-        // Validate everything against this model before anything changes.
+        // Validate everything against this model before anything changes (a refused load leaves the model as it
+        // was: no optimizer state created, no scaler touched, no weight written).
         string where = $"Checkpoint '{path}'";
         foreach (ModelParameter p in parameters)
         {
@@ -77,33 +78,51 @@ public abstract partial class CompiledModel
                 throw new InvalidDataException($"{where} holds {optimizer ?? "no"} optimizer state but this model trains with {OptimizerName}.");
             }
 
-            if (!int.TryParse(metadata[StepKey], NumberStyles.None, CultureInfo.InvariantCulture, out step))
+            // The step must leave room to count on: int.MaxValue would overflow on the next update.
+            if (!int.TryParse(metadata[StepKey], NumberStyles.None, CultureInfo.InvariantCulture, out step) || step == int.MaxValue)
             {
-                throw new InvalidDataException($"{where} has {StepKey} '{metadata[StepKey]}', not a step count.");
+                throw new InvalidDataException($"{where} has {StepKey} '{metadata[StepKey]}', not a step count in [0, {int.MaxValue - 1}].");
             }
 
-            EnsureOptimizerState();
             foreach (ModelParameter p in parameters)
             {
-                foreach ((string state, _) in OptimizerState(p))
+                foreach (string state in OptimizerStateNames())
                 {
                     Expect(tensors, $"optimizer.{p.Name}.{state}", p, where);
                 }
             }
         }
 
-        var known = new HashSet<string>(parameters.Select(p => p.Name).Concat(parameters.SelectMany(p => OptimizerState(p).Select(s => $"optimizer.{p.Name}.{s.State}"))));
+        var known = new HashSet<string>(parameters.Select(p => p.Name)
+            .Concat(hasOptimizer ? parameters.SelectMany(p => OptimizerStateNames().Select(s => $"optimizer.{p.Name}.{s}")) : []));
         if (tensors.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
         {
-            throw new InvalidDataException($"{where} has tensor '{unknown}', which {Plan.Model} does not have.");
+            throw new InvalidDataException($"{where} has tensor '{unknown}', which {Plan.Model} does not have{(hasOptimizer ? string.Empty : " (optimizer state without amp.optimizer_step)")}.");
         }
 
         var scalerState = metadata.Where(m => m.Key.StartsWith(ScalerPrefix, StringComparison.Ordinal))
             .ToDictionary(m => m.Key[ScalerPrefix.Length..], m => m.Value);
+
+        // The precision variants of one definition share their weights and optimizer state; only the scaler differs.
+        // A BF16/FP32 plan (scaler off) ignores an FP16 checkpoint's scale, and an FP16 plan keeps its own scale when
+        // the checkpoint has none.
+        bool loadScaler = hasOptimizer && Scaler.Enabled && scalerState.Count > 0;
+        if (loadScaler)
+        {
+            try
+            {
+                // All or nothing: the scaler parses and checks its whole state before it changes.
+                Scaler.LoadState(scalerState);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException)
+            {
+                throw new InvalidDataException($"{where} has a loss-scaler state this model's scaler refuses: {e.Message}", e);
+            }
+        }
+
         if (hasOptimizer)
         {
-            // All or nothing: the scaler parses and checks its whole state before it changes.
-            Scaler.LoadState(scalerState);
+            EnsureOptimizerState();
         }
 
         foreach (ModelParameter p in parameters)
@@ -125,7 +144,16 @@ public abstract partial class CompiledModel
 
         microStep = 0;
         ZeroGradients();
+        if (metadata.TryGetValue("amp.model", out string? savedBy) && savedBy != Plan.Model)
+        {
+            Device.Raise(new DeviceNotice(DeviceNoticeKind.CheckpointFromOtherModel, Plan.Model,
+                $"{where} was saved by {savedBy}; its names and shapes match {Plan.Model}, so it was loaded."));
+        }
     }
+
+    /// <summary>The optimizer state tensors each parameter has once training starts (PyTorch's names).</summary>
+    private IEnumerable<string> OptimizerStateNames() =>
+        Options.Sgd is null ? ["exp_avg", "exp_avg_sq"] : Options.Sgd.Momentum != 0 ? ["momentum_buffer"] : [];
 
     private string OptimizerName => Options.Sgd is null ? "adamw" : "sgd";
 

@@ -125,7 +125,7 @@ public abstract partial class CompiledModel
 
     private void ApplyOptimizer()
     {
-        int step = ++optimizerStep;
+        int step = optimizerStep = checked(optimizerStep + 1);
         double factor = Options.Schedule.Factor(step);
         if (!(factor >= 0 && double.IsFinite(factor)))
         {

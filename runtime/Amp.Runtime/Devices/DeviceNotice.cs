@@ -12,6 +12,9 @@ public enum DeviceNoticeKind
     /// <summary>The FP16 loss scale underflowed to zero: every later step will be skipped (GradScaler's behaviour; no floor).</summary>
     ScaleCollapsed,
 
+    /// <summary>A checkpoint saved by another model (its names and shapes match) was loaded.</summary>
+    CheckpointFromOtherModel,
+
     /// <summary>A precision the plan asks for runs emulated on this device (same numbers, slower).</summary>
     EmulatedPrecision,
 
