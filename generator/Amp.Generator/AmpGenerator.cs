@@ -100,5 +100,6 @@ public sealed class AmpGenerator : IIncrementalGenerator
         }
     }
 
-    private static string Hint(string? ns, string name) => (ns is null ? name : ns + "." + name) + ".Amp.g.cs";
+    /// <summary>The generated file's name: verbatim '@' prefixes dropped (namespace @event.@class is valid C#, not a valid hint name).</summary>
+    private static string Hint(string? ns, string name) => ((ns is null ? name : ns + "." + name) + ".Amp.g.cs").Replace("@", string.Empty);
 }

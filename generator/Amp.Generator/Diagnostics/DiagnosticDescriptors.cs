@@ -36,12 +36,15 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InvalidInput = Error(
         "AMP1008", "Invalid model input", "Input '{0}': {1}");
 
+    public static readonly DiagnosticDescriptor ArgumentOutOfRange = Error(
+        "AMP1009", "Argument out of range", "Argument '{0}' of '{1}' is {2}; {3}");
+
     public static readonly DiagnosticDescriptor InternalError = Error(
         "AMP1999", "Amp generator internal error", "The Amp generator failed on '{0}': {1}");
 
     public static readonly IReadOnlyDictionary<string, DiagnosticDescriptor> ById = new[]
     {
-        ModelNotPartial, UnsupportedSyntax, NonConstantLayerArgument, UnknownOp, ShapeMismatch, Recursion, NoForward, InvalidInput, InternalError,
+        ModelNotPartial, UnsupportedSyntax, NonConstantLayerArgument, UnknownOp, ShapeMismatch, Recursion, NoForward, InvalidInput, ArgumentOutOfRange, InternalError,
     }.ToDictionary(d => d.Id);
 
     public static Diagnostic ToDiagnostic(this Model.DiagnosticInfo info) =>

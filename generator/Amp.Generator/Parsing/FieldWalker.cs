@@ -18,10 +18,33 @@ internal sealed class FieldWalker(ParseContext context)
     public static EquatableArray<FieldSpec> DescribeFields(INamedTypeSymbol type, ParseContext context) =>
         InstanceFields(type).Select(f => Describe(f, context)).Where(f => f is not null).Select(f => f!).ToEquatableArray();
 
+    private readonly Stack<INamedTypeSymbol> walking = new();
+
     public void Walk(INamedTypeSymbol type, string prefix, string? keepReason)
+    {
+        walking.Push(type);
+        try
+        {
+            WalkFields(type, prefix, keepReason);
+        }
+        finally
+        {
+            walking.Pop();
+        }
+    }
+
+    private void WalkFields(INamedTypeSymbol type, string prefix, string? keepReason)
     {
         foreach (IFieldSymbol field in InstanceFields(type))
         {
+            if (ModuleType(field) is { } module && walking.Contains(module, SymbolEqualityComparer.Default))
+            {
+                // A module that holds itself, directly or through others, has no finite layer list.
+                string chain = string.Join(" -> ", walking.Reverse().Select(t => t.Name).Concat([module.Name]));
+                context.Report(DiagnosticDescriptors.Recursion, field, module.Name, $"a module field of its own type: {chain}");
+                return;
+            }
+
             string path = prefix.Length == 0 ? field.Name : prefix + "." + field.Name;
             string? keep = field.Has(KnownTypes.KeepFp32) ? $"KeepFp32 on field {path}" : keepReason;
             if (KnownTypes.LayerKindOf(field.Type) is { } kind)
@@ -44,6 +67,13 @@ internal sealed class FieldWalker(ParseContext context)
                 }
             }
         }
+    }
+
+    /// <summary>The module type a field holds (a module, a nullable module or an array of modules), or null.</summary>
+    private static INamedTypeSymbol? ModuleType(IFieldSymbol field)
+    {
+        ITypeSymbol type = field.Type is IArrayTypeSymbol array ? array.ElementType : field.Type;
+        return KnownTypes.IsModule(type) ? (INamedTypeSymbol)type.WithNullableAnnotation(NullableAnnotation.None) : null;
     }
 
     /// <summary>The constant length of a module array field: <c>Repeat&lt;T&gt;(n)</c>, <c>new T[] { ... }</c> or <c>[ ... ]</c>.</summary>
@@ -85,6 +115,13 @@ internal sealed class FieldWalker(ParseContext context)
                 IOperation count = repeat.Arguments[0].Value;
                 if (count.ConstantValue is { HasValue: true, Value: int n })
                 {
+                    if (n is < 1 or > MaxArrayLength)
+                    {
+                        context.Report(DiagnosticDescriptors.ArgumentOutOfRange, count.Syntax, "count", $"Repeat<{((IArrayTypeSymbol)field.Type).ElementType.Name}>",
+                            n.ToString(System.Globalization.CultureInfo.InvariantCulture), $"a module array holds 1 to {MaxArrayLength} modules");
+                        return 0;
+                    }
+
                     return n;
                 }
 
@@ -97,6 +134,52 @@ internal sealed class FieldWalker(ParseContext context)
                 return 0;
         }
     }
+
+    /// <summary>
+    /// The row's width arguments positive and their product one array (the runtime refused them only at run time),
+    /// eps finite and non-negative: AMP1009 at the argument.
+    /// </summary>
+    private bool InRange(IObjectCreationOperation creation, LayerKind kind, string path)
+    {
+        LayerRow row = OpTable.ForLayer(kind).Layer!;
+        string layer = $"{row.TypeName.Replace("Amp.", string.Empty)} {path}";
+        long elements = 1;
+        foreach (IArgumentOperation argument in creation.Arguments)
+        {
+            string name = argument.Parameter!.Name;
+            object? value = argument.Value.ConstantValue.Value;
+            if ((name == row.InWidth || name == row.OutWidth) && value is int width)
+            {
+                if (width <= 0)
+                {
+                    context.Report(DiagnosticDescriptors.ArgumentOutOfRange, argument.Syntax, name, layer, width.ToString(System.Globalization.CultureInfo.InvariantCulture), "layer sizes must be positive");
+                    return false;
+                }
+
+                elements *= width;
+                if (elements > MaxWeightElements)
+                {
+                    context.Report(DiagnosticDescriptors.ArgumentOutOfRange, argument.Syntax, name, layer, width.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        $"the weight would have {elements:N0} elements, more than one array holds ({MaxWeightElements:N0})");
+                    return false;
+                }
+            }
+
+            if (name == "eps" && value is float eps && !(eps >= 0 && !float.IsInfinity(eps)))
+            {
+                context.Report(DiagnosticDescriptors.ArgumentOutOfRange, argument.Syntax, name, layer, eps.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "eps must be finite and >= 0");
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Array.MaxLength: the most elements one weight (a .NET array) can hold.</summary>
+    internal const long MaxWeightElements = 0x7FFFFFC7;
+
+    /// <summary>The most modules one array may hold: far past any real model, and short of what stalls the compiler.</summary>
+    internal const int MaxArrayLength = 4096;
 
     private static IEnumerable<IFieldSymbol> InstanceFields(INamedTypeSymbol type) =>
         type.GetMembers().OfType<IFieldSymbol>().Where(f => !f.IsStatic && !f.IsConst && !f.IsImplicitlyDeclared);
@@ -155,7 +238,7 @@ internal sealed class FieldWalker(ParseContext context)
             }
         }
 
-        if (!ok)
+        if (!ok || !InRange(creation, kind, path))
         {
             return null;
         }

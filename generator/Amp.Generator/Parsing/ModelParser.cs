@@ -41,6 +41,21 @@ internal static class ModelParser
         var context = new ParseContext(source.SemanticModel.Compilation, cancellationToken);
         try
         {
+            // [Autocast] beside [Module] is reported by the model's parse; a second [Module] part by the first part.
+            AttributeData[] parts = type.GetAttributes().Where(a => a.AttributeClass.Is(KnownTypes.Module)).ToArray();
+            bool first = Holds(source.TargetNode, parts[0]);
+            if (type.Has(KnownTypes.Autocast) || !first)
+            {
+                return new StepResult<ModuleSpec>(null, EquatableArray<DiagnosticInfo>.Empty);
+            }
+
+            if (parts.Length > 1)
+            {
+                context.Report(DiagnosticDescriptors.UnsupportedSyntax, parts[1].ApplicationSyntaxReference!.GetSyntax(cancellationToken),
+                    $"A second [Module] on '{type.Name}'", ": put one [Module] on one part of the partial class");
+                return new StepResult<ModuleSpec>(null, context.Diagnostics.ToEquatableArray());
+            }
+
             if (!CheckClass(type, (ClassDeclarationSyntax)source.TargetNode, context))
             {
                 return new StepResult<ModuleSpec>(null, context.Diagnostics.ToEquatableArray());
@@ -63,6 +78,11 @@ internal static class ModelParser
             return null;
         }
 
+        if (!CheckAttribute(type, syntax, autocast, context))
+        {
+            return null;
+        }
+
         Precision precision = KnownTypes.ToPrecision(autocast.ConstructorArguments.FirstOrDefault().Value);
         var walker = new FieldWalker(context);
         walker.Walk(type, string.Empty, null);
@@ -71,6 +91,24 @@ internal static class ModelParser
         IMethodSymbol[] methods = type.GetMembers().OfType<IMethodSymbol>().ToArray();
         IMethodSymbol? forward = methods.FirstOrDefault(m => m.Has(KnownTypes.Forward));
         IMethodSymbol? loss = methods.FirstOrDefault(m => m.Has(KnownTypes.Loss));
+        foreach (IMethodSymbol extra in methods.Where(m => m.Has(KnownTypes.Forward)).Skip(1).Concat(methods.Where(m => m.Has(KnownTypes.Loss)).Skip(1)))
+        {
+            context.Report(DiagnosticDescriptors.UnsupportedSyntax, MethodSyntax(extra, context), $"A second {(extra.Has(KnownTypes.Forward) ? "[Forward]" : "[Loss]")} method ('{extra.Name}')", ": a model has one of each");
+        }
+
+        if (forward is not null && SymbolEqualityComparer.Default.Equals(forward, loss))
+        {
+            context.Report(DiagnosticDescriptors.UnsupportedSyntax, MethodSyntax(forward, context), $"[Forward] and [Loss] on one method ('{forward.Name}')", ": the loss is a method of its own that takes the forward output");
+            return null;
+        }
+
+        if (loss is not null && forward is not null
+            && loss.Parameters.Skip(1).FirstOrDefault(l => forward.Parameters.Any(f => f.Name == l.Name)) is { } clash)
+        {
+            context.Report(DiagnosticDescriptors.InvalidInput, clash.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(context.CancellationToken) ?? syntax, clash.Name,
+                $"the [Forward] method {forward.Name} has an input of the same name; a batch names every input once, so rename one");
+            return null;
+        }
         if (forward is null)
         {
             context.Report(DiagnosticDescriptors.NoForward, syntax.Identifier, type.Name);
@@ -140,6 +178,50 @@ internal static class ModelParser
 
         return also.Values.Select(v => KnownTypes.ToPrecision(v.Value)).Where(p => p != own).Distinct().Select(p => (int)p).ToEquatableArray();
     }
+
+    /// <summary>
+    /// One [Autocast] per model, on one partial part (the generator would emit the model twice), not beside [Module],
+    /// with precisions that exist ((Precision)7 once became FP32 silently).
+    /// </summary>
+    private static bool CheckAttribute(INamedTypeSymbol type, ClassDeclarationSyntax syntax, AttributeData autocast, ParseContext context)
+    {
+        SyntaxNode at = autocast.ApplicationSyntaxReference?.GetSyntax(context.CancellationToken) ?? syntax.Identifier.Parent!;
+        AttributeData[] all = type.GetAttributes().Where(a => a.AttributeClass.Is(KnownTypes.Autocast)).ToArray();
+        if (all.Length > 1)
+        {
+            // Each part is parsed on its own; the first part's attribute reports for the model, the others stay silent.
+            if (Holds(syntax, all[0]))
+            {
+                context.Report(DiagnosticDescriptors.UnsupportedSyntax, all[1].ApplicationSyntaxReference!.GetSyntax(context.CancellationToken),
+                    $"A second [Autocast] on '{type.Name}'", ": put one [Autocast] on one part of the partial class");
+            }
+
+            return false;
+        }
+
+        if (type.Has(KnownTypes.Module))
+        {
+            context.Report(DiagnosticDescriptors.UnsupportedSyntax, at, $"[Autocast] and [Module] on one class ('{type.Name}')",
+                ": a model is [Autocast]; a block it reuses is a [Module] class of its own");
+            return false;
+        }
+
+        IEnumerable<TypedConstant> also = autocast.NamedArguments.FirstOrDefault(a => a.Key == "Also").Value is { Kind: TypedConstantKind.Array } array ? array.Values : Enumerable.Empty<TypedConstant>();
+        foreach (TypedConstant value in autocast.ConstructorArguments.Take(1).Concat(also))
+        {
+            if (value.Value is not int p || p is < 0 or > 2)
+            {
+                context.Report(DiagnosticDescriptors.ArgumentOutOfRange, at, "precision", "[Autocast]", value.Value?.ToString() ?? "null", "use Precision.Fp32, Precision.Bf16 or Precision.Fp16");
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether the declaration <paramref name="part"/> carries <paramref name="attribute"/> (a partial class's parts are parsed one by one).</summary>
+    private static bool Holds(SyntaxNode part, AttributeData attribute) =>
+        attribute.ApplicationSyntaxReference is { } reference && reference.SyntaxTree == part.SyntaxTree && part.Span.Contains(reference.Span);
 
     private static bool CheckClass(INamedTypeSymbol type, ClassDeclarationSyntax syntax, ParseContext context)
     {

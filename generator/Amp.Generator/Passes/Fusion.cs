@@ -128,5 +128,10 @@ internal static class Fusion
         return $"{node.Kind.ToString().ToLowerInvariant()}({string.Join(", ", parts)})";
     }
 
-    public static string Literal(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
+    /// <summary>A float as C# source: NaN and the infinities as float.NaN and friends (there is no "NaNf" literal).</summary>
+    public static string Literal(float value) =>
+        float.IsNaN(value) ? "float.NaN"
+        : float.IsPositiveInfinity(value) ? "float.PositiveInfinity"
+        : float.IsNegativeInfinity(value) ? "float.NegativeInfinity"
+        : value.ToString("R", CultureInfo.InvariantCulture) + "f";
 }
