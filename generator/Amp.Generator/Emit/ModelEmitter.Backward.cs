@@ -31,7 +31,16 @@ internal sealed partial class ModelEmitter
 
         var blocks = new List<CodeWriter>();
         var seed = new CodeWriter();
-        seed.Line($"{Device}.Fill(g{plan.LossOutput}, seed);");
+        if (Needs(plan.LossOutput))
+        {
+            seed.Line($"{Device}.Fill(g{plan.LossOutput}, seed);");
+        }
+        else
+        {
+            // The loss reads no weight (MseLoss(t, t)): every gradient is zero, and there is nothing to seed.
+            seed.Line("// The loss does not depend on any weight: every weight gradient stays zero.");
+        }
+
         blocks.Add(seed);
         foreach (PlannedNode n in plan.Nodes.Reverse().Where(n => Needs(n.Id) && !IsInsideChain(n) && EmitterOf(n.Kind)?.Backward is not null))
         {

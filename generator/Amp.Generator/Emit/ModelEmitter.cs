@@ -170,9 +170,9 @@ internal sealed partial class ModelEmitter
     /// <summary>Forward, Evaluate and TrainStep with the definition's inputs as typed parameters, on top of the Batch forms.</summary>
     private void WriteTypedOverloads(CodeWriter w)
     {
-        string Parameter(InputSpec i) => $"{(i.Kind == InputKind.Features ? "float[]" : "int[]")} {i.Name}";
+        string Parameter(InputSpec i) => $"{(i.Kind == InputKind.Features ? "float[]" : "int[]")} {ModuleEmitter.Escape(i.Name)}";
         string Shape(InputSpec i) => i.Kind == InputKind.Labels && i.SampleShape.Count == 0 ? $"class ids below {i.Limit}" : $"[Batch{string.Concat(i.SampleShape.Select(d => ", " + d.ToString(CultureInfo.InvariantCulture)))}]";
-        string Batch(IEnumerable<InputSpec> inputs) => $"new global::Amp.Data.Batch {{ {string.Join(", ", inputs.Select(i => $"{{ \"{i.Name}\", {i.Name} }}"))} }}";
+        string Batch(IEnumerable<InputSpec> inputs) => $"new global::Amp.Data.Batch {{ {string.Join(", ", inputs.Select(i => $"{{ \"{i.Name}\", {ModuleEmitter.Escape(i.Name)} }}"))} }}";
         InputSpec[] forward = spec.Inputs.Where(i => !i.LossOnly).ToArray();
         w.Line($"/// <summary>Runs [Forward] {spec.ForwardMethod} on {string.Join(", ", forward.Select(i => $"{i.Name} {Shape(i)}"))}; the output as floats (row-major).</summary>")
          .Line($"public float[] Forward({string.Join(", ", forward.Select(Parameter))}) => Forward({Batch(forward)});");
@@ -227,7 +227,8 @@ internal sealed partial class ModelEmitter
         _ => l.A * l.B,
     };
 
-    private static string Field(string parameter) => parameter.Replace('.', '_');
+    /// <summary>The generated field of a parameter: '_' doubled before '.' becomes '_', so a.b and a_b stay apart.</summary>
+    private static string Field(string parameter) => parameter.Replace("_", "__").Replace('.', '_');
 
     private static string Escape(string text) => text.Replace("\\", "\\\\").Replace("\"", "\\\"");
 

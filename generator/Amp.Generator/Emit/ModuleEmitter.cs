@@ -42,6 +42,10 @@ internal static class ModuleEmitter
         }
     }
 
+    /// <summary>An identifier as C# source: a reserved keyword gets its '@' back (a field declared as @class is named "class").</summary>
+    internal static string Escape(string name) =>
+        Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;
+
     public static void Walk(CodeWriter w, EquatableArray<FieldSpec> fields)
     {
         w.Line("/// <summary>Adds every weight of this class's layers and modules to <paramref name=\"sink\"/> under <paramref name=\"prefix\"/>, in declaration order.</summary>")
@@ -49,20 +53,22 @@ internal static class ModuleEmitter
          .Open($"internal void CollectAmpParameters(string prefix, {Dictionary} sink)");
         foreach (FieldSpec field in fields)
         {
+            // this.name (keywords escaped): the parameters prefix and sink, and the loop's i, never shadow a field.
+            string self = $"this.{Escape(field.Name)}{(field.Nullable ? "!" : string.Empty)}";
             if (field.LayerType is not null)
             {
-                w.Open($"foreach (global::Amp.LayerParameter parameter in {field.Name}.Parameters)")
+                w.Open($"foreach (global::Amp.LayerParameter parameter in {self}.Parameters)")
                  .Line($"sink.Add(prefix + \"{field.Name}.\" + parameter.Name, parameter);")
                  .Close();
             }
             else if (field.ArrayLength < 0)
             {
-                w.Line($"{field.Name}.CollectAmpParameters(prefix + \"{field.Name}.\", sink);");
+                w.Line($"{self}.CollectAmpParameters(prefix + \"{field.Name}.\", sink);");
             }
             else
             {
-                w.Open($"for (int i = 0; i < {field.Name}.Length; i++)")
-                 .Line($"{field.Name}[i].CollectAmpParameters(prefix + \"{field.Name}.\" + i.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + \".\", sink);")
+                w.Open($"for (int i = 0; i < {self}.Length; i++)")
+                 .Line($"{self}[i].CollectAmpParameters(prefix + \"{field.Name}.\" + i.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + \".\", sink);")
                  .Close();
             }
         }

@@ -99,7 +99,7 @@ internal sealed record NodeSpec(
     LocationInfo Location);
 
 /// <summary>A field of a model or module class, for the generated parameter walk.</summary>
-internal sealed record FieldSpec(string Name, string? LayerType, string? ModuleType, int ArrayLength);
+internal sealed record FieldSpec(string Name, string? LayerType, string? ModuleType, int ArrayLength, bool Nullable = false);
 
 /// <summary>The parsed model: everything the passes and the emitter need, and nothing from Roslyn.</summary>
 internal sealed record ModelSpec(

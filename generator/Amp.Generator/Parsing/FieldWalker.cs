@@ -188,16 +188,16 @@ internal sealed class FieldWalker(ParseContext context)
     {
         if (KnownTypes.LayerKindOf(field.Type) is not null)
         {
-            return new FieldSpec(field.Name, field.Type.FullName(), null, -1);
+            return new FieldSpec(field.Name, field.Type.WithNullableAnnotation(NullableAnnotation.None).FullName(), null, -1, field.NullableAnnotation == NullableAnnotation.Annotated);
         }
 
         if (KnownTypes.IsModule(field.Type))
         {
-            return new FieldSpec(field.Name, null, field.Type.FullName(), -1);
+            return new FieldSpec(field.Name, null, field.Type.WithNullableAnnotation(NullableAnnotation.None).FullName(), -1, field.NullableAnnotation == NullableAnnotation.Annotated);
         }
 
         return field.Type is IArrayTypeSymbol { ElementType: var element } && KnownTypes.IsModule(element)
-            ? new FieldSpec(field.Name, null, element.FullName(), ArrayLength(field, context))
+            ? new FieldSpec(field.Name, null, element.FullName(), ArrayLength(field, context), field.NullableAnnotation == NullableAnnotation.Annotated)
             : null;
     }
 

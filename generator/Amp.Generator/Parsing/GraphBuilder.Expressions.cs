@@ -11,14 +11,42 @@ namespace Amp.Generator.Parsing;
 // and the Tensor operators.
 internal sealed partial class GraphBuilder
 {
+    /// <summary>How deep expressions and inlined calls may nest: far past real models, well short of the compiler's stack.</summary>
+    private const int MaxDepth = 400;
+
+    private int depth;
+
     public GraphValue? Eval(ExpressionSyntax expression, Scope scope, SemanticModel model)
     {
         context.CancellationToken.ThrowIfCancellationRequested();
+        if (depth >= MaxDepth)
+        {
+            // Any unbounded walk becomes a located error here instead of a stack overflow that kills the compiler.
+            Unsupported(expression, $"An expression nested more than {MaxDepth} levels deep", string.Empty);
+            return null;
+        }
+
+        depth++;
+        try
+        {
+            return EvalCore(expression, scope, model);
+        }
+        finally
+        {
+            depth--;
+        }
+    }
+
+    private GraphValue? EvalCore(ExpressionSyntax expression, Scope scope, SemanticModel model)
+    {
         switch (expression)
         {
+            case PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.SuppressNullableWarningExpression } suppressed:
+                // a! on a nullable module field: the value is the field's.
+                return Eval(suppressed.Operand, scope, model);
             case ParenthesizedExpressionSyntax parenthesized:
                 return Eval(parenthesized.Expression, scope, model);
-            case IdentifierNameSyntax { Identifier.Text: var name } when scope.Locals.TryGetValue(name, out GraphValue? local):
+            case IdentifierNameSyntax { Identifier.ValueText: var name } when scope.Locals.TryGetValue(name, out GraphValue? local):
                 return local;
             case IdentifierNameSyntax or MemberAccessExpressionSyntax:
                 return Member(expression, scope, model);
@@ -187,6 +215,13 @@ internal sealed partial class GraphBuilder
         foreach (IArgumentOperation argument in operation.Arguments)
         {
             IParameterSymbol parameter = argument.Parameter!;
+            if (argument.ArgumentKind == ArgumentKind.DefaultValue)
+            {
+                // An optional parameter left out is not bound (its syntax is the call itself: evaluating it recursed
+                // until the compiler's stack overflowed); a body that reads it gets AMP1002 at the read.
+                continue;
+            }
+
             if (!parameter.Type.Is(KnownTypes.Tensor) && !parameter.Type.Is(KnownTypes.Tokens) && !parameter.Type.Is(KnownTypes.Labels))
             {
                 Unsupported(argument.Syntax, $"The parameter '{parameter.Name}' of type {parameter.Type.Name} of '{method.Name}'", " (helper methods take tensors only)");

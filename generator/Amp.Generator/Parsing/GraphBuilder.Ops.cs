@@ -30,6 +30,12 @@ internal sealed partial class GraphBuilder
             IParameterSymbol parameter = argument.Parameter!;
             if (parameter.Type.Is(KnownTypes.Tensor) || parameter.Type.Is(KnownTypes.Tokens) || parameter.Type.Is(KnownTypes.Labels))
             {
+                if (argument.ArgumentKind == ArgumentKind.DefaultValue)
+                {
+                    // An optional tensor left out: nothing to read (its syntax is the call itself).
+                    continue;
+                }
+
                 if (Eval((ExpressionSyntax)argument.Value.Syntax, scope, model) is not { } v)
                 {
                     return null;

@@ -108,7 +108,7 @@ internal sealed partial class GraphBuilder(ParseContext context, IReadOnlyDictio
                             return false;
                         }
 
-                        scope.Locals[variable.Identifier.Text] = value;
+                        scope.Locals[variable.Identifier.ValueText] = value;
                     }
 
                     break;
@@ -146,7 +146,7 @@ internal sealed partial class GraphBuilder(ParseContext context, IReadOnlyDictio
 
     private bool Assign(AssignmentExpressionSyntax assignment, Scope scope, SemanticModel model)
     {
-        if (assignment.Left is not IdentifierNameSyntax { Identifier.Text: var name } || !scope.Locals.ContainsKey(name))
+        if (assignment.Left is not IdentifierNameSyntax { Identifier.ValueText: var name } || !scope.Locals.ContainsKey(name))
         {
             return Unsupported(assignment.Left, $"Assigning to '{assignment.Left}' (only locals and parameters can be assigned)");
         }
@@ -191,7 +191,7 @@ internal sealed partial class GraphBuilder(ParseContext context, IReadOnlyDictio
             return Unsupported(loop.Expression, "A foreach over something other than a module array field");
         }
 
-        string name = loop.Identifier.Text;
+        string name = loop.Identifier.ValueText;
         for (int i = 0; i < array.Count; i++)
         {
             scope.Locals[name] = new ModuleValue(array.Type, array.Path + "." + i.ToString(CultureInfo.InvariantCulture), array.KeepFp32Reason);

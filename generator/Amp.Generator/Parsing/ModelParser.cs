@@ -84,6 +84,11 @@ internal static class ModelParser
         }
 
         Precision precision = KnownTypes.ToPrecision(autocast.ConstructorArguments.FirstOrDefault().Value);
+        if (!CheckReservedNames(type, context))
+        {
+            return null;
+        }
+
         var walker = new FieldWalker(context);
         walker.Walk(type, string.Empty, null);
         EquatableArray<FieldSpec> fields = FieldWalker.DescribeFields(type, context);
@@ -219,6 +224,30 @@ internal static class ModelParser
         return true;
     }
 
+    /// <summary>The members Amp adds to a model class (and their variant forms, PlanFp16 and CompiledFp16).</summary>
+    private static readonly string[] Generated = ["Plan", "PlanFor", "Compile", "Compiled", "CollectAmpParameters"];
+
+    /// <summary>A member of the user's with a name the generated code declares is a located error, not a CS0102 in generated code.</summary>
+    private static bool CheckReservedNames(INamedTypeSymbol type, ParseContext context)
+    {
+        bool ok = true;
+        foreach (ISymbol member in type.GetMembers().Where(m => !m.IsImplicitlyDeclared && m.DeclaringSyntaxReferences.Length > 0))
+        {
+            string name = member.Name;
+            bool reserved = Generated.Contains(name)
+                || ((name.StartsWith("Plan", StringComparison.Ordinal) || name.StartsWith("Compiled", StringComparison.Ordinal))
+                    && new[] { "Fp32", "Bf16", "Fp16" }.Any(p => name.EndsWith(p, StringComparison.Ordinal) && (name.Length == 4 + p.Length || name.Length == 8 + p.Length)));
+            if (reserved && !(member is IMethodSymbol m && m.IsPartialDefinition))
+            {
+                context.Report(DiagnosticDescriptors.UnsupportedSyntax, member, $"A member named '{name}' in a model class",
+                    $": Amp generates {string.Join(", ", Generated)} (and PlanFp16, CompiledFp16, ..) on it; rename the member");
+                ok = false;
+            }
+        }
+
+        return ok;
+    }
+
     /// <summary>Whether the declaration <paramref name="part"/> carries <paramref name="attribute"/> (a partial class's parts are parsed one by one).</summary>
     private static bool Holds(SyntaxNode part, AttributeData attribute) =>
         attribute.ApplicationSyntaxReference is { } reference && reference.SyntaxTree == part.SyntaxTree && part.Span.Contains(reference.Span);
@@ -228,6 +257,13 @@ internal static class ModelParser
         if (!syntax.Modifiers.Any(SyntaxKind.PartialKeyword))
         {
             context.Report(DiagnosticDescriptors.ModelNotPartial, syntax.Identifier, type.Name);
+            return false;
+        }
+
+        if (syntax.Modifiers.Any(SyntaxKind.FileKeyword))
+        {
+            context.Report(DiagnosticDescriptors.UnsupportedSyntax, syntax.Identifier, $"A file-local class ('file partial class {type.Name}')",
+                ": the generated part lives in a file of its own; make the class internal or public");
             return false;
         }
 

@@ -59,19 +59,19 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         internal void CollectAmpParameters(string prefix, global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter> sink)
         {
-            foreach (global::Amp.LayerParameter parameter in emb.Parameters)
+            foreach (global::Amp.LayerParameter parameter in this.emb.Parameters)
             {
                 sink.Add(prefix + "emb." + parameter.Name, parameter);
             }
-            foreach (global::Amp.LayerParameter parameter in ln.Parameters)
+            foreach (global::Amp.LayerParameter parameter in this.ln.Parameters)
             {
                 sink.Add(prefix + "ln." + parameter.Name, parameter);
             }
-            foreach (global::Amp.LayerParameter parameter in rms.Parameters)
+            foreach (global::Amp.LayerParameter parameter in this.rms.Parameters)
             {
                 sink.Add(prefix + "rms." + parameter.Name, parameter);
             }
-            foreach (global::Amp.LayerParameter parameter in lin.Parameters)
+            foreach (global::Amp.LayerParameter parameter in this.lin.Parameters)
             {
                 sink.Add(prefix + "lin." + parameter.Name, parameter);
             }

@@ -57,19 +57,19 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         internal void CollectAmpParameters(string prefix, global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter> sink)
         {
-            foreach (global::Amp.LayerParameter parameter in wte.Parameters)
+            foreach (global::Amp.LayerParameter parameter in this.wte.Parameters)
             {
                 sink.Add(prefix + "wte." + parameter.Name, parameter);
             }
-            for (int i = 0; i < blocks.Length; i++)
+            for (int i = 0; i < this.blocks.Length; i++)
             {
-                blocks[i].CollectAmpParameters(prefix + "blocks." + i.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + ".", sink);
+                this.blocks[i].CollectAmpParameters(prefix + "blocks." + i.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + ".", sink);
             }
-            foreach (global::Amp.LayerParameter parameter in lnf.Parameters)
+            foreach (global::Amp.LayerParameter parameter in this.lnf.Parameters)
             {
                 sink.Add(prefix + "lnf." + parameter.Name, parameter);
             }
-            foreach (global::Amp.LayerParameter parameter in head.Parameters)
+            foreach (global::Amp.LayerParameter parameter in this.head.Parameters)
             {
                 sink.Add(prefix + "head." + parameter.Name, parameter);
             }

@@ -10,20 +10,20 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         internal void CollectAmpParameters(string prefix, global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter> sink)
         {
-            foreach (global::Amp.LayerParameter parameter in ln1.Parameters)
+            foreach (global::Amp.LayerParameter parameter in this.ln1.Parameters)
             {
                 sink.Add(prefix + "ln1." + parameter.Name, parameter);
             }
-            attn.CollectAmpParameters(prefix + "attn.", sink);
-            foreach (global::Amp.LayerParameter parameter in ln2.Parameters)
+            this.attn.CollectAmpParameters(prefix + "attn.", sink);
+            foreach (global::Amp.LayerParameter parameter in this.ln2.Parameters)
             {
                 sink.Add(prefix + "ln2." + parameter.Name, parameter);
             }
-            foreach (global::Amp.LayerParameter parameter in up.Parameters)
+            foreach (global::Amp.LayerParameter parameter in this.up.Parameters)
             {
                 sink.Add(prefix + "up." + parameter.Name, parameter);
             }
-            foreach (global::Amp.LayerParameter parameter in down.Parameters)
+            foreach (global::Amp.LayerParameter parameter in this.down.Parameters)
             {
                 sink.Add(prefix + "down." + parameter.Name, parameter);
             }

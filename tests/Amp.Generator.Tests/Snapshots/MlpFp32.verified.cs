@@ -28,11 +28,11 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         internal void CollectAmpParameters(string prefix, global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter> sink)
         {
-            foreach (global::Amp.LayerParameter parameter in fc1.Parameters)
+            foreach (global::Amp.LayerParameter parameter in this.fc1.Parameters)
             {
                 sink.Add(prefix + "fc1." + parameter.Name, parameter);
             }
-            foreach (global::Amp.LayerParameter parameter in fc2.Parameters)
+            foreach (global::Amp.LayerParameter parameter in this.fc2.Parameters)
             {
                 sink.Add(prefix + "fc2." + parameter.Name, parameter);
             }

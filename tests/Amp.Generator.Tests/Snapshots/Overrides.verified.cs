@@ -37,7 +37,7 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         internal void CollectAmpParameters(string prefix, global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter> sink)
         {
-            foreach (global::Amp.LayerParameter parameter in fc.Parameters)
+            foreach (global::Amp.LayerParameter parameter in this.fc.Parameters)
             {
                 sink.Add(prefix + "fc." + parameter.Name, parameter);
             }
