@@ -33,11 +33,11 @@ public sealed class AmpGenerator : IIncrementalGenerator
         IncrementalValuesProvider<(string? Hint, string? Source, EquatableArray<DiagnosticInfo> Diagnostics)> models = context.SyntaxProvider
             .ForAttributeWithMetadataName(KnownTypes.Autocast, static (node, _) => node is ClassDeclarationSyntax, ModelParser.Parse)
             .WithTrackingName(Steps.Parse)
-            .Select(Passes.Shapes.Infer).WithTrackingName(Steps.Shapes)
+            .Select(static (m, ct) => Guard(m, ct, Passes.Shapes.Infer, static s => s.ClassName)).WithTrackingName(Steps.Shapes)
             .SelectMany(static (shaped, _) => WithVariants(shaped)).WithTrackingName(Steps.Variants)
-            .Select(PrecisionPass.Run).WithTrackingName(Steps.Precision)
-            .Select(Passes.Fusion.Run).WithTrackingName(Steps.Fusion)
-            .Select(Autodiff.Run).WithTrackingName(Steps.Autodiff)
+            .Select(static (m, ct) => Guard(m, ct, PrecisionPass.Run, static s => s.Spec.ClassName)).WithTrackingName(Steps.Precision)
+            .Select(static (m, ct) => Guard(m, ct, Passes.Fusion.Run, static s => s.Spec.ClassName)).WithTrackingName(Steps.Fusion)
+            .Select(static (m, ct) => Guard(m, ct, Autodiff.Run, static s => s.Spec.ClassName)).WithTrackingName(Steps.Autodiff)
             .Select(static (plan, _) => EmitModel(plan)).WithTrackingName(Steps.Emit);
         context.RegisterSourceOutput(models, Report);
 
@@ -48,6 +48,27 @@ public sealed class AmpGenerator : IIncrementalGenerator
                 : (null, null, module.Diagnostics))
             .WithTrackingName(Steps.Modules);
         context.RegisterSourceOutput(modules, Report);
+    }
+
+    /// <summary>
+    /// Runs one pass; an exception it throws (a bug, by definition) becomes AMP1999 naming the model and the pass,
+    /// never an exception out of the generator (CS8785 would leave the user with no located error and no output).
+    /// </summary>
+    private static StepResult<TOut> Guard<TIn, TOut>(StepResult<TIn> input, CancellationToken cancellationToken,
+        Func<StepResult<TIn>, CancellationToken, StepResult<TOut>> pass, Func<TIn, string> model)
+        where TIn : class
+        where TOut : class
+    {
+        try
+        {
+            return pass(input, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            string name = input.Value is { } value ? model(value) : "a model";
+            DiagnosticInfo error = DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, null, name, $"{pass.Method.DeclaringType?.Name}: {e.GetType().Name}: {e.Message}");
+            return new StepResult<TOut>(null, input.Diagnostics.Concat([error]).ToEquatableArray());
+        }
     }
 
     /// <summary>The model, then one re-planned copy per precision of [Autocast(.., Also = ..)] (diagnostics stay with the first).</summary>

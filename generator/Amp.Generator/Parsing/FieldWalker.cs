@@ -49,7 +49,12 @@ internal sealed class FieldWalker(ParseContext context)
             string? keep = field.Has(KnownTypes.KeepFp32) ? $"KeepFp32 on field {path}" : keepReason;
             if (KnownTypes.LayerKindOf(field.Type) is { } kind)
             {
-                if (ReadLayer(field, kind, path, keep) is { } layer)
+                if (Layers.Any(l => l.Path == path))
+                {
+                    // Two fields of one name (C# reports CS0102 too; a lost brace can merge two classes' fields).
+                    context.Report(DiagnosticDescriptors.UnsupportedSyntax, field, $"A second layer field named '{path}'", ": rename one of them");
+                }
+                else if (ReadLayer(field, kind, path, keep) is { } layer)
                 {
                     Layers.Add(layer);
                 }

@@ -61,7 +61,7 @@ internal static class ModelParser
                 return new StepResult<ModuleSpec>(null, context.Diagnostics.ToEquatableArray());
             }
 
-            var spec = new ModuleSpec(Namespace(type), type.Name, FieldWalker.DescribeFields(type, context));
+            var spec = new ModuleSpec(Namespace(type), Identifier(type.Name), FieldWalker.DescribeFields(type, context));
             return new StepResult<ModuleSpec>(context.HasErrors ? null : spec, context.Diagnostics.ToEquatableArray());
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -164,7 +164,7 @@ internal static class ModelParser
         }
 
         return new ModelSpec(
-            Namespace(type), type.Name, Accessibility(type), precision, fields, walker.Layers.ToEquatableArray(),
+            Namespace(type), Identifier(type.Name), Accessibility(type), precision, fields, walker.Layers.ToEquatableArray(),
             LimitTokens(inputs, builder.Nodes, layers).ToEquatableArray(), builder.Nodes.ToEquatableArray(),
             output.Node, lossOutput, forward.Name, loss?.Name)
         {
@@ -231,7 +231,7 @@ internal static class ModelParser
     private static bool CheckReservedNames(INamedTypeSymbol type, ParseContext context)
     {
         bool ok = true;
-        foreach (ISymbol member in type.GetMembers().Where(m => !m.IsImplicitlyDeclared && m.DeclaringSyntaxReferences.Length > 0))
+        foreach (ISymbol member in type.GetMembers().Where(m => !m.IsImplicitlyDeclared && m.DeclaringSyntaxReferences.Length > 0).Prepend(type))
         {
             string name = member.Name;
             bool reserved = Generated.Contains(name)
@@ -239,7 +239,7 @@ internal static class ModelParser
                     && new[] { "Fp32", "Bf16", "Fp16" }.Any(p => name.EndsWith(p, StringComparison.Ordinal) && (name.Length == 4 + p.Length || name.Length == 8 + p.Length)));
             if (reserved && !(member is IMethodSymbol m && m.IsPartialDefinition))
             {
-                context.Report(DiagnosticDescriptors.UnsupportedSyntax, member, $"A member named '{name}' in a model class",
+                context.Report(DiagnosticDescriptors.UnsupportedSyntax, member, $"A {(member is INamedTypeSymbol ? "model class" : "member")} named '{name}'",
                     $": Amp generates {string.Join(", ", Generated)} (and PlanFp16, CompiledFp16, ..) on it; rename the member");
                 ok = false;
             }
@@ -295,6 +295,12 @@ internal static class ModelParser
             InputKind? kind = parameter.Type.Is(KnownTypes.Tensor) ? InputKind.Features
                 : parameter.Type.Is(KnownTypes.Tokens) ? InputKind.Tokens
                 : parameter.Type.Is(KnownTypes.Labels) ? InputKind.Labels : null;
+            if (inputs.Any(i => i.Name == parameter.Name))
+            {
+                context.Report(DiagnosticDescriptors.InvalidInput, at, parameter.Name, "another input has this name; a batch names every input once");
+                return false;
+            }
+
             if (kind is null)
             {
                 context.Report(DiagnosticDescriptors.InvalidInput, at, parameter.Name, $"a model input must be Tensor, Tokens or Labels, not {parameter.Type.Name}");
@@ -341,6 +347,9 @@ internal static class ModelParser
 
     private static SyntaxNode MethodSyntax(IMethodSymbol method, ParseContext context) =>
         method.DeclaringSyntaxReferences[0].GetSyntax(context.CancellationToken) is MethodDeclarationSyntax m ? m.Identifier.Parent! : method.DeclaringSyntaxReferences[0].GetSyntax(context.CancellationToken);
+
+    /// <summary>A type name as C# source: a class named with a keyword (@in) keeps its '@' in the generated code.</summary>
+    private static string Identifier(string name) => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
     private static string? Namespace(INamedTypeSymbol type) =>
         type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
