@@ -103,8 +103,8 @@ internal sealed partial class ModelEmitter
         }
 
         w.Line()
-         .Line($"internal Compiled{spec.Suffix}({spec.ClassName} definition, {Ns}AmpDevice device, {Ns}TrainingOptions? options)")
-         .Open($"    : base(device, {spec.ClassName}.Plan{spec.Suffix}, ModelInputs, bufferSlots: {slots}, options)")
+         .Line($"internal Compiled{spec.Suffix}({Definition} definition, {Ns}AmpDevice device, {Ns}TrainingOptions? options)")
+         .Open($"    : base(device, {Definition}.Plan{spec.Suffix}, ModelInputs, bufferSlots: {slots}, options)")
          .Line($"var weights = new {ModuleEmitter.Dictionary}();")
          .Line("definition.CollectAmpParameters(string.Empty, weights);");
         foreach (string name in ParameterNames())
@@ -231,6 +231,9 @@ internal sealed partial class ModelEmitter
     private static string Field(string parameter) => parameter.Replace("_", "__").Replace('.', '_');
 
     private static string Escape(string text) => text.Replace("\\", "\\\\").Replace("\"", "\\\"");
+
+    /// <summary>The model class, fully qualified: inside Compiled a bare name can mean a member (a class named Forward).</summary>
+    private string Definition => $"global::{(spec.Namespace is null ? string.Empty : spec.Namespace + ".")}{spec.ClassName}";
 
     private static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -94,8 +94,8 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter rms_weight;
             private readonly global::Amp.Compilation.ModelParameter lin_weight;
 
-            internal Compiled(EveryOp definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, EveryOp.Plan, ModelInputs, bufferSlots: 32, options)
+            internal Compiled(global::Demo.EveryOp definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
+                : base(device, global::Demo.EveryOp.Plan, ModelInputs, bufferSlots: 32, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);

@@ -122,8 +122,8 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter lnf_bias;
             private readonly global::Amp.Compilation.ModelParameter head_weight;
 
-            internal Compiled(Gpt definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, Gpt.Plan, ModelInputs, bufferSlots: 52, options)
+            internal Compiled(global::Demo.Gpt definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
+                : base(device, global::Demo.Gpt.Plan, ModelInputs, bufferSlots: 52, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);

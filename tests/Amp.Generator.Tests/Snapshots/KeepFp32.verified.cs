@@ -63,8 +63,8 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter fc3_weight;
             private readonly global::Amp.Compilation.ModelParameter fc3_bias;
 
-            internal Compiled(Kept definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, Kept.Plan, ModelInputs, bufferSlots: 5, options)
+            internal Compiled(global::Demo.Kept definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
+                : base(device, global::Demo.Kept.Plan, ModelInputs, bufferSlots: 5, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);

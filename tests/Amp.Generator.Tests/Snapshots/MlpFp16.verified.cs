@@ -54,8 +54,8 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter fc2_weight;
             private readonly global::Amp.Compilation.ModelParameter fc2_bias;
 
-            internal Compiled(Classifier definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, Classifier.Plan, ModelInputs, bufferSlots: 9, options)
+            internal Compiled(global::Demo.Classifier definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
+                : base(device, global::Demo.Classifier.Plan, ModelInputs, bufferSlots: 9, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);

@@ -55,8 +55,8 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter fc_weight;
             private readonly global::Amp.Compilation.ModelParameter fc_bias;
 
-            internal Compiled(Overrides definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, Overrides.Plan, ModelInputs, bufferSlots: 10, options)
+            internal Compiled(global::Demo.Overrides definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
+                : base(device, global::Demo.Overrides.Plan, ModelInputs, bufferSlots: 10, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);

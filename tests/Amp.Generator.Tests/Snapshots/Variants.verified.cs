@@ -73,8 +73,8 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter fc2_weight;
             private readonly global::Amp.Compilation.ModelParameter fc2_bias;
 
-            internal Compiled(Multi definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, Multi.Plan, ModelInputs, bufferSlots: 8, options)
+            internal Compiled(global::Demo.Multi definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
+                : base(device, global::Demo.Multi.Plan, ModelInputs, bufferSlots: 8, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);

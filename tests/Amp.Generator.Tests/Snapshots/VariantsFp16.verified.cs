@@ -38,8 +38,8 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter fc2_weight;
             private readonly global::Amp.Compilation.ModelParameter fc2_bias;
 
-            internal CompiledFp16(Multi definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, Multi.PlanFp16, ModelInputs, bufferSlots: 8, options)
+            internal CompiledFp16(global::Demo.Multi definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
+                : base(device, global::Demo.Multi.PlanFp16, ModelInputs, bufferSlots: 8, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
