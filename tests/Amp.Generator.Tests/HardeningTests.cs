@@ -35,6 +35,9 @@ public sealed class HardeningTests
         { "fields named Compile and Compiled", "AMP1002", "[Autocast(Precision.Bf16)] public partial class M { readonly Linear Compile = new(4, 4); readonly Linear Compiled = new(4, 4); readonly Linear sink = new(4, 4); readonly Linear prefix = new(4, 4); readonly Linear i = new(4, 4); [Forward] public Tensor F([Shape(Batch, 4)] Tensor x) => i.Apply(prefix.Apply(sink.Apply(Compiled.Apply(Compile.Apply(x))))); [Loss] public Tensor L(Tensor o, [Shape(Batch, 4)] Tensor t) => MseLoss(o, t); }" },
         { "a field named CollectAmpParameters", "AMP1002", "[Autocast(Precision.Bf16)] public partial class M { readonly Linear CollectAmpParameters = new(4, 4); [Forward] public Tensor F([Shape(Batch, 4)] Tensor x) => CollectAmpParameters.Apply(x); }" },
         { "a file-local model", "AMP1002", "[Autocast(Precision.Bf16)] file partial class M { " + Mlp + " }" },
+        { "a model deriving from a model", "AMP1002", "[Autocast(Precision.Bf16)] public partial class Base { " + Mlp + " } [Autocast(Precision.Bf16)] public partial class M : Base { }" },
+        { "a nested module as a field", "AMP1002", "public static partial class Outer { [Module] public partial class B { readonly Linear fc = new(4, 4); [Forward] public Tensor Apply(Tensor x) => fc.Apply(x); } } [Autocast(Precision.Bf16)] public partial class M { readonly Outer.B b = new(); [Forward] public Tensor F([Shape(Batch, 4)] Tensor x) => b.Apply(x); }" },
+        { "an inherited layer", "AMP1002", "public class Base { protected readonly Linear fc = new(4, 4); } [Autocast(Precision.Bf16)] public partial class M : Base { [Forward] public Tensor F([Shape(Batch, 4)] Tensor x) => fc.Apply(x); }" },
         { "two modules holding each other", "AMP1006", "[Module] public partial class B { readonly C c = new(); [Forward] public Tensor Apply(Tensor x) => x; } [Module] public partial class C { readonly B b = new(); [Forward] public Tensor Apply(Tensor x) => x; } [Autocast(Precision.Bf16)] public partial class M { readonly Linear fc = new(4, 4); readonly B b = new(); [Forward] public Tensor F([Shape(Batch, 4)] Tensor x) => b.Apply(fc.Apply(x)); }" },
     };
 
@@ -67,6 +70,24 @@ public sealed class HardeningTests
         }
 
         Assert.DoesNotContain(generator, d => d.Id == "AMP1999");
+    }
+
+    [Fact]
+    public void A_broken_inner_call_is_blamed_not_the_op_around_it()
+    {
+        (Diagnostic[] generator, Exception? thrown, _, _) = Run("[Autocast(Precision.Bf16)] public partial class M { readonly Linear fc = new(4, 4); [Forward] public Tensor F([Shape(Batch, 4)] Tensor x) => Relu(fcl.Apply(x)); }");
+        Assert.Null(thrown);
+        Diagnostic error = Assert.Single(generator);
+        Assert.Equal("AMP1004", error.Id);
+        Assert.Contains("'fcl'", error.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.DoesNotContain("'Relu'", error.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void An_inherited_layer_is_named_as_inherited()
+    {
+        (Diagnostic[] generator, _, _, _) = Run("public class Base { protected readonly Linear fc = new(4, 4); } [Autocast(Precision.Bf16)] public partial class M : Base { [Forward] public Tensor F([Shape(Batch, 4)] Tensor x) => fc.Apply(x); }");
+        Assert.Contains(generator, d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains("inherited from 'Base'", StringComparison.Ordinal));
     }
 
     [Theory]

@@ -37,6 +37,14 @@ internal sealed class FieldWalker(ParseContext context)
     {
         foreach (IFieldSymbol field in InstanceFields(type))
         {
+            if (ModuleType(field) is { } nested && (nested.ContainingType is not null || nested.IsGenericType))
+            {
+                // Refused at the module's declaration too; here, at the use, so no cascade of errors in generated code follows.
+                context.Report(DiagnosticDescriptors.UnsupportedSyntax, field, $"The {(nested.IsGenericType ? "generic" : "nested")} module '{nested.Name}' as a field",
+                    ": declare modules at namespace level, not generic");
+                return;
+            }
+
             if (ModuleType(field) is { } module && walking.Contains(module, SymbolEqualityComparer.Default))
             {
                 // A module that holds itself, directly or through others, has no finite layer list.

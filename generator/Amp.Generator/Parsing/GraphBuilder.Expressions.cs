@@ -103,6 +103,12 @@ internal sealed partial class GraphBuilder
             return new ModuleArrayValue(element, path, FieldWalker.ArrayLength(field, context), keep);
         }
 
+        if (!SymbolEqualityComparer.Default.Equals(field.ContainingType, scope.Owner) && KnownTypes.LayerKindOf(field.Type) is not null)
+        {
+            Unsupported(expression, $"The layer '{field.Name}' inherited from '{field.ContainingType.Name}'", ": declare the model's layers in the model class itself (or in a [Module] field)");
+            return null;
+        }
+
         Unsupported(expression, $"The field '{field.Name}'", " (only layers and modules can be read in a definition)");
         return null;
     }
@@ -168,7 +174,12 @@ internal sealed partial class GraphBuilder
     {
         if (model.GetOperation(invocation, context.CancellationToken) is not IInvocationOperation operation)
         {
-            context.Report(DiagnosticDescriptors.UnknownOp, invocation, invocation.Expression.ToString());
+            // A call C# cannot bind because an argument is broken (Relu(fcl.Apply(x)) with a typo): blame the innermost
+            // name that does not resolve, not the op around it.
+            ExpressionSyntax culprit = invocation.ArgumentList.DescendantNodes().OfType<IdentifierNameSyntax>()
+                .FirstOrDefault(n => model.GetSymbolInfo(n, context.CancellationToken).Symbol is null
+                    && model.GetSymbolInfo(n, context.CancellationToken).CandidateSymbols.IsEmpty) ?? (ExpressionSyntax)invocation;
+            context.Report(DiagnosticDescriptors.UnknownOp, culprit, culprit == invocation ? invocation.Expression.ToString() : culprit.ToString());
             return null;
         }
 

@@ -204,6 +204,16 @@ internal static class ModelParser
             return false;
         }
 
+        for (INamedTypeSymbol? baseType = type.BaseType; baseType is not null; baseType = baseType.BaseType)
+        {
+            if (baseType.Has(KnownTypes.Autocast))
+            {
+                context.Report(DiagnosticDescriptors.UnsupportedSyntax, syntax.Identifier, $"A model class deriving from the model '{baseType.Name}'",
+                    ": both would get a Plan and a Compile; share a [Module] between them instead");
+                return false;
+            }
+        }
+
         if (type.Has(KnownTypes.Module))
         {
             context.Report(DiagnosticDescriptors.UnsupportedSyntax, at, $"[Autocast] and [Module] on one class ('{type.Name}')",
