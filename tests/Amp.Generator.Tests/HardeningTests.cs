@@ -52,6 +52,7 @@ public sealed class HardeningTests
         { "a loss that uses no parameter", "[Autocast(Precision.Fp32)] public partial class M { readonly Linear fc = new(4, 4); [Forward] public Tensor F([Shape(Batch, 4)] Tensor x) => fc.Apply(x); [Loss] public Tensor L(Tensor o, [Shape(Batch, 4)] Tensor t) => MseLoss(t, t); }" },
         { "a helper with an optional tensor", "[Autocast(Precision.Bf16)] public partial class M { readonly Linear fc = new(4, 4); [Forward] public Tensor F([Shape(Batch, 4)] Tensor x) => H(fc.Apply(x)); Tensor H(Tensor a, Tensor? b = null) => Relu(a); }" },
         { "a nullable module field", "[Module] public partial class A { readonly Linear b = new(4, 4); [Forward] public Tensor Apply(Tensor x) => b.Apply(x); } [Autocast(Precision.Bf16)] public partial class M { readonly A? a = new(); [Forward] public Tensor F([Shape(Batch, 4)] Tensor x) => a!.Apply(x); }" },
+        { "weights past 2^31 elements together", "[Autocast(Precision.Bf16)] public partial class M { readonly Linear a = new(46000, 46000); readonly Linear b = new(46000, 46000); [Forward] public Tensor F([Shape(Batch, 46000)] Tensor x) => b.Apply(a.Apply(x)); }" },
         { "a verbatim namespace", "namespace @event.@class;\n[Autocast(Precision.Bf16)] public partial class M { " + Mlp + " }" },
     };
 

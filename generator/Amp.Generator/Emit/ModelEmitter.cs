@@ -219,12 +219,13 @@ internal sealed partial class ModelEmitter
     private IEnumerable<(string Layer, Precision Precision)> WorkingCopies() =>
         plan.Nodes.Where(n => n.Kind == OpKind.Linear && n.Compute != Precision.Fp32).Select(n => (n.Layer!, n.Compute)).Distinct();
 
-    private static int ParameterCount(LayerSpec l) => l.Kind switch
+    /// <summary>Weights of a layer, in 64 bits: each layer fits one array (AMP1009), a model of many may pass 2^31.</summary>
+    private static long ParameterCount(LayerSpec l) => l.Kind switch
     {
-        LayerKind.Linear => (l.A * l.B) + (l.Bias ? l.B : 0),
-        LayerKind.LayerNorm => 2 * l.A,
+        LayerKind.Linear => ((long)l.A * l.B) + (l.Bias ? l.B : 0),
+        LayerKind.LayerNorm => 2L * l.A,
         LayerKind.RmsNorm => l.A,
-        _ => l.A * l.B,
+        _ => (long)l.A * l.B,
     };
 
     /// <summary>The generated field of a parameter: '_' doubled before '.' becomes '_', so a.b and a_b stay apart.</summary>
