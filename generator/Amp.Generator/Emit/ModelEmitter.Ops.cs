@@ -48,8 +48,6 @@ internal sealed partial class ModelEmitter
 
     private void WriteNode(CodeWriter w, PlannedNode n)
     {
-        string x = n.Inputs.Count > 0 ? $"t{n.Inputs[0]}" : string.Empty;
-        int[] xs = n.Inputs.Count > 0 ? plan.Nodes[n.Inputs[0]].Shape.ToArray() : [];
         string comment = $"// line {n.Line}, {n.Name}: {n.Kind}, compute {n.Compute.Name()}, stored {n.Output.Name()} {Shapes.Format(n.Shape)} ({n.Reason})";
         if (n.Chain >= 0 && n.Kind != OpKind.MseLoss)
         {

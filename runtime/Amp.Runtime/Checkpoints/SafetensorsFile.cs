@@ -217,15 +217,21 @@ public static class SafetensorsFile
             }
 
             CheckCoverage(entries, dataLength, where);
-            if (metadata.TryGetValue(ChecksumKey, out string? expected))
+
+            // One pass over the data: the tensors in offset order (they cover it exactly, checked above), hashed as
+            // they are read when the writer recorded a checksum; nothing is returned before the hash is compared.
+            using var sha = metadata.ContainsKey(ChecksumKey)
+                ? System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256)
+                : null;
+            var tensors = new Dictionary<string, SafetensorsTensor>(StringComparer.Ordinal);
+            foreach ((string name, Entry entry) in entries.OrderBy(e => e.Value.Begin))
             {
-                CheckChecksum(stream, dataStart, dataLength, expected, where);
+                tensors.Add(name, new SafetensorsTensor(name, entry.Shape, ReadValues(stream, dataStart, entry, sha)));
             }
 
-            var tensors = new Dictionary<string, SafetensorsTensor>(StringComparer.Ordinal);
-            foreach ((string name, Entry entry) in entries)
+            if (sha is not null)
             {
-                tensors.Add(name, new SafetensorsTensor(name, entry.Shape, ReadValues(stream, dataStart, entry)));
+                CheckChecksum(sha, metadata[ChecksumKey], where);
             }
 
             return (tensors, metadata);
@@ -257,19 +263,8 @@ public static class SafetensorsFile
     }
 
     /// <summary>The data section's SHA-256 against the one the writer recorded: a flipped data bit is refused, not loaded.</summary>
-    private static void CheckChecksum(FileStream stream, long dataStart, long dataLength, string expected, string where)
+    private static void CheckChecksum(System.Security.Cryptography.IncrementalHash sha, string expected, string where)
     {
-        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        var chunk = new byte[ChunkBytes];
-        stream.Position = dataStart;
-        for (long done = 0; done < dataLength;)
-        {
-            int count = (int)Math.Min(chunk.Length, dataLength - done);
-            stream.ReadExactly(chunk, 0, count);
-            sha.AppendData(chunk, 0, count);
-            done += count;
-        }
-
         string actual = Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
         if (!string.Equals(actual, expected, StringComparison.Ordinal))
         {
@@ -277,8 +272,8 @@ public static class SafetensorsFile
         }
     }
 
-    /// <summary>One tensor's values as FP32, read in 1 MiB chunks (a tensor may be larger than one byte array).</summary>
-    private static float[] ReadValues(FileStream stream, long dataStart, Entry entry)
+    /// <summary>One tensor's values as FP32, read in 1 MiB chunks (a tensor may be larger than one byte array), each chunk hashed when a hash is given.</summary>
+    private static float[] ReadValues(FileStream stream, long dataStart, Entry entry, System.Security.Cryptography.IncrementalHash? sha)
     {
         int size = entry.DType == "F32" ? 4 : 2;
         var values = new float[(entry.End - entry.Begin) / size];
@@ -288,6 +283,7 @@ public static class SafetensorsFile
         {
             int count = Math.Min(ChunkBytes / size, values.Length - first);
             stream.ReadExactly(chunk, 0, count * size);
+            sha?.AppendData(chunk, 0, count * size);
             for (int i = 0; i < count; i++)
             {
                 values[first + i] = entry.DType switch

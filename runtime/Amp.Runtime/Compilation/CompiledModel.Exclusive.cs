@@ -15,7 +15,7 @@ public abstract partial class CompiledModel
         if (Interlocked.CompareExchange(ref running, 1, 0) != 0)
         {
             throw new InvalidOperationException(
-                $"{Plan.Model} is already running {runningCall ?? "a call"} on another thread; a compiled model runs one call at a time " +
+                $"{Plan.Model} is already running {runningCall ?? "a call"} (on another thread, or below this call: a notice handler); a compiled model runs one call at a time " +
                 "(compile one model per thread, or serialise the calls with a lock).");
         }
 

@@ -14,8 +14,6 @@ public sealed record CaseModel(OpCase Row, Placement Placement, int GradientOper
 
     public string ClassName => $"{Row.Kind}_{Row.Form}_{(Placement == Placement.Forward ? "InForward" : $"InLoss{GradientOperand}")}";
 
-    public string Id => ClassName;
-
     public override string ToString() => ClassName;
 
     /// <summary>The model as a user writes it: sources for the operands, the op, the reduction to a scalar loss.</summary>

@@ -55,8 +55,8 @@ public sealed class OpGradientTests(CaseDevices devices)
         {
             foreach (DeviceKind kind in new[] { DeviceKind.Cpu, DeviceKind.IlgpuCpu })
             {
-                data.Add(model.Id, kind, 1);
-                data.Add(model.Id, kind, 5);
+                data.Add(model.ClassName, kind, 1);
+                data.Add(model.ClassName, kind, 5);
             }
         }
 
@@ -118,7 +118,7 @@ public sealed class OpGradientTests(CaseDevices devices)
     [MemberData(nameof(Cases))]
     public void Gradients_match_finite_differences_of_the_fp64_reference(string model, DeviceKind kind, int batchSize)
     {
-        CaseModel c = CaseAssembly.Models.Single(m => m.Id == model);
+        CaseModel c = CaseAssembly.Models.Single(m => m.ClassName == model);
         Type type = CaseAssembly.TypeOf(c);
         Init.ManualSeed(CaseModel.StableSeed(model));
         object definition = Activator.CreateInstance(type)!;

@@ -43,11 +43,12 @@ internal static partial class OpTable
 
     private static OpRow Unary(OpKind kind, OpPolicy policy) =>
         new(kind, policy, 1, Shapes.SameShape, kind.ToString(), Math: new ElementwiseMath($"ChainMath.{kind}({{0}})", $"ChainGradMath.{kind}Grad({{0}})"),
-            Backward: "fused chain: g * d/dx, recomputed from the chain's leaves");
+            Backward: Chain);
+
+    private const string Chain = "fused chain: g * d/dx, recomputed from the chain's leaves";
 
     private static OpRow[] Build()
     {
-        const string chain = "fused chain: g * d/dx, recomputed from the chain's leaves";
         OpRow[] rows =
         [
             new(OpKind.Input, OpPolicy.Input, 0, Shapes.Input, Backward: "none (inputs, ids and labels get no gradient)"),
@@ -65,10 +66,10 @@ internal static partial class OpTable
                 Layer: new LayerRow("Amp.Embedding", LayerKind.Embedding, "vocab", "dim", null, FixedBias: false),
                 Backward: "rows of dY added into the weight's rows of their ids"),
             new(OpKind.MatMul, OpPolicy.LowPrecision, 2, Shapes.MatMul, "MatMul", Backward: "dA += dC B^T, dB += A^T dC"),
-            new(OpKind.Add, OpPolicy.Promote, 2, Shapes.Broadcast, "Add", Math: new ElementwiseMath("({0} + {1})", "1", "1"), Backward: chain),
-            new(OpKind.Sub, OpPolicy.Promote, 2, Shapes.Broadcast, "Sub", Math: new ElementwiseMath("({0} - {1})", "1", "-1"), Backward: chain),
-            new(OpKind.Mul, OpPolicy.Promote, 2, Shapes.Broadcast, "Mul", Math: new ElementwiseMath("({0} * {1})", "{1}", "{0}"), Backward: chain),
-            new(OpKind.Scale, OpPolicy.Elementwise, 1, Shapes.SameShape, "Scale", Math: new ElementwiseMath("({0} * {c})", "{c}"), Backward: chain),
+            new(OpKind.Add, OpPolicy.Promote, 2, Shapes.Broadcast, "Add", Math: new ElementwiseMath("({0} + {1})", "1", "1"), Backward: Chain),
+            new(OpKind.Sub, OpPolicy.Promote, 2, Shapes.Broadcast, "Sub", Math: new ElementwiseMath("({0} - {1})", "1", "-1"), Backward: Chain),
+            new(OpKind.Mul, OpPolicy.Promote, 2, Shapes.Broadcast, "Mul", Math: new ElementwiseMath("({0} * {1})", "{1}", "{0}"), Backward: Chain),
+            new(OpKind.Scale, OpPolicy.Elementwise, 1, Shapes.SameShape, "Scale", Math: new ElementwiseMath("({0} * {c})", "{c}"), Backward: Chain),
             Unary(OpKind.Relu, OpPolicy.Elementwise),
             Unary(OpKind.Gelu, OpPolicy.Elementwise),
             Unary(OpKind.Silu, OpPolicy.Elementwise),

@@ -42,9 +42,14 @@ internal sealed partial class IlgpuDevice
             return View<T>(t);
         }
 
-        return EmptyFloats is ArrayView<T> empty
-            ? empty
-            : throw new ArgumentException($"An absent chain leaf must be typed float, not {typeof(T).Name}.", nameof(t));
+        if (typeof(T) != typeof(float))
+        {
+            throw new ArgumentException($"An absent chain leaf must be typed float, not {typeof(T).Name}.", nameof(t));
+        }
+
+        // T is float here: a reinterpretation, not a box per launch.
+        ArrayView<float> empty = EmptyFloats;
+        return System.Runtime.CompilerServices.Unsafe.As<ArrayView<float>, ArrayView<T>>(ref empty);
     }
 
     private TLauncher Load<TKernel, TLauncher>(TKernel kernel, Func<TKernel, TLauncher> load)
