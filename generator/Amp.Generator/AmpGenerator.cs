@@ -31,7 +31,7 @@ public sealed class AmpGenerator : IIncrementalGenerator
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
         IncrementalValuesProvider<(string? Hint, string? Source, EquatableArray<DiagnosticInfo> Diagnostics)> models = context.SyntaxProvider
-            .ForAttributeWithMetadataName(KnownTypes.Autocast, static (node, _) => node is ClassDeclarationSyntax, ModelParser.Parse)
+            .ForAttributeWithMetadataName(KnownTypes.Autocast, static (node, _) => node is ClassDeclarationSyntax or RecordDeclarationSyntax, ModelParser.Parse)
             .WithTrackingName(Steps.Parse)
             .Select(static (m, ct) => Guard(m, ct, Passes.Shapes.Infer, static s => s.ClassName)).WithTrackingName(Steps.Shapes)
             .SelectMany(static (shaped, _) => WithVariants(shaped)).WithTrackingName(Steps.Variants)
@@ -42,7 +42,7 @@ public sealed class AmpGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(models, Report);
 
         IncrementalValuesProvider<(string? Hint, string? Source, EquatableArray<DiagnosticInfo> Diagnostics)> modules = context.SyntaxProvider
-            .ForAttributeWithMetadataName(KnownTypes.Module, static (node, _) => node is ClassDeclarationSyntax, ModelParser.ParseModule)
+            .ForAttributeWithMetadataName(KnownTypes.Module, static (node, _) => node is ClassDeclarationSyntax or RecordDeclarationSyntax, ModelParser.ParseModule)
             .Select(static (module, _) => module.Value is { } spec
                 ? ((string?)Hint(spec.Namespace, spec.ClassName), (string?)ModuleEmitter.Emit(spec), module.Diagnostics)
                 : (null, null, module.Diagnostics))

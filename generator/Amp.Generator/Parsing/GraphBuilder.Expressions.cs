@@ -14,7 +14,14 @@ internal sealed partial class GraphBuilder
     /// <summary>How deep expressions and inlined calls may nest: far past real models, well short of the compiler's stack.</summary>
     private const int MaxDepth = 400;
 
+    /// <summary>
+    /// How many ops one model's inlined graph may hold (forward and loss together): a GPT of 48 blocks holds about
+    /// 2,000. Past it the planner's and Roslyn's time grow without bound, so the model gets a located error instead.
+    /// </summary>
+    internal const int MaxOps = 100_000;
+
     private int depth;
+    private bool tooManyOps;
 
     public GraphValue? Eval(ExpressionSyntax expression, Scope scope, SemanticModel model)
     {
@@ -23,6 +30,17 @@ internal sealed partial class GraphBuilder
         {
             // Any unbounded walk becomes a located error here instead of a stack overflow that kills the compiler.
             Unsupported(expression, $"An expression nested more than {MaxDepth} levels deep", string.Empty);
+            return null;
+        }
+
+        if (Nodes.Count >= MaxOps)
+        {
+            if (!tooManyOps)
+            {
+                tooManyOps = true;
+                Unsupported(expression, $"A model of more than {MaxOps:N0} ops", ": split it into smaller models or use fewer blocks");
+            }
+
             return null;
         }
 

@@ -16,7 +16,18 @@ internal static class ModelParser
     internal static Action<string>? FaultInjection { get; set; }
 
     public static StepResult<ModelSpec> Parse(GeneratorAttributeSyntaxContext source, CancellationToken cancellationToken) =>
-        Parse((INamedTypeSymbol)source.TargetSymbol, (ClassDeclarationSyntax)source.TargetNode, source.Attributes[0], source.SemanticModel.Compilation, cancellationToken);
+        source.TargetNode is RecordDeclarationSyntax record
+            ? new StepResult<ModelSpec>(null, RecordRefused(record, "[Autocast]"))
+            : Parse((INamedTypeSymbol)source.TargetSymbol, (ClassDeclarationSyntax)source.TargetNode, source.Attributes[0], source.SemanticModel.Compilation, cancellationToken);
+
+    /// <summary>
+    /// A record gets value equality and a compiler-written constructor, copy and ToString over its fields (the
+    /// layers): the wrong semantics for a model that owns weights. It is refused where it is declared rather than
+    /// silently left without generated code.
+    /// </summary>
+    private static EquatableArray<DiagnosticInfo> RecordRefused(RecordDeclarationSyntax record, string attribute) =>
+        new([DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedSyntax, LocationInfo.From(record.Identifier),
+            $"{attribute} on the record '{record.Identifier.ValueText}'", ": declare it as a partial class")]);
 
     /// <summary>The same parse for a caller outside the generator pipeline (the analyzers reason about the very model the generator builds).</summary>
     public static StepResult<ModelSpec> Parse(INamedTypeSymbol type, ClassDeclarationSyntax syntax, AttributeData autocast, Compilation compilation, CancellationToken cancellationToken)
@@ -38,6 +49,11 @@ internal static class ModelParser
     public static StepResult<ModuleSpec> ParseModule(GeneratorAttributeSyntaxContext source, CancellationToken cancellationToken)
     {
         var type = (INamedTypeSymbol)source.TargetSymbol;
+        if (source.TargetNode is RecordDeclarationSyntax record)
+        {
+            return new StepResult<ModuleSpec>(null, type.Has(KnownTypes.Autocast) ? EquatableArray<DiagnosticInfo>.Empty : RecordRefused(record, "[Module]"));
+        }
+
         var context = new ParseContext(source.SemanticModel.Compilation, cancellationToken);
         try
         {
