@@ -4,6 +4,7 @@ using Amp.Generator.Emit;
 using Amp.Generator.Model;
 using Amp.Generator.Parsing;
 using Amp.Generator.Passes;
+using Amp.Generator.Steps;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
@@ -24,6 +25,7 @@ public sealed class AmpGenerator : IIncrementalGenerator
         public const string Precision = "Amp.Precision";
         public const string Fusion = "Amp.Fusion";
         public const string Autodiff = "Amp.Autodiff";
+        public const string Program = "Amp.Program";
         public const string Emit = "Amp.Emit";
         public const string Modules = "Amp.Modules";
     }
@@ -38,7 +40,8 @@ public sealed class AmpGenerator : IIncrementalGenerator
             .Select(static (m, ct) => Guard(m, ct, PrecisionPass.Run, static s => s.Spec.ClassName)).WithTrackingName(Steps.Precision)
             .Select(static (m, ct) => Guard(m, ct, Passes.Fusion.Run, static s => s.Spec.ClassName)).WithTrackingName(Steps.Fusion)
             .Select(static (m, ct) => Guard(m, ct, Autodiff.Run, static s => s.Spec.ClassName)).WithTrackingName(Steps.Autodiff)
-            .Select(static (plan, _) => EmitModel(plan)).WithTrackingName(Steps.Emit);
+            .Select(static (m, ct) => Guard(m, ct, StepProgramPass.Run, static s => s.Spec.ClassName)).WithTrackingName(Steps.Program)
+            .Select(static (program, _) => EmitModel(program)).WithTrackingName(Steps.Emit);
         context.RegisterSourceOutput(models, Report);
 
         IncrementalValuesProvider<(string? Hint, string? Source, EquatableArray<DiagnosticInfo> Diagnostics)> modules = context.SyntaxProvider
@@ -83,28 +86,22 @@ public sealed class AmpGenerator : IIncrementalGenerator
             model.Spec.Variants.Select(v => new StepResult<ShapedModel>(model with { Spec = model.Spec.AsVariant((Model.Precision)v) }, EquatableArray<DiagnosticInfo>.Empty)));
     }
 
-    private static (string?, string?, EquatableArray<DiagnosticInfo>) EmitModel(StepResult<PlanSpec> plan)
+    private static (string?, string?, EquatableArray<DiagnosticInfo>) EmitModel(StepResult<ProgramSpec> program)
     {
-        if (plan.Value is not { } value)
+        if (program.Value is not { } value)
         {
-            return (null, null, plan.Diagnostics);
-        }
-
-        // Every op of the table has an emitter (OpTableTests); a new row without one is named here, not a KeyNotFoundException.
-        if (value.Nodes.FirstOrDefault(n => ModelEmitter.EmitterOf(n.Kind) is null) is { } unemitted)
-        {
-            return (null, null, new EquatableArray<DiagnosticInfo>(
-                [DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, null, value.Spec.ClassName, $"no emitter for {unemitted.Kind} ({unemitted.Name}, line {unemitted.Line})")]));
+            return (null, null, program.Diagnostics);
         }
 
         try
         {
-            return (Hint(value.Spec.Namespace, value.Spec.ClassName + (value.Spec.IsVariant ? "." + value.Spec.Suffix : string.Empty)), ModelEmitter.Emit(value), plan.Diagnostics);
+            ModelSpec spec = value.Plan.Spec;
+            return (Hint(spec.Namespace, spec.ClassName + (spec.IsVariant ? "." + spec.Suffix : string.Empty)), ModelEmitter.Emit(value), program.Diagnostics);
         }
         catch (Exception e)
         {
             return (null, null, new EquatableArray<DiagnosticInfo>(
-                [DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, null, value.Spec.ClassName, $"{e.GetType().Name}: {e.Message}")]));
+                [DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, null, value.Plan.Spec.ClassName, $"{e.GetType().Name}: {e.Message}")]));
         }
     }
 

@@ -7,7 +7,7 @@ namespace Amp.Generator.Tests;
 /// <summary>Caching: named steps, unrelated and trivia edits regenerate nothing, an attribute change does; no Roslyn objects in the specs.</summary>
 public sealed class IncrementalTests
 {
-    private static readonly string[] ModelSteps = [AmpGenerator.Steps.Parse, AmpGenerator.Steps.Shapes, AmpGenerator.Steps.Variants, AmpGenerator.Steps.Precision, AmpGenerator.Steps.Fusion, AmpGenerator.Steps.Autodiff, AmpGenerator.Steps.Emit];
+    private static readonly string[] ModelSteps = [AmpGenerator.Steps.Parse, AmpGenerator.Steps.Shapes, AmpGenerator.Steps.Variants, AmpGenerator.Steps.Precision, AmpGenerator.Steps.Fusion, AmpGenerator.Steps.Autodiff, AmpGenerator.Steps.Program, AmpGenerator.Steps.Emit];
 
     [Fact]
     public void An_unrelated_edit_leaves_every_step_cached_or_unchanged()
@@ -40,6 +40,7 @@ public sealed class IncrementalTests
         Type[] forbidden = [typeof(ISymbol), typeof(SyntaxNode), typeof(Microsoft.CodeAnalysis.Compilation), typeof(Location), typeof(SemanticModel)];
         var seen = new HashSet<Type>();
         Walk(typeof(Model.PlanSpec));
+        Walk(typeof(Model.ProgramSpec));
         Walk(typeof(Model.StepResult<Model.ModelSpec>));
         Walk(typeof(Model.ModuleSpec));
         Assert.Contains(typeof(Model.NodeSpec), seen);

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.Intrinsics;
 using Amp.Generator.Emit;
+using Amp.Generator.Steps;
 using Amp.Generator.Model;
 using GeneratorOpKind = Amp.Generator.Model.OpKind;
 
@@ -20,7 +21,7 @@ public sealed class OpTableTests
         foreach (GeneratorOpKind kind in kinds)
         {
             Assert.Single(OpTable.Rows, r => r.Kind == kind);
-            Assert.True(ModelEmitter.EmitterOf(kind) is not null, $"{kind} has no emitter in ModelEmitter.Emitters");
+            Assert.True(StepWriter.EmitterOf(kind) is not null, $"{kind} has no emitter in StepWriter.Emitters");
         }
     }
 
@@ -36,7 +37,7 @@ public sealed class OpTableTests
     [Fact]
     public void Only_views_have_no_backward_pass()
     {
-        GeneratorOpKind[] views = Enum.GetValues<GeneratorOpKind>().Where(k => ModelEmitter.EmitterOf(k)!.Backward is null).ToArray();
+        GeneratorOpKind[] views = Enum.GetValues<GeneratorOpKind>().Where(k => StepWriter.EmitterOf(k)!.Backward is null).ToArray();
         Assert.Equal([GeneratorOpKind.Input, GeneratorOpKind.Cast, GeneratorOpKind.Reshape], views);
     }
 

@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Amp.Generator.Model;
+using static Amp.Generator.Emit.CodeText;
 
 namespace Amp.Generator.Emit;
 
@@ -60,17 +62,39 @@ internal sealed partial class ModelEmitter
         return names.Length == 0 ? "none" : string.Join(", ", names);
     }
 
-    private const int MaxLeaves = Passes.Fusion.MaxLeaves;
-
-    /// <summary>The call that runs a chain into <paramref name="output"/>: its leaves' storage types, float for absent slots.</summary>
-    private string MapCall(ChainSpec chain, string output)
+    private void WriteGradChain(CodeWriter w, GradChainSpec grad)
     {
-        PlannedNode root = plan.Nodes[chain.Root];
-        Precision stored = root.Kind == OpKind.MseLoss ? Precision.Fp32 : root.Output;
-        IEnumerable<string> types = Enumerable.Range(0, MaxLeaves)
-            .Select(i => i < chain.Leaves.Count ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float")
-            .Concat([Storage(stored)]);
-        string leaves = string.Join(", ", chain.Leaves.Select(l => $"t{l}"));
-        return $"run.Map<Chain{chain.Index}, {string.Join(", ", types)}>(Chain{chain.Index}.Kernel, {output}, {leaves});";
+        ChainSpec chain = plan.Chains[grad.Chain];
+        string v = "global::System.Runtime.Intrinsics.Vector256<float>";
+        string Qualify(string e) => e.Replace("ChainMath.", Ns + "Compilation.ChainMath.").Replace("ChainGradMath.", Ns + "Compilation.ChainGradMath.");
+        bool Reads(int i) => ChainText.ReadsLeaf(chain, grad, i);
+        int[] read = Enumerable.Range(0, MaxLeaves).Where(Reads).ToArray();
+        string views = string.Join(", ", Enumerable.Range(0, MaxLeaves).Select(i => $"global::ILGPU.ArrayView<{(Reads(i) ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float")}> x{Int(i)}"));
+        w.Line($"/// <summary>Backward of chain {chain.Index} ({chain.Description}) into x{grad.Leaf} = {plan.Nodes[chain.Leaves[grad.Leaf]].Name}: g * d(chain)/d(x{grad.Leaf}).</summary>")
+         .Open($"private readonly struct {ChainText.GradChainName(grad)} : {Ns}Compilation.IGradChain")
+         .Line($"/// <summary>The leaves the derivative reads: {LeafList(read)}.</summary>")
+         .Line($"public static int Reads => {ReadMask(read)};")
+         .Line()
+         .Line($"public static float Apply(float g, float x0, float x1, float x2, float x3) => {Qualify(grad.Scalar)};")
+         .Line()
+         .Line($"public static {v} Apply({v} g, {v} x0, {v} x1, {v} x2, {v} x3) => {Qualify(grad.Vector)};")
+         .Line()
+         .Line("/// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>")
+         .Open($"public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, {views}, global::ILGPU.ArrayView<float> dx, {Ns}Compilation.ChainExtent e)")
+         .Open("for (int i = index; i < e.Length; i += e.Stride)")
+         .Line($"dx[i] += Apply(g[i], {Loads(Reads)});")
+         .Close()
+         .Close()
+         .Close();
     }
+}
+
+/// <summary>Names and facts of the fused chains that the step writer and the printer share.</summary>
+internal static class ChainText
+{
+    /// <summary>Whether leaf slot <paramref name="i"/> appears in the derivative (slots it does not read are bound to the gradient and never loaded).</summary>
+    public static bool ReadsLeaf(ChainSpec chain, GradChainSpec grad, int i) =>
+        i < chain.Leaves.Count && Regex.IsMatch(grad.Scalar, $@"\bx{i.ToString(CultureInfo.InvariantCulture)}\b");
+
+    public static string GradChainName(GradChainSpec grad) => $"Chain{grad.Chain}Grad{grad.Leaf.ToString(CultureInfo.InvariantCulture)}";
 }

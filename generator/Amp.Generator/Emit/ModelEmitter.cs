@@ -1,6 +1,7 @@
 using System.Globalization;
 using Amp.Generator.Model;
 using Amp.Generator.Passes;
+using static Amp.Generator.Emit.CodeText;
 
 namespace Amp.Generator.Emit;
 
@@ -10,37 +11,23 @@ namespace Amp.Generator.Emit;
 /// </summary>
 internal sealed partial class ModelEmitter
 {
-    private const string Ns = "global::Amp.";
     private readonly PlanSpec plan;
     private readonly ModelSpec spec;
-    private readonly BufferPlanner planner = new();
-    private int slots;
-    private long workspaceBytesPerSample;
-    private long workspaceFixedBytes;
-    private long savedBytesPerSample;
-    private readonly List<(string Local, string Initializer)> declarations = [];
+    private readonly ProgramSpec planned;
+    private readonly StepProgram program;
 
-    private ModelEmitter(PlanSpec plan)
+    private ModelEmitter(ProgramSpec planned)
     {
-        this.plan = plan;
+        this.planned = planned;
+        plan = planned.Plan;
         spec = plan.Spec;
+        program = planned.Program;
     }
 
-    public static string Emit(PlanSpec plan) => new ModelEmitter(plan).Write();
+    public static string Emit(ProgramSpec planned) => new ModelEmitter(planned).Write();
 
     private string Write()
     {
-        // The body first: its buffers, placed by the memory planner, are what the memory plan adds up.
-        var draft = new CodeWriter();
-        WriteRun(draft, inLoss: false);
-        if (plan.LossOutput >= 0)
-        {
-            WriteRun(draft, inLoss: true);
-            WriteBackward(draft);
-        }
-
-        (string body, slots, workspaceBytesPerSample, workspaceFixedBytes, savedBytesPerSample) = planner.Resolve(draft.ToString());
-
         var w = new CodeWriter();
         ModuleEmitter.Header(w, spec.ClassName);
         ModuleEmitter.Open(w, spec.Namespace, spec.ClassName);
@@ -57,7 +44,7 @@ internal sealed partial class ModelEmitter
             w.Line();
         }
 
-        WriteCompiled(w, body.ToString());
+        WriteCompiled(w);
         ModuleEmitter.Close(w, spec.Namespace);
         return w.ToString();
     }
@@ -77,14 +64,13 @@ internal sealed partial class ModelEmitter
 
         long masters = spec.Layers.Sum(l => ParameterCount(l)) * 4L;
         long working = WorkingCopies().Sum(c => ParameterCount(spec.Layers.First(l => l.Path == c.Layer)) * 2L);
-        ModelEmitter fp32 = plan.Nodes.All(n => n.Output == Precision.Fp32 && n.Compute == Precision.Fp32) ? this : Fp32Twin(plan);
         w.Line("    },")
          .Line($"    new {Ns}MemoryPlan({masters}, {working}, GradientBytes: {masters},")
-         .Line($"        ActivationBytesPerSample: {savedBytesPerSample}, WorkspaceBytesPerSample: {InputBytes + workspaceBytesPerSample}, WorkspaceFixedBytes: {workspaceFixedBytes},")
-         .Line($"        Fp32ActivationBytesPerSample: {fp32.savedBytesPerSample}, Fp32WorkspaceBytesPerSample: {InputBytes + fp32.workspaceBytesPerSample}));");
+         .Line($"        ActivationBytesPerSample: {program.SavedBytesPerSample}, WorkspaceBytesPerSample: {InputBytes + program.WorkspaceBytesPerSample}, WorkspaceFixedBytes: {program.WorkspaceFixedBytes},")
+         .Line($"        Fp32ActivationBytesPerSample: {planned.Fp32SavedBytesPerSample}, Fp32WorkspaceBytesPerSample: {InputBytes + planned.Fp32WorkspaceBytesPerSample}));");
     }
 
-    private void WriteCompiled(CodeWriter w, string body)
+    private void WriteCompiled(CodeWriter w)
     {
         w.Line($"/// <summary>{spec.ClassName} compiled for one device: the plan above as kernel calls.</summary>")
          .Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Amp.Generator\", \"1.0.0\")]")
@@ -104,7 +90,7 @@ internal sealed partial class ModelEmitter
 
         w.Line()
          .Line($"internal Compiled{spec.Suffix}({Definition} definition, {Ns}AmpDevice device, {Ns}TrainingOptions? options)")
-         .Open($"    : base(device, {Definition}.Plan{spec.Suffix}, ModelInputs, bufferSlots: {slots}, options)")
+         .Open($"    : base(device, {Definition}.Plan{spec.Suffix}, ModelInputs, bufferSlots: {program.Slots.Count}, options)")
          .Line($"var weights = new {ModuleEmitter.Dictionary}();")
          .Line("definition.CollectAmpParameters(string.Empty, weights);");
         foreach (string name in ParameterNames())
@@ -114,10 +100,7 @@ internal sealed partial class ModelEmitter
 
         w.Close().Line();
         WriteTypedOverloads(w);
-        foreach (string line in body.Split('\n').Take(body.Split('\n').Length - 1))
-        {
-            w.Line(line.Length == 0 ? string.Empty : line);
-        }
+        WriteRuns(w);
 
         foreach (ChainSpec chain in plan.Chains)
         {
@@ -194,21 +177,6 @@ internal sealed partial class ModelEmitter
 
     private long InputBytes => spec.Inputs.Sum(i => (long)i.SampleShape.Aggregate(1, (a, b) => a * b) * 4L);
 
-    /// <summary>The same model planned with every region in FP32 (no casts, no working copies), emitted only to measure its memory.</summary>
-    private static ModelEmitter Fp32Twin(PlanSpec plan)
-    {
-        ModelSpec fp32 = plan.Spec with
-        {
-            Autocast = Precision.Fp32,
-            Nodes = plan.Spec.Nodes.Select(n => n with { Override = null, Region = n.Region with { Autocast = Precision.Fp32 } }).ToEquatableArray(),
-        };
-        StepResult<PlanSpec> twin = PrecisionPass.Run(new StepResult<ShapedModel>(new ShapedModel(fp32, plan.SpecShapes), EquatableArray<DiagnosticInfo>.Empty), CancellationToken.None);
-        twin = Autodiff.Run(Fusion.Run(twin, CancellationToken.None), CancellationToken.None);
-        var emitter = new ModelEmitter(twin.Value!);
-        emitter.Write();
-        return emitter;
-    }
-
     private IEnumerable<string> ParameterNames() => spec.Layers.SelectMany(l => l.Kind switch
     {
         LayerKind.Linear => l.Bias ? new[] { l.Path + ".weight", l.Path + ".bias" } : [l.Path + ".weight"],
@@ -228,13 +196,8 @@ internal sealed partial class ModelEmitter
         _ => (long)l.A * l.B,
     };
 
-    /// <summary>The generated field of a parameter: '_' doubled before '.' becomes '_', so a.b and a_b stay apart.</summary>
-    private static string Field(string parameter) => parameter.Replace("_", "__").Replace('.', '_');
-
     private static string Escape(string text) => text.Replace("\\", "\\\\").Replace("\"", "\\\"");
 
     /// <summary>The model class, fully qualified: inside Compiled a bare name can mean a member (a class named Forward).</summary>
     private string Definition => $"global::{(spec.Namespace is null ? string.Empty : spec.Namespace + ".")}{spec.ClassName}";
-
-    private static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -307,8 +307,8 @@ namespace Demo
                 var t26R = run.Buffer(19, global::Amp.Precision.Bf16, B, 4, 16);
                 run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t26R, t17);
 
-                var g27 = run.Gradient(25, B, 4, 16);
-                var g26 = run.Gradient(24, B, 4, 16);
+                var g27 = run.Gradient(24, B, 4, 16);
+                var g26 = run.Gradient(25, B, 4, 16);
                 // line 25, backward of chain 2 = add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))): recomputed from its inputs in FP32
                 run.Grad<Chain2Grad0, float, float, float, float>(Chain2Grad0.Kernel, g27, g31);
                 run.Grad<Chain2Grad1, float, ushort, float, float>(Chain2Grad1.Kernel, g26, g31, null, t26R);
@@ -354,15 +354,15 @@ namespace Demo
                 // line 20, backward of SplitHeads@20 (SplitHeads)
                 device.SwapMiddleAccumulate(g9, g8, B, 2, 4, 8);
 
-                var g7 = run.Gradient(24, B, 4, 16);
+                var g7 = run.Gradient(29, B, 4, 16);
                 // line 19, backward of Attention@19 (Attention)
-                var g8Context = run.Gradient(25, B, 2, 4, 8);
+                var g8Context = run.Gradient(24, B, 2, 4, 8);
                 var g8Probs = run.Gradient(11, B, 2, 4, 4);
                 var g8Scores = run.Gradient(28, B, 2, 4, 4);
                 device.SwapMiddleAccumulate(g8, g8Context, B, 4, 2, 8);
                 device.Gemm(g8Context.Reshape(B * 2, 4, 8), t8V.Reshape(B * 2, 4, 8), g8Probs.Reshape(B * 2, 4, 4), AccumulateTransposeB);
                 device.SoftmaxBackward(t8Probs, g8Probs, g8Scores, log: false);
-                var g8Q = run.Gradient(29, B, 2, 4, 8);
+                var g8Q = run.Gradient(25, B, 2, 4, 8);
                 device.Gemm(g8Scores.Reshape(B * 2, 4, 4), t8K.Reshape(B * 2, 4, 8), g8Q.Reshape(B * 2, 4, 8), new global::Amp.GemmOptions { Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g8Q, g7, B, 2, 4, 8);
                 var g8K = run.Gradient(30, B, 2, 4, 8);

@@ -499,23 +499,23 @@ namespace Demo
                 device.Gemm(g22.Reshape(B * 16, 32), t21.Reshape(B * 16, 32), blocks_1_attn_proj_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g22, blocks_1_attn_proj_bias.Gradient);
 
-                var g18 = run.Gradient(42, B, 16, 32);
-                var g19 = run.Gradient(43, B, 16, 32);
-                var g20 = run.Gradient(46, B, 16, 32);
+                var g18 = run.Gradient(47, B, 16, 32);
+                var g19 = run.Gradient(49, B, 16, 32);
+                var g20 = run.Gradient(51, B, 16, 32);
                 // line 15, backward of blocks.1.attn.Attention@15 (Attention)
-                var g21Context = run.Gradient(47, B, 4, 16, 8);
+                var g21Context = run.Gradient(42, B, 4, 16, 8);
                 var g21Probs = run.Gradient(11, B, 4, 16, 16);
-                var g21Scores = run.Gradient(48, B, 4, 16, 16);
+                var g21Scores = run.Gradient(46, B, 4, 16, 16);
                 device.SwapMiddleAccumulate(g21, g21Context, B, 16, 4, 8);
                 device.Gemm(g21Context.Reshape(B * 4, 16, 8), t21V.Reshape(B * 4, 16, 8), g21Probs.Reshape(B * 4, 16, 16), AccumulateTransposeB);
                 device.SoftmaxBackward(t21Probs, g21Probs, g21Scores, log: false);
-                var g21Q = run.Gradient(49, B, 4, 16, 8);
+                var g21Q = run.Gradient(43, B, 4, 16, 8);
                 device.Gemm(g21Scores.Reshape(B * 4, 16, 16), t21K.Reshape(B * 4, 16, 8), g21Q.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g21Q, g18, B, 4, 16, 8);
-                var g21K = run.Gradient(50, B, 4, 16, 8);
+                var g21K = run.Gradient(48, B, 4, 16, 8);
                 device.Gemm(g21Scores.Reshape(B * 4, 16, 16), t21Q.Reshape(B * 4, 16, 8), g21K.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { TransposeA = true, Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g21K, g19, B, 4, 16, 8);
-                var g21V = run.Gradient(51, B, 4, 16, 8);
+                var g21V = run.Gradient(50, B, 4, 16, 8);
                 device.Gemm(t21Probs.Reshape(B * 4, 16, 16), g21Context.Reshape(B * 4, 16, 8), g21V.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { TransposeA = true });
                 device.SwapMiddleAccumulate(g21V, g20, B, 4, 16, 8);
 
@@ -581,23 +581,23 @@ namespace Demo
                 device.Gemm(g8.Reshape(B * 16, 32), t7.Reshape(B * 16, 32), blocks_0_attn_proj_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g8, blocks_0_attn_proj_bias.Gradient);
 
-                var g4 = run.Gradient(40, B, 16, 32);
-                var g5 = run.Gradient(41, B, 16, 32);
-                var g6 = run.Gradient(42, B, 16, 32);
+                var g4 = run.Gradient(42, B, 16, 32);
+                var g5 = run.Gradient(47, B, 16, 32);
+                var g6 = run.Gradient(49, B, 16, 32);
                 // line 15, backward of blocks.0.attn.Attention@15 (Attention)
-                var g7Context = run.Gradient(43, B, 4, 16, 8);
+                var g7Context = run.Gradient(40, B, 4, 16, 8);
                 var g7Probs = run.Gradient(11, B, 4, 16, 16);
-                var g7Scores = run.Gradient(48, B, 4, 16, 16);
+                var g7Scores = run.Gradient(46, B, 4, 16, 16);
                 device.SwapMiddleAccumulate(g7, g7Context, B, 16, 4, 8);
                 device.Gemm(g7Context.Reshape(B * 4, 16, 8), t7V.Reshape(B * 4, 16, 8), g7Probs.Reshape(B * 4, 16, 16), AccumulateTransposeB);
                 device.SoftmaxBackward(t7Probs, g7Probs, g7Scores, log: false);
-                var g7Q = run.Gradient(46, B, 4, 16, 8);
+                var g7Q = run.Gradient(41, B, 4, 16, 8);
                 device.Gemm(g7Scores.Reshape(B * 4, 16, 16), t7K.Reshape(B * 4, 16, 8), g7Q.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g7Q, g4, B, 4, 16, 8);
-                var g7K = run.Gradient(47, B, 4, 16, 8);
+                var g7K = run.Gradient(43, B, 4, 16, 8);
                 device.Gemm(g7Scores.Reshape(B * 4, 16, 16), t7Q.Reshape(B * 4, 16, 8), g7K.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { TransposeA = true, Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g7K, g5, B, 4, 16, 8);
-                var g7V = run.Gradient(49, B, 4, 16, 8);
+                var g7V = run.Gradient(48, B, 4, 16, 8);
                 device.Gemm(t7Probs.Reshape(B * 4, 16, 16), g7Context.Reshape(B * 4, 16, 8), g7V.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { TransposeA = true });
                 device.SwapMiddleAccumulate(g7V, g6, B, 4, 16, 8);
 

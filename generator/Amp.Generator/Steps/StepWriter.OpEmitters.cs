@@ -1,23 +1,42 @@
+using Amp.Generator.Emit;
 using Amp.Generator.Model;
 using Amp.Generator.Passes;
+using static Amp.Generator.Emit.CodeText;
 
-namespace Amp.Generator.Emit;
+namespace Amp.Generator.Steps;
 
-/// <summary>Writes one op's forward or backward block at <paramref name="site"/>.</summary>
-internal delegate void EmitOp(ModelEmitter emitter, CodeWriter w, OpSite site);
+/// <summary>Writes one op's forward or backward step at <paramref name="site"/>.</summary>
+internal delegate void EmitOp(StepWriter writer, CodeWriter w, OpSite site);
 
 /// <summary>An op's forward emitter and its backward emitter (null: its gradient is a view of its input's, no pass).</summary>
 internal sealed record OpEmitter(EmitOp Forward, EmitOp? Backward);
 
 /// <summary>
-/// Where an op is emitted: the planned node, its first input's local and shape, its layer, and in the backward its
-/// output gradient and its first input's gradient (null when that input needs none).
+/// Where an op is emitted: the planned node, its first input's shape and its layer; and, named through the writer
+/// so that each use is recorded as a read or a write of the step, its first input's local, in the backward its output
+/// gradient and its first input's gradient (null when that input needs none).
 /// </summary>
-internal sealed record OpSite(PlannedNode Node, string X, int[] Xs, LayerSpec? Layer, string Dy, string? Gx);
+internal sealed class OpSite(StepWriter writer, PlannedNode node, int[] xs, LayerSpec? layer, bool inputNeedsGradient)
+{
+    public PlannedNode Node { get; } = node;
+
+    public int[] Xs { get; } = xs;
+
+    public LayerSpec? Layer { get; } = layer;
+
+    /// <summary>The first input's value (read).</summary>
+    public string X => writer.T(Node.Inputs[0]);
+
+    /// <summary>The gradient of this op's output (read).</summary>
+    public string Dy => writer.Dy(Node.Id);
+
+    /// <summary>The first input's gradient (accumulated into), or null when it needs none.</summary>
+    public string? Gx => inputNeedsGradient ? writer.G(Node.Inputs[0]) : null;
+}
 
 // The emitters of the op table's ops, each op's forward beside its backward (llm.c style). Every row of OpTable has
 // an emitter (OpTableTests); the elementwise rows share the fused-chain pair without an entry of their own.
-internal sealed partial class ModelEmitter
+internal sealed partial class StepWriter
 {
     /// <summary>Elementwise ops: the fused chain rooted here, and its symbolic derivative per leaf (declared first: static initializers run in order).</summary>
     private static readonly OpEmitter Chain = new(
@@ -31,9 +50,9 @@ internal sealed partial class ModelEmitter
     /// <summary>The ops with an emitter of their own (elementwise rows share <see cref="Chain"/> and need no entry).</summary>
     private static readonly IReadOnlyDictionary<OpKind, OpEmitter> Emitters = new Dictionary<OpKind, OpEmitter>
     {
-        [OpKind.Input] = new(static (e, w, s) => e.Declare(w, $"t{s.Node.Id}", $"run.Input(\"{s.Node.Name}\")"), null),
+        [OpKind.Input] = new(static (e, w, s) => e.DeclareInput(w, $"t{s.Node.Id}", s.Node.Name), null),
         [OpKind.Cast] = new(static (e, w, s) => e.CastForward(w, s), null),
-        [OpKind.Reshape] = new(static (e, w, s) => e.Declare(w, $"t{s.Node.Id}", $"{s.X}.Reshape({Dims(s.Node.Shape)})"), null),
+        [OpKind.Reshape] = new(static (e, w, s) => e.DeclareView(w, $"t{s.Node.Id}", s.X, $"{s.X}.Reshape({Dims(s.Node.Shape)})"), null),
         [OpKind.Linear] = new(static (e, w, s) => e.LinearForward(w, s), static (e, w, s) => e.LinearBackward(w, s)),
         [OpKind.LayerNorm] = new(static (e, w, s) => e.LayerNormForward(w, s), static (e, w, s) => e.LayerNormBackward(w, s)),
         [OpKind.RmsNorm] = new(static (e, w, s) => e.RmsNormForward(w, s), static (e, w, s) => e.RmsNormBackward(w, s)),
@@ -54,23 +73,17 @@ internal sealed partial class ModelEmitter
 
     private OpSite Site(PlannedNode n)
     {
-        string x = n.Inputs.Count > 0 ? $"t{n.Inputs[0]}" : string.Empty;
-        string? gx = n.Inputs.Count > 0 && Needs(n.Inputs[0]) ? $"g{n.Inputs[0]}" : null;
         int[] xs = n.Inputs.Count > 0 ? plan.Nodes[n.Inputs[0]].Shape.ToArray() : [];
         LayerSpec? layer = n.Layer is null ? null : spec.Layers.First(l => l.Path == n.Layer);
-        return new OpSite(n, x, xs, layer, $"g{n.Id}", gx);
+        return new OpSite(this, n, xs, layer, n.Inputs.Count > 0 && Needs(n.Inputs[0]));
     }
 
-    private void ChainForward(CodeWriter w, OpSite s)
-    {
-        Buffer(w, s.Node);
-        w.Line(MapCall(plan.Chains[s.Node.Chain], $"t{s.Node.Id}"));
-    }
+    private void ChainForward(CodeWriter w, OpSite s) => w.Line(MapCall(plan.Chains[s.Node.Chain], Buffer(w, s.Node)));
 
     private void CastForward(CodeWriter w, OpSite s)
     {
-        Buffer(w, s.Node);
-        w.Line($"{Device}.Cast({s.X}, t{s.Node.Id});");
+        string x = s.X;
+        w.Line($"{Device}.Cast({x}, {Buffer(w, s.Node)});");
     }
 
     // Linear: y = x W^T + b on the working copy of W.
@@ -78,9 +91,9 @@ internal sealed partial class ModelEmitter
     {
         PlannedNode n = s.Node;
         LayerSpec layer = s.Layer!;
-        Buffer(w, n);
+        string y = Buffer(w, n);
         string bias = layer.Bias ? $", Bias = {Field(layer.Path + ".bias")}.Working({Ns}Precision.{n.Compute})" : string.Empty;
-        w.Line($"{Device}.Gemm({s.X}.Reshape({Rows(s.Xs)}, {layer.A}), {Field(layer.Path + ".weight")}.Working({Ns}Precision.{n.Compute}), t{n.Id}.Reshape({Rows(n.Shape)}, {layer.B}),")
+        w.Line($"{Device}.Gemm({s.X}.Reshape({Rows(s.Xs)}, {layer.A}), {Field(layer.Path + ".weight")}.Working({Ns}Precision.{n.Compute}), {y}.Reshape({Rows(n.Shape)}, {layer.B}),")
          .Line($"    new {Ns}GemmOptions {{ TransposeB = true{bias} }});");
     }
 
@@ -89,7 +102,7 @@ internal sealed partial class ModelEmitter
         PlannedNode n = s.Node;
         LayerSpec layer = s.Layer!;
         string weight = Field(layer.Path + ".weight");
-        if (s.Gx is not null)
+        if (Needs(n.Inputs[0]))
         {
             w.Line($"{Device}.Gemm({s.Dy}.Reshape({Rows(n.Shape)}, {layer.B}), {weight}.Working({Ns}Precision.{n.Compute}), {s.Gx}.Reshape({Rows(s.Xs)}, {layer.A}), Accumulate);");
         }
@@ -105,39 +118,39 @@ internal sealed partial class ModelEmitter
     private void LayerNormForward(CodeWriter w, OpSite s)
     {
         PlannedNode n = s.Node;
-        Buffer(w, n);
+        string y = Buffer(w, n);
         string mean = Scratch(w, n, "Mean", Precision.Fp32, [.. n.Shape.Take(n.Shape.Count - 1)]);
         string rstd = Scratch(w, n, "Rstd", Precision.Fp32, [.. n.Shape.Take(n.Shape.Count - 1)]);
-        w.Line($"{Device}.LayerNorm({s.X}, {Field(s.Layer!.Path + ".weight")}.Master, {Field(s.Layer.Path + ".bias")}.Master, t{n.Id}, {mean}, {rstd}, {Fusion.Literal(s.Layer.Eps)});");
+        w.Line($"{Device}.LayerNorm({s.X}, {Field(s.Layer!.Path + ".weight")}.Master, {Field(s.Layer.Path + ".bias")}.Master, {y}, {mean}, {rstd}, {Fusion.Literal(s.Layer.Eps)});");
     }
 
     private void LayerNormBackward(CodeWriter w, OpSite s)
     {
         string path = s.Layer!.Path;
-        w.Line($"{Device}.NormBackward({s.X}, {Field(path + ".weight")}.Master, t{s.Node.Id}Mean, t{s.Node.Id}Rstd, {s.Dy}, {s.Gx ?? "null"}, {Field(path + ".weight")}.Gradient, {Field(path + ".bias")}.Gradient);");
+        w.Line($"{Device}.NormBackward({s.X}, {Field(path + ".weight")}.Master, {T(s.Node.Id, "Mean")}, {T(s.Node.Id, "Rstd")}, {s.Dy}, {s.Gx ?? "null"}, {Field(path + ".weight")}.Gradient, {Field(path + ".bias")}.Gradient);");
     }
 
     // RmsNorm: FP32 1/rms per row, kept for the backward.
     private void RmsNormForward(CodeWriter w, OpSite s)
     {
         PlannedNode n = s.Node;
-        Buffer(w, n);
+        string y = Buffer(w, n);
         string rms = Scratch(w, n, "Rstd", Precision.Fp32, [.. n.Shape.Take(n.Shape.Count - 1)]);
-        w.Line($"{Device}.RmsNorm({s.X}, {Field(s.Layer!.Path + ".weight")}.Master, t{n.Id}, {rms}, {Fusion.Literal(s.Layer.Eps)});");
+        w.Line($"{Device}.RmsNorm({s.X}, {Field(s.Layer!.Path + ".weight")}.Master, {y}, {rms}, {Fusion.Literal(s.Layer.Eps)});");
     }
 
     private void RmsNormBackward(CodeWriter w, OpSite s)
     {
         string path = s.Layer!.Path;
-        w.Line($"{Device}.NormBackward({s.X}, {Field(path + ".weight")}.Master, null, t{s.Node.Id}Rstd, {s.Dy}, {s.Gx ?? "null"}, {Field(path + ".weight")}.Gradient, null);");
+        w.Line($"{Device}.NormBackward({s.X}, {Field(path + ".weight")}.Master, null, {T(s.Node.Id, "Rstd")}, {s.Dy}, {s.Gx ?? "null"}, {Field(path + ".weight")}.Gradient, null);");
     }
 
     // Embedding: a gather of FP32 weight rows; its backward adds each row's gradient into its id's row.
     private void EmbeddingForward(CodeWriter w, OpSite s)
     {
         PlannedNode n = s.Node;
-        Buffer(w, n);
-        w.Line($"{Device}.Gather({Field(s.Layer!.Path + ".weight")}.Master, {s.X}.Reshape({Rows(n.Shape)}), t{n.Id}.Reshape({Rows(n.Shape)}, {s.Layer.B}));");
+        string y = Buffer(w, n);
+        w.Line($"{Device}.Gather({Field(s.Layer!.Path + ".weight")}.Master, {s.X}.Reshape({Rows(n.Shape)}), {y}.Reshape({Rows(n.Shape)}, {s.Layer.B}));");
     }
 
     private void EmbeddingBackward(CodeWriter w, OpSite s)
@@ -146,29 +159,25 @@ internal sealed partial class ModelEmitter
         w.Line($"{Device}.ScatterAddRows({s.Dy}.Reshape({Rows(n.Shape)}, {s.Layer!.B}), {s.X}.Reshape({Rows(n.Shape)}), {Field(s.Layer.Path + ".weight")}.Gradient);");
     }
 
-    private void MatMulForward(CodeWriter w, OpSite s)
-    {
-        Buffer(w, s.Node);
-        WriteMatMul(w, s.Node, s.Xs, plan.Nodes[s.Node.Inputs[1]].Shape.ToArray());
-    }
+    private void MatMulForward(CodeWriter w, OpSite s) => WriteMatMul(w, s.Node, s.Xs, plan.Nodes[s.Node.Inputs[1]].Shape.ToArray(), Buffer(w, s.Node));
 
     private void MatMulBackward(CodeWriter w, OpSite s) => WriteMatMulBackward(w, s.Node, s.Xs, plan.Nodes[s.Node.Inputs[1]].Shape.ToArray());
 
     // Softmax and LogSoftmax over the last dimension; the backward reads the saved output.
     private void SoftmaxForward(CodeWriter w, OpSite s)
     {
-        Buffer(w, s.Node);
-        w.Line($"{Device}.{s.Node.Kind}({s.X}, t{s.Node.Id});");
+        string y = Buffer(w, s.Node);
+        w.Line($"{Device}.{s.Node.Kind}({s.X}, {y});");
     }
 
     private void SoftmaxBackward(CodeWriter w, OpSite s) =>
-        w.Line($"{Device}.SoftmaxBackward(t{s.Node.Id}, {s.Dy}, {s.Gx}, log: {(s.Node.Kind == OpKind.LogSoftmax ? "true" : "false")});");
+        w.Line($"{Device}.SoftmaxBackward({T(s.Node.Id)}, {s.Dy}, {s.Gx}, log: {(s.Node.Kind == OpKind.LogSoftmax ? "true" : "false")});");
 
     // Sum and Mean over the last dimension; the backward broadcasts g (times 1/n for Mean) back over it.
     private void ReduceForward(CodeWriter w, OpSite s)
     {
-        Buffer(w, s.Node);
-        w.Line($"{Device}.Row{s.Node.Kind}({s.X}, t{s.Node.Id});");
+        string y = Buffer(w, s.Node);
+        w.Line($"{Device}.Row{s.Node.Kind}({s.X}, {y});");
     }
 
     private void ReduceBackward(CodeWriter w, OpSite s)
@@ -180,8 +189,8 @@ internal sealed partial class ModelEmitter
 
     private void CausalMaskForward(CodeWriter w, OpSite s)
     {
-        Buffer(w, s.Node);
-        w.Line($"{Device}.CausalMask({s.X}, t{s.Node.Id});");
+        string y = Buffer(w, s.Node);
+        w.Line($"{Device}.CausalMask({s.X}, {y});");
     }
 
     private void CausalMaskBackward(CodeWriter w, OpSite s) => w.Line($"{Device}.CausalMaskBackward({s.Dy}, {s.Gx});");
@@ -190,8 +199,8 @@ internal sealed partial class ModelEmitter
     private void TransposeForward(CodeWriter w, OpSite s)
     {
         int[] xs = s.Xs;
-        Buffer(w, s.Node);
-        w.Line($"{Device}.SwapMiddle({s.X}, t{s.Node.Id}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {Dim(xs[xs.Length - 2])}, {Dim(xs[xs.Length - 1])}, 1);");
+        string y = Buffer(w, s.Node);
+        w.Line($"{Device}.SwapMiddle({s.X}, {y}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {Dim(xs[xs.Length - 2])}, {Dim(xs[xs.Length - 1])}, 1);");
     }
 
     private void TransposeBackward(CodeWriter w, OpSite s)
@@ -204,8 +213,8 @@ internal sealed partial class ModelEmitter
     {
         int[] xs = s.Xs;
         int heads = s.Node.Ints[0];
-        Buffer(w, s.Node);
-        w.Line($"{Device}.SwapMiddle({s.X}, t{s.Node.Id}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {Dim(xs[xs.Length - 2])}, {heads}, {xs[xs.Length - 1] / heads});");
+        string y = Buffer(w, s.Node);
+        w.Line($"{Device}.SwapMiddle({s.X}, {y}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {Dim(xs[xs.Length - 2])}, {heads}, {xs[xs.Length - 1] / heads});");
     }
 
     private void SplitHeadsBackward(CodeWriter w, OpSite s)
@@ -218,8 +227,8 @@ internal sealed partial class ModelEmitter
     private void MergeHeadsForward(CodeWriter w, OpSite s)
     {
         int[] xs = s.Xs;
-        Buffer(w, s.Node);
-        w.Line($"{Device}.SwapMiddle({s.X}, t{s.Node.Id}, {Rows(xs.Take(xs.Length - 2).ToArray())}, {Dim(xs[xs.Length - 3])}, {Dim(xs[xs.Length - 2])}, {Dim(xs[xs.Length - 1])});");
+        string y = Buffer(w, s.Node);
+        w.Line($"{Device}.SwapMiddle({s.X}, {y}, {Rows(xs.Take(xs.Length - 2).ToArray())}, {Dim(xs[xs.Length - 3])}, {Dim(xs[xs.Length - 2])}, {Dim(xs[xs.Length - 1])});");
     }
 
     private void MergeHeadsBackward(CodeWriter w, OpSite s)
@@ -234,9 +243,9 @@ internal sealed partial class ModelEmitter
         PlannedNode n = s.Node;
         int[] xs = s.Xs;
         string logp = Scratch(w, n, "LogProbs", Precision.Fp32, [.. xs]);
-        Buffer(w, n);
+        string y = Buffer(w, n);
         w.Line($"{Device}.LogSoftmax({s.X}, {logp});")
-         .Line($"{Device}.NllLoss({logp}.Reshape({Rows(xs)}, {Dim(xs[xs.Length - 1])}), t{n.Inputs[1]}.Reshape({Rows(xs)}), t{n.Id});");
+         .Line($"{Device}.NllLoss({logp}.Reshape({Rows(xs)}, {Dim(xs[xs.Length - 1])}), {T(n.Inputs[1])}.Reshape({Rows(xs)}), {y});");
     }
 
     private void CrossEntropyBackward(CodeWriter w, OpSite s)
@@ -244,7 +253,7 @@ internal sealed partial class ModelEmitter
         PlannedNode n = s.Node;
         int[] xs = s.Xs;
         string classes = Dim(xs[xs.Length - 1]);
-        w.Line($"{Device}.CrossEntropyBackward(t{n.Id}LogProbs.Reshape({Rows(xs)}, {classes}), t{n.Inputs[1]}.Reshape({Rows(xs)}), {s.Dy}, {s.Gx}.Reshape({Rows(xs)}, {classes}));");
+        w.Line($"{Device}.CrossEntropyBackward({T(n.Id, "LogProbs")}.Reshape({Rows(xs)}, {classes}), {T(n.Inputs[1])}.Reshape({Rows(xs)}), {s.Dy}, {s.Gx}.Reshape({Rows(xs)}, {classes}));");
     }
 
     // MseLoss: the squared error as a fused chain, then its mean; the backward reaches both sides.
@@ -252,15 +261,15 @@ internal sealed partial class ModelEmitter
     {
         PlannedNode n = s.Node;
         string squares = Scratch(w, n, "Squares", Precision.Fp32, [.. s.Xs]);
-        Buffer(w, n);
+        string y = Buffer(w, n);
         w.Line($"{MapCall(plan.Chains[n.Chain], squares)}")
-         .Line($"{Device}.RowMean({squares}.Reshape(1, {Count(s.Xs)}), t{n.Id});");
+         .Line($"{Device}.RowMean({squares}.Reshape(1, {Count(s.Xs)}), {y});");
     }
 
     private void MseLossBackward(CodeWriter w, OpSite s)
     {
         PlannedNode n = s.Node;
-        string? gb = Needs(n.Inputs[1]) ? $"g{n.Inputs[1]}" : null;
-        w.Line($"{Device}.MseLossBackward({s.X}, t{n.Inputs[1]}, {s.Dy}, {s.Gx ?? "null"}, {gb ?? "null"});");
+        string? gb = Needs(n.Inputs[1]) ? G(n.Inputs[1]) : null;
+        w.Line($"{Device}.MseLossBackward({s.X}, {T(n.Inputs[1])}, {s.Dy}, {s.Gx ?? "null"}, {gb ?? "null"});");
     }
 }

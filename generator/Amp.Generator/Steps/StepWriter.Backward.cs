@@ -1,0 +1,214 @@
+using Amp.Generator.Emit;
+using Amp.Generator.Model;
+using Amp.Generator.Passes;
+using static Amp.Generator.Emit.CodeText;
+
+namespace Amp.Generator.Steps;
+
+// RunBackward: the graph in reverse, one commented step per op that needs a gradient. Gradients are FP32 buffers
+// zeroed per pass and every kernel accumulates into them (dx += ...), so a tensor read by several ops sums their
+// contributions. A Reshape's or a Cast's gradient is its input's gradient (a view), so neither costs a pass.
+internal sealed partial class StepWriter
+{
+    /// <summary>The seed, then one step per op that needs a gradient, in reverse, with the recomputes placed before their first reader.</summary>
+    private List<(StepSpec Step, HashSet<string> Locals)> WriteBackward()
+    {
+        // Each tensor's gradient: a zeroed FP32 buffer declared just before the first step that adds to it, so the
+        // memory plan sees it live only from there; a Reshape's or Cast's gradient is a view of its input's.
+        foreach (PlannedNode n in plan.Nodes.Where(n => Needs(n.Id) && n.Kind != OpKind.Input && !IsInsideChain(n)))
+        {
+            int[] shape = n.Shape.Count == 0 ? [1] : n.Shape.ToArray();
+            gradients[$"g{n.Id}"] = n.Kind switch
+            {
+                OpKind.Reshape => ($"g{n.Inputs[0]}", $"g{n.Inputs[0]}.Reshape({Dims(shape)})", shape),
+                OpKind.Cast => ($"g{n.Inputs[0]}", $"g{n.Inputs[0]}", shape),
+                _ => (null, null, n.Shape.ToArray()),
+            };
+        }
+
+        // The recomputed outputs get their buffers first: the steps that read them are written before the recompute itself.
+        foreach (int root in recomputed)
+        {
+            PlannedNode n = plan.Nodes[root];
+            bufferOf[$"t{root}R"] = NewBuffer($"t{root}R", n.Output, n.Shape);
+        }
+
+        var steps = new List<(StepSpec Step, HashSet<string> Locals)>
+        {
+            Step(w =>
+            {
+                if (Needs(plan.LossOutput))
+                {
+                    w.Line($"{Device}.Fill({G(plan.LossOutput)}, seed);");
+                }
+                else
+                {
+                    // The loss reads no weight (MseLoss(t, t)): every gradient is zero, and there is nothing to seed.
+                    w.Line("// The loss does not depend on any weight: every weight gradient stays zero.");
+                }
+            }),
+        };
+
+        foreach (PlannedNode n in plan.Nodes.Reverse().Where(n => Needs(n.Id) && !IsInsideChain(n) && EmitterOf(n.Kind)?.Backward is not null))
+        {
+            steps.Add(Step(w => WriteNodeBackward(w, n)));
+        }
+
+        foreach (int root in recomputed)
+        {
+            int buffer = bufferOf[$"t{root}R"]!.Value;
+            int first = steps.FindIndex(s => s.Step.Reads.Contains(buffer));
+            steps.Insert(first, Step(w => WriteRecompute(w, plan.Nodes[root], buffer)));
+        }
+
+        return steps;
+    }
+
+    /// <summary>A recomputed chain output: the chain run again from its leaves just before the backward first reads it.</summary>
+    private void WriteRecompute(CodeWriter w, PlannedNode root, int buffer)
+    {
+        ChainSpec chain = plan.Chains[root.Chain];
+        string local = $"t{root.Id}R";
+        w.Line($"// line {root.Line}, chain {chain.Index} = {chain.Description}: recomputed from its leaves instead of kept from the forward pass");
+        Declare(w, local, $"run.Buffer({Placeholder(buffer)}, {Ns}Precision.{root.Output}, {Dims(root.Shape.Count == 0 ? [1] : root.Shape)})", buffer, viewOf: null);
+        w.Line(MapCall(chain, local));
+    }
+
+    /// <summary>
+    /// Cheap elementwise results are recomputed rather than kept: a fused chain's output that the backward reads
+    /// (a Linear's input for its weight gradient, a loss's input) is computed again from its leaves just before that
+    /// read when keeping the leaves costs fewer bytes than keeping the output (leaves the backward keeps anyway, and
+    /// inputs, cost nothing). The forward buffer then dies with the forward pass. Chains are visited last first, so
+    /// a recomputed chain that feeds another is itself recomputed. Decided on the locals each backward step reads.
+    /// </summary>
+    private static List<int> RecomputeOrder(PlanSpec plan, List<HashSet<string>> backwardReads)
+    {
+        var referenced = new HashSet<string>(backwardReads.SelectMany(r => r), StringComparer.Ordinal);
+        var order = new List<int>();
+        foreach (ChainSpec chain in plan.Chains.Reverse())
+        {
+            PlannedNode root = plan.Nodes[chain.Root];
+            long extra = chain.Leaves.Where(l => !referenced.Contains($"t{l}") && plan.Nodes[l].Kind != OpKind.Input).Sum(l => SampleBytes(plan.Nodes[l]));
+            if (root.Kind == OpKind.MseLoss || !referenced.Contains($"t{root.Id}") || extra >= SampleBytes(root))
+            {
+                continue;
+            }
+
+            referenced.UnionWith(chain.Leaves.Select(l => $"t{l}"));
+            order.Add(root.Id);
+        }
+
+        return order;
+    }
+
+    private void DeclareGradient(string local)
+    {
+        if (phase != StepPhase.Backward || !gradients.TryGetValue(local, out var g) || !declaredGradients.Add(local))
+        {
+            return;
+        }
+
+        if (g.Viewed is { } viewed)
+        {
+            DeclareGradient(viewed);
+            DeclareView(prelude, local, viewed, g.Initializer!);
+            return;
+        }
+
+        Gradient(prelude, local, g.Shape);
+    }
+
+    private void WriteNodeBackward(CodeWriter w, PlannedNode n)
+    {
+        w.Line(n.Chain >= 0 && n.Kind != OpKind.MseLoss
+            ? $"// line {n.Line}, backward of chain {n.Chain} = {plan.Chains[n.Chain].Description}: recomputed from its inputs in FP32"
+            : $"// line {n.Line}, backward of {n.Name} ({n.Kind})");
+        EmitterOf(n.Kind)!.Backward!(this, w, Site(n));
+    }
+
+    private void WriteMatMulBackward(CodeWriter w, PlannedNode n, int[] a, int[] b)
+    {
+        string m = Dim(a[a.Length - 2]), k = Dim(a[a.Length - 1]), cols = Dim(b[b.Length - 1]);
+        bool shared = b.Length == 2 && b[0] != Shapes.Batch;
+        string batch = Rows(a.Take(a.Length - 1).ToArray());
+        string A(string t) => shared ? $"{t}.Reshape({Rows(a)}, {k})" : $"{t}.Reshape({batch}, {m}, {k})";
+        string B(string t) => shared ? t : $"{t}.Reshape({batch}, {k}, {cols})";
+        string C(string t) => shared ? $"{t}.Reshape({Rows(n.Shape)}, {cols})" : $"{t}.Reshape({batch}, {m}, {cols})";
+
+        // dA += dC B^T; dB += A^T dC (summed over the batch when B is shared).
+        if (Needs(n.Inputs[0]))
+        {
+            w.Line($"{Device}.Gemm({C(Dy(n.Id))}, {B(T(n.Inputs[1]))}, {A(G(n.Inputs[0]))}, AccumulateTransposeB);");
+        }
+
+        if (Needs(n.Inputs[1]))
+        {
+            w.Line($"{Device}.Gemm({A(T(n.Inputs[0]))}, {C(Dy(n.Id))}, {B(G(n.Inputs[1]))}, AccumulateTransposeA);");
+        }
+    }
+
+    private void WriteAttentionBackward(CodeWriter w, PlannedNode n, int[] q)
+    {
+        int heads = n.Ints[0], t = q[q.Length - 2], d = q[q.Length - 1] / heads;
+        string outer = Rows(q.Take(q.Length - 1).ToArray()), groups = $"{outer} * {heads}";
+        int[] split = [.. q.Take(q.Length - 2), heads, t, d], scores = [.. q.Take(q.Length - 2), heads, t, t];
+        string alpha = Fusion.Literal((float)(1 / Math.Sqrt(d)));
+        string S(string local) => $"{local}.Reshape({groups}, {t}, {t})";
+        string H(string local) => $"{local}.Reshape({groups}, {t}, {d})";
+        string dContext = Gradient(w, $"g{n.Id}Context", split), dProbs = Gradient(w, $"g{n.Id}Probs", scores), dScores = Gradient(w, $"g{n.Id}Scores", scores);
+        w.Line($"{Device}.SwapMiddleAccumulate({Dy(n.Id)}, {dContext}, {outer}, {t}, {heads}, {d});")
+         .Line($"{Device}.Gemm({H(dContext)}, {H(T(n.Id, "V"))}, {S(dProbs)}, AccumulateTransposeB);")
+         .Line($"{Device}.SoftmaxBackward({T(n.Id, "Probs")}, {dProbs}, {dScores}, log: false);");
+        string[] names = ["Q", "K", "V"];
+        for (int i = 0; i < 3; i++)
+        {
+            if (!Needs(n.Inputs[i]))
+            {
+                continue;
+            }
+
+            // dQ = alpha dS K, dK = alpha dS^T Q, dV = P^T dC; each back to [.., T, heads * d] into the input's gradient.
+            string part = Gradient(w, $"g{n.Id}{names[i]}", split);
+            w.Line(i switch
+            {
+                0 => $"{Device}.Gemm({S(dScores)}, {H(T(n.Id, "K"))}, {H(part)}, new {Ns}GemmOptions {{ Alpha = {alpha} }});",
+                1 => $"{Device}.Gemm({S(dScores)}, {H(T(n.Id, "Q"))}, {H(part)}, new {Ns}GemmOptions {{ TransposeA = true, Alpha = {alpha} }});",
+                _ => $"{Device}.Gemm({S(T(n.Id, "Probs"))}, {H(dContext)}, {H(part)}, new {Ns}GemmOptions {{ TransposeA = true }});",
+            });
+            w.Line($"{Device}.SwapMiddleAccumulate({part}, {G(n.Inputs[i])}, {outer}, {heads}, {t}, {d});");
+        }
+    }
+
+    private void WriteChainBackward(CodeWriter w, PlannedNode root)
+    {
+        ChainSpec chain = plan.Chains[root.Chain];
+        foreach (GradChainSpec grad in plan.GradChains.Where(g => g.Chain == chain.Index))
+        {
+            int leaf = chain.Leaves[grad.Leaf];
+            bool broadcast = !plan.Nodes[leaf].Shape.SequenceEqual(root.Shape);
+
+            // A leaf shorter than the chain's output was broadcast: its gradient is the per-repeat sum.
+            string target = broadcast ? Gradient(w, $"g{root.Id}To{leaf}", root.Shape.ToArray()) : G(leaf);
+
+            // Only the leaves the derivative reads are passed (an Add's gradient reads none); the others are null, never kept.
+            bool Reads(int i) => ChainText.ReadsLeaf(chain, grad, i);
+            IEnumerable<string> types = Enumerable.Range(0, MaxLeaves).Select(i => Reads(i) ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float");
+            int last = Enumerable.Range(0, MaxLeaves).Where(Reads).DefaultIfEmpty(-1).Max();
+            string dy = Dy(root.Id);
+            IEnumerable<string> leaves = Enumerable.Range(0, last + 1).Select(i => Reads(i) ? T(chain.Leaves[i]) : "null").ToList();
+            string name = ChainText.GradChainName(grad);
+            w.Line($"run.Grad<{name}, {string.Join(", ", types)}>({name}.Kernel, {string.Join(", ", new[] { target, dy }.Concat(leaves))});");
+            if (broadcast)
+            {
+                w.Line($"{Device}.AccumulateRows({target}, {G(leaf)});");
+            }
+        }
+    }
+
+    /// <summary>Declares <paramref name="local"/> as a zeroed FP32 gradient buffer of <paramref name="shape"/>; returns the local.</summary>
+    private string Gradient(CodeWriter w, string local, int[] shape)
+    {
+        int id = NewBuffer(local, Precision.Fp32, shape);
+        return Declare(w, local, $"run.Gradient({Placeholder(id)}, {Dims(shape.Length == 0 ? [1] : shape)})", id, viewOf: null);
+    }
+}

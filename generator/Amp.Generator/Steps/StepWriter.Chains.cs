@@ -1,0 +1,20 @@
+using Amp.Generator.Model;
+using static Amp.Generator.Emit.CodeText;
+
+namespace Amp.Generator.Steps;
+
+// Fused chains in the step: the call that runs one (its kernel struct is printed with the compiled class).
+internal sealed partial class StepWriter
+{
+    /// <summary>The call that runs a chain into <paramref name="output"/>: its leaves' storage types, float for absent slots.</summary>
+    private string MapCall(ChainSpec chain, string output)
+    {
+        PlannedNode root = plan.Nodes[chain.Root];
+        Precision stored = root.Kind == OpKind.MseLoss ? Precision.Fp32 : root.Output;
+        IEnumerable<string> types = Enumerable.Range(0, MaxLeaves)
+            .Select(i => i < chain.Leaves.Count ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float")
+            .Concat([Storage(stored)]);
+        string leaves = string.Join(", ", chain.Leaves.Select(T));
+        return $"run.Map<Chain{chain.Index}, {string.Join(", ", types)}>(Chain{chain.Index}.Kernel, {output}, {leaves});";
+    }
+}

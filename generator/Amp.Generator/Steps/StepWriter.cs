@@ -1,0 +1,204 @@
+using Amp.Generator.Emit;
+using Amp.Generator.Model;
+using static Amp.Generator.Emit.CodeText;
+
+namespace Amp.Generator.Steps;
+
+/// <summary>
+/// Writes a planned model as a <see cref="StepProgram"/>: one step per op's forward, loss and backward block, each with
+/// the statements that run it and the buffers it reads and writes. Every local an op emitter names goes through this
+/// class (<c>T</c>, <c>G</c>, <c>Declare</c>), so the reads and writes are recorded as the
+/// statements are written: nothing is ever recovered from the text (a field named <c>t2</c> once changed the plan).
+/// </summary>
+internal sealed partial class StepWriter
+{
+    private readonly PlanSpec plan;
+    private readonly ModelSpec spec;
+
+    /// <summary>Chain roots the backward recomputes from their leaves, in the order they were chosen (see <see cref="RecomputeOrder"/>).</summary>
+    private readonly IReadOnlyList<int> recomputed;
+
+    private readonly List<BufferSpec> buffers = [];
+
+    /// <summary>Each declared local's buffer; null for a model input (the run's own memory, outside the plan).</summary>
+    private readonly Dictionary<string, int?> bufferOf = new(StringComparer.Ordinal);
+
+    /// <summary>The forward and loss declarations, in order: the backward fetches the saved ones again by the same initializer.</summary>
+    private readonly List<(string Local, string Initializer, string? ViewOf)> forwardDeclarations = [];
+    private readonly HashSet<string> forwardLocals = new(StringComparer.Ordinal);
+
+    /// <summary>Forward locals the backward reads (the saved activations and the views over them).</summary>
+    private readonly HashSet<string> savedReads = new(StringComparer.Ordinal);
+
+    private readonly Dictionary<string, (string? Viewed, string? Initializer, int[] Shape)> gradients = new(StringComparer.Ordinal);
+    private readonly HashSet<string> declaredGradients = new(StringComparer.Ordinal);
+
+    private StepPhase phase;
+    private CodeWriter prelude = new();
+    private List<int> reads = [];
+    private List<int> writes = [];
+    private HashSet<string> localsRead = new(StringComparer.Ordinal);
+
+    private StepWriter(PlanSpec plan, IReadOnlyList<int> recomputed)
+    {
+        this.plan = plan;
+        spec = plan.Spec;
+        this.recomputed = recomputed;
+    }
+
+    /// <summary>The step program of <paramref name="plan"/>: written once to learn what the backward reads, then with the chains worth recomputing.</summary>
+    public static StepProgram Write(PlanSpec plan)
+    {
+        var draft = new StepWriter(plan, []);
+        List<HashSet<string>> backwardReads = draft.WriteSteps().Where(s => s.Step.Phase == StepPhase.Backward).Select(s => s.Locals).ToList();
+        var writer = new StepWriter(plan, RecomputeOrder(plan, backwardReads));
+        List<StepSpec> steps = writer.WriteSteps().Select(s => s.Step).ToList();
+        var (slotOf, slots, perSample, fixedBytes, saved) = Liveness.Plan(writer.buffers, steps);
+        return new StepProgram(writer.buffers.ToEquatableArray(), steps.ToEquatableArray(), writer.SavedDeclarations().ToEquatableArray(),
+            slotOf, slots, perSample, fixedBytes, saved);
+    }
+
+    private List<(StepSpec Step, HashSet<string> Locals)> WriteSteps()
+    {
+        var steps = new List<(StepSpec, HashSet<string>)>();
+        foreach (bool inLoss in plan.LossOutput >= 0 ? new[] { false, true } : [false])
+        {
+            phase = inLoss ? StepPhase.Loss : StepPhase.Forward;
+            foreach (PlannedNode node in plan.Nodes.Where(n => n.InLoss == inLoss && !IsInsideChain(n)))
+            {
+                steps.Add(Step(w => WriteNode(w, node)));
+            }
+        }
+
+        if (plan.LossOutput >= 0)
+        {
+            phase = StepPhase.Backward;
+            steps.AddRange(WriteBackward());
+        }
+
+        return steps;
+    }
+
+    /// <summary>Writes one step: <paramref name="write"/>'s statements after the declarations it needed (gradients declared on first use).</summary>
+    private (StepSpec Step, HashSet<string> Locals) Step(Action<CodeWriter> write)
+    {
+        var body = new CodeWriter();
+        prelude = new CodeWriter();
+        reads = [];
+        writes = [];
+        localsRead = new HashSet<string>(StringComparer.Ordinal);
+        write(body);
+        string[] lines = Lines(prelude.ToString()).Concat(Lines(body.ToString())).ToArray();
+        return (new StepSpec(phase, lines.ToEquatableArray(), reads.Distinct().ToEquatableArray(), writes.Distinct().ToEquatableArray()), localsRead);
+    }
+
+    private static IEnumerable<string> Lines(string text)
+    {
+        string[] lines = text.Split('\n');
+        return lines.Take(lines.Length - 1);
+    }
+
+    /// <summary>The forward value of node <paramref name="id"/> as read here: in the backward, a recomputed chain's output is its recomputed local.</summary>
+    internal string T(int id) => Use(phase == StepPhase.Backward && recomputed.Contains(id) ? $"t{id}R" : $"t{id}", write: false);
+
+    /// <summary>A named scratch tensor of node <paramref name="id"/> kept from its forward (statistics, attention parts), read here.</summary>
+    internal string T(int id, string part) => Use($"t{id}{part}", write: false);
+
+    /// <summary>The gradient of node <paramref name="id"/>, accumulated into here (declared, zeroed, just before its first step).</summary>
+    internal string G(int id)
+    {
+        string local = $"g{id}";
+        DeclareGradient(local);
+        return Use(local, write: true);
+    }
+
+    /// <summary>The gradient of node <paramref name="id"/>, only read here (an op's output gradient).</summary>
+    internal string Dy(int id)
+    {
+        string local = $"g{id}";
+        DeclareGradient(local);
+        return Use(local, write: false);
+    }
+
+    private string Use(string local, bool write)
+    {
+        if (bufferOf.TryGetValue(local, out int? buffer) && buffer is int id)
+        {
+            (write ? writes : reads).Add(id);
+        }
+
+        localsRead.Add(local);
+        if (phase == StepPhase.Backward && forwardLocals.Contains(local))
+        {
+            savedReads.Add(local);
+        }
+
+        return local;
+    }
+
+    /// <summary>Declares <paramref name="local"/> as a new buffer of <paramref name="precision"/> and <paramref name="shape"/> (Batch as -1); returns the local.</summary>
+    internal string Declare(CodeWriter w, string local, Precision precision, int[] shape)
+    {
+        int id = NewBuffer(local, precision, shape);
+        return Declare(w, local, $"run.Buffer({Placeholder(id)}, {Ns}Precision.{precision}, {Dims(shape.Length == 0 ? [1] : shape)})", id, viewOf: null);
+    }
+
+    /// <summary>Declares <paramref name="local"/> as a view of <paramref name="source"/> (a reshape): the same buffer, read here.</summary>
+    internal string DeclareView(CodeWriter w, string local, string source, string initializer)
+    {
+        Use(source, write: false);
+        return Declare(w, local, initializer, bufferOf.TryGetValue(source, out int? b) ? b : null, source);
+    }
+
+    /// <summary>Declares a model input: the run's own tensor, no buffer of the plan.</summary>
+    internal string DeclareInput(CodeWriter w, string local, string name) => Declare(w, local, $"run.Input(\"{name}\")", null, null);
+
+    private string Declare(CodeWriter w, string local, string initializer, int? buffer, string? viewOf)
+    {
+        w.Line($"var {local} = {initializer};");
+        bufferOf[local] = buffer;
+        if (buffer is int id)
+        {
+            writes.Add(id);
+        }
+
+        if (phase != StepPhase.Backward)
+        {
+            forwardDeclarations.Add((local, initializer, viewOf));
+            forwardLocals.Add(local);
+        }
+
+        return local;
+    }
+
+    private int NewBuffer(string local, Precision precision, IReadOnlyList<int> shape)
+    {
+        long count = shape.Where(d => d != Passes.Shapes.Batch).Aggregate(1L, (a, b) => a * b);
+        bool perSample = shape.Contains(Passes.Shapes.Batch);
+        buffers.Add(new BufferSpec(buffers.Count, local, precision, perSample ? count : 0, perSample ? 0 : count));
+        return buffers.Count - 1;
+    }
+
+    /// <summary>Where a buffer's slot goes in a statement; the printer writes the slot the memory plan gave the buffer.</summary>
+    internal static string Placeholder(int buffer) => $"§{Int(buffer)}§";
+
+    /// <summary>The declarations the backward repeats to fetch its saved activations (and the locals they view), in forward order.</summary>
+    private IEnumerable<string> SavedDeclarations()
+    {
+        var used = new HashSet<string>(savedReads, StringComparer.Ordinal);
+        for (int i = forwardDeclarations.Count - 1; i >= 0; i--)
+        {
+            if (used.Contains(forwardDeclarations[i].Local) && forwardDeclarations[i].ViewOf is { } viewed)
+            {
+                used.Add(viewed);
+            }
+        }
+
+        return forwardDeclarations.Where(d => used.Contains(d.Local)).Select(d => $"var {d.Local} = {d.Initializer};").Distinct();
+    }
+
+    private bool Needs(int id) => plan.NeedsGradient.Count > id && plan.NeedsGradient[id];
+
+    /// <summary>An op absorbed into a fused chain: its gradient never exists, the chain's backward skips over it.</summary>
+    private bool IsInsideChain(PlannedNode n) => n.Chain >= 0 && plan.Chains[n.Chain].Root != n.Id;
+}
