@@ -47,19 +47,20 @@ public sealed class Fp32OpInFp16Analyzer : DiagnosticAnalyzer
         }
 
         // A model the generator rejects gets the generator's error instead; nothing to advise on.
-        StepResult<ModelSpec> parsed = ModelParser.Parse(type, syntax, autocast, context.Compilation, context.CancellationToken);
-        if (parsed.Value is not { } spec)
+        StepResult<ParsedModel> parsed = ModelParser.Parse(type, syntax, autocast, context.Compilation, context.CancellationToken);
+        if (parsed.Value is not { } model)
         {
             return;
         }
 
-        foreach (NodeSpec node in spec.Nodes.Where(n => n.Override == Generator.Model.Precision.Fp16 && IsFp32Policy(n.Kind)))
+        foreach (NodeSpec node in model.Spec.Nodes.Where(n => n.Override == Generator.Model.Precision.Fp16 && IsFp32Policy(n.Kind)))
         {
-            SyntaxTree? tree = context.Compilation.SyntaxTrees.FirstOrDefault(t => t.FilePath == node.Location.FilePath);
+            LocationInfo at = model.Map.Nodes[node.Id];
+            SyntaxTree? tree = context.Compilation.SyntaxTrees.FirstOrDefault(t => t.FilePath == at.FilePath);
             if (tree is not null)
             {
                 context.ReportDiagnostic(Diagnostic.Create(
-                    AnalyzerDescriptors.Fp32OpInFp16, Location.Create(tree, new TextSpan(node.Location.Start, node.Location.Length)), node.Kind.ToString(), "explicit precision: FP16"));
+                    AnalyzerDescriptors.Fp32OpInFp16, Location.Create(tree, new TextSpan(at.Start, at.Length)), node.Kind.ToString(), "explicit precision: FP16"));
             }
         }
     }

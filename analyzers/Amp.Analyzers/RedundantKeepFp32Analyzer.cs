@@ -73,7 +73,7 @@ public sealed class RedundantKeepFp32Analyzer : DiagnosticAnalyzer
 
         AttributeData autocast = type.GetAttributes().First(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, symbols.Autocast));
         if (type.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(context.CancellationToken) is not ClassDeclarationSyntax syntax
-            || ModelParser.Parse(type, syntax, autocast, context.Compilation, context.CancellationToken).Value is not { } spec)
+            || ModelParser.Parse(type, syntax, autocast, context.Compilation, context.CancellationToken).Value?.Spec is not { } spec)
         {
             return;
         }

@@ -32,16 +32,23 @@ public sealed class AmpGenerator : IIncrementalGenerator
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        IncrementalValuesProvider<(string? Hint, string? Source, EquatableArray<DiagnosticInfo> Diagnostics)> models = context.SyntaxProvider
+        IncrementalValuesProvider<StepResult<ParsedModel>> parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(KnownTypes.Autocast, static (node, _) => node is ClassDeclarationSyntax or RecordDeclarationSyntax, ModelParser.Parse)
-            .WithTrackingName(Steps.Parse)
+            .WithTrackingName(Steps.Parse);
+
+        // The locations go around the passes: a line shift changes the maps (and the printed text), not the specs.
+        IncrementalValueProvider<ImmutableArray<SourceMap>> maps = parsed
+            .Where(static p => p.Value is not null).Select(static (p, _) => p.Value!.Map).Collect();
+        IncrementalValuesProvider<(string? Hint, string? Source, EquatableArray<DiagnosticInfo> Diagnostics)> models = parsed
+            .Select(static (p, _) => new StepResult<ModelSpec>(p.Value?.Spec, p.Diagnostics))
             .Select(static (m, ct) => Guard(m, ct, Passes.Shapes.Infer, static s => s.ClassName)).WithTrackingName(Steps.Shapes)
             .SelectMany(static (shaped, _) => WithVariants(shaped)).WithTrackingName(Steps.Variants)
             .Select(static (m, ct) => Guard(m, ct, PrecisionPass.Run, static s => s.Spec.ClassName)).WithTrackingName(Steps.Precision)
             .Select(static (m, ct) => Guard(m, ct, Passes.Fusion.Run, static s => s.Spec.ClassName)).WithTrackingName(Steps.Fusion)
             .Select(static (m, ct) => Guard(m, ct, Autodiff.Run, static s => s.Spec.ClassName)).WithTrackingName(Steps.Autodiff)
             .Select(static (m, ct) => Guard(m, ct, StepProgramPass.Run, static s => s.Spec.ClassName)).WithTrackingName(Steps.Program)
-            .Select(static (program, _) => EmitModel(program)).WithTrackingName(Steps.Emit);
+            .Combine(maps)
+            .Select(static (input, _) => EmitModel(input.Left, input.Right)).WithTrackingName(Steps.Emit);
         context.RegisterSourceOutput(models, Report);
 
         IncrementalValuesProvider<(string? Hint, string? Source, EquatableArray<DiagnosticInfo> Diagnostics)> modules = context.SyntaxProvider
@@ -86,17 +93,20 @@ public sealed class AmpGenerator : IIncrementalGenerator
             model.Spec.Variants.Select(v => new StepResult<ShapedModel>(model with { Spec = model.Spec.AsVariant((Model.Precision)v) }, EquatableArray<DiagnosticInfo>.Empty)));
     }
 
-    private static (string?, string?, EquatableArray<DiagnosticInfo>) EmitModel(StepResult<ProgramSpec> program)
+    private static (string?, string?, EquatableArray<DiagnosticInfo>) EmitModel(StepResult<ProgramSpec> program, ImmutableArray<SourceMap> maps)
     {
+        // A pass's diagnostic names its model and node; placed here, where the locations are.
+        SourceMap? Map(string? model) => model is null ? null : maps.FirstOrDefault(m => m.Model == model);
+        EquatableArray<DiagnosticInfo> diagnostics = program.Diagnostics.Select(d => d.Placed(Map(d.Model))).ToEquatableArray();
         if (program.Value is not { } value)
         {
-            return (null, null, program.Diagnostics);
+            return (null, null, diagnostics);
         }
 
         try
         {
             ModelSpec spec = value.Plan.Spec;
-            return (Hint(spec.Namespace, spec.ClassName + (spec.IsVariant ? "." + spec.Suffix : string.Empty)), ModelEmitter.Emit(value), program.Diagnostics);
+            return (Hint(spec.Namespace, spec.ClassName + (spec.IsVariant ? "." + spec.Suffix : string.Empty)), ModelEmitter.Emit(value, Map(spec.Key)), diagnostics);
         }
         catch (Exception e)
         {

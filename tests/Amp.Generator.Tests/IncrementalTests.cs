@@ -28,6 +28,28 @@ public sealed class IncrementalTests
     }
 
     [Fact]
+    public void An_edit_that_only_shifts_lines_reruns_parse_and_emit_and_nothing_between()
+    {
+        // Two blank lines above the model: every location moves, no spec does. The passes stay cached (the locations
+        // live in the source map, joined at Emit), and the output changes only in its line numbers.
+        string source = Models.Gpt;
+        GeneratorRunResult second = RunTwice(source, c => Replace(c, "\n\n" + source));
+        Assert.Contains(second.TrackedSteps[AmpGenerator.Steps.Parse].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        foreach (string step in new[] { AmpGenerator.Steps.Shapes, AmpGenerator.Steps.Variants, AmpGenerator.Steps.Precision, AmpGenerator.Steps.Fusion, AmpGenerator.Steps.Autodiff, AmpGenerator.Steps.Program })
+        {
+            Assert.All(second.TrackedSteps[step].SelectMany(s => s.Outputs), o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{step}: {o.Reason}"));
+        }
+
+        Assert.Contains(second.TrackedSteps[AmpGenerator.Steps.Emit].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        string before = Generated(source), after = Generated("\n\n" + source);
+        Assert.Equal(Shift(before), after);
+
+        // Every "File.cs:N", "Op@N" and plan line moves by two; nothing else differs.
+        static string Shift(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"(\.cs:|@|"", )(\d+)(, ""\[)?",
+            m => m.Groups[1].Value == "\", " && !m.Groups[3].Success ? m.Value : m.Groups[1].Value + (int.Parse(m.Groups[2].Value) + 2) + m.Groups[3].Value);
+    }
+
+    [Fact]
     public void An_attribute_change_modifies_the_output()
     {
         GeneratorRunResult second = RunTwice(Models.Mlp("Bf16"), c => Replace(c, Models.Mlp("Fp16")));
@@ -78,6 +100,10 @@ public sealed class IncrementalTests
         GeneratorDriver driver = GeneratorHarness.Driver().RunGenerators(first);
         return driver.RunGenerators(edit(first)).GetRunResult().Results.Single();
     }
+
+    private static string Generated(string source) =>
+        GeneratorHarness.Driver().RunGenerators(GeneratorHarness.Compile(source)).GetRunResult().Results.Single()
+            .GeneratedSources.Single(g => g.HintName == "Demo.Gpt.Amp.g.cs").SourceText.ToString();
 
     private static CSharpCompilation Replace(CSharpCompilation compilation, string source)
     {

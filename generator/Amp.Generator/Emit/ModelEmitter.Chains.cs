@@ -18,7 +18,7 @@ internal sealed partial class ModelEmitter
         string expression = chain.Expression.Replace("ChainMath.", Ns + "Compilation.ChainMath.");
         string v = "global::System.Runtime.Intrinsics.Vector256<float>";
         string Parameters(string type) => string.Join(", ", Enumerable.Range(0, MaxLeaves).Select(i => $"{type} x{Int(i)}"));
-        w.Line($"/// <summary>Chain {chain.Index} (line {root.Line}): {chain.Description}. Reads {reads}; FP32 in registers; stores {stored.Name()}.</summary>")
+        w.Line($"/// <summary>Chain {chain.Index} ({SourceMap.FileLineOf(root.Source)}): {chain.Description}. Reads {reads}; FP32 in registers; stores {stored.Name()}.</summary>")
          .Open($"private readonly struct Chain{chain.Index} : {Ns}Compilation.IChain")
          .Line($"/// <summary>The leaves the formula reads: {LeafList(Enumerable.Range(0, arity))}.</summary>")
          .Line($"public static int Reads => {ReadMask(Enumerable.Range(0, arity))};")

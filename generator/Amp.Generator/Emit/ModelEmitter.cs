@@ -15,16 +15,23 @@ internal sealed partial class ModelEmitter
     private readonly ModelSpec spec;
     private readonly ProgramSpec planned;
     private readonly StepProgram program;
+    private readonly SourceMap? map;
 
-    private ModelEmitter(ProgramSpec planned)
+    private ModelEmitter(ProgramSpec planned, SourceMap? map)
     {
+        this.map = map;
         this.planned = planned;
         plan = planned.Plan;
         spec = plan.Spec;
         program = planned.Program;
     }
 
-    public static string Emit(ProgramSpec planned) => new ModelEmitter(planned).Write();
+    /// <summary>The model's file: the program printed, and the lines of <paramref name="map"/> joined into its names and comments.</summary>
+    public static string Emit(ProgramSpec planned, SourceMap? map)
+    {
+        string text = new ModelEmitter(planned, map).Write();
+        return map?.Resolve(text) ?? text;
+    }
 
     private string Write()
     {
@@ -59,7 +66,7 @@ internal sealed partial class ModelEmitter
          .Line("    {");
         foreach (PlannedNode node in plan.Nodes.Where(n => n.Kind != OpKind.Input))
         {
-            w.Line($"        new(\"{node.Name}\", {Ns}OpKind.{node.Kind}, {Ns}Precision.{node.Compute}, {Ns}Precision.{node.Output}, \"{Escape(node.Reason)}\", {node.Line}, \"{Shapes.Format(node.Shape)}\"{(node.Chain >= 0 ? $", FusedChain: {node.Chain}" : string.Empty)}),");
+            w.Line($"        new(\"{node.Name}\", {Ns}OpKind.{node.Kind}, {Ns}Precision.{node.Compute}, {Ns}Precision.{node.Output}, \"{Escape(node.Reason)}\", {SourceMap.LineOf(node.Source)}, \"{Shapes.Format(node.Shape)}\"{(node.Chain >= 0 ? $", FusedChain: {node.Chain}" : string.Empty)}),");
         }
 
         long masters = spec.Layers.Sum(l => ParameterCount(l)) * 4L;

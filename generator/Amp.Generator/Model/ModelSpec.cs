@@ -83,6 +83,7 @@ internal sealed record RegionSpec(Precision Autocast, string AutocastSource, str
 /// <summary>
 /// One op of the graph as parsed: inputs are node ids; Layer is the layer path (Linear, norms, Embedding);
 /// Ints and Float are its constant arguments (reshape dimensions, heads; scale factor); Flag is Attention's causal.
+/// Its location is in the model's <see cref="SourceMap"/> under the same id; a name that shows a line holds a token.
 /// </summary>
 internal sealed record NodeSpec(
     int Id,
@@ -95,8 +96,7 @@ internal sealed record NodeSpec(
     bool Flag,
     Precision? Override,
     RegionSpec Region,
-    bool InLoss,
-    LocationInfo Location);
+    bool InLoss);
 
 /// <summary>A field of a model or module class, for the generated parameter walk.</summary>
 internal sealed record FieldSpec(string Name, string? LayerType, string? ModuleType, int ArrayLength, bool Nullable = false);
@@ -124,6 +124,9 @@ internal sealed record ModelSpec(
 
     /// <summary>The suffix of a variant's names (PlanFp32, CompiledFp32); empty for the class's own precision.</summary>
     public string Suffix => IsVariant ? Autocast.ToString() : string.Empty;
+
+    /// <summary>The model's identity across the pipeline (its source map is found by it).</summary>
+    public string Key => Namespace is null ? ClassName : Namespace + "." + ClassName;
 
     /// <summary>The same definition planned in <paramref name="precision"/>: every region that takes the class's autocast takes this one.</summary>
     public ModelSpec AsVariant(Precision precision) => this with

@@ -5,7 +5,8 @@ internal sealed record ShapedModel(ModelSpec Spec, EquatableArray<EquatableArray
 
 /// <summary>
 /// One op of the precision plan: the parsed node with its shape, compute and output precision, the reason,
-/// and the fused chain it belongs to (-1: none). Casts inserted by the precision pass are nodes too.
+/// and the fused chain it belongs to (-1: none). Casts inserted by the precision pass are nodes too. Source is the
+/// parsed node it comes from (a cast: the node it is inserted for), whose location the source map holds.
 /// </summary>
 internal sealed record PlannedNode(
     int Id,
@@ -20,7 +21,7 @@ internal sealed record PlannedNode(
     Precision Compute,
     Precision Output,
     string Reason,
-    int Line,
+    int Source,
     bool InLoss,
     int Chain);
 

@@ -172,7 +172,7 @@ internal sealed partial class GraphBuilder
                 if (model.GetConstantValue(constant, context.CancellationToken) is { HasValue: true, Value: var factor } && factor is not null and not bool)
                 {
                     return Eval(other, scope, model) is { } x && Tensor(x, other) is { } node
-                        ? new TensorValue(Add(OpKind.Scale, [node], binary, scope.Region, name: scope.Child($"Scale@{LocationInfo.From(binary).Line}"),
+                        ? new TensorValue(Add(OpKind.Scale, [node], binary, scope.Region, name: scope.Child($"Scale@{LineMark}"),
                             value: Convert.ToSingle(factor, System.Globalization.CultureInfo.InvariantCulture)))
                         : null;
                 }
@@ -185,7 +185,7 @@ internal sealed partial class GraphBuilder
             return null;
         }
 
-        return new TensorValue(Add(kind, [a, b], binary, scope.Region, name: scope.Child($"{kind}@{LocationInfo.From(binary).Line}")));
+        return new TensorValue(Add(kind, [a, b], binary, scope.Region, name: scope.Child($"{kind}@{LineMark}")));
     }
 
     private GraphValue? Invoke(InvocationExpressionSyntax invocation, Scope scope, SemanticModel model)

@@ -91,8 +91,7 @@ internal sealed partial class GraphBuilder
             }
         }
 
-        LocationInfo at = LocationInfo.From(invocation);
-        return new TensorValue(Add(kind, [.. inputs], invocation, scope.Region, name: scope.Child($"{kind}@{at.Line}"),
+        return new TensorValue(Add(kind, [.. inputs], invocation, scope.Region, name: scope.Child($"{kind}@{LineMark}"),
             ints: [.. ints], value: value, flag: flag, precision: precision));
     }
 

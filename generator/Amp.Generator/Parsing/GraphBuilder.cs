@@ -177,7 +177,7 @@ internal sealed partial class GraphBuilder(ParseContext context, IReadOnlyDictio
             }
 
             // Named under the module's path like any op (blocks.1.Add@31, not a bare Add@31#2).
-            value = new TensorValue(Add(op, [left, right], assignment, scope.Region, name: scope.Child($"{op}@{LocationInfo.From(assignment).Line}")));
+            value = new TensorValue(Add(op, [left, right], assignment, scope.Region, name: scope.Child($"{op}@{LineMark}")));
         }
 
         scope.Locals[name] = value;
@@ -246,15 +246,26 @@ internal sealed partial class GraphBuilder(ParseContext context, IReadOnlyDictio
         return null;
     }
 
+    /// <summary>Where an op's name shows its line; replaced by a token of the source map (the spec holds no line).</summary>
+    internal const string LineMark = "§L§";
+
+    /// <summary>Each node's location, by id: the model's source map.</summary>
+    public List<LocationInfo> Locations { get; } = [];
+
     private int Add(OpKind kind, int[] inputs, SyntaxNode at, RegionSpec region, string? name = null, string? layer = null,
         int[]? ints = null, float value = 0f, bool flag = false, Precision? precision = null)
     {
         LocationInfo location = LocationInfo.From(at);
-        string baseName = name ?? layer ?? $"{kind}@{location.Line}";
-        names[baseName] = names.TryGetValue(baseName, out int seen) ? seen + 1 : 1;
-        string unique = names[baseName] == 1 ? baseName : $"{baseName}#{names[baseName]}";
-        Nodes.Add(new NodeSpec(Nodes.Count, kind, new EquatableArray<int>(inputs), unique, layer,
-            new EquatableArray<int>(ints ?? []), value, flag, precision, region, InLoss, location));
-        return Nodes.Count - 1;
+        int id = Nodes.Count;
+        string baseName = name ?? layer ?? $"{kind}@{LineMark}";
+
+        // Names are made unique as the user reads them (Gelu@12, Gelu@12#2), then stored with the line as a token.
+        string shown = baseName.Replace(LineMark, location.Line.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        names[shown] = names.TryGetValue(shown, out int seen) ? seen + 1 : 1;
+        string unique = baseName.Replace(LineMark, SourceMap.LineOf(id)) + (names[shown] == 1 ? string.Empty : $"#{names[shown]}");
+        Nodes.Add(new NodeSpec(id, kind, new EquatableArray<int>(inputs), unique, layer,
+            new EquatableArray<int>(ints ?? []), value, flag, precision, region, InLoss));
+        Locations.Add(location);
+        return id;
     }
 }

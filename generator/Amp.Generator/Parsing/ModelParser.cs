@@ -15,9 +15,9 @@ internal static class ModelParser
     /// <summary>Tests set this to prove that an internal error becomes AMP1999 (called with the class name).</summary>
     internal static Action<string>? FaultInjection { get; set; }
 
-    public static StepResult<ModelSpec> Parse(GeneratorAttributeSyntaxContext source, CancellationToken cancellationToken) =>
+    public static StepResult<ParsedModel> Parse(GeneratorAttributeSyntaxContext source, CancellationToken cancellationToken) =>
         source.TargetNode is RecordDeclarationSyntax record
-            ? new StepResult<ModelSpec>(null, RecordRefused(record, "[Autocast]"))
+            ? new StepResult<ParsedModel>(null, RecordRefused(record, "[Autocast]"))
             : Parse((INamedTypeSymbol)source.TargetSymbol, (ClassDeclarationSyntax)source.TargetNode, source.Attributes[0], source.SemanticModel.Compilation, cancellationToken);
 
     /// <summary>
@@ -30,18 +30,18 @@ internal static class ModelParser
             $"{attribute} on the record '{record.Identifier.ValueText}'", ": declare it as a partial class")]);
 
     /// <summary>The same parse for a caller outside the generator pipeline (the analyzers reason about the very model the generator builds).</summary>
-    public static StepResult<ModelSpec> Parse(INamedTypeSymbol type, ClassDeclarationSyntax syntax, AttributeData autocast, Compilation compilation, CancellationToken cancellationToken)
+    public static StepResult<ParsedModel> Parse(INamedTypeSymbol type, ClassDeclarationSyntax syntax, AttributeData autocast, Compilation compilation, CancellationToken cancellationToken)
     {
         var context = new ParseContext(compilation, cancellationToken);
         try
         {
             FaultInjection?.Invoke(type.Name);
-            ModelSpec? spec = ParseClass(type, syntax, autocast, context);
-            return new StepResult<ModelSpec>(context.HasErrors ? null : spec, context.Diagnostics.ToEquatableArray());
+            ParsedModel? parsed = ParseClass(type, syntax, autocast, context);
+            return new StepResult<ParsedModel>(context.HasErrors ? null : parsed, context.Diagnostics.ToEquatableArray());
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return new StepResult<ModelSpec>(null, new EquatableArray<DiagnosticInfo>(
+            return new StepResult<ParsedModel>(null, new EquatableArray<DiagnosticInfo>(
                 [DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, LocationInfo.From(syntax.Identifier), type.Name, $"{e.GetType().Name}: {e.Message}")]));
         }
     }
@@ -87,7 +87,7 @@ internal static class ModelParser
         }
     }
 
-    private static ModelSpec? ParseClass(INamedTypeSymbol type, ClassDeclarationSyntax syntax, AttributeData autocast, ParseContext context)
+    private static ParsedModel? ParseClass(INamedTypeSymbol type, ClassDeclarationSyntax syntax, AttributeData autocast, ParseContext context)
     {
         if (!CheckClass(type, syntax, context))
         {
@@ -179,13 +179,14 @@ internal static class ModelParser
             lossOutput = lossValue.Node;
         }
 
-        return new ModelSpec(
+        var spec = new ModelSpec(
             Namespace(type), Identifier(type.Name), Accessibility(type), precision, fields, walker.Layers.ToEquatableArray(),
             LimitTokens(inputs, builder.Nodes, layers).ToEquatableArray(), builder.Nodes.ToEquatableArray(),
             output.Node, lossOutput, forward.Name, loss?.Name)
         {
             Variants = Variants(autocast, precision),
         };
+        return new ParsedModel(spec, new SourceMap(spec.Key, System.IO.Path.GetFileName(syntax.SyntaxTree.FilePath), builder.Locations.ToEquatableArray()));
     }
 
     /// <summary>The distinct precisions of [Autocast(.., Also = ..)] other than the class's own, in order.</summary>
@@ -302,7 +303,7 @@ internal static class ModelParser
         return true;
     }
 
-    private static ModelSpec? ReportNonTensor(IMethodSymbol method, ParseContext context)
+    private static ParsedModel? ReportNonTensor(IMethodSymbol method, ParseContext context)
     {
         if (!context.HasErrors)
         {

@@ -40,7 +40,7 @@ internal static class PrecisionPass
                         cast = planned.Count;
                         planned.Add(new PlannedNode(cast, OpKind.Cast, new EquatableArray<int>([source.Id]), $"{source.Name}->{target.Name().ToLowerInvariant()}",
                             null, EquatableArray<int>.Empty, 0f, false, source.Shape, target, target,
-                            $"cast once for the {target.Name()} ops that read {source.Name}", node.Location.Line, node.InLoss, -1));
+                            $"cast once for the {target.Name()} ops that read {source.Name}", node.Id, node.InLoss, -1));
                         casts.Add((source.Id, target), cast);
                     }
 
@@ -50,7 +50,7 @@ internal static class PrecisionPass
 
             newId[node.Id] = planned.Count;
             planned.Add(new PlannedNode(planned.Count, node.Kind, new EquatableArray<int>(inputs), node.Name, node.Layer, node.Ints, node.Float, node.Flag,
-                model.Shapes[node.Id], compute, output, reason, node.Location.Line, node.InLoss, -1));
+                model.Shapes[node.Id], compute, output, reason, node.Id, node.InLoss, -1));
         }
 
         return new StepResult<PlanSpec>(

@@ -43,7 +43,7 @@ internal static class Shapes
             if (error is not null)
             {
                 string[] parts = error.Split('|');
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ShapeMismatch, node.Location, Describe(node, spec), parts[0], parts[1]));
+                diagnostics.Add(DiagnosticInfo.AtNode(DiagnosticDescriptors.ShapeMismatch, spec.Key, node.Id, Describe(node, spec), parts[0], parts[1]));
                 break;
             }
 
@@ -53,7 +53,7 @@ internal static class Shapes
         if (diagnostics.Count == 0 && spec.LossOutput >= 0 && shapes[spec.LossOutput].Length != 0)
         {
             NodeSpec loss = spec.Nodes[spec.LossOutput];
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ShapeMismatch, loss.Location, $"the value of [Loss] {spec.LossMethod}", "a scalar loss", Format(shapes[loss.Id])));
+            diagnostics.Add(DiagnosticInfo.AtNode(DiagnosticDescriptors.ShapeMismatch, spec.Key, loss.Id, $"the value of [Loss] {spec.LossMethod}", "a scalar loss", Format(shapes[loss.Id])));
         }
 
         if (diagnostics.Count > 0)

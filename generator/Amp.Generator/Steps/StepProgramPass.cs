@@ -21,7 +21,7 @@ internal static class StepProgramPass
         if (plan.Nodes.FirstOrDefault(n => StepWriter.EmitterOf(n.Kind) is null) is { } unemitted)
         {
             return new StepResult<ProgramSpec>(null, planned.Diagnostics.Concat([
-                DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, null, plan.Spec.ClassName, $"no emitter for {unemitted.Kind} ({unemitted.Name}, line {unemitted.Line})")]).ToEquatableArray());
+                DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, null, plan.Spec.ClassName, $"no emitter for {unemitted.Kind} ({unemitted.Name})")]).ToEquatableArray());
         }
 
         StepProgram program = StepWriter.Write(plan);

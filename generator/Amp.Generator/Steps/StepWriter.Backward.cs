@@ -69,7 +69,7 @@ internal sealed partial class StepWriter
     {
         ChainSpec chain = plan.Chains[root.Chain];
         string local = $"t{root.Id}R";
-        w.Line($"// line {root.Line}, chain {chain.Index} = {chain.Description}: recomputed from its leaves instead of kept from the forward pass");
+        w.Line($"// {SourceMap.FileLineOf(root.Source)}, chain {chain.Index} = {chain.Description}: recomputed from its leaves instead of kept from the forward pass");
         Declare(w, local, $"run.Buffer({Placeholder(buffer)}, {Ns}Precision.{root.Output}, {Dims(root.Shape.Count == 0 ? [1] : root.Shape)})", buffer, viewOf: null);
         w.Line(MapCall(chain, local));
     }
@@ -121,8 +121,8 @@ internal sealed partial class StepWriter
     private void WriteNodeBackward(CodeWriter w, PlannedNode n)
     {
         w.Line(n.Chain >= 0 && n.Kind != OpKind.MseLoss
-            ? $"// line {n.Line}, backward of chain {n.Chain} = {plan.Chains[n.Chain].Description}: recomputed from its inputs in FP32"
-            : $"// line {n.Line}, backward of {n.Name} ({n.Kind})");
+            ? $"// {SourceMap.FileLineOf(n.Source)}, backward of chain {n.Chain} = {plan.Chains[n.Chain].Description}: recomputed from its inputs in FP32"
+            : $"// {SourceMap.FileLineOf(n.Source)}, backward of {n.Name} ({n.Kind})");
         EmitterOf(n.Kind)!.Backward!(this, w, Site(n));
     }
 

@@ -121,41 +121,41 @@ namespace Demo
                 global::Amp.AmpDevice device = run.Device;
                 int B = run.BatchSize;
 
-                // line 15, ids: Input, compute FP32, stored FP32 [Batch, 4] (input: FP32 from the host)
+                // Model0.cs:15, ids: Input, compute FP32, stored FP32 [Batch, 4] (input: FP32 from the host)
                 var t0 = run.Input("ids");
 
-                // line 15, x: Input, compute FP32, stored FP32 [Batch, 4, 16] (input: FP32 from the host)
+                // Model0.cs:15, x: Input, compute FP32, stored FP32 [Batch, 4, 16] (input: FP32 from the host)
                 var t1 = run.Input("x");
 
-                // line 17, emb: Embedding, compute FP32, stored FP32 [Batch, 4, 16] (Embedding: on no autocast list, reads the FP32 weight)
+                // Model0.cs:17, emb: Embedding, compute FP32, stored FP32 [Batch, 4, 16] (Embedding: on no autocast list, reads the FP32 weight)
                 var t2 = run.Buffer(0, global::Amp.Precision.Fp32, B, 4, 16);
                 device.Gather(emb_weight.Master, t0.Reshape(B * 4), t2.Reshape(B * 4, 16));
 
-                // line 17, chain 0 = add(emb, x): fused, FP32 registers, stored FP32 [Batch, 4, 16]
+                // Model0.cs:17, chain 0 = add(emb, x): fused, FP32 registers, stored FP32 [Batch, 4, 16]
                 var t3 = run.Buffer(1, global::Amp.Precision.Fp32, B, 4, 16);
                 run.Map<Chain0, float, float, float, float, float>(Chain0.Kernel, t3, t2, t1);
 
-                // line 18, ln: LayerNorm, compute FP32, stored FP32 [Batch, 4, 16] (LayerNorm: FP32 list (inputs upcast))
+                // Model0.cs:18, ln: LayerNorm, compute FP32, stored FP32 [Batch, 4, 16] (LayerNorm: FP32 list (inputs upcast))
                 var t4 = run.Buffer(0, global::Amp.Precision.Fp32, B, 4, 16);
                 var t4Mean = run.Buffer(2, global::Amp.Precision.Fp32, B, 4);
                 var t4Rstd = run.Buffer(3, global::Amp.Precision.Fp32, B, 4);
                 device.LayerNorm(t3, ln_weight.Master, ln_bias.Master, t4, t4Mean, t4Rstd, 1E-05f);
 
-                // line 18, rms: RmsNorm, compute FP32, stored FP32 [Batch, 4, 16] (RmsNorm: FP32 list (inputs upcast))
+                // Model0.cs:18, rms: RmsNorm, compute FP32, stored FP32 [Batch, 4, 16] (RmsNorm: FP32 list (inputs upcast))
                 var t5 = run.Buffer(4, global::Amp.Precision.Fp32, B, 4, 16);
                 var t5Rstd = run.Buffer(5, global::Amp.Precision.Fp32, B, 4);
                 device.RmsNorm(t4, rms_weight.Master, t5, t5Rstd, 1E-06f);
 
-                // line 19, rms->bf16: Cast, compute BF16, stored BF16 [Batch, 4, 16] (cast once for the BF16 ops that read rms)
+                // Model0.cs:19, rms->bf16: Cast, compute BF16, stored BF16 [Batch, 4, 16] (cast once for the BF16 ops that read rms)
                 var t6 = run.Buffer(6, global::Amp.Precision.Bf16, B, 4, 16);
                 device.Cast(t5, t6);
 
-                // line 19, lin: Linear, compute BF16, stored BF16 [Batch, 4, 16] (Linear: low-precision list, [Autocast(BF16)] on class EveryOp)
+                // Model0.cs:19, lin: Linear, compute BF16, stored BF16 [Batch, 4, 16] (Linear: low-precision list, [Autocast(BF16)] on class EveryOp)
                 var t7 = run.Buffer(7, global::Amp.Precision.Bf16, B, 4, 16);
                 device.Gemm(t6.Reshape(B * 4, 16), lin_weight.Working(global::Amp.Precision.Bf16), t7.Reshape(B * 4, 16),
                     new global::Amp.GemmOptions { TransposeB = true });
 
-                // line 19, Attention@19: Attention, compute BF16, stored BF16 [Batch, 4, 16] (Attention: low-precision list, [Autocast(BF16)] on class EveryOp; softmax in FP32)
+                // Model0.cs:19, Attention@19: Attention, compute BF16, stored BF16 [Batch, 4, 16] (Attention: low-precision list, [Autocast(BF16)] on class EveryOp; softmax in FP32)
                 var t8Q = run.Buffer(8, global::Amp.Precision.Bf16, B, 2, 4, 8);
                 device.SwapMiddle(t7, t8Q, B, 4, 2, 8);
                 var t8K = run.Buffer(9, global::Amp.Precision.Bf16, B, 2, 4, 8);
@@ -173,66 +173,66 @@ namespace Demo
                 var t8 = run.Buffer(14, global::Amp.Precision.Bf16, B, 4, 16);
                 device.SwapMiddle(t8Context, t8, B, 2, 4, 8);
 
-                // line 20, SplitHeads@20: SplitHeads, compute BF16, stored BF16 [Batch, 2, 4, 8] (SplitHeads: layout, keeps BF16)
+                // Model0.cs:20, SplitHeads@20: SplitHeads, compute BF16, stored BF16 [Batch, 2, 4, 8] (SplitHeads: layout, keeps BF16)
                 var t9 = run.Buffer(7, global::Amp.Precision.Bf16, B, 2, 4, 8);
                 device.SwapMiddle(t8, t9, B, 4, 2, 8);
 
-                // line 20, MergeHeads@20: MergeHeads, compute BF16, stored BF16 [Batch, 4, 16] (MergeHeads: layout, keeps BF16)
+                // Model0.cs:20, MergeHeads@20: MergeHeads, compute BF16, stored BF16 [Batch, 4, 16] (MergeHeads: layout, keeps BF16)
                 var t10 = run.Buffer(13, global::Amp.Precision.Bf16, B, 4, 16);
                 device.SwapMiddle(t9, t10, B, 2, 4, 8);
 
-                // line 21, Transpose@21: Transpose, compute FP32, stored FP32 [Batch, 16, 4] (Transpose: layout, keeps FP32)
+                // Model0.cs:21, Transpose@21: Transpose, compute FP32, stored FP32 [Batch, 16, 4] (Transpose: layout, keeps FP32)
                 var t11 = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 4);
                 device.SwapMiddle(t5, t11, B, 4, 16, 1);
 
-                // line 21, Transpose@21->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 4] (cast once for the BF16 ops that read Transpose@21)
+                // Model0.cs:21, Transpose@21->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 4] (cast once for the BF16 ops that read Transpose@21)
                 var t12 = run.Buffer(7, global::Amp.Precision.Bf16, B, 16, 4);
                 device.Cast(t11, t12);
 
-                // line 21, MatMul@21: MatMul, compute BF16, stored BF16 [Batch, 4, 4] (MatMul: low-precision list, [Autocast(BF16)] on class EveryOp)
+                // Model0.cs:21, MatMul@21: MatMul, compute BF16, stored BF16 [Batch, 4, 4] (MatMul: low-precision list, [Autocast(BF16)] on class EveryOp)
                 var t13 = run.Buffer(16, global::Amp.Precision.Bf16, B, 4, 4);
                 device.Gemm(t10.Reshape(B, 4, 16), t12.Reshape(B, 16, 4), t13.Reshape(B, 4, 4));
 
-                // line 21, CausalMask@21: CausalMask, compute BF16, stored BF16 [Batch, 4, 4] (CausalMask: layout, keeps BF16)
+                // Model0.cs:21, CausalMask@21: CausalMask, compute BF16, stored BF16 [Batch, 4, 4] (CausalMask: layout, keeps BF16)
                 var t14 = run.Buffer(17, global::Amp.Precision.Bf16, B, 4, 4);
                 device.CausalMask(t13, t14);
 
-                // line 21, Softmax@21: Softmax, compute FP32, stored FP32 [Batch, 4, 4] (Softmax: FP32 list (inputs upcast))
+                // Model0.cs:21, Softmax@21: Softmax, compute FP32, stored FP32 [Batch, 4, 4] (Softmax: FP32 list (inputs upcast))
                 var t15 = run.Buffer(18, global::Amp.Precision.Fp32, B, 4, 4);
                 device.Softmax(t14, t15);
 
-                // line 22, Softmax@21->bf16: Cast, compute BF16, stored BF16 [Batch, 4, 4] (cast once for the BF16 ops that read Softmax@21)
+                // Model0.cs:22, Softmax@21->bf16: Cast, compute BF16, stored BF16 [Batch, 4, 4] (cast once for the BF16 ops that read Softmax@21)
                 var t16 = run.Buffer(16, global::Amp.Precision.Bf16, B, 4, 4);
                 device.Cast(t15, t16);
 
-                // line 22, MatMul@22: MatMul, compute BF16, stored BF16 [Batch, 4, 16] (MatMul: low-precision list, [Autocast(BF16)] on class EveryOp)
+                // Model0.cs:22, MatMul@22: MatMul, compute BF16, stored BF16 [Batch, 4, 16] (MatMul: low-precision list, [Autocast(BF16)] on class EveryOp)
                 var t17 = run.Buffer(14, global::Amp.Precision.Bf16, B, 4, 16);
                 device.Gemm(t16.Reshape(B, 4, 4), t6.Reshape(B, 4, 16), t17.Reshape(B, 4, 16));
 
-                // line 24, chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): fused, FP32 registers, stored BF16 [Batch, 4, 16]
+                // Model0.cs:24, chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): fused, FP32 registers, stored BF16 [Batch, 4, 16]
                 var t26 = run.Buffer(19, global::Amp.Precision.Bf16, B, 4, 16);
                 run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t26, t17);
 
-                // line 25, LogSoftmax@25: LogSoftmax, compute FP32, stored FP32 [Batch, 4, 16] (LogSoftmax: FP32 list (inputs upcast))
+                // Model0.cs:25, LogSoftmax@25: LogSoftmax, compute FP32, stored FP32 [Batch, 4, 16] (LogSoftmax: FP32 list (inputs upcast))
                 var t27 = run.Buffer(4, global::Amp.Precision.Fp32, B, 4, 16);
                 device.LogSoftmax(t26, t27);
 
-                // line 25, chain 2 = add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))): fused, FP32 registers, stored FP32 [Batch, 4, 16]
+                // Model0.cs:25, chain 2 = add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))): fused, FP32 registers, stored FP32 [Batch, 4, 16]
                 var t31 = run.Buffer(15, global::Amp.Precision.Fp32, B, 4, 16);
                 run.Map<Chain2, float, ushort, float, float, float>(Chain2.Kernel, t31, t27, t26);
 
-                // line 26, Reshape@26: Reshape, compute FP32, stored FP32 [Batch, 64] (Reshape: layout, keeps FP32)
+                // Model0.cs:26, Reshape@26: Reshape, compute FP32, stored FP32 [Batch, 64] (Reshape: layout, keeps FP32)
                 var t32 = t31.Reshape(B, 64);
 
-                // line 27, Sum@27: Sum, compute FP32, stored FP32 [Batch] (Sum: FP32 list (inputs upcast))
+                // Model0.cs:27, Sum@27: Sum, compute FP32, stored FP32 [Batch] (Sum: FP32 list (inputs upcast))
                 var t33 = run.Buffer(20, global::Amp.Precision.Fp32, B);
                 device.RowSum(t32, t33);
 
-                // line 27, Mean@27: Mean, compute FP32, stored FP32 [Batch] (Mean: FP32 list (inputs upcast))
+                // Model0.cs:27, Mean@27: Mean, compute FP32, stored FP32 [Batch] (Mean: FP32 list (inputs upcast))
                 var t34 = run.Buffer(21, global::Amp.Precision.Fp32, B);
                 device.RowMean(t32, t34);
 
-                // line 27, chain 3 = add(Sum@27, Mean@27): fused, FP32 registers, stored FP32 [Batch]
+                // Model0.cs:27, chain 3 = add(Sum@27, Mean@27): fused, FP32 registers, stored FP32 [Batch]
                 var t35 = run.Buffer(22, global::Amp.Precision.Fp32, B);
                 run.Map<Chain3, float, float, float, float, float>(Chain3.Kernel, t35, t33, t34);
                 return t35;
@@ -245,10 +245,10 @@ namespace Demo
                 int B = run.BatchSize;
                 global::Amp.DeviceTensor t35 = output;
 
-                // line 31, target: Input, compute FP32, stored FP32 [Batch] (input: FP32 from the host)
+                // Model0.cs:31, target: Input, compute FP32, stored FP32 [Batch] (input: FP32 from the host)
                 var t36 = run.Input("target");
 
-                // line 31, MseLoss@31: MseLoss, compute FP32, stored FP32 [] (MseLoss: FP32 list, the loss is FP32)
+                // Model0.cs:31, MseLoss@31: MseLoss, compute FP32, stored FP32 [] (MseLoss: FP32 list, the loss is FP32)
                 var t37Squares = run.Buffer(20, global::Amp.Precision.Fp32, B);
                 var t37 = run.Buffer(23, global::Amp.Precision.Fp32, 1);
                 run.Map<Chain4, float, float, float, float, float>(Chain4.Kernel, t37Squares, t35, t36);
@@ -286,76 +286,76 @@ namespace Demo
                 device.Fill(g37, seed);
 
                 var g35 = run.Gradient(20, B);
-                // line 31, backward of MseLoss@31 (MseLoss)
+                // Model0.cs:31, backward of MseLoss@31 (MseLoss)
                 device.MseLossBackward(t35, t36, g37, g35, null);
 
                 var g33 = run.Gradient(21, B);
                 var g34 = run.Gradient(22, B);
-                // line 27, backward of chain 3 = add(Sum@27, Mean@27): recomputed from its inputs in FP32
+                // Model0.cs:27, backward of chain 3 = add(Sum@27, Mean@27): recomputed from its inputs in FP32
                 run.Grad<Chain3Grad0, float, float, float, float>(Chain3Grad0.Kernel, g33, g35);
                 run.Grad<Chain3Grad1, float, float, float, float>(Chain3Grad1.Kernel, g34, g35);
 
                 var g31 = run.Gradient(15, B, 4, 16);
                 var g32 = g31.Reshape(B, 64);
-                // line 27, backward of Mean@27 (Mean)
+                // Model0.cs:27, backward of Mean@27 (Mean)
                 device.BroadcastRowsAccumulate(g34, g32, 0.015625f);
 
-                // line 27, backward of Sum@27 (Sum)
+                // Model0.cs:27, backward of Sum@27 (Sum)
                 device.BroadcastRowsAccumulate(g33, g32, 1f);
 
-                // line 24, chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): recomputed from its leaves instead of kept from the forward pass
+                // Model0.cs:24, chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): recomputed from its leaves instead of kept from the forward pass
                 var t26R = run.Buffer(19, global::Amp.Precision.Bf16, B, 4, 16);
                 run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t26R, t17);
 
                 var g27 = run.Gradient(24, B, 4, 16);
                 var g26 = run.Gradient(25, B, 4, 16);
-                // line 25, backward of chain 2 = add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))): recomputed from its inputs in FP32
+                // Model0.cs:25, backward of chain 2 = add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))): recomputed from its inputs in FP32
                 run.Grad<Chain2Grad0, float, float, float, float>(Chain2Grad0.Kernel, g27, g31);
                 run.Grad<Chain2Grad1, float, ushort, float, float>(Chain2Grad1.Kernel, g26, g31, null, t26R);
 
-                // line 25, backward of LogSoftmax@25 (LogSoftmax)
+                // Model0.cs:25, backward of LogSoftmax@25 (LogSoftmax)
                 device.SoftmaxBackward(t27, g27, g26, log: true);
 
                 var g17 = run.Gradient(4, B, 4, 16);
-                // line 24, backward of chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): recomputed from its inputs in FP32
+                // Model0.cs:24, backward of chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): recomputed from its inputs in FP32
                 run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g17, g26, t17);
 
                 var g15 = run.Gradient(26, B, 4, 4);
                 var g16 = g15;
                 var g5 = run.Gradient(15, B, 4, 16);
                 var g6 = g5;
-                // line 22, backward of MatMul@22 (MatMul)
+                // Model0.cs:22, backward of MatMul@22 (MatMul)
                 device.Gemm(g17.Reshape(B, 4, 16), t6.Reshape(B, 4, 16), g16.Reshape(B, 4, 4), AccumulateTransposeB);
                 device.Gemm(t16.Reshape(B, 4, 4), g17.Reshape(B, 4, 16), g6.Reshape(B, 4, 16), AccumulateTransposeA);
 
                 var g14 = run.Gradient(27, B, 4, 4);
-                // line 21, backward of Softmax@21 (Softmax)
+                // Model0.cs:21, backward of Softmax@21 (Softmax)
                 device.SoftmaxBackward(t15, g15, g14, log: false);
 
                 var g13 = run.Gradient(18, B, 4, 4);
-                // line 21, backward of CausalMask@21 (CausalMask)
+                // Model0.cs:21, backward of CausalMask@21 (CausalMask)
                 device.CausalMaskBackward(g14, g13);
 
                 var g10 = run.Gradient(4, B, 4, 16);
                 var g11 = run.Gradient(24, B, 16, 4);
                 var g12 = g11;
-                // line 21, backward of MatMul@21 (MatMul)
+                // Model0.cs:21, backward of MatMul@21 (MatMul)
                 device.Gemm(g13.Reshape(B, 4, 4), t12.Reshape(B, 16, 4), g10.Reshape(B, 4, 16), AccumulateTransposeB);
                 device.Gemm(t10.Reshape(B, 4, 16), g13.Reshape(B, 4, 4), g12.Reshape(B, 16, 4), AccumulateTransposeA);
 
-                // line 21, backward of Transpose@21 (Transpose)
+                // Model0.cs:21, backward of Transpose@21 (Transpose)
                 device.SwapMiddleAccumulate(g11, g5, B, 16, 4, 1);
 
                 var g9 = run.Gradient(24, B, 2, 4, 8);
-                // line 20, backward of MergeHeads@20 (MergeHeads)
+                // Model0.cs:20, backward of MergeHeads@20 (MergeHeads)
                 device.SwapMiddleAccumulate(g10, g9, B, 4, 2, 8);
 
                 var g8 = run.Gradient(4, B, 4, 16);
-                // line 20, backward of SplitHeads@20 (SplitHeads)
+                // Model0.cs:20, backward of SplitHeads@20 (SplitHeads)
                 device.SwapMiddleAccumulate(g9, g8, B, 2, 4, 8);
 
                 var g7 = run.Gradient(29, B, 4, 16);
-                // line 19, backward of Attention@19 (Attention)
+                // Model0.cs:19, backward of Attention@19 (Attention)
                 var g8Context = run.Gradient(24, B, 2, 4, 8);
                 var g8Probs = run.Gradient(11, B, 2, 4, 4);
                 var g8Scores = run.Gradient(28, B, 2, 4, 4);
@@ -372,27 +372,27 @@ namespace Demo
                 device.Gemm(t8Probs.Reshape(B * 2, 4, 4), g8Context.Reshape(B * 2, 4, 8), g8V.Reshape(B * 2, 4, 8), new global::Amp.GemmOptions { TransposeA = true });
                 device.SwapMiddleAccumulate(g8V, g6, B, 2, 4, 8);
 
-                // line 19, backward of lin (Linear)
+                // Model0.cs:19, backward of lin (Linear)
                 device.Gemm(g7.Reshape(B * 4, 16), lin_weight.Working(global::Amp.Precision.Bf16), g6.Reshape(B * 4, 16), Accumulate);
                 device.Gemm(g7.Reshape(B * 4, 16), t6.Reshape(B * 4, 16), lin_weight.Gradient, AccumulateTransposeA);
 
                 var g4 = run.Gradient(4, B, 4, 16);
-                // line 18, backward of rms (RmsNorm)
+                // Model0.cs:18, backward of rms (RmsNorm)
                 device.NormBackward(t4, rms_weight.Master, null, t5Rstd, g5, g4, rms_weight.Gradient, null);
 
                 var g3 = run.Gradient(0, B, 4, 16);
-                // line 18, backward of ln (LayerNorm)
+                // Model0.cs:18, backward of ln (LayerNorm)
                 device.NormBackward(t3, ln_weight.Master, t4Mean, t4Rstd, g4, g3, ln_weight.Gradient, ln_bias.Gradient);
 
                 var g2 = run.Gradient(1, B, 4, 16);
-                // line 17, backward of chain 0 = add(emb, x): recomputed from its inputs in FP32
+                // Model0.cs:17, backward of chain 0 = add(emb, x): recomputed from its inputs in FP32
                 run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g2, g3);
 
-                // line 17, backward of emb (Embedding)
+                // Model0.cs:17, backward of emb (Embedding)
                 device.ScatterAddRows(g2.Reshape(B * 4, 16), t0.Reshape(B * 4), emb_weight.Gradient);
             }
 
-            /// <summary>Chain 0 (line 17): add(emb, x). Reads FP32, FP32; FP32 in registers; stores FP32.</summary>
+            /// <summary>Chain 0 (Model0.cs:17): add(emb, x). Reads FP32, FP32; FP32 in registers; stores FP32.</summary>
             private readonly struct Chain0 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0, x1.</summary>
@@ -412,7 +412,7 @@ namespace Demo
                 }
             }
 
-            /// <summary>Chain 1 (line 24): scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))). Reads BF16; FP32 in registers; stores BF16.</summary>
+            /// <summary>Chain 1 (Model0.cs:24): scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))). Reads BF16; FP32 in registers; stores BF16.</summary>
             private readonly struct Chain1 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0.</summary>
@@ -432,7 +432,7 @@ namespace Demo
                 }
             }
 
-            /// <summary>Chain 2 (line 25): add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
+            /// <summary>Chain 2 (Model0.cs:25): add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
             private readonly struct Chain2 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0, x1.</summary>
@@ -452,7 +452,7 @@ namespace Demo
                 }
             }
 
-            /// <summary>Chain 3 (line 27): add(Sum@27, Mean@27). Reads FP32, FP32; FP32 in registers; stores FP32.</summary>
+            /// <summary>Chain 3 (Model0.cs:27): add(Sum@27, Mean@27). Reads FP32, FP32; FP32 in registers; stores FP32.</summary>
             private readonly struct Chain3 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0, x1.</summary>
@@ -472,7 +472,7 @@ namespace Demo
                 }
             }
 
-            /// <summary>Chain 4 (line 31): squared error of MseLoss@31. Reads FP32, FP32; FP32 in registers; stores FP32.</summary>
+            /// <summary>Chain 4 (Model0.cs:31): squared error of MseLoss@31. Reads FP32, FP32; FP32 in registers; stores FP32.</summary>
             private readonly struct Chain4 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0, x1.</summary>

@@ -180,39 +180,39 @@ namespace Demo
                 global::Amp.AmpDevice device = run.Device;
                 int B = run.BatchSize;
 
-                // line 49, idx: Input, compute FP32, stored FP32 [Batch, 16] (input: FP32 from the host)
+                // Model0.cs:49, idx: Input, compute FP32, stored FP32 [Batch, 16] (input: FP32 from the host)
                 var t0 = run.Input("idx");
 
-                // line 51, wte: Embedding, compute FP32, stored FP32 [Batch, 16, 32] (Embedding: on no autocast list, reads the FP32 weight)
+                // Model0.cs:51, wte: Embedding, compute FP32, stored FP32 [Batch, 16, 32] (Embedding: on no autocast list, reads the FP32 weight)
                 var t1 = run.Buffer(0, global::Amp.Precision.Fp32, B, 16, 32);
                 device.Gather(wte_weight.Master, t0.Reshape(B * 16), t1.Reshape(B * 16, 32));
 
-                // line 30, blocks.0.ln1: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
+                // Model0.cs:30, blocks.0.ln1: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
                 var t2 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
                 var t2Mean = run.Buffer(2, global::Amp.Precision.Fp32, B, 16);
                 var t2Rstd = run.Buffer(3, global::Amp.Precision.Fp32, B, 16);
                 device.LayerNorm(t1, blocks_0_ln1_weight.Master, blocks_0_ln1_bias.Master, t2, t2Mean, t2Rstd, 1E-05f);
 
-                // line 15, blocks.0.ln1->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read blocks.0.ln1)
+                // Model0.cs:15, blocks.0.ln1->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read blocks.0.ln1)
                 var t3 = run.Buffer(4, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Cast(t2, t3);
 
-                // line 15, blocks.0.attn.q: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                // Model0.cs:15, blocks.0.attn.q: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
                 var t4 = run.Buffer(5, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t3.Reshape(B * 16, 32), blocks_0_attn_q_weight.Working(global::Amp.Precision.Bf16), t4.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_attn_q_bias.Working(global::Amp.Precision.Bf16) });
 
-                // line 15, blocks.0.attn.k: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                // Model0.cs:15, blocks.0.attn.k: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
                 var t5 = run.Buffer(6, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t3.Reshape(B * 16, 32), blocks_0_attn_k_weight.Working(global::Amp.Precision.Bf16), t5.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_attn_k_bias.Working(global::Amp.Precision.Bf16) });
 
-                // line 15, blocks.0.attn.v: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                // Model0.cs:15, blocks.0.attn.v: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
                 var t6 = run.Buffer(7, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t3.Reshape(B * 16, 32), blocks_0_attn_v_weight.Working(global::Amp.Precision.Bf16), t6.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_attn_v_bias.Working(global::Amp.Precision.Bf16) });
 
-                // line 15, blocks.0.attn.Attention@15: Attention, compute BF16, stored BF16 [Batch, 16, 32] (Attention: low-precision list, [Autocast(BF16)] on class Gpt; softmax in FP32)
+                // Model0.cs:15, blocks.0.attn.Attention@15: Attention, compute BF16, stored BF16 [Batch, 16, 32] (Attention: low-precision list, [Autocast(BF16)] on class Gpt; softmax in FP32)
                 var t7Q = run.Buffer(8, global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.SwapMiddle(t4, t7Q, B, 16, 4, 8);
                 var t7K = run.Buffer(9, global::Amp.Precision.Bf16, B, 4, 16, 8);
@@ -230,69 +230,69 @@ namespace Demo
                 var t7 = run.Buffer(14, global::Amp.Precision.Bf16, B, 16, 32);
                 device.SwapMiddle(t7Context, t7, B, 4, 16, 8);
 
-                // line 15, blocks.0.attn.proj: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                // Model0.cs:15, blocks.0.attn.proj: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
                 var t8 = run.Buffer(5, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t7.Reshape(B * 16, 32), blocks_0_attn_proj_weight.Working(global::Amp.Precision.Bf16), t8.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_attn_proj_bias.Working(global::Amp.Precision.Bf16) });
 
-                // line 30, chain 0 = add(wte, blocks.0.attn.proj): fused, FP32 registers, stored FP32 [Batch, 16, 32]
+                // Model0.cs:30, chain 0 = add(wte, blocks.0.attn.proj): fused, FP32 registers, stored FP32 [Batch, 16, 32]
                 var t9 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain0, float, ushort, float, float, float>(Chain0.Kernel, t9, t1, t8);
 
-                // line 31, blocks.0.ln2: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
+                // Model0.cs:31, blocks.0.ln2: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
                 var t10 = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
                 var t10Mean = run.Buffer(16, global::Amp.Precision.Fp32, B, 16);
                 var t10Rstd = run.Buffer(17, global::Amp.Precision.Fp32, B, 16);
                 device.LayerNorm(t9, blocks_0_ln2_weight.Master, blocks_0_ln2_bias.Master, t10, t10Mean, t10Rstd, 1E-05f);
 
-                // line 35, blocks.0.ln2->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read blocks.0.ln2)
+                // Model0.cs:35, blocks.0.ln2->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read blocks.0.ln2)
                 var t11 = run.Buffer(6, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Cast(t10, t11);
 
-                // line 35, blocks.0.up: Linear, compute BF16, stored BF16 [Batch, 16, 128] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                // Model0.cs:35, blocks.0.up: Linear, compute BF16, stored BF16 [Batch, 16, 128] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
                 var t12 = run.Buffer(18, global::Amp.Precision.Bf16, B, 16, 128);
                 device.Gemm(t11.Reshape(B * 16, 32), blocks_0_up_weight.Working(global::Amp.Precision.Bf16), t12.Reshape(B * 16, 128),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_up_bias.Working(global::Amp.Precision.Bf16) });
 
-                // line 35, chain 1 = gelu(blocks.0.up): fused, FP32 registers, stored BF16 [Batch, 16, 128]
+                // Model0.cs:35, chain 1 = gelu(blocks.0.up): fused, FP32 registers, stored BF16 [Batch, 16, 128]
                 var t13 = run.Buffer(19, global::Amp.Precision.Bf16, B, 16, 128);
                 run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t13, t12);
 
-                // line 35, blocks.0.down: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                // Model0.cs:35, blocks.0.down: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
                 var t14 = run.Buffer(7, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t13.Reshape(B * 16, 128), blocks_0_down_weight.Working(global::Amp.Precision.Bf16), t14.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_down_bias.Working(global::Amp.Precision.Bf16) });
 
-                // line 31, chain 2 = add(blocks.0.Add@30, blocks.0.down): fused, FP32 registers, stored FP32 [Batch, 16, 32]
+                // Model0.cs:31, chain 2 = add(blocks.0.Add@30, blocks.0.down): fused, FP32 registers, stored FP32 [Batch, 16, 32]
                 var t15 = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain2, float, ushort, float, float, float>(Chain2.Kernel, t15, t9, t14);
 
-                // line 30, blocks.1.ln1: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
+                // Model0.cs:30, blocks.1.ln1: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
                 var t16 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
                 var t16Mean = run.Buffer(20, global::Amp.Precision.Fp32, B, 16);
                 var t16Rstd = run.Buffer(21, global::Amp.Precision.Fp32, B, 16);
                 device.LayerNorm(t15, blocks_1_ln1_weight.Master, blocks_1_ln1_bias.Master, t16, t16Mean, t16Rstd, 1E-05f);
 
-                // line 15, blocks.1.ln1->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read blocks.1.ln1)
+                // Model0.cs:15, blocks.1.ln1->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read blocks.1.ln1)
                 var t17 = run.Buffer(13, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Cast(t16, t17);
 
-                // line 15, blocks.1.attn.q: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                // Model0.cs:15, blocks.1.attn.q: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
                 var t18 = run.Buffer(22, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t17.Reshape(B * 16, 32), blocks_1_attn_q_weight.Working(global::Amp.Precision.Bf16), t18.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_q_bias.Working(global::Amp.Precision.Bf16) });
 
-                // line 15, blocks.1.attn.k: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                // Model0.cs:15, blocks.1.attn.k: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
                 var t19 = run.Buffer(23, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t17.Reshape(B * 16, 32), blocks_1_attn_k_weight.Working(global::Amp.Precision.Bf16), t19.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_k_bias.Working(global::Amp.Precision.Bf16) });
 
-                // line 15, blocks.1.attn.v: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                // Model0.cs:15, blocks.1.attn.v: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
                 var t20 = run.Buffer(24, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t17.Reshape(B * 16, 32), blocks_1_attn_v_weight.Working(global::Amp.Precision.Bf16), t20.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_v_bias.Working(global::Amp.Precision.Bf16) });
 
-                // line 15, blocks.1.attn.Attention@15: Attention, compute BF16, stored BF16 [Batch, 16, 32] (Attention: low-precision list, [Autocast(BF16)] on class Gpt; softmax in FP32)
+                // Model0.cs:15, blocks.1.attn.Attention@15: Attention, compute BF16, stored BF16 [Batch, 16, 32] (Attention: low-precision list, [Autocast(BF16)] on class Gpt; softmax in FP32)
                 var t21Q = run.Buffer(25, global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.SwapMiddle(t18, t21Q, B, 16, 4, 8);
                 var t21K = run.Buffer(26, global::Amp.Precision.Bf16, B, 4, 16, 8);
@@ -310,54 +310,54 @@ namespace Demo
                 var t21 = run.Buffer(30, global::Amp.Precision.Bf16, B, 16, 32);
                 device.SwapMiddle(t21Context, t21, B, 4, 16, 8);
 
-                // line 15, blocks.1.attn.proj: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                // Model0.cs:15, blocks.1.attn.proj: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
                 var t22 = run.Buffer(22, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t21.Reshape(B * 16, 32), blocks_1_attn_proj_weight.Working(global::Amp.Precision.Bf16), t22.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_proj_bias.Working(global::Amp.Precision.Bf16) });
 
-                // line 30, chain 3 = add(blocks.0.Add@31, blocks.1.attn.proj): fused, FP32 registers, stored FP32 [Batch, 16, 32]
+                // Model0.cs:30, chain 3 = add(blocks.0.Add@31, blocks.1.attn.proj): fused, FP32 registers, stored FP32 [Batch, 16, 32]
                 var t23 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain3, float, ushort, float, float, float>(Chain3.Kernel, t23, t15, t22);
 
-                // line 31, blocks.1.ln2: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
+                // Model0.cs:31, blocks.1.ln2: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
                 var t24 = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
                 var t24Mean = run.Buffer(31, global::Amp.Precision.Fp32, B, 16);
                 var t24Rstd = run.Buffer(32, global::Amp.Precision.Fp32, B, 16);
                 device.LayerNorm(t23, blocks_1_ln2_weight.Master, blocks_1_ln2_bias.Master, t24, t24Mean, t24Rstd, 1E-05f);
 
-                // line 35, blocks.1.ln2->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read blocks.1.ln2)
+                // Model0.cs:35, blocks.1.ln2->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read blocks.1.ln2)
                 var t25 = run.Buffer(23, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Cast(t24, t25);
 
-                // line 35, blocks.1.up: Linear, compute BF16, stored BF16 [Batch, 16, 128] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                // Model0.cs:35, blocks.1.up: Linear, compute BF16, stored BF16 [Batch, 16, 128] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
                 var t26 = run.Buffer(19, global::Amp.Precision.Bf16, B, 16, 128);
                 device.Gemm(t25.Reshape(B * 16, 32), blocks_1_up_weight.Working(global::Amp.Precision.Bf16), t26.Reshape(B * 16, 128),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_up_bias.Working(global::Amp.Precision.Bf16) });
 
-                // line 35, chain 4 = gelu(blocks.1.up): fused, FP32 registers, stored BF16 [Batch, 16, 128]
+                // Model0.cs:35, chain 4 = gelu(blocks.1.up): fused, FP32 registers, stored BF16 [Batch, 16, 128]
                 var t27 = run.Buffer(33, global::Amp.Precision.Bf16, B, 16, 128);
                 run.Map<Chain4, ushort, float, float, float, ushort>(Chain4.Kernel, t27, t26);
 
-                // line 35, blocks.1.down: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                // Model0.cs:35, blocks.1.down: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
                 var t28 = run.Buffer(24, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t27.Reshape(B * 16, 128), blocks_1_down_weight.Working(global::Amp.Precision.Bf16), t28.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_down_bias.Working(global::Amp.Precision.Bf16) });
 
-                // line 31, chain 5 = add(blocks.1.Add@30, blocks.1.down): fused, FP32 registers, stored FP32 [Batch, 16, 32]
+                // Model0.cs:31, chain 5 = add(blocks.1.Add@30, blocks.1.down): fused, FP32 registers, stored FP32 [Batch, 16, 32]
                 var t29 = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain5, float, ushort, float, float, float>(Chain5.Kernel, t29, t23, t28);
 
-                // line 57, lnf: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
+                // Model0.cs:57, lnf: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
                 var t30 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
                 var t30Mean = run.Buffer(34, global::Amp.Precision.Fp32, B, 16);
                 var t30Rstd = run.Buffer(35, global::Amp.Precision.Fp32, B, 16);
                 device.LayerNorm(t29, lnf_weight.Master, lnf_bias.Master, t30, t30Mean, t30Rstd, 1E-05f);
 
-                // line 57, lnf->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read lnf)
+                // Model0.cs:57, lnf->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read lnf)
                 var t31 = run.Buffer(29, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Cast(t30, t31);
 
-                // line 57, head: Linear, compute BF16, stored BF16 [Batch, 16, 65] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                // Model0.cs:57, head: Linear, compute BF16, stored BF16 [Batch, 16, 65] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
                 var t32 = run.Buffer(36, global::Amp.Precision.Bf16, B, 16, 65);
                 device.Gemm(t31.Reshape(B * 16, 32), head_weight.Working(global::Amp.Precision.Bf16), t32.Reshape(B * 16, 65),
                     new global::Amp.GemmOptions { TransposeB = true });
@@ -371,10 +371,10 @@ namespace Demo
                 int B = run.BatchSize;
                 global::Amp.DeviceTensor t32 = output;
 
-                // line 61, targets: Input, compute FP32, stored FP32 [Batch] (input: FP32 from the host)
+                // Model0.cs:61, targets: Input, compute FP32, stored FP32 [Batch] (input: FP32 from the host)
                 var t33 = run.Input("targets");
 
-                // line 61, CrossEntropy@61: CrossEntropy, compute FP32, stored FP32 [] (CrossEntropy: FP32 list, the loss is FP32)
+                // Model0.cs:61, CrossEntropy@61: CrossEntropy, compute FP32, stored FP32 [] (CrossEntropy: FP32 list, the loss is FP32)
                 var t34LogProbs = run.Buffer(37, global::Amp.Precision.Fp32, B, 16, 65);
                 var t34 = run.Buffer(38, global::Amp.Precision.Fp32, 1);
                 device.LogSoftmax(t32, t34LogProbs);
@@ -428,73 +428,73 @@ namespace Demo
                 device.Fill(g34, seed);
 
                 var g32 = run.Gradient(39, B, 16, 65);
-                // line 61, backward of CrossEntropy@61 (CrossEntropy)
+                // Model0.cs:61, backward of CrossEntropy@61 (CrossEntropy)
                 device.CrossEntropyBackward(t34LogProbs.Reshape(B * 16, 65), t33.Reshape(B * 16), g34, g32.Reshape(B * 16, 65));
 
                 var g30 = run.Gradient(1, B, 16, 32);
                 var g31 = g30;
-                // line 57, backward of head (Linear)
+                // Model0.cs:57, backward of head (Linear)
                 device.Gemm(g32.Reshape(B * 16, 65), head_weight.Working(global::Amp.Precision.Bf16), g31.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g32.Reshape(B * 16, 65), t31.Reshape(B * 16, 32), head_weight.Gradient, AccumulateTransposeA);
 
-                // line 30, chain 0 = add(wte, blocks.0.attn.proj): recomputed from its leaves instead of kept from the forward pass
+                // Model0.cs:30, chain 0 = add(wte, blocks.0.attn.proj): recomputed from its leaves instead of kept from the forward pass
                 var t9R = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain0, float, ushort, float, float, float>(Chain0.Kernel, t9R, t1, t8);
 
-                // line 31, chain 2 = add(blocks.0.Add@30, blocks.0.down): recomputed from its leaves instead of kept from the forward pass
+                // Model0.cs:31, chain 2 = add(blocks.0.Add@30, blocks.0.down): recomputed from its leaves instead of kept from the forward pass
                 var t15R = run.Buffer(40, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain2, float, ushort, float, float, float>(Chain2.Kernel, t15R, t9R, t14);
 
-                // line 30, chain 3 = add(blocks.0.Add@31, blocks.1.attn.proj): recomputed from its leaves instead of kept from the forward pass
+                // Model0.cs:30, chain 3 = add(blocks.0.Add@31, blocks.1.attn.proj): recomputed from its leaves instead of kept from the forward pass
                 var t23R = run.Buffer(41, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain3, float, ushort, float, float, float>(Chain3.Kernel, t23R, t15R, t22);
 
-                // line 31, chain 5 = add(blocks.1.Add@30, blocks.1.down): recomputed from its leaves instead of kept from the forward pass
+                // Model0.cs:31, chain 5 = add(blocks.1.Add@30, blocks.1.down): recomputed from its leaves instead of kept from the forward pass
                 var t29R = run.Buffer(42, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain5, float, ushort, float, float, float>(Chain5.Kernel, t29R, t23R, t28);
 
                 var g29 = run.Gradient(43, B, 16, 32);
-                // line 57, backward of lnf (LayerNorm)
+                // Model0.cs:57, backward of lnf (LayerNorm)
                 device.NormBackward(t29R, lnf_weight.Master, t30Mean, t30Rstd, g30, g29, lnf_weight.Gradient, lnf_bias.Gradient);
 
                 var g23 = run.Gradient(1, B, 16, 32);
                 var g28 = run.Gradient(42, B, 16, 32);
-                // line 31, backward of chain 5 = add(blocks.1.Add@30, blocks.1.down): recomputed from its inputs in FP32
+                // Model0.cs:31, backward of chain 5 = add(blocks.1.Add@30, blocks.1.down): recomputed from its inputs in FP32
                 run.Grad<Chain5Grad0, float, float, float, float>(Chain5Grad0.Kernel, g23, g29);
                 run.Grad<Chain5Grad1, float, float, float, float>(Chain5Grad1.Kernel, g28, g29);
 
-                // line 35, chain 4 = gelu(blocks.1.up): recomputed from its leaves instead of kept from the forward pass
+                // Model0.cs:35, chain 4 = gelu(blocks.1.up): recomputed from its leaves instead of kept from the forward pass
                 var t27R = run.Buffer(33, global::Amp.Precision.Bf16, B, 16, 128);
                 run.Map<Chain4, ushort, float, float, float, ushort>(Chain4.Kernel, t27R, t26);
 
                 var g27 = run.Gradient(44, B, 16, 128);
-                // line 35, backward of blocks.1.down (Linear)
+                // Model0.cs:35, backward of blocks.1.down (Linear)
                 device.Gemm(g28.Reshape(B * 16, 32), blocks_1_down_weight.Working(global::Amp.Precision.Bf16), g27.Reshape(B * 16, 128), Accumulate);
                 device.Gemm(g28.Reshape(B * 16, 32), t27R.Reshape(B * 16, 128), blocks_1_down_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g28, blocks_1_down_bias.Gradient);
 
                 var g26 = run.Gradient(45, B, 16, 128);
-                // line 35, backward of chain 4 = gelu(blocks.1.up): recomputed from its inputs in FP32
+                // Model0.cs:35, backward of chain 4 = gelu(blocks.1.up): recomputed from its inputs in FP32
                 run.Grad<Chain4Grad0, ushort, float, float, float>(Chain4Grad0.Kernel, g26, g27, t26);
 
                 var g24 = run.Gradient(42, B, 16, 32);
                 var g25 = g24;
-                // line 35, backward of blocks.1.up (Linear)
+                // Model0.cs:35, backward of blocks.1.up (Linear)
                 device.Gemm(g26.Reshape(B * 16, 128), blocks_1_up_weight.Working(global::Amp.Precision.Bf16), g25.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g26.Reshape(B * 16, 128), t25.Reshape(B * 16, 32), blocks_1_up_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g26, blocks_1_up_bias.Gradient);
 
-                // line 31, backward of blocks.1.ln2 (LayerNorm)
+                // Model0.cs:31, backward of blocks.1.ln2 (LayerNorm)
                 device.NormBackward(t23R, blocks_1_ln2_weight.Master, t24Mean, t24Rstd, g24, g23, blocks_1_ln2_weight.Gradient, blocks_1_ln2_bias.Gradient);
 
                 var g15 = run.Gradient(41, B, 16, 32);
                 var g22 = run.Gradient(42, B, 16, 32);
-                // line 30, backward of chain 3 = add(blocks.0.Add@31, blocks.1.attn.proj): recomputed from its inputs in FP32
+                // Model0.cs:30, backward of chain 3 = add(blocks.0.Add@31, blocks.1.attn.proj): recomputed from its inputs in FP32
                 run.Grad<Chain3Grad0, float, float, float, float>(Chain3Grad0.Kernel, g15, g23);
                 run.Grad<Chain3Grad1, float, float, float, float>(Chain3Grad1.Kernel, g22, g23);
 
                 var g21 = run.Gradient(1, B, 16, 32);
-                // line 15, backward of blocks.1.attn.proj (Linear)
+                // Model0.cs:15, backward of blocks.1.attn.proj (Linear)
                 device.Gemm(g22.Reshape(B * 16, 32), blocks_1_attn_proj_weight.Working(global::Amp.Precision.Bf16), g21.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g22.Reshape(B * 16, 32), t21.Reshape(B * 16, 32), blocks_1_attn_proj_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g22, blocks_1_attn_proj_bias.Gradient);
@@ -502,7 +502,7 @@ namespace Demo
                 var g18 = run.Gradient(47, B, 16, 32);
                 var g19 = run.Gradient(49, B, 16, 32);
                 var g20 = run.Gradient(51, B, 16, 32);
-                // line 15, backward of blocks.1.attn.Attention@15 (Attention)
+                // Model0.cs:15, backward of blocks.1.attn.Attention@15 (Attention)
                 var g21Context = run.Gradient(42, B, 4, 16, 8);
                 var g21Probs = run.Gradient(11, B, 4, 16, 16);
                 var g21Scores = run.Gradient(46, B, 4, 16, 16);
@@ -521,62 +521,62 @@ namespace Demo
 
                 var g16 = run.Gradient(1, B, 16, 32);
                 var g17 = g16;
-                // line 15, backward of blocks.1.attn.v (Linear)
+                // Model0.cs:15, backward of blocks.1.attn.v (Linear)
                 device.Gemm(g20.Reshape(B * 16, 32), blocks_1_attn_v_weight.Working(global::Amp.Precision.Bf16), g17.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g20.Reshape(B * 16, 32), t17.Reshape(B * 16, 32), blocks_1_attn_v_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g20, blocks_1_attn_v_bias.Gradient);
 
-                // line 15, backward of blocks.1.attn.k (Linear)
+                // Model0.cs:15, backward of blocks.1.attn.k (Linear)
                 device.Gemm(g19.Reshape(B * 16, 32), blocks_1_attn_k_weight.Working(global::Amp.Precision.Bf16), g17.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g19.Reshape(B * 16, 32), t17.Reshape(B * 16, 32), blocks_1_attn_k_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g19, blocks_1_attn_k_bias.Gradient);
 
-                // line 15, backward of blocks.1.attn.q (Linear)
+                // Model0.cs:15, backward of blocks.1.attn.q (Linear)
                 device.Gemm(g18.Reshape(B * 16, 32), blocks_1_attn_q_weight.Working(global::Amp.Precision.Bf16), g17.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g18.Reshape(B * 16, 32), t17.Reshape(B * 16, 32), blocks_1_attn_q_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g18, blocks_1_attn_q_bias.Gradient);
 
-                // line 30, backward of blocks.1.ln1 (LayerNorm)
+                // Model0.cs:30, backward of blocks.1.ln1 (LayerNorm)
                 device.NormBackward(t15R, blocks_1_ln1_weight.Master, t16Mean, t16Rstd, g16, g15, blocks_1_ln1_weight.Gradient, blocks_1_ln1_bias.Gradient);
 
                 var g9 = run.Gradient(1, B, 16, 32);
                 var g14 = run.Gradient(40, B, 16, 32);
-                // line 31, backward of chain 2 = add(blocks.0.Add@30, blocks.0.down): recomputed from its inputs in FP32
+                // Model0.cs:31, backward of chain 2 = add(blocks.0.Add@30, blocks.0.down): recomputed from its inputs in FP32
                 run.Grad<Chain2Grad0, float, float, float, float>(Chain2Grad0.Kernel, g9, g15);
                 run.Grad<Chain2Grad1, float, float, float, float>(Chain2Grad1.Kernel, g14, g15);
 
-                // line 35, chain 1 = gelu(blocks.0.up): recomputed from its leaves instead of kept from the forward pass
+                // Model0.cs:35, chain 1 = gelu(blocks.0.up): recomputed from its leaves instead of kept from the forward pass
                 var t13R = run.Buffer(19, global::Amp.Precision.Bf16, B, 16, 128);
                 run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t13R, t12);
 
                 var g13 = run.Gradient(44, B, 16, 128);
-                // line 35, backward of blocks.0.down (Linear)
+                // Model0.cs:35, backward of blocks.0.down (Linear)
                 device.Gemm(g14.Reshape(B * 16, 32), blocks_0_down_weight.Working(global::Amp.Precision.Bf16), g13.Reshape(B * 16, 128), Accumulate);
                 device.Gemm(g14.Reshape(B * 16, 32), t13R.Reshape(B * 16, 128), blocks_0_down_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g14, blocks_0_down_bias.Gradient);
 
                 var g12 = run.Gradient(45, B, 16, 128);
-                // line 35, backward of chain 1 = gelu(blocks.0.up): recomputed from its inputs in FP32
+                // Model0.cs:35, backward of chain 1 = gelu(blocks.0.up): recomputed from its inputs in FP32
                 run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g12, g13, t12);
 
                 var g10 = run.Gradient(40, B, 16, 32);
                 var g11 = g10;
-                // line 35, backward of blocks.0.up (Linear)
+                // Model0.cs:35, backward of blocks.0.up (Linear)
                 device.Gemm(g12.Reshape(B * 16, 128), blocks_0_up_weight.Working(global::Amp.Precision.Bf16), g11.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g12.Reshape(B * 16, 128), t11.Reshape(B * 16, 32), blocks_0_up_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g12, blocks_0_up_bias.Gradient);
 
-                // line 31, backward of blocks.0.ln2 (LayerNorm)
+                // Model0.cs:31, backward of blocks.0.ln2 (LayerNorm)
                 device.NormBackward(t9R, blocks_0_ln2_weight.Master, t10Mean, t10Rstd, g10, g9, blocks_0_ln2_weight.Gradient, blocks_0_ln2_bias.Gradient);
 
                 var g1 = run.Gradient(15, B, 16, 32);
                 var g8 = run.Gradient(40, B, 16, 32);
-                // line 30, backward of chain 0 = add(wte, blocks.0.attn.proj): recomputed from its inputs in FP32
+                // Model0.cs:30, backward of chain 0 = add(wte, blocks.0.attn.proj): recomputed from its inputs in FP32
                 run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g1, g9);
                 run.Grad<Chain0Grad1, float, float, float, float>(Chain0Grad1.Kernel, g8, g9);
 
                 var g7 = run.Gradient(1, B, 16, 32);
-                // line 15, backward of blocks.0.attn.proj (Linear)
+                // Model0.cs:15, backward of blocks.0.attn.proj (Linear)
                 device.Gemm(g8.Reshape(B * 16, 32), blocks_0_attn_proj_weight.Working(global::Amp.Precision.Bf16), g7.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g8.Reshape(B * 16, 32), t7.Reshape(B * 16, 32), blocks_0_attn_proj_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g8, blocks_0_attn_proj_bias.Gradient);
@@ -584,7 +584,7 @@ namespace Demo
                 var g4 = run.Gradient(42, B, 16, 32);
                 var g5 = run.Gradient(47, B, 16, 32);
                 var g6 = run.Gradient(49, B, 16, 32);
-                // line 15, backward of blocks.0.attn.Attention@15 (Attention)
+                // Model0.cs:15, backward of blocks.0.attn.Attention@15 (Attention)
                 var g7Context = run.Gradient(40, B, 4, 16, 8);
                 var g7Probs = run.Gradient(11, B, 4, 16, 16);
                 var g7Scores = run.Gradient(46, B, 4, 16, 16);
@@ -603,29 +603,29 @@ namespace Demo
 
                 var g2 = run.Gradient(1, B, 16, 32);
                 var g3 = g2;
-                // line 15, backward of blocks.0.attn.v (Linear)
+                // Model0.cs:15, backward of blocks.0.attn.v (Linear)
                 device.Gemm(g6.Reshape(B * 16, 32), blocks_0_attn_v_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g6.Reshape(B * 16, 32), t3.Reshape(B * 16, 32), blocks_0_attn_v_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g6, blocks_0_attn_v_bias.Gradient);
 
-                // line 15, backward of blocks.0.attn.k (Linear)
+                // Model0.cs:15, backward of blocks.0.attn.k (Linear)
                 device.Gemm(g5.Reshape(B * 16, 32), blocks_0_attn_k_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g5.Reshape(B * 16, 32), t3.Reshape(B * 16, 32), blocks_0_attn_k_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g5, blocks_0_attn_k_bias.Gradient);
 
-                // line 15, backward of blocks.0.attn.q (Linear)
+                // Model0.cs:15, backward of blocks.0.attn.q (Linear)
                 device.Gemm(g4.Reshape(B * 16, 32), blocks_0_attn_q_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g4.Reshape(B * 16, 32), t3.Reshape(B * 16, 32), blocks_0_attn_q_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g4, blocks_0_attn_q_bias.Gradient);
 
-                // line 30, backward of blocks.0.ln1 (LayerNorm)
+                // Model0.cs:30, backward of blocks.0.ln1 (LayerNorm)
                 device.NormBackward(t1, blocks_0_ln1_weight.Master, t2Mean, t2Rstd, g2, g1, blocks_0_ln1_weight.Gradient, blocks_0_ln1_bias.Gradient);
 
-                // line 51, backward of wte (Embedding)
+                // Model0.cs:51, backward of wte (Embedding)
                 device.ScatterAddRows(g1.Reshape(B * 16, 32), t0.Reshape(B * 16), wte_weight.Gradient);
             }
 
-            /// <summary>Chain 0 (line 30): add(wte, blocks.0.attn.proj). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
+            /// <summary>Chain 0 (Model0.cs:30): add(wte, blocks.0.attn.proj). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
             private readonly struct Chain0 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0, x1.</summary>
@@ -645,7 +645,7 @@ namespace Demo
                 }
             }
 
-            /// <summary>Chain 1 (line 35): gelu(blocks.0.up). Reads BF16; FP32 in registers; stores BF16.</summary>
+            /// <summary>Chain 1 (Model0.cs:35): gelu(blocks.0.up). Reads BF16; FP32 in registers; stores BF16.</summary>
             private readonly struct Chain1 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0.</summary>
@@ -665,7 +665,7 @@ namespace Demo
                 }
             }
 
-            /// <summary>Chain 2 (line 31): add(blocks.0.Add@30, blocks.0.down). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
+            /// <summary>Chain 2 (Model0.cs:31): add(blocks.0.Add@30, blocks.0.down). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
             private readonly struct Chain2 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0, x1.</summary>
@@ -685,7 +685,7 @@ namespace Demo
                 }
             }
 
-            /// <summary>Chain 3 (line 30): add(blocks.0.Add@31, blocks.1.attn.proj). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
+            /// <summary>Chain 3 (Model0.cs:30): add(blocks.0.Add@31, blocks.1.attn.proj). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
             private readonly struct Chain3 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0, x1.</summary>
@@ -705,7 +705,7 @@ namespace Demo
                 }
             }
 
-            /// <summary>Chain 4 (line 35): gelu(blocks.1.up). Reads BF16; FP32 in registers; stores BF16.</summary>
+            /// <summary>Chain 4 (Model0.cs:35): gelu(blocks.1.up). Reads BF16; FP32 in registers; stores BF16.</summary>
             private readonly struct Chain4 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0.</summary>
@@ -725,7 +725,7 @@ namespace Demo
                 }
             }
 
-            /// <summary>Chain 5 (line 31): add(blocks.1.Add@30, blocks.1.down). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
+            /// <summary>Chain 5 (Model0.cs:31): add(blocks.1.Add@30, blocks.1.down). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
             private readonly struct Chain5 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0, x1.</summary>

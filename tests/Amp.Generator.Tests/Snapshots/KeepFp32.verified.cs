@@ -85,47 +85,47 @@ namespace Demo
                 global::Amp.AmpDevice device = run.Device;
                 int B = run.BatchSize;
 
-                // line 14, x: Input, compute FP32, stored FP32 [Batch, 8] (input: FP32 from the host)
+                // Model0.cs:14, x: Input, compute FP32, stored FP32 [Batch, 8] (input: FP32 from the host)
                 var t0 = run.Input("x");
 
-                // line 14, x->fp16: Cast, compute FP16, stored FP16 [Batch, 8] (cast once for the FP16 ops that read x)
+                // Model0.cs:14, x->fp16: Cast, compute FP16, stored FP16 [Batch, 8] (cast once for the FP16 ops that read x)
                 var t1 = run.Buffer(0, global::Amp.Precision.Fp16, B, 8);
                 device.Cast(t0, t1);
 
-                // line 14, fc1: Linear, compute FP16, stored FP16 [Batch, 8] (Linear: low-precision list, [Autocast(FP16)] on class Kept)
+                // Model0.cs:14, fc1: Linear, compute FP16, stored FP16 [Batch, 8] (Linear: low-precision list, [Autocast(FP16)] on class Kept)
                 var t2 = run.Buffer(1, global::Amp.Precision.Fp16, B, 8);
                 device.Gemm(t1.Reshape(B, 8), fc1_weight.Working(global::Amp.Precision.Fp16), t2.Reshape(B, 8),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc1_bias.Working(global::Amp.Precision.Fp16) });
 
-                // line 14, chain 0 = relu(fc1): fused, FP32 registers, stored FP16 [Batch, 8]
+                // Model0.cs:14, chain 0 = relu(fc1): fused, FP32 registers, stored FP16 [Batch, 8]
                 var t3 = run.Buffer(0, global::Amp.Precision.Fp16, B, 8);
                 run.Map<Chain0, global::ILGPU.Half, float, float, float, global::ILGPU.Half>(Chain0.Kernel, t3, t2);
 
-                // line 14, Relu@14->fp32: Cast, compute FP32, stored FP32 [Batch, 8] (cast once for the FP32 ops that read Relu@14)
+                // Model0.cs:14, Relu@14->fp32: Cast, compute FP32, stored FP32 [Batch, 8] (cast once for the FP32 ops that read Relu@14)
                 var t4 = run.Buffer(2, global::Amp.Precision.Fp32, B, 8);
                 device.Cast(t3, t4);
 
-                // line 14, fc2: Linear, compute FP32, stored FP32 [Batch, 8] (KeepFp32 on field fc2)
+                // Model0.cs:14, fc2: Linear, compute FP32, stored FP32 [Batch, 8] (KeepFp32 on field fc2)
                 var t5 = run.Buffer(3, global::Amp.Precision.Fp32, B, 8);
                 device.Gemm(t4.Reshape(B, 8), fc2_weight.Working(global::Amp.Precision.Fp32), t5.Reshape(B, 8),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc2_bias.Working(global::Amp.Precision.Fp32) });
 
-                // line 17, chain 1 = add(gelu(fc2), fc2): fused, FP32 registers, stored FP32 [Batch, 8]
+                // Model0.cs:17, chain 1 = add(gelu(fc2), fc2): fused, FP32 registers, stored FP32 [Batch, 8]
                 var t7 = run.Buffer(2, global::Amp.Precision.Fp32, B, 8);
                 run.Map<Chain1, float, float, float, float, float>(Chain1.Kernel, t7, t5);
 
-                // line 14, Add@17->fp16: Cast, compute FP16, stored FP16 [Batch, 8] (cast once for the FP16 ops that read Add@17)
+                // Model0.cs:14, Add@17->fp16: Cast, compute FP16, stored FP16 [Batch, 8] (cast once for the FP16 ops that read Add@17)
                 var t8 = run.Buffer(0, global::Amp.Precision.Fp16, B, 8);
                 device.Cast(t7, t8);
 
-                // line 14, fc3: Linear, compute FP16, stored FP16 [Batch, 4] (Linear: low-precision list, [Autocast(FP16)] on class Kept)
+                // Model0.cs:14, fc3: Linear, compute FP16, stored FP16 [Batch, 4] (Linear: low-precision list, [Autocast(FP16)] on class Kept)
                 var t9 = run.Buffer(4, global::Amp.Precision.Fp16, B, 4);
                 device.Gemm(t8.Reshape(B, 8), fc3_weight.Working(global::Amp.Precision.Fp16), t9.Reshape(B, 4),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc3_bias.Working(global::Amp.Precision.Fp16) });
                 return t9;
             }
 
-            /// <summary>Chain 0 (line 14): relu(fc1). Reads FP16; FP32 in registers; stores FP16.</summary>
+            /// <summary>Chain 0 (Model0.cs:14): relu(fc1). Reads FP16; FP32 in registers; stores FP16.</summary>
             private readonly struct Chain0 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0.</summary>
@@ -145,7 +145,7 @@ namespace Demo
                 }
             }
 
-            /// <summary>Chain 1 (line 17): add(gelu(fc2), fc2). Reads FP32; FP32 in registers; stores FP32.</summary>
+            /// <summary>Chain 1 (Model0.cs:17): add(gelu(fc2), fc2). Reads FP32; FP32 in registers; stores FP32.</summary>
             private readonly struct Chain1 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0.</summary>

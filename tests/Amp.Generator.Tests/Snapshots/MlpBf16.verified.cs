@@ -80,23 +80,23 @@ namespace Demo
                 global::Amp.AmpDevice device = run.Device;
                 int B = run.BatchSize;
 
-                // line 13, x: Input, compute FP32, stored FP32 [Batch, 64] (input: FP32 from the host)
+                // Model0.cs:13, x: Input, compute FP32, stored FP32 [Batch, 64] (input: FP32 from the host)
                 var t0 = run.Input("x");
 
-                // line 13, x->bf16: Cast, compute BF16, stored BF16 [Batch, 64] (cast once for the BF16 ops that read x)
+                // Model0.cs:13, x->bf16: Cast, compute BF16, stored BF16 [Batch, 64] (cast once for the BF16 ops that read x)
                 var t1 = run.Buffer(0, global::Amp.Precision.Bf16, B, 64);
                 device.Cast(t0, t1);
 
-                // line 13, fc1: Linear, compute BF16, stored BF16 [Batch, 256] (Linear: low-precision list, [Autocast(BF16)] on class Classifier)
+                // Model0.cs:13, fc1: Linear, compute BF16, stored BF16 [Batch, 256] (Linear: low-precision list, [Autocast(BF16)] on class Classifier)
                 var t2 = run.Buffer(1, global::Amp.Precision.Bf16, B, 256);
                 device.Gemm(t1.Reshape(B, 64), fc1_weight.Working(global::Amp.Precision.Bf16), t2.Reshape(B, 256),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc1_bias.Working(global::Amp.Precision.Bf16) });
 
-                // line 13, chain 0 = gelu(fc1): fused, FP32 registers, stored BF16 [Batch, 256]
+                // Model0.cs:13, chain 0 = gelu(fc1): fused, FP32 registers, stored BF16 [Batch, 256]
                 var t3 = run.Buffer(2, global::Amp.Precision.Bf16, B, 256);
                 run.Map<Chain0, ushort, float, float, float, ushort>(Chain0.Kernel, t3, t2);
 
-                // line 13, fc2: Linear, compute BF16, stored BF16 [Batch, 10] (Linear: low-precision list, [Autocast(BF16)] on class Classifier)
+                // Model0.cs:13, fc2: Linear, compute BF16, stored BF16 [Batch, 10] (Linear: low-precision list, [Autocast(BF16)] on class Classifier)
                 var t4 = run.Buffer(3, global::Amp.Precision.Bf16, B, 10);
                 device.Gemm(t3.Reshape(B, 256), fc2_weight.Working(global::Amp.Precision.Bf16), t4.Reshape(B, 10),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc2_bias.Working(global::Amp.Precision.Bf16) });
@@ -110,10 +110,10 @@ namespace Demo
                 int B = run.BatchSize;
                 global::Amp.DeviceTensor t4 = output;
 
-                // line 16, y: Input, compute FP32, stored FP32 [Batch] (input: FP32 from the host)
+                // Model0.cs:16, y: Input, compute FP32, stored FP32 [Batch] (input: FP32 from the host)
                 var t5 = run.Input("y");
 
-                // line 16, CrossEntropy@16: CrossEntropy, compute FP32, stored FP32 [] (CrossEntropy: FP32 list, the loss is FP32)
+                // Model0.cs:16, CrossEntropy@16: CrossEntropy, compute FP32, stored FP32 [] (CrossEntropy: FP32 list, the loss is FP32)
                 var t6LogProbs = run.Buffer(4, global::Amp.Precision.Fp32, B, 10);
                 var t6 = run.Buffer(5, global::Amp.Precision.Fp32, 1);
                 device.LogSoftmax(t4, t6LogProbs);
@@ -136,29 +136,29 @@ namespace Demo
                 device.Fill(g6, seed);
 
                 var g4 = run.Gradient(6, B, 10);
-                // line 16, backward of CrossEntropy@16 (CrossEntropy)
+                // Model0.cs:16, backward of CrossEntropy@16 (CrossEntropy)
                 device.CrossEntropyBackward(t6LogProbs.Reshape(B, 10), t5.Reshape(B), g6, g4.Reshape(B, 10));
 
-                // line 13, chain 0 = gelu(fc1): recomputed from its leaves instead of kept from the forward pass
+                // Model0.cs:13, chain 0 = gelu(fc1): recomputed from its leaves instead of kept from the forward pass
                 var t3R = run.Buffer(2, global::Amp.Precision.Bf16, B, 256);
                 run.Map<Chain0, ushort, float, float, float, ushort>(Chain0.Kernel, t3R, t2);
 
                 var g3 = run.Gradient(7, B, 256);
-                // line 13, backward of fc2 (Linear)
+                // Model0.cs:13, backward of fc2 (Linear)
                 device.Gemm(g4.Reshape(B, 10), fc2_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B, 256), Accumulate);
                 device.Gemm(g4.Reshape(B, 10), t3R.Reshape(B, 256), fc2_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g4, fc2_bias.Gradient);
 
                 var g2 = run.Gradient(8, B, 256);
-                // line 13, backward of chain 0 = gelu(fc1): recomputed from its inputs in FP32
+                // Model0.cs:13, backward of chain 0 = gelu(fc1): recomputed from its inputs in FP32
                 run.Grad<Chain0Grad0, ushort, float, float, float>(Chain0Grad0.Kernel, g2, g3, t2);
 
-                // line 13, backward of fc1 (Linear)
+                // Model0.cs:13, backward of fc1 (Linear)
                 device.Gemm(g2.Reshape(B, 256), t1.Reshape(B, 64), fc1_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g2, fc1_bias.Gradient);
             }
 
-            /// <summary>Chain 0 (line 13): gelu(fc1). Reads BF16; FP32 in registers; stores BF16.</summary>
+            /// <summary>Chain 0 (Model0.cs:13): gelu(fc1). Reads BF16; FP32 in registers; stores BF16.</summary>
             private readonly struct Chain0 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0.</summary>

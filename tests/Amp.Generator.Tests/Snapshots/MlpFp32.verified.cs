@@ -79,19 +79,19 @@ namespace Demo
                 global::Amp.AmpDevice device = run.Device;
                 int B = run.BatchSize;
 
-                // line 13, x: Input, compute FP32, stored FP32 [Batch, 64] (input: FP32 from the host)
+                // Model0.cs:13, x: Input, compute FP32, stored FP32 [Batch, 64] (input: FP32 from the host)
                 var t0 = run.Input("x");
 
-                // line 13, fc1: Linear, compute FP32, stored FP32 [Batch, 256] (Linear: low-precision list, [Autocast(FP32)] on class Classifier)
+                // Model0.cs:13, fc1: Linear, compute FP32, stored FP32 [Batch, 256] (Linear: low-precision list, [Autocast(FP32)] on class Classifier)
                 var t1 = run.Buffer(0, global::Amp.Precision.Fp32, B, 256);
                 device.Gemm(t0.Reshape(B, 64), fc1_weight.Working(global::Amp.Precision.Fp32), t1.Reshape(B, 256),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc1_bias.Working(global::Amp.Precision.Fp32) });
 
-                // line 13, chain 0 = gelu(fc1): fused, FP32 registers, stored FP32 [Batch, 256]
+                // Model0.cs:13, chain 0 = gelu(fc1): fused, FP32 registers, stored FP32 [Batch, 256]
                 var t2 = run.Buffer(1, global::Amp.Precision.Fp32, B, 256);
                 run.Map<Chain0, float, float, float, float, float>(Chain0.Kernel, t2, t1);
 
-                // line 13, fc2: Linear, compute FP32, stored FP32 [Batch, 10] (Linear: low-precision list, [Autocast(FP32)] on class Classifier)
+                // Model0.cs:13, fc2: Linear, compute FP32, stored FP32 [Batch, 10] (Linear: low-precision list, [Autocast(FP32)] on class Classifier)
                 var t3 = run.Buffer(2, global::Amp.Precision.Fp32, B, 10);
                 device.Gemm(t2.Reshape(B, 256), fc2_weight.Working(global::Amp.Precision.Fp32), t3.Reshape(B, 10),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc2_bias.Working(global::Amp.Precision.Fp32) });
@@ -105,10 +105,10 @@ namespace Demo
                 int B = run.BatchSize;
                 global::Amp.DeviceTensor t3 = output;
 
-                // line 16, y: Input, compute FP32, stored FP32 [Batch] (input: FP32 from the host)
+                // Model0.cs:16, y: Input, compute FP32, stored FP32 [Batch] (input: FP32 from the host)
                 var t4 = run.Input("y");
 
-                // line 16, CrossEntropy@16: CrossEntropy, compute FP32, stored FP32 [] (CrossEntropy: FP32 list, the loss is FP32)
+                // Model0.cs:16, CrossEntropy@16: CrossEntropy, compute FP32, stored FP32 [] (CrossEntropy: FP32 list, the loss is FP32)
                 var t5LogProbs = run.Buffer(3, global::Amp.Precision.Fp32, B, 10);
                 var t5 = run.Buffer(4, global::Amp.Precision.Fp32, 1);
                 device.LogSoftmax(t3, t5LogProbs);
@@ -131,29 +131,29 @@ namespace Demo
                 device.Fill(g5, seed);
 
                 var g3 = run.Gradient(2, B, 10);
-                // line 16, backward of CrossEntropy@16 (CrossEntropy)
+                // Model0.cs:16, backward of CrossEntropy@16 (CrossEntropy)
                 device.CrossEntropyBackward(t5LogProbs.Reshape(B, 10), t4.Reshape(B), g5, g3.Reshape(B, 10));
 
-                // line 13, chain 0 = gelu(fc1): recomputed from its leaves instead of kept from the forward pass
+                // Model0.cs:13, chain 0 = gelu(fc1): recomputed from its leaves instead of kept from the forward pass
                 var t2R = run.Buffer(1, global::Amp.Precision.Fp32, B, 256);
                 run.Map<Chain0, float, float, float, float, float>(Chain0.Kernel, t2R, t1);
 
                 var g2 = run.Gradient(5, B, 256);
-                // line 13, backward of fc2 (Linear)
+                // Model0.cs:13, backward of fc2 (Linear)
                 device.Gemm(g3.Reshape(B, 10), fc2_weight.Working(global::Amp.Precision.Fp32), g2.Reshape(B, 256), Accumulate);
                 device.Gemm(g3.Reshape(B, 10), t2R.Reshape(B, 256), fc2_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g3, fc2_bias.Gradient);
 
                 var g1 = run.Gradient(1, B, 256);
-                // line 13, backward of chain 0 = gelu(fc1): recomputed from its inputs in FP32
+                // Model0.cs:13, backward of chain 0 = gelu(fc1): recomputed from its inputs in FP32
                 run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g1, g2, t1);
 
-                // line 13, backward of fc1 (Linear)
+                // Model0.cs:13, backward of fc1 (Linear)
                 device.Gemm(g1.Reshape(B, 256), t0.Reshape(B, 64), fc1_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g1, fc1_bias.Gradient);
             }
 
-            /// <summary>Chain 0 (line 13): gelu(fc1). Reads FP32; FP32 in registers; stores FP32.</summary>
+            /// <summary>Chain 0 (Model0.cs:13): gelu(fc1). Reads FP32; FP32 in registers; stores FP32.</summary>
             private readonly struct Chain0 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0.</summary>

@@ -73,66 +73,66 @@ namespace Demo
                 global::Amp.AmpDevice device = run.Device;
                 int B = run.BatchSize;
 
-                // line 12, x: Input, compute FP32, stored FP32 [Batch, 4, 8] (input: FP32 from the host)
+                // Model0.cs:12, x: Input, compute FP32, stored FP32 [Batch, 4, 8] (input: FP32 from the host)
                 var t0 = run.Input("x");
 
-                // line 14, x->bf16: Cast, compute BF16, stored BF16 [Batch, 4, 8] (cast once for the BF16 ops that read x)
+                // Model0.cs:14, x->bf16: Cast, compute BF16, stored BF16 [Batch, 4, 8] (cast once for the BF16 ops that read x)
                 var t1 = run.Buffer(0, global::Amp.Precision.Bf16, B, 4, 8);
                 device.Cast(t0, t1);
 
-                // line 14, fc: Linear, compute BF16, stored BF16 [Batch, 4, 8] (Linear: low-precision list, [Autocast(BF16)] on class Overrides)
+                // Model0.cs:14, fc: Linear, compute BF16, stored BF16 [Batch, 4, 8] (Linear: low-precision list, [Autocast(BF16)] on class Overrides)
                 var t2 = run.Buffer(1, global::Amp.Precision.Bf16, B, 4, 8);
                 device.Gemm(t1.Reshape(B * 4, 8), fc_weight.Working(global::Amp.Precision.Bf16), t2.Reshape(B * 4, 8),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc_bias.Working(global::Amp.Precision.Bf16) });
 
-                // line 14, fc#2: Linear, compute BF16, stored BF16 [Batch, 4, 8] (Linear: low-precision list, [Autocast(BF16)] on class Overrides)
+                // Model0.cs:14, fc#2: Linear, compute BF16, stored BF16 [Batch, 4, 8] (Linear: low-precision list, [Autocast(BF16)] on class Overrides)
                 var t3 = run.Buffer(2, global::Amp.Precision.Bf16, B, 4, 8);
                 device.Gemm(t1.Reshape(B * 4, 8), fc_weight.Working(global::Amp.Precision.Bf16), t3.Reshape(B * 4, 8),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc_bias.Working(global::Amp.Precision.Bf16) });
 
-                // line 14, Transpose@14: Transpose, compute BF16, stored BF16 [Batch, 8, 4] (Transpose: layout, keeps BF16)
+                // Model0.cs:14, Transpose@14: Transpose, compute BF16, stored BF16 [Batch, 8, 4] (Transpose: layout, keeps BF16)
                 var t4 = run.Buffer(0, global::Amp.Precision.Bf16, B, 8, 4);
                 device.SwapMiddle(t3, t4, B, 4, 8, 1);
 
-                // line 14, fc->fp32: Cast, compute FP32, stored FP32 [Batch, 4, 8] (cast once for the FP32 ops that read fc)
+                // Model0.cs:14, fc->fp32: Cast, compute FP32, stored FP32 [Batch, 4, 8] (cast once for the FP32 ops that read fc)
                 var t5 = run.Buffer(3, global::Amp.Precision.Fp32, B, 4, 8);
                 device.Cast(t2, t5);
 
-                // line 14, Transpose@14->fp32: Cast, compute FP32, stored FP32 [Batch, 8, 4] (cast once for the FP32 ops that read Transpose@14)
+                // Model0.cs:14, Transpose@14->fp32: Cast, compute FP32, stored FP32 [Batch, 8, 4] (cast once for the FP32 ops that read Transpose@14)
                 var t6 = run.Buffer(4, global::Amp.Precision.Fp32, B, 8, 4);
                 device.Cast(t4, t6);
 
-                // line 14, MatMul@14: MatMul, compute FP32, stored FP32 [Batch, 4, 4] (explicit precision: FP32)
+                // Model0.cs:14, MatMul@14: MatMul, compute FP32, stored FP32 [Batch, 4, 4] (explicit precision: FP32)
                 var t7 = run.Buffer(5, global::Amp.Precision.Fp32, B, 4, 4);
                 device.Gemm(t5.Reshape(B, 4, 8), t6.Reshape(B, 8, 4), t7.Reshape(B, 4, 4));
 
-                // line 15, MatMul@14->fp16: Cast, compute FP16, stored FP16 [Batch, 4, 4] (cast once for the FP16 ops that read MatMul@14)
+                // Model0.cs:15, MatMul@14->fp16: Cast, compute FP16, stored FP16 [Batch, 4, 4] (cast once for the FP16 ops that read MatMul@14)
                 var t8 = run.Buffer(6, global::Amp.Precision.Fp16, B, 4, 4);
                 device.Cast(t7, t8);
 
-                // line 15, Softmax@15: Softmax, compute FP32, stored FP16 [Batch, 4, 4] (explicit precision: FP16 overrides the FP32 list)
+                // Model0.cs:15, Softmax@15: Softmax, compute FP32, stored FP16 [Batch, 4, 4] (explicit precision: FP16 overrides the FP32 list)
                 var t9 = run.Buffer(7, global::Amp.Precision.Fp16, B, 4, 4);
                 device.Softmax(t8, t9);
 
-                // line 16, Softmax@15->bf16: Cast, compute BF16, stored BF16 [Batch, 4, 4] (cast once for the BF16 ops that read Softmax@15)
+                // Model0.cs:16, Softmax@15->bf16: Cast, compute BF16, stored BF16 [Batch, 4, 4] (cast once for the BF16 ops that read Softmax@15)
                 var t10 = run.Buffer(8, global::Amp.Precision.Bf16, B, 4, 4);
                 device.Cast(t9, t10);
 
-                // line 16, chain 0 = gelu(Softmax@15->bf16): fused, FP32 registers, stored BF16 [Batch, 4, 4]
+                // Model0.cs:16, chain 0 = gelu(Softmax@15->bf16): fused, FP32 registers, stored BF16 [Batch, 4, 4]
                 var t11 = run.Buffer(9, global::Amp.Precision.Bf16, B, 4, 4);
                 run.Map<Chain0, ushort, float, float, float, ushort>(Chain0.Kernel, t11, t10);
 
-                // line 20, Gelu@16->fp16: Cast, compute FP16, stored FP16 [Batch, 4, 4] (cast once for the FP16 ops that read Gelu@16)
+                // Model0.cs:20, Gelu@16->fp16: Cast, compute FP16, stored FP16 [Batch, 4, 4] (cast once for the FP16 ops that read Gelu@16)
                 var t12 = run.Buffer(6, global::Amp.Precision.Fp16, B, 4, 4);
                 device.Cast(t11, t12);
 
-                // line 20, MatMul@20: MatMul, compute FP16, stored FP16 [Batch, 4, 4] (MatMul: low-precision list, [Autocast(FP16)] on method Mid)
+                // Model0.cs:20, MatMul@20: MatMul, compute FP16, stored FP16 [Batch, 4, 4] (MatMul: low-precision list, [Autocast(FP16)] on method Mid)
                 var t13 = run.Buffer(7, global::Amp.Precision.Fp16, B, 4, 4);
                 device.Gemm(t12.Reshape(B, 4, 4), t12.Reshape(B, 4, 4), t13.Reshape(B, 4, 4));
                 return t13;
             }
 
-            /// <summary>Chain 0 (line 16): gelu(Softmax@15->bf16). Reads BF16; FP32 in registers; stores BF16.</summary>
+            /// <summary>Chain 0 (Model0.cs:16): gelu(Softmax@15->bf16). Reads BF16; FP32 in registers; stores BF16.</summary>
             private readonly struct Chain0 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0.</summary>

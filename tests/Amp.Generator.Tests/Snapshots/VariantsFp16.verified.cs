@@ -64,27 +64,27 @@ namespace Demo
                 global::Amp.AmpDevice device = run.Device;
                 int B = run.BatchSize;
 
-                // line 13, x: Input, compute FP32, stored FP32 [Batch, 16] (input: FP32 from the host)
+                // Model0.cs:13, x: Input, compute FP32, stored FP32 [Batch, 16] (input: FP32 from the host)
                 var t0 = run.Input("x");
 
-                // line 13, x->fp16: Cast, compute FP16, stored FP16 [Batch, 16] (cast once for the FP16 ops that read x)
+                // Model0.cs:13, x->fp16: Cast, compute FP16, stored FP16 [Batch, 16] (cast once for the FP16 ops that read x)
                 var t1 = run.Buffer(0, global::Amp.Precision.Fp16, B, 16);
                 device.Cast(t0, t1);
 
-                // line 13, fc1: Linear, compute FP16, stored FP16 [Batch, 32] (Linear: low-precision list, [Autocast(FP16)] variant of class Multi)
+                // Model0.cs:13, fc1: Linear, compute FP16, stored FP16 [Batch, 32] (Linear: low-precision list, [Autocast(FP16)] variant of class Multi)
                 var t2 = run.Buffer(1, global::Amp.Precision.Fp16, B, 32);
                 device.Gemm(t1.Reshape(B, 16), fc1_weight.Working(global::Amp.Precision.Fp16), t2.Reshape(B, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc1_bias.Working(global::Amp.Precision.Fp16) });
 
-                // line 13, chain 0 = gelu(fc1): fused, FP32 registers, stored FP16 [Batch, 32]
+                // Model0.cs:13, chain 0 = gelu(fc1): fused, FP32 registers, stored FP16 [Batch, 32]
                 var t3 = run.Buffer(2, global::Amp.Precision.Fp16, B, 32);
                 run.Map<Chain0, global::ILGPU.Half, float, float, float, global::ILGPU.Half>(Chain0.Kernel, t3, t2);
 
-                // line 16, Gelu@13->fp32: Cast, compute FP32, stored FP32 [Batch, 32] (cast once for the FP32 ops that read Gelu@13)
+                // Model0.cs:16, Gelu@13->fp32: Cast, compute FP32, stored FP32 [Batch, 32] (cast once for the FP32 ops that read Gelu@13)
                 var t4 = run.Buffer(3, global::Amp.Precision.Fp32, B, 32);
                 device.Cast(t3, t4);
 
-                // line 16, fc2: Linear, compute FP32, stored FP32 [Batch, 4] (Linear: low-precision list, [Autocast(FP32)] on method Head)
+                // Model0.cs:16, fc2: Linear, compute FP32, stored FP32 [Batch, 4] (Linear: low-precision list, [Autocast(FP32)] on method Head)
                 var t5 = run.Buffer(4, global::Amp.Precision.Fp32, B, 4);
                 device.Gemm(t4.Reshape(B, 32), fc2_weight.Working(global::Amp.Precision.Fp32), t5.Reshape(B, 4),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc2_bias.Working(global::Amp.Precision.Fp32) });
@@ -98,10 +98,10 @@ namespace Demo
                 int B = run.BatchSize;
                 global::Amp.DeviceTensor t5 = output;
 
-                // line 19, y: Input, compute FP32, stored FP32 [Batch] (input: FP32 from the host)
+                // Model0.cs:19, y: Input, compute FP32, stored FP32 [Batch] (input: FP32 from the host)
                 var t6 = run.Input("y");
 
-                // line 19, CrossEntropy@19: CrossEntropy, compute FP32, stored FP32 [] (CrossEntropy: FP32 list, the loss is FP32)
+                // Model0.cs:19, CrossEntropy@19: CrossEntropy, compute FP32, stored FP32 [] (CrossEntropy: FP32 list, the loss is FP32)
                 var t7LogProbs = run.Buffer(5, global::Amp.Precision.Fp32, B, 4);
                 var t7 = run.Buffer(6, global::Amp.Precision.Fp32, 1);
                 device.LogSoftmax(t5, t7LogProbs);
@@ -125,26 +125,26 @@ namespace Demo
                 device.Fill(g7, seed);
 
                 var g5 = run.Gradient(4, B, 4);
-                // line 19, backward of CrossEntropy@19 (CrossEntropy)
+                // Model0.cs:19, backward of CrossEntropy@19 (CrossEntropy)
                 device.CrossEntropyBackward(t7LogProbs.Reshape(B, 4), t6.Reshape(B), g7, g5.Reshape(B, 4));
 
                 var g3 = run.Gradient(7, B, 32);
                 var g4 = g3;
-                // line 16, backward of fc2 (Linear)
+                // Model0.cs:16, backward of fc2 (Linear)
                 device.Gemm(g5.Reshape(B, 4), fc2_weight.Working(global::Amp.Precision.Fp32), g4.Reshape(B, 32), Accumulate);
                 device.Gemm(g5.Reshape(B, 4), t4.Reshape(B, 32), fc2_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g5, fc2_bias.Gradient);
 
                 var g2 = run.Gradient(3, B, 32);
-                // line 13, backward of chain 0 = gelu(fc1): recomputed from its inputs in FP32
+                // Model0.cs:13, backward of chain 0 = gelu(fc1): recomputed from its inputs in FP32
                 run.Grad<Chain0Grad0, global::ILGPU.Half, float, float, float>(Chain0Grad0.Kernel, g2, g3, t2);
 
-                // line 13, backward of fc1 (Linear)
+                // Model0.cs:13, backward of fc1 (Linear)
                 device.Gemm(g2.Reshape(B, 32), t1.Reshape(B, 16), fc1_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g2, fc1_bias.Gradient);
             }
 
-            /// <summary>Chain 0 (line 13): gelu(fc1). Reads FP16; FP32 in registers; stores FP16.</summary>
+            /// <summary>Chain 0 (Model0.cs:13): gelu(fc1). Reads FP16; FP32 in registers; stores FP16.</summary>
             private readonly struct Chain0 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0.</summary>
