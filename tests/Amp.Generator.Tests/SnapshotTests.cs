@@ -39,6 +39,12 @@ public sealed class SnapshotTests
         var (sources, generator, output) = GeneratorHarness.Run(source);
         Assert.Empty(generator);
         Assert.True(output.IsEmpty, "generated code does not compile:\n" + string.Join("\n", output));
-        Snapshot.Verify(sources.Single(s => s.HintName == hint).SourceText.ToString(), snapshot);
+        string text = sources.Single(s => s.HintName == hint).SourceText.ToString();
+
+        // For readers: no line past 160 characters, no placeholder (buffer or line token) left unresolved.
+        string[] lines = text.Split('\n');
+        Assert.All(lines, l => Assert.True(l.Length <= 160, $"{snapshot}: a line of {l.Length} characters: {l}"));
+        Assert.DoesNotContain("\u00a7", text);
+        Snapshot.Verify(text, snapshot);
     }
 }

@@ -9,6 +9,27 @@ internal static class CodeText
 {
     public const string Ns = "global::Amp.";
 
+    /// <summary>
+    /// The aliases a model's file declares, so its chain structs and plan read as math rather than as namespaces.
+    /// Named with the Amp prefix: an alias may not share a name with a type of the model's namespace (CS0576).
+    /// </summary>
+    public static readonly IReadOnlyList<string> Usings =
+    [
+        "using AmpVector = global::System.Runtime.Intrinsics.Vector256<float>;",
+        "using AmpVector256 = global::System.Runtime.Intrinsics.Vector256;",
+        "using AmpMath = global::Amp.Compilation.ChainMath;",
+        "using AmpGradMath = global::Amp.Compilation.ChainGradMath;",
+        "using AmpBits = global::Amp.Compilation.KernelBits;",
+        "using AmpKind = global::Amp.OpKind;",
+        "using AmpPrecision = global::Amp.Precision;",
+    ];
+
+    /// <summary>A chain formula of the fusion pass in the file's aliases.</summary>
+    public static string Aliased(string expression) => expression
+        .Replace("ChainGradMath.", "AmpGradMath.")
+        .Replace("ChainMath.", "AmpMath.")
+        .Replace("global::System.Runtime.Intrinsics.Vector256.", "AmpVector256.");
+
     /// <summary>The local that holds the run's device in every generated method.</summary>
     public const string Device = "device";
 

@@ -15,29 +15,39 @@ internal sealed partial class ModelEmitter
         Precision stored = root.Kind == OpKind.MseLoss ? Precision.Fp32 : root.Output;
         int arity = chain.Leaves.Count;
         string reads = string.Join(", ", chain.Leaves.Select(l => plan.Nodes[l].Output.Name()));
-        string expression = chain.Expression.Replace("ChainMath.", Ns + "Compilation.ChainMath.");
-        string v = "global::System.Runtime.Intrinsics.Vector256<float>";
+        string expression = Aliased(chain.Expression);
+        const string v = "AmpVector";
         string Parameters(string type) => string.Join(", ", Enumerable.Range(0, MaxLeaves).Select(i => $"{type} x{Int(i)}"));
         w.Line($"/// <summary>Chain {chain.Index} ({SourceMap.FileLineOf(root.Source)}): {chain.Description}. Reads {reads}; FP32 in registers; stores {stored.Name()}.</summary>")
          .Open($"private readonly struct Chain{chain.Index} : {Ns}Compilation.IChain")
          .Line($"/// <summary>The leaves the formula reads: {LeafList(Enumerable.Range(0, arity))}.</summary>")
          .Line($"public static int Reads => {ReadMask(Enumerable.Range(0, arity))};")
          .Line()
-         .Line($"public static float Apply({Parameters("float")}) => {expression};")
+         .Line($"public static float Apply({Parameters("float")}) =>")
+         .Line($"    {expression};")
          .Line()
-         .Line($"public static {v} Apply({Parameters(v)}) => {expression};")
+         .Line($"public static {v} Apply({Parameters(v)}) =>")
+         .Line($"    {expression};")
          .Line();
 
-        string views = string.Join(", ", Enumerable.Range(0, MaxLeaves).Select(i => $"global::ILGPU.ArrayView<{(i < arity ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float")}> x{Int(i)}"));
+        IEnumerable<string> views = Enumerable.Range(0, MaxLeaves).Select(i => $"global::ILGPU.ArrayView<{(i < arity ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float")}> x{Int(i)}");
         string loads = Loads(i => i < arity);
         string store = stored switch
         {
-            Precision.Bf16 => $"{Ns}Compilation.KernelBits.ToBf16(Apply({loads}))",
-            Precision.Fp16 => $"{Ns}Compilation.KernelBits.ToHalf(Apply({loads}))",
+            Precision.Bf16 => $"AmpBits.ToBf16(Apply({loads}))",
+            Precision.Fp16 => $"AmpBits.ToHalf(Apply({loads}))",
             _ => $"Apply({loads})",
         };
         w.Line("/// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>")
-         .Open($"public static void Kernel(global::ILGPU.Index1D index, {views}, global::ILGPU.ArrayView<{Storage(stored)}> y, {Ns}Compilation.ChainExtent e)")
+         .Line("public static void Kernel(")
+         .Line("    global::ILGPU.Index1D index,");
+        foreach (string view in views)
+        {
+            w.Line($"    {view},");
+        }
+
+        w.Line($"    global::ILGPU.ArrayView<{Storage(stored)}> y,")
+         .Open($"    {Ns}Compilation.ChainExtent e)")
          .Open("for (int i = index; i < e.Length; i += e.Stride)")
          .Line($"y[i] = {store};")
          .Close()
@@ -47,7 +57,7 @@ internal sealed partial class ModelEmitter
 
     /// <summary>The ILGPU loads of the leaves <paramref name="read"/> selects, and 0f in the slots it does not.</summary>
     private static string Loads(Func<int, bool> read) => string.Join(", ", Enumerable.Range(0, MaxLeaves).Select(i =>
-        read(i) ? $"{Ns}Compilation.KernelBits.ToFloat(x{Int(i)}[i % e.N{Int(i)}])" : "0f"));
+        read(i) ? $"AmpBits.ToFloat(x{Int(i)}[i % e.N{Int(i)}])" : "0f"));
 
     /// <summary>A chain's Reads constant: bit k for leaf k, written as a binary literal.</summary>
     private static string ReadMask(IEnumerable<int> leaves)
@@ -65,22 +75,32 @@ internal sealed partial class ModelEmitter
     private void WriteGradChain(CodeWriter w, GradChainSpec grad)
     {
         ChainSpec chain = plan.Chains[grad.Chain];
-        string v = "global::System.Runtime.Intrinsics.Vector256<float>";
-        string Qualify(string e) => e.Replace("ChainMath.", Ns + "Compilation.ChainMath.").Replace("ChainGradMath.", Ns + "Compilation.ChainGradMath.");
+        const string v = "AmpVector";
         bool Reads(int i) => ChainText.ReadsLeaf(chain, grad, i);
         int[] read = Enumerable.Range(0, MaxLeaves).Where(Reads).ToArray();
-        string views = string.Join(", ", Enumerable.Range(0, MaxLeaves).Select(i => $"global::ILGPU.ArrayView<{(Reads(i) ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float")}> x{Int(i)}"));
+        IEnumerable<string> views = Enumerable.Range(0, MaxLeaves).Select(i => $"global::ILGPU.ArrayView<{(Reads(i) ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float")}> x{Int(i)}");
         w.Line($"/// <summary>Backward of chain {chain.Index} ({chain.Description}) into x{grad.Leaf} = {plan.Nodes[chain.Leaves[grad.Leaf]].Name}: g * d(chain)/d(x{grad.Leaf}).</summary>")
          .Open($"private readonly struct {ChainText.GradChainName(grad)} : {Ns}Compilation.IGradChain")
          .Line($"/// <summary>The leaves the derivative reads: {LeafList(read)}.</summary>")
          .Line($"public static int Reads => {ReadMask(read)};")
          .Line()
-         .Line($"public static float Apply(float g, float x0, float x1, float x2, float x3) => {Qualify(grad.Scalar)};")
+         .Line("public static float Apply(float g, float x0, float x1, float x2, float x3) =>")
+         .Line($"    {Aliased(grad.Scalar)};")
          .Line()
-         .Line($"public static {v} Apply({v} g, {v} x0, {v} x1, {v} x2, {v} x3) => {Qualify(grad.Vector)};")
+         .Line($"public static {v} Apply({v} g, {v} x0, {v} x1, {v} x2, {v} x3) =>")
+         .Line($"    {Aliased(grad.Vector)};")
          .Line()
          .Line("/// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>")
-         .Open($"public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, {views}, global::ILGPU.ArrayView<float> dx, {Ns}Compilation.ChainExtent e)")
+         .Line("public static void Kernel(")
+         .Line("    global::ILGPU.Index1D index,")
+         .Line("    global::ILGPU.ArrayView<float> g,");
+        foreach (string view in views)
+        {
+            w.Line($"    {view},");
+        }
+
+        w.Line("    global::ILGPU.ArrayView<float> dx,")
+         .Open($"    {Ns}Compilation.ChainExtent e)")
          .Open("for (int i = index; i < e.Length; i += e.Stride)")
          .Line($"dx[i] += Apply(g[i], {Loads(Reads)});")
          .Close()

@@ -12,6 +12,7 @@ internal sealed partial class ModelEmitter
     private void WriteRuns(CodeWriter w)
     {
         string dt = Ns + "DeviceTensor";
+        WriteSlotTable(w);
         w.Line($"/// <summary>[Forward] {spec.ForwardMethod}.</summary>")
          .Open($"protected override {dt} RunForward({Ns}Compilation.ForwardRun run)");
         WriteRunHeader(w);

@@ -29,22 +29,23 @@ internal sealed partial class ModelEmitter
     /// <summary>The model's file: the program printed, and the lines of <paramref name="map"/> joined into its names and comments.</summary>
     public static string Emit(ProgramSpec planned, SourceMap? map)
     {
-        string text = new ModelEmitter(planned, map).Write();
-        return map?.Resolve(text) ?? text;
+        return new ModelEmitter(planned, map).Write();
     }
 
     private string Write()
     {
-        var w = new CodeWriter();
+        // Line tokens are resolved as each line is written, so the writer measures the text the reader sees.
+        var w = new CodeWriter(map is null ? null : map.Resolve);
         ModuleEmitter.Header(w, spec.ClassName);
-        ModuleEmitter.Open(w, spec.Namespace, spec.ClassName);
+        ModuleEmitter.Open(w, spec.Namespace, spec.ClassName, Usings);
         WritePlan(w);
         w.Line();
         if (!spec.IsVariant)
         {
             // A precision variant's file adds its plan and compiled class; the class's own file has the rest.
-            w.Line("/// <summary>Copies this definition's current weights onto <paramref name=\"device\"/> as FP32 masters and returns the compiled model, ready to train with <paramref name=\"options\"/> (AdamW, no clipping, PyTorch's scaler default).</summary>")
-             .Line($"public Compiled Compile({Ns}AmpDevice device, {Ns}TrainingOptions? options = null) => new Compiled(this, device, options);")
+            w.Line("/// <summary>Copies this definition's current weights onto <paramref name=\"device\"/> as FP32 masters and returns the compiled model, ready to train with <paramref name=\"options\"/> (AdamW, no clipping, PyTorch's scaler default).</summary>");
+            WritePlanRemarks(w);
+            w.Line($"public Compiled Compile({Ns}AmpDevice device, {Ns}TrainingOptions? options = null) => new Compiled(this, device, options);")
              .Line();
             WriteVariantDispatch(w);
             ModuleEmitter.Walk(w, spec.Fields);
@@ -58,7 +59,9 @@ internal sealed partial class ModelEmitter
 
     private void WritePlan(CodeWriter w)
     {
-        w.Line($"/// <summary>The compile-time precision plan of {spec.ClassName}{(spec.IsVariant ? $" in {spec.Autocast.Name()}" : string.Empty)}: every op with its compute and output precision and the reason.</summary>")
+        w.Line($"/// <summary>The compile-time precision plan of {spec.ClassName}{(spec.IsVariant ? $" in {spec.Autocast.Name()}" : string.Empty)}: every op with its compute and output precision and the reason.</summary>");
+        WritePlanRemarks(w);
+        w
          .Line($"public static {Ns}ModelPlan Plan{spec.Suffix} {{ get; }} = new {Ns}ModelPlan(")
          .Line($"    \"{spec.ClassName}\",")
          .Line($"    {Ns}Precision.{spec.Autocast},")
@@ -66,20 +69,28 @@ internal sealed partial class ModelEmitter
          .Line("    {");
         foreach (PlannedNode node in plan.Nodes.Where(n => n.Kind != OpKind.Input))
         {
-            w.Line($"        new(\"{node.Name}\", {Ns}OpKind.{node.Kind}, {Ns}Precision.{node.Compute}, {Ns}Precision.{node.Output}, \"{Escape(node.Reason)}\", {SourceMap.LineOf(node.Source)}, \"{Shapes.Format(node.Shape)}\"{(node.Chain >= 0 ? $", FusedChain: {node.Chain}" : string.Empty)}),");
+            w.Line($"        new(\"{node.Name}\", AmpKind.{node.Kind}, AmpPrecision.{node.Compute}, AmpPrecision.{node.Output}, \"{Escape(node.Reason)}\", {SourceMap.LineOf(node.Source)}, \"{Shapes.Format(node.Shape)}\"{(node.Chain >= 0 ? $", FusedChain: {node.Chain}" : string.Empty)}),");
         }
 
         long masters = spec.Layers.Sum(l => ParameterCount(l)) * 4L;
         long working = WorkingCopies().Sum(c => ParameterCount(spec.Layers.First(l => l.Path == c.Layer)) * 2L);
         w.Line("    },")
-         .Line($"    new {Ns}MemoryPlan({masters}, {working}, GradientBytes: {masters},")
-         .Line($"        ActivationBytesPerSample: {program.SavedBytesPerSample}, WorkspaceBytesPerSample: {InputBytes + program.WorkspaceBytesPerSample}, WorkspaceFixedBytes: {program.WorkspaceFixedBytes},")
-         .Line($"        Fp32ActivationBytesPerSample: {planned.Fp32SavedBytesPerSample}, Fp32WorkspaceBytesPerSample: {InputBytes + planned.Fp32WorkspaceBytesPerSample}));");
+         .Line($"    new {Ns}MemoryPlan(")
+         .Line($"        MasterWeightBytes: {masters},")
+         .Line($"        WorkingWeightBytes: {working},")
+         .Line($"        GradientBytes: {masters},")
+         .Line($"        ActivationBytesPerSample: {program.SavedBytesPerSample},")
+         .Line($"        WorkspaceBytesPerSample: {InputBytes + program.WorkspaceBytesPerSample},")
+         .Line($"        WorkspaceFixedBytes: {program.WorkspaceFixedBytes},")
+         .Line($"        Fp32ActivationBytesPerSample: {planned.Fp32SavedBytesPerSample},")
+         .Line($"        Fp32WorkspaceBytesPerSample: {InputBytes + planned.Fp32WorkspaceBytesPerSample}));");
     }
 
     private void WriteCompiled(CodeWriter w)
     {
-        w.Line($"/// <summary>{spec.ClassName} compiled for one device: the plan above as kernel calls.</summary>")
+        w.Line($"/// <summary>{spec.ClassName} compiled for one device: the plan above as kernel calls.</summary>");
+        WritePlanRemarks(w);
+        w
          .Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Amp.Generator\", \"1.0.0\")]")
          .Open($"{spec.Accessibility} sealed class Compiled{spec.Suffix} : {Ns}Compilation.CompiledModel")
          .Line($"private static readonly {Ns}Compilation.ModelInput[] ModelInputs =")
@@ -142,7 +153,9 @@ internal sealed partial class ModelEmitter
             w.Line($"{Ns}Precision.{p} => new Compiled{Suffix(p)}(this, device, options),");
         }
 
-        w.Line($"_ => throw new global::System.ArgumentException($\"{spec.ClassName} is planned in {list}; {{autocast}} was asked for. Add it to [Autocast(.., Also = ..)].\", nameof(autocast)),")
+        w.Line("_ => throw new global::System.ArgumentException(")
+         .Line($"    $\"{spec.ClassName} is planned in {list}; {{autocast}} was asked for. Add it to [Autocast(.., Also = ..)].\",")
+         .Line("    nameof(autocast)),")
          .Close(";")
          .Line()
          .Line($"/// <summary>The plan of <paramref name=\"autocast\"/> ({list}).</summary>")
@@ -152,7 +165,9 @@ internal sealed partial class ModelEmitter
             w.Line($"{Ns}Precision.{p} => Plan{Suffix(p)},");
         }
 
-        w.Line($"_ => throw new global::System.ArgumentException($\"{spec.ClassName} is planned in {list}; {{autocast}} was asked for.\", nameof(autocast)),")
+        w.Line("_ => throw new global::System.ArgumentException(")
+         .Line($"    $\"{spec.ClassName} is planned in {list}; {{autocast}} was asked for.\",")
+         .Line("    nameof(autocast)),")
          .Close(";")
          .Line();
     }

@@ -23,11 +23,22 @@ internal static class ModuleEmitter
          .Line("#nullable enable")
          .Line();
 
-    public static void Open(CodeWriter w, string? ns, string className)
+    public static void Open(CodeWriter w, string? ns, string className, IEnumerable<string>? usings = null)
     {
         if (ns is not null)
         {
             w.Open($"namespace {ns}");
+        }
+
+        // Inside the namespace, so they are this file's alone and shadow nothing outside it.
+        foreach (string directive in usings ?? [])
+        {
+            w.Line(directive);
+        }
+
+        if (usings is not null)
+        {
+            w.Line();
         }
 
         w.Open($"partial class {className}");

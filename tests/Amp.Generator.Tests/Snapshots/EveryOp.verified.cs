@@ -4,58 +4,171 @@
 
 namespace Demo
 {
+    using AmpVector = global::System.Runtime.Intrinsics.Vector256<float>;
+    using AmpVector256 = global::System.Runtime.Intrinsics.Vector256;
+    using AmpMath = global::Amp.Compilation.ChainMath;
+    using AmpGradMath = global::Amp.Compilation.ChainGradMath;
+    using AmpBits = global::Amp.Compilation.KernelBits;
+    using AmpKind = global::Amp.OpKind;
+    using AmpPrecision = global::Amp.Precision;
+
     partial class EveryOp
     {
         /// <summary>The compile-time precision plan of EveryOp: every op with its compute and output precision and the reason.</summary>
+        /// <remarks>
+        /// The plan in BF16:
+        /// <code>
+        ///   line  op                     kind        compute  stored  shape
+        ///     17  emb                    Embedding   FP32     FP32    [Batch, 4, 16]
+        ///     17  Add@17                 Add         FP32     FP32    [Batch, 4, 16]
+        ///     18  ln                     LayerNorm   FP32     FP32    [Batch, 4, 16]
+        ///     18  rms                    RmsNorm     FP32     FP32    [Batch, 4, 16]
+        ///     19  rms-&gt;bf16           Cast        BF16     BF16    [Batch, 4, 16]
+        ///     19  lin                    Linear      BF16     BF16    [Batch, 4, 16]
+        ///     19  Attention@19           Attention   BF16     BF16    [Batch, 4, 16]
+        ///     20  SplitHeads@20          SplitHeads  BF16     BF16    [Batch, 2, 4, 8]
+        ///     20  MergeHeads@20          MergeHeads  BF16     BF16    [Batch, 4, 16]
+        ///     21  Transpose@21           Transpose   FP32     FP32    [Batch, 16, 4]
+        ///     21  Transpose@21-&gt;bf16  Cast        BF16     BF16    [Batch, 16, 4]
+        ///     21  MatMul@21              MatMul      BF16     BF16    [Batch, 4, 4]
+        ///     21  CausalMask@21          CausalMask  BF16     BF16    [Batch, 4, 4]
+        ///     21  Softmax@21             Softmax     FP32     FP32    [Batch, 4, 4]
+        ///     22  Softmax@21-&gt;bf16    Cast        BF16     BF16    [Batch, 4, 4]
+        ///     22  MatMul@22              MatMul      BF16     BF16    [Batch, 4, 16]
+        ///     23  Relu@23                Relu        FP32     BF16    [Batch, 4, 16]
+        ///     23  Silu@23                Silu        FP32     BF16    [Batch, 4, 16]
+        ///     23  Add@23                 Add         FP32     BF16    [Batch, 4, 16]
+        ///     23  Tanh@23                Tanh        FP32     BF16    [Batch, 4, 16]
+        ///     23  Sigmoid@23             Sigmoid     FP32     BF16    [Batch, 4, 16]
+        ///     23  Mul@23                 Mul         FP32     BF16    [Batch, 4, 16]
+        ///     23  Sub@23                 Sub         FP32     BF16    [Batch, 4, 16]
+        ///     24  Scale@24               Scale       FP32     BF16    [Batch, 4, 16]
+        ///     24  Scale@24#2             Scale       FP32     BF16    [Batch, 4, 16]
+        ///     25  LogSoftmax@25          LogSoftmax  FP32     FP32    [Batch, 4, 16]
+        ///     25  Mul@25                 Mul         FP32     BF16    [Batch, 4, 16]
+        ///     25  Exp@25                 Exp         FP32     FP32    [Batch, 4, 16]
+        ///     25  Log@25                 Log         FP32     FP32    [Batch, 4, 16]
+        ///     25  Add@25                 Add         FP32     FP32    [Batch, 4, 16]
+        ///     26  Reshape@26             Reshape     FP32     FP32    [Batch, 64]
+        ///     27  Sum@27                 Sum         FP32     FP32    [Batch]
+        ///     27  Mean@27                Mean        FP32     FP32    [Batch]
+        ///     27  Add@27                 Add         FP32     FP32    [Batch]
+        ///     31  MseLoss@31             MseLoss     FP32     FP32    []
+        /// </code>
+        /// Memory per sample: 1,876 B of saved activations (FP32: 2,804 B), 4,240 B of workspace in 32 slots.
+        /// </remarks>
         public static global::Amp.ModelPlan Plan { get; } = new global::Amp.ModelPlan(
             "EveryOp",
             global::Amp.Precision.Bf16,
             new global::Amp.PlannedOp[]
             {
-                new("emb", global::Amp.OpKind.Embedding, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Embedding: on no autocast list, reads the FP32 weight", 17, "[Batch, 4, 16]"),
-                new("Add@17", global::Amp.OpKind.Add, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Add: promote, widest input FP32", 17, "[Batch, 4, 16]", FusedChain: 0),
-                new("ln", global::Amp.OpKind.LayerNorm, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 18, "[Batch, 4, 16]"),
-                new("rms", global::Amp.OpKind.RmsNorm, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "RmsNorm: FP32 list (inputs upcast)", 18, "[Batch, 4, 16]"),
-                new("rms->bf16", global::Amp.OpKind.Cast, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "cast once for the BF16 ops that read rms", 19, "[Batch, 4, 16]"),
-                new("lin", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class EveryOp", 19, "[Batch, 4, 16]"),
-                new("Attention@19", global::Amp.OpKind.Attention, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Attention: low-precision list, [Autocast(BF16)] on class EveryOp; softmax in FP32", 19, "[Batch, 4, 16]"),
-                new("SplitHeads@20", global::Amp.OpKind.SplitHeads, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "SplitHeads: layout, keeps BF16", 20, "[Batch, 2, 4, 8]"),
-                new("MergeHeads@20", global::Amp.OpKind.MergeHeads, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "MergeHeads: layout, keeps BF16", 20, "[Batch, 4, 16]"),
-                new("Transpose@21", global::Amp.OpKind.Transpose, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Transpose: layout, keeps FP32", 21, "[Batch, 16, 4]"),
-                new("Transpose@21->bf16", global::Amp.OpKind.Cast, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "cast once for the BF16 ops that read Transpose@21", 21, "[Batch, 16, 4]"),
-                new("MatMul@21", global::Amp.OpKind.MatMul, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "MatMul: low-precision list, [Autocast(BF16)] on class EveryOp", 21, "[Batch, 4, 4]"),
-                new("CausalMask@21", global::Amp.OpKind.CausalMask, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "CausalMask: layout, keeps BF16", 21, "[Batch, 4, 4]"),
-                new("Softmax@21", global::Amp.OpKind.Softmax, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Softmax: FP32 list (inputs upcast)", 21, "[Batch, 4, 4]"),
-                new("Softmax@21->bf16", global::Amp.OpKind.Cast, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "cast once for the BF16 ops that read Softmax@21", 22, "[Batch, 4, 4]"),
-                new("MatMul@22", global::Amp.OpKind.MatMul, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "MatMul: low-precision list, [Autocast(BF16)] on class EveryOp", 22, "[Batch, 4, 16]"),
-                new("Relu@23", global::Amp.OpKind.Relu, global::Amp.Precision.Fp32, global::Amp.Precision.Bf16, "Relu: elementwise in FP32 registers, keeps its input's BF16", 23, "[Batch, 4, 16]", FusedChain: 1),
-                new("Silu@23", global::Amp.OpKind.Silu, global::Amp.Precision.Fp32, global::Amp.Precision.Bf16, "Silu: elementwise in FP32 registers, keeps its input's BF16", 23, "[Batch, 4, 16]", FusedChain: 1),
-                new("Add@23", global::Amp.OpKind.Add, global::Amp.Precision.Fp32, global::Amp.Precision.Bf16, "Add: promote, widest input BF16", 23, "[Batch, 4, 16]", FusedChain: 1),
-                new("Tanh@23", global::Amp.OpKind.Tanh, global::Amp.Precision.Fp32, global::Amp.Precision.Bf16, "Tanh: elementwise in FP32 registers, keeps its input's BF16", 23, "[Batch, 4, 16]", FusedChain: 1),
-                new("Sigmoid@23", global::Amp.OpKind.Sigmoid, global::Amp.Precision.Fp32, global::Amp.Precision.Bf16, "Sigmoid: elementwise in FP32 registers, keeps its input's BF16", 23, "[Batch, 4, 16]", FusedChain: 1),
-                new("Mul@23", global::Amp.OpKind.Mul, global::Amp.Precision.Fp32, global::Amp.Precision.Bf16, "Mul: promote, widest input BF16", 23, "[Batch, 4, 16]", FusedChain: 1),
-                new("Sub@23", global::Amp.OpKind.Sub, global::Amp.Precision.Fp32, global::Amp.Precision.Bf16, "Sub: promote, widest input BF16", 23, "[Batch, 4, 16]", FusedChain: 1),
-                new("Scale@24", global::Amp.OpKind.Scale, global::Amp.Precision.Fp32, global::Amp.Precision.Bf16, "Scale: elementwise in FP32 registers, keeps its input's BF16", 24, "[Batch, 4, 16]", FusedChain: 1),
-                new("Scale@24#2", global::Amp.OpKind.Scale, global::Amp.Precision.Fp32, global::Amp.Precision.Bf16, "Scale: elementwise in FP32 registers, keeps its input's BF16", 24, "[Batch, 4, 16]", FusedChain: 1),
-                new("LogSoftmax@25", global::Amp.OpKind.LogSoftmax, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "LogSoftmax: FP32 list (inputs upcast)", 25, "[Batch, 4, 16]"),
-                new("Mul@25", global::Amp.OpKind.Mul, global::Amp.Precision.Fp32, global::Amp.Precision.Bf16, "Mul: promote, widest input BF16", 25, "[Batch, 4, 16]", FusedChain: 2),
-                new("Exp@25", global::Amp.OpKind.Exp, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Exp: FP32 list (inputs upcast)", 25, "[Batch, 4, 16]", FusedChain: 2),
-                new("Log@25", global::Amp.OpKind.Log, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Log: FP32 list (inputs upcast)", 25, "[Batch, 4, 16]", FusedChain: 2),
-                new("Add@25", global::Amp.OpKind.Add, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Add: promote, widest input FP32", 25, "[Batch, 4, 16]", FusedChain: 2),
-                new("Reshape@26", global::Amp.OpKind.Reshape, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Reshape: layout, keeps FP32", 26, "[Batch, 64]"),
-                new("Sum@27", global::Amp.OpKind.Sum, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Sum: FP32 list (inputs upcast)", 27, "[Batch]"),
-                new("Mean@27", global::Amp.OpKind.Mean, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Mean: FP32 list (inputs upcast)", 27, "[Batch]"),
-                new("Add@27", global::Amp.OpKind.Add, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Add: promote, widest input FP32", 27, "[Batch]", FusedChain: 3),
-                new("MseLoss@31", global::Amp.OpKind.MseLoss, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "MseLoss: FP32 list, the loss is FP32", 31, "[]", FusedChain: 4),
+                new("emb", AmpKind.Embedding, AmpPrecision.Fp32, AmpPrecision.Fp32, "Embedding: on no autocast list, reads the FP32 weight", 17,
+                    "[Batch, 4, 16]"),
+                new("Add@17", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Fp32, "Add: promote, widest input FP32", 17, "[Batch, 4, 16]", FusedChain: 0),
+                new("ln", AmpKind.LayerNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 18, "[Batch, 4, 16]"),
+                new("rms", AmpKind.RmsNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "RmsNorm: FP32 list (inputs upcast)", 18, "[Batch, 4, 16]"),
+                new("rms->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read rms", 19, "[Batch, 4, 16]"),
+                new("lin", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class EveryOp", 19,
+                    "[Batch, 4, 16]"),
+                new("Attention@19", AmpKind.Attention, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Attention: low-precision list, [Autocast(BF16)] on class EveryOp; softmax in FP32", 19, "[Batch, 4, 16]"),
+                new("SplitHeads@20", AmpKind.SplitHeads, AmpPrecision.Bf16, AmpPrecision.Bf16, "SplitHeads: layout, keeps BF16", 20, "[Batch, 2, 4, 8]"),
+                new("MergeHeads@20", AmpKind.MergeHeads, AmpPrecision.Bf16, AmpPrecision.Bf16, "MergeHeads: layout, keeps BF16", 20, "[Batch, 4, 16]"),
+                new("Transpose@21", AmpKind.Transpose, AmpPrecision.Fp32, AmpPrecision.Fp32, "Transpose: layout, keeps FP32", 21, "[Batch, 16, 4]"),
+                new("Transpose@21->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read Transpose@21", 21,
+                    "[Batch, 16, 4]"),
+                new("MatMul@21", AmpKind.MatMul, AmpPrecision.Bf16, AmpPrecision.Bf16, "MatMul: low-precision list, [Autocast(BF16)] on class EveryOp", 21,
+                    "[Batch, 4, 4]"),
+                new("CausalMask@21", AmpKind.CausalMask, AmpPrecision.Bf16, AmpPrecision.Bf16, "CausalMask: layout, keeps BF16", 21, "[Batch, 4, 4]"),
+                new("Softmax@21", AmpKind.Softmax, AmpPrecision.Fp32, AmpPrecision.Fp32, "Softmax: FP32 list (inputs upcast)", 21, "[Batch, 4, 4]"),
+                new("Softmax@21->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read Softmax@21", 22,
+                    "[Batch, 4, 4]"),
+                new("MatMul@22", AmpKind.MatMul, AmpPrecision.Bf16, AmpPrecision.Bf16, "MatMul: low-precision list, [Autocast(BF16)] on class EveryOp", 22,
+                    "[Batch, 4, 16]"),
+                new("Relu@23", AmpKind.Relu, AmpPrecision.Fp32, AmpPrecision.Bf16, "Relu: elementwise in FP32 registers, keeps its input's BF16", 23,
+                    "[Batch, 4, 16]", FusedChain: 1),
+                new("Silu@23", AmpKind.Silu, AmpPrecision.Fp32, AmpPrecision.Bf16, "Silu: elementwise in FP32 registers, keeps its input's BF16", 23,
+                    "[Batch, 4, 16]", FusedChain: 1),
+                new("Add@23", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Bf16, "Add: promote, widest input BF16", 23, "[Batch, 4, 16]", FusedChain: 1),
+                new("Tanh@23", AmpKind.Tanh, AmpPrecision.Fp32, AmpPrecision.Bf16, "Tanh: elementwise in FP32 registers, keeps its input's BF16", 23,
+                    "[Batch, 4, 16]", FusedChain: 1),
+                new("Sigmoid@23", AmpKind.Sigmoid, AmpPrecision.Fp32, AmpPrecision.Bf16, "Sigmoid: elementwise in FP32 registers, keeps its input's BF16", 23,
+                    "[Batch, 4, 16]", FusedChain: 1),
+                new("Mul@23", AmpKind.Mul, AmpPrecision.Fp32, AmpPrecision.Bf16, "Mul: promote, widest input BF16", 23, "[Batch, 4, 16]", FusedChain: 1),
+                new("Sub@23", AmpKind.Sub, AmpPrecision.Fp32, AmpPrecision.Bf16, "Sub: promote, widest input BF16", 23, "[Batch, 4, 16]", FusedChain: 1),
+                new("Scale@24", AmpKind.Scale, AmpPrecision.Fp32, AmpPrecision.Bf16, "Scale: elementwise in FP32 registers, keeps its input's BF16", 24,
+                    "[Batch, 4, 16]", FusedChain: 1),
+                new("Scale@24#2", AmpKind.Scale, AmpPrecision.Fp32, AmpPrecision.Bf16, "Scale: elementwise in FP32 registers, keeps its input's BF16", 24,
+                    "[Batch, 4, 16]", FusedChain: 1),
+                new("LogSoftmax@25", AmpKind.LogSoftmax, AmpPrecision.Fp32, AmpPrecision.Fp32, "LogSoftmax: FP32 list (inputs upcast)", 25, "[Batch, 4, 16]"),
+                new("Mul@25", AmpKind.Mul, AmpPrecision.Fp32, AmpPrecision.Bf16, "Mul: promote, widest input BF16", 25, "[Batch, 4, 16]", FusedChain: 2),
+                new("Exp@25", AmpKind.Exp, AmpPrecision.Fp32, AmpPrecision.Fp32, "Exp: FP32 list (inputs upcast)", 25, "[Batch, 4, 16]", FusedChain: 2),
+                new("Log@25", AmpKind.Log, AmpPrecision.Fp32, AmpPrecision.Fp32, "Log: FP32 list (inputs upcast)", 25, "[Batch, 4, 16]", FusedChain: 2),
+                new("Add@25", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Fp32, "Add: promote, widest input FP32", 25, "[Batch, 4, 16]", FusedChain: 2),
+                new("Reshape@26", AmpKind.Reshape, AmpPrecision.Fp32, AmpPrecision.Fp32, "Reshape: layout, keeps FP32", 26, "[Batch, 64]"),
+                new("Sum@27", AmpKind.Sum, AmpPrecision.Fp32, AmpPrecision.Fp32, "Sum: FP32 list (inputs upcast)", 27, "[Batch]"),
+                new("Mean@27", AmpKind.Mean, AmpPrecision.Fp32, AmpPrecision.Fp32, "Mean: FP32 list (inputs upcast)", 27, "[Batch]"),
+                new("Add@27", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Fp32, "Add: promote, widest input FP32", 27, "[Batch]", FusedChain: 3),
+                new("MseLoss@31", AmpKind.MseLoss, AmpPrecision.Fp32, AmpPrecision.Fp32, "MseLoss: FP32 list, the loss is FP32", 31, "[]", FusedChain: 4),
             },
-            new global::Amp.MemoryPlan(4416, 512, GradientBytes: 4416,
-                ActivationBytesPerSample: 1876, WorkspaceBytesPerSample: 4240, WorkspaceFixedBytes: 4,
-                Fp32ActivationBytesPerSample: 2804, Fp32WorkspaceBytesPerSample: 4496));
+            new global::Amp.MemoryPlan(
+                MasterWeightBytes: 4416,
+                WorkingWeightBytes: 512,
+                GradientBytes: 4416,
+                ActivationBytesPerSample: 1876,
+                WorkspaceBytesPerSample: 4240,
+                WorkspaceFixedBytes: 4,
+                Fp32ActivationBytesPerSample: 2804,
+                Fp32WorkspaceBytesPerSample: 4496));
 
-        /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
+        /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with
+        /// <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
+        /// <remarks>
+        /// The plan in BF16:
+        /// <code>
+        ///   line  op                     kind        compute  stored  shape
+        ///     17  emb                    Embedding   FP32     FP32    [Batch, 4, 16]
+        ///     17  Add@17                 Add         FP32     FP32    [Batch, 4, 16]
+        ///     18  ln                     LayerNorm   FP32     FP32    [Batch, 4, 16]
+        ///     18  rms                    RmsNorm     FP32     FP32    [Batch, 4, 16]
+        ///     19  rms-&gt;bf16           Cast        BF16     BF16    [Batch, 4, 16]
+        ///     19  lin                    Linear      BF16     BF16    [Batch, 4, 16]
+        ///     19  Attention@19           Attention   BF16     BF16    [Batch, 4, 16]
+        ///     20  SplitHeads@20          SplitHeads  BF16     BF16    [Batch, 2, 4, 8]
+        ///     20  MergeHeads@20          MergeHeads  BF16     BF16    [Batch, 4, 16]
+        ///     21  Transpose@21           Transpose   FP32     FP32    [Batch, 16, 4]
+        ///     21  Transpose@21-&gt;bf16  Cast        BF16     BF16    [Batch, 16, 4]
+        ///     21  MatMul@21              MatMul      BF16     BF16    [Batch, 4, 4]
+        ///     21  CausalMask@21          CausalMask  BF16     BF16    [Batch, 4, 4]
+        ///     21  Softmax@21             Softmax     FP32     FP32    [Batch, 4, 4]
+        ///     22  Softmax@21-&gt;bf16    Cast        BF16     BF16    [Batch, 4, 4]
+        ///     22  MatMul@22              MatMul      BF16     BF16    [Batch, 4, 16]
+        ///     23  Relu@23                Relu        FP32     BF16    [Batch, 4, 16]
+        ///     23  Silu@23                Silu        FP32     BF16    [Batch, 4, 16]
+        ///     23  Add@23                 Add         FP32     BF16    [Batch, 4, 16]
+        ///     23  Tanh@23                Tanh        FP32     BF16    [Batch, 4, 16]
+        ///     23  Sigmoid@23             Sigmoid     FP32     BF16    [Batch, 4, 16]
+        ///     23  Mul@23                 Mul         FP32     BF16    [Batch, 4, 16]
+        ///     23  Sub@23                 Sub         FP32     BF16    [Batch, 4, 16]
+        ///     24  Scale@24               Scale       FP32     BF16    [Batch, 4, 16]
+        ///     24  Scale@24#2             Scale       FP32     BF16    [Batch, 4, 16]
+        ///     25  LogSoftmax@25          LogSoftmax  FP32     FP32    [Batch, 4, 16]
+        ///     25  Mul@25                 Mul         FP32     BF16    [Batch, 4, 16]
+        ///     25  Exp@25                 Exp         FP32     FP32    [Batch, 4, 16]
+        ///     25  Log@25                 Log         FP32     FP32    [Batch, 4, 16]
+        ///     25  Add@25                 Add         FP32     FP32    [Batch, 4, 16]
+        ///     26  Reshape@26             Reshape     FP32     FP32    [Batch, 64]
+        ///     27  Sum@27                 Sum         FP32     FP32    [Batch]
+        ///     27  Mean@27                Mean        FP32     FP32    [Batch]
+        ///     27  Add@27                 Add         FP32     FP32    [Batch]
+        ///     31  MseLoss@31             MseLoss     FP32     FP32    []
+        /// </code>
+        /// Memory per sample: 1,876 B of saved activations (FP32: 2,804 B), 4,240 B of workspace in 32 slots.
+        /// </remarks>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
-        /// <summary>Adds every weight of this class's layers and modules to <paramref name="sink"/> under <paramref name="prefix"/>, in declaration order.</summary>
+        /// <summary>Adds every weight of this class's layers and modules to <paramref name="sink"/> under <paramref name="prefix"/>, in declaration
+        /// order.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         internal void CollectAmpParameters(string prefix, global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter> sink)
         {
@@ -78,6 +191,48 @@ namespace Demo
         }
 
         /// <summary>EveryOp compiled for one device: the plan above as kernel calls.</summary>
+        /// <remarks>
+        /// The plan in BF16:
+        /// <code>
+        ///   line  op                     kind        compute  stored  shape
+        ///     17  emb                    Embedding   FP32     FP32    [Batch, 4, 16]
+        ///     17  Add@17                 Add         FP32     FP32    [Batch, 4, 16]
+        ///     18  ln                     LayerNorm   FP32     FP32    [Batch, 4, 16]
+        ///     18  rms                    RmsNorm     FP32     FP32    [Batch, 4, 16]
+        ///     19  rms-&gt;bf16           Cast        BF16     BF16    [Batch, 4, 16]
+        ///     19  lin                    Linear      BF16     BF16    [Batch, 4, 16]
+        ///     19  Attention@19           Attention   BF16     BF16    [Batch, 4, 16]
+        ///     20  SplitHeads@20          SplitHeads  BF16     BF16    [Batch, 2, 4, 8]
+        ///     20  MergeHeads@20          MergeHeads  BF16     BF16    [Batch, 4, 16]
+        ///     21  Transpose@21           Transpose   FP32     FP32    [Batch, 16, 4]
+        ///     21  Transpose@21-&gt;bf16  Cast        BF16     BF16    [Batch, 16, 4]
+        ///     21  MatMul@21              MatMul      BF16     BF16    [Batch, 4, 4]
+        ///     21  CausalMask@21          CausalMask  BF16     BF16    [Batch, 4, 4]
+        ///     21  Softmax@21             Softmax     FP32     FP32    [Batch, 4, 4]
+        ///     22  Softmax@21-&gt;bf16    Cast        BF16     BF16    [Batch, 4, 4]
+        ///     22  MatMul@22              MatMul      BF16     BF16    [Batch, 4, 16]
+        ///     23  Relu@23                Relu        FP32     BF16    [Batch, 4, 16]
+        ///     23  Silu@23                Silu        FP32     BF16    [Batch, 4, 16]
+        ///     23  Add@23                 Add         FP32     BF16    [Batch, 4, 16]
+        ///     23  Tanh@23                Tanh        FP32     BF16    [Batch, 4, 16]
+        ///     23  Sigmoid@23             Sigmoid     FP32     BF16    [Batch, 4, 16]
+        ///     23  Mul@23                 Mul         FP32     BF16    [Batch, 4, 16]
+        ///     23  Sub@23                 Sub         FP32     BF16    [Batch, 4, 16]
+        ///     24  Scale@24               Scale       FP32     BF16    [Batch, 4, 16]
+        ///     24  Scale@24#2             Scale       FP32     BF16    [Batch, 4, 16]
+        ///     25  LogSoftmax@25          LogSoftmax  FP32     FP32    [Batch, 4, 16]
+        ///     25  Mul@25                 Mul         FP32     BF16    [Batch, 4, 16]
+        ///     25  Exp@25                 Exp         FP32     FP32    [Batch, 4, 16]
+        ///     25  Log@25                 Log         FP32     FP32    [Batch, 4, 16]
+        ///     25  Add@25                 Add         FP32     FP32    [Batch, 4, 16]
+        ///     26  Reshape@26             Reshape     FP32     FP32    [Batch, 64]
+        ///     27  Sum@27                 Sum         FP32     FP32    [Batch]
+        ///     27  Mean@27                Mean        FP32     FP32    [Batch]
+        ///     27  Add@27                 Add         FP32     FP32    [Batch]
+        ///     31  MseLoss@31             MseLoss     FP32     FP32    []
+        /// </code>
+        /// Memory per sample: 1,876 B of saved activations (FP32: 2,804 B), 4,240 B of workspace in 32 slots.
+        /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         public sealed class Compiled : global::Amp.Compilation.CompiledModel
         {
@@ -110,10 +265,46 @@ namespace Demo
             public float[] Forward(int[] ids, float[] x) => Forward(new global::Amp.Data.Batch { { "ids", ids }, { "x", x } });
 
             /// <summary>The mean [Loss] Loss of the batch, no update.</summary>
-            public float Evaluate(int[] ids, float[] x, float[] target) => Evaluate(new global::Amp.Data.Batch { { "ids", ids }, { "x", x }, { "target", target } });
+            public float Evaluate(int[] ids, float[] x, float[] target) => Evaluate(new global::Amp.Data.Batch { { "ids", ids }, { "x", x }, { "target",
+                target } });
 
             /// <summary>One training step on ids [Batch, 4], x [Batch, 4, 16], target [Batch].</summary>
-            public global::Amp.StepResult TrainStep(int[] ids, float[] x, float[] target) => TrainStep(new global::Amp.Data.Batch { { "ids", ids }, { "x", x }, { "target", target } });
+            public global::Amp.StepResult TrainStep(int[] ids, float[] x, float[] target) => TrainStep(new global::Amp.Data.Batch { { "ids", ids }, { "x", x },
+                { "target", target } });
+
+            // Memory slots: 32 allocations; the buffers of a slot use it one after another (lifetimes never overlap).
+            //   slot   0: FP32 B x 64       t2, t4, g3
+            //   slot   1: FP32 B x 64       t3, g2
+            //   slot   2: FP32 B x 4        t4Mean
+            //   slot   3: FP32 B x 4        t4Rstd
+            //   slot   4: FP32 B x 64       t5, t27, g17, g10, g8, g4
+            //   slot   5: FP32 B x 4        t5Rstd
+            //   slot   6: BF16 B x 64       t6
+            //   slot   7: BF16 B x 64       t7, t9, t12
+            //   slot   8: BF16 B x 64       t8Q
+            //   slot   9: BF16 B x 64       t8K
+            //   slot  10: BF16 B x 64       t8V
+            //   slot  11: FP32 B x 32       t8Scores, g8Probs
+            //   slot  12: BF16 B x 32       t8Probs
+            //   slot  13: BF16 B x 64       t8Context, t10
+            //   slot  14: BF16 B x 64       t8, t17
+            //   slot  15: FP32 B x 64       t11, t31, g31, g5
+            //   slot  16: BF16 B x 16       t13, t16
+            //   slot  17: BF16 B x 16       t14
+            //   slot  18: FP32 B x 16       t15, g13
+            //   slot  19: BF16 B x 64       t26, t26R
+            //   slot  20: FP32 B x 1        t33, t37Squares, g35
+            //   slot  21: FP32 B x 1        t34, g33
+            //   slot  22: FP32 B x 1        t35, g34
+            //   slot  23: FP32 1            t37, g37
+            //   slot  24: FP32 B x 64       g27, g11, g9, g8Context
+            //   slot  25: FP32 B x 64       g26, g8Q
+            //   slot  26: FP32 B x 16       g15
+            //   slot  27: FP32 B x 16       g14
+            //   slot  28: FP32 B x 32       g8Scores
+            //   slot  29: FP32 B x 64       g7
+            //   slot  30: FP32 B x 64       g8K
+            //   slot  31: FP32 B x 64       g8V
 
             /// <summary>[Forward] Run.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
@@ -155,7 +346,8 @@ namespace Demo
                 device.Gemm(t6.Reshape(B * 4, 16), lin_weight.Working(global::Amp.Precision.Bf16), t7.Reshape(B * 4, 16),
                     new global::Amp.GemmOptions { TransposeB = true });
 
-                // Model0.cs:19, Attention@19: Attention, compute BF16, stored BF16 [Batch, 4, 16] (Attention: low-precision list, [Autocast(BF16)] on class EveryOp; softmax in FP32)
+                // Model0.cs:19, Attention@19: Attention, compute BF16, stored BF16 [Batch, 4, 16] (Attention: low-precision list, [Autocast(BF16)] on class
+                // EveryOp; softmax in FP32)
                 var t8Q = run.Buffer(8, global::Amp.Precision.Bf16, B, 2, 4, 8);
                 device.SwapMiddle(t7, t8Q, B, 4, 2, 8);
                 var t8K = run.Buffer(9, global::Amp.Precision.Bf16, B, 2, 4, 8);
@@ -209,7 +401,9 @@ namespace Demo
                 var t17 = run.Buffer(14, global::Amp.Precision.Bf16, B, 4, 16);
                 device.Gemm(t16.Reshape(B, 4, 4), t6.Reshape(B, 4, 16), t17.Reshape(B, 4, 16));
 
-                // Model0.cs:24, chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): fused, FP32 registers, stored BF16 [Batch, 4, 16]
+                // Model0.cs:24, chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): fused, FP32
+                // registers,
+                // stored BF16 [Batch, 4, 16]
                 var t26 = run.Buffer(19, global::Amp.Precision.Bf16, B, 4, 16);
                 run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t26, t17);
 
@@ -303,7 +497,9 @@ namespace Demo
                 // Model0.cs:27, backward of Sum@27 (Sum)
                 device.BroadcastRowsAccumulate(g33, g32, 1f);
 
-                // Model0.cs:24, chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): recomputed from its leaves instead of kept from the forward pass
+                // Model0.cs:24, chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): recomputed from
+                // its leaves
+                // instead of kept from the forward pass
                 var t26R = run.Buffer(19, global::Amp.Precision.Bf16, B, 4, 16);
                 run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t26R, t17);
 
@@ -317,7 +513,9 @@ namespace Demo
                 device.SoftmaxBackward(t27, g27, g26, log: true);
 
                 var g17 = run.Gradient(4, B, 4, 16);
-                // Model0.cs:24, backward of chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): recomputed from its inputs in FP32
+                // Model0.cs:24, backward of chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))):
+                // recomputed from
+                // its inputs in FP32
                 run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g17, g26, t17);
 
                 var g15 = run.Gradient(26, B, 4, 4);
@@ -363,13 +561,16 @@ namespace Demo
                 device.Gemm(g8Context.Reshape(B * 2, 4, 8), t8V.Reshape(B * 2, 4, 8), g8Probs.Reshape(B * 2, 4, 4), AccumulateTransposeB);
                 device.SoftmaxBackward(t8Probs, g8Probs, g8Scores, log: false);
                 var g8Q = run.Gradient(25, B, 2, 4, 8);
-                device.Gemm(g8Scores.Reshape(B * 2, 4, 4), t8K.Reshape(B * 2, 4, 8), g8Q.Reshape(B * 2, 4, 8), new global::Amp.GemmOptions { Alpha = 0.35355338f });
+                device.Gemm(g8Scores.Reshape(B * 2, 4, 4), t8K.Reshape(B * 2, 4, 8), g8Q.Reshape(B * 2, 4, 8),
+                    new global::Amp.GemmOptions { Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g8Q, g7, B, 2, 4, 8);
                 var g8K = run.Gradient(30, B, 2, 4, 8);
-                device.Gemm(g8Scores.Reshape(B * 2, 4, 4), t8Q.Reshape(B * 2, 4, 8), g8K.Reshape(B * 2, 4, 8), new global::Amp.GemmOptions { TransposeA = true, Alpha = 0.35355338f });
+                device.Gemm(g8Scores.Reshape(B * 2, 4, 4), t8Q.Reshape(B * 2, 4, 8), g8K.Reshape(B * 2, 4, 8), new global::Amp.GemmOptions { TransposeA = true,
+                    Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g8K, g6, B, 2, 4, 8);
                 var g8V = run.Gradient(31, B, 2, 4, 8);
-                device.Gemm(t8Probs.Reshape(B * 2, 4, 4), g8Context.Reshape(B * 2, 4, 8), g8V.Reshape(B * 2, 4, 8), new global::Amp.GemmOptions { TransposeA = true });
+                device.Gemm(t8Probs.Reshape(B * 2, 4, 4), g8Context.Reshape(B * 2, 4, 8), g8V.Reshape(B * 2, 4, 8),
+                    new global::Amp.GemmOptions { TransposeA = true });
                 device.SwapMiddleAccumulate(g8V, g6, B, 2, 4, 8);
 
                 // Model0.cs:19, backward of lin (Linear)
@@ -398,56 +599,85 @@ namespace Demo
                 /// <summary>The leaves the formula reads: x0, x1.</summary>
                 public static int Reads => 0b0011;
 
-                public static float Apply(float x0, float x1, float x2, float x3) => (x0 + x1);
+                public static float Apply(float x0, float x1, float x2, float x3) =>
+                    (x0 + x1);
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (x0 + x1);
+                public static AmpVector Apply(AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    (x0 + x1);
 
                 /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> y,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), 0f, 0f);
+                        y[i] = Apply(AmpBits.ToFloat(x0[i % e.N0]), AmpBits.ToFloat(x1[i % e.N1]), 0f, 0f);
                     }
                 }
             }
 
-            /// <summary>Chain 1 (Model0.cs:24): scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))). Reads BF16; FP32 in registers; stores BF16.</summary>
+            /// <summary>Chain 1 (Model0.cs:24): scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))). Reads BF16;
+            /// FP32 in registers; stores BF16.</summary>
             private readonly struct Chain1 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0.</summary>
                 public static int Reads => 0b0001;
 
-                public static float Apply(float x0, float x1, float x2, float x3) => ((((global::Amp.Compilation.ChainMath.Relu(x0) + global::Amp.Compilation.ChainMath.Silu(x0)) - (global::Amp.Compilation.ChainMath.Tanh(x0) * global::Amp.Compilation.ChainMath.Sigmoid(x0))) * 0.5f) * 2f);
+                public static float Apply(float x0, float x1, float x2, float x3) =>
+                    ((((AmpMath.Relu(x0) + AmpMath.Silu(x0)) - (AmpMath.Tanh(x0) * AmpMath.Sigmoid(x0))) * 0.5f) * 2f);
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => ((((global::Amp.Compilation.ChainMath.Relu(x0) + global::Amp.Compilation.ChainMath.Silu(x0)) - (global::Amp.Compilation.ChainMath.Tanh(x0) * global::Amp.Compilation.ChainMath.Sigmoid(x0))) * 0.5f) * 2f);
+                public static AmpVector Apply(AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    ((((AmpMath.Relu(x0) + AmpMath.Silu(x0)) - (AmpMath.Tanh(x0) * AmpMath.Sigmoid(x0))) * 0.5f) * 2f);
 
                 /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<ushort> y, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<ushort> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<ushort> y,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = global::Amp.Compilation.KernelBits.ToBf16(Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f));
+                        y[i] = AmpBits.ToBf16(Apply(AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f));
                     }
                 }
             }
 
-            /// <summary>Chain 2 (Model0.cs:25): add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
+            /// <summary>Chain 2 (Model0.cs:25): add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))). Reads FP32, BF16; FP32 in registers; stores
+            /// FP32.</summary>
             private readonly struct Chain2 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0, x1.</summary>
                 public static int Reads => 0b0011;
 
-                public static float Apply(float x0, float x1, float x2, float x3) => (x0 + global::Amp.Compilation.ChainMath.Log(global::Amp.Compilation.ChainMath.Exp((x1 * x1))));
+                public static float Apply(float x0, float x1, float x2, float x3) =>
+                    (x0 + AmpMath.Log(AmpMath.Exp((x1 * x1))));
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (x0 + global::Amp.Compilation.ChainMath.Log(global::Amp.Compilation.ChainMath.Exp((x1 * x1))));
+                public static AmpVector Apply(AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    (x0 + AmpMath.Log(AmpMath.Exp((x1 * x1))));
 
                 /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<ushort> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> y,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), 0f, 0f);
+                        y[i] = Apply(AmpBits.ToFloat(x0[i % e.N0]), AmpBits.ToFloat(x1[i % e.N1]), 0f, 0f);
                     }
                 }
             }
@@ -458,16 +688,25 @@ namespace Demo
                 /// <summary>The leaves the formula reads: x0, x1.</summary>
                 public static int Reads => 0b0011;
 
-                public static float Apply(float x0, float x1, float x2, float x3) => (x0 + x1);
+                public static float Apply(float x0, float x1, float x2, float x3) =>
+                    (x0 + x1);
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (x0 + x1);
+                public static AmpVector Apply(AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    (x0 + x1);
 
                 /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> y,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), 0f, 0f);
+                        y[i] = Apply(AmpBits.ToFloat(x0[i % e.N0]), AmpBits.ToFloat(x1[i % e.N1]), 0f, 0f);
                     }
                 }
             }
@@ -478,16 +717,25 @@ namespace Demo
                 /// <summary>The leaves the formula reads: x0, x1.</summary>
                 public static int Reads => 0b0011;
 
-                public static float Apply(float x0, float x1, float x2, float x3) => (x0 - x1) * (x0 - x1);
+                public static float Apply(float x0, float x1, float x2, float x3) =>
+                    (x0 - x1) * (x0 - x1);
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (x0 - x1) * (x0 - x1);
+                public static AmpVector Apply(AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    (x0 - x1) * (x0 - x1);
 
                 /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> y,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), 0f, 0f);
+                        y[i] = Apply(AmpBits.ToFloat(x0[i % e.N0]), AmpBits.ToFloat(x1[i % e.N1]), 0f, 0f);
                     }
                 }
             }
@@ -498,12 +746,22 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: none.</summary>
                 public static int Reads => 0b0000;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    g;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
@@ -512,22 +770,35 @@ namespace Demo
                 }
             }
 
-            /// <summary>Backward of chain 1 (scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22)))))) into x0 = MatMul@22: g * d(chain)/d(x0).</summary>
+            /// <summary>Backward of chain 1 (scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22)))))) into x0 =
+            /// MatMul@22: g * d(chain)/d(x0).</summary>
             private readonly struct Chain1Grad0 : global::Amp.Compilation.IGradChain
             {
                 /// <summary>The leaves the derivative reads: x0.</summary>
                 public static int Reads => 0b0001;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * ((((global::Amp.Compilation.ChainGradMath.ReluGrad(x0) + global::Amp.Compilation.ChainGradMath.SiluGrad(x0)) + (-((global::Amp.Compilation.ChainMath.Sigmoid(x0) * global::Amp.Compilation.ChainGradMath.TanhGrad(x0)) + (global::Amp.Compilation.ChainMath.Tanh(x0) * global::Amp.Compilation.ChainGradMath.SigmoidGrad(x0))))) * 0.5f) * 2f));
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    (g * ((((AmpGradMath.ReluGrad(x0) + AmpGradMath.SiluGrad(x0)) + (-((AmpMath.Sigmoid(x0) * AmpGradMath.TanhGrad(x0)) + (AmpMath.Tanh(x0) *
+                        AmpGradMath.SigmoidGrad(x0))))) * 0.5f) * 2f));
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * ((((global::Amp.Compilation.ChainGradMath.ReluGrad(x0) + global::Amp.Compilation.ChainGradMath.SiluGrad(x0)) + (-((global::Amp.Compilation.ChainMath.Sigmoid(x0) * global::Amp.Compilation.ChainGradMath.TanhGrad(x0)) + (global::Amp.Compilation.ChainMath.Tanh(x0) * global::Amp.Compilation.ChainGradMath.SigmoidGrad(x0))))) * 0.5f) * 2f));
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    (g * ((((AmpGradMath.ReluGrad(x0) + AmpGradMath.SiluGrad(x0)) + (-((AmpMath.Sigmoid(x0) * AmpGradMath.TanhGrad(x0)) + (AmpMath.Tanh(x0) *
+                        AmpGradMath.SigmoidGrad(x0))))) * 0.5f) * 2f));
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<ushort> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
+                        dx[i] += Apply(g[i], AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
                     }
                 }
             }
@@ -538,12 +809,22 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: none.</summary>
                 public static int Reads => 0b0000;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    g;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
@@ -558,16 +839,26 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: x1.</summary>
                 public static int Reads => 0b0010;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * (global::Amp.Compilation.ChainGradMath.LogGrad(global::Amp.Compilation.ChainMath.Exp((x1 * x1))) * (global::Amp.Compilation.ChainGradMath.ExpGrad((x1 * x1)) * (x1 + x1))));
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    (g * (AmpGradMath.LogGrad(AmpMath.Exp((x1 * x1))) * (AmpGradMath.ExpGrad((x1 * x1)) * (x1 + x1))));
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * (global::Amp.Compilation.ChainGradMath.LogGrad(global::Amp.Compilation.ChainMath.Exp((x1 * x1))) * (global::Amp.Compilation.ChainGradMath.ExpGrad((x1 * x1)) * (x1 + x1))));
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    (g * (AmpGradMath.LogGrad(AmpMath.Exp((x1 * x1))) * (AmpGradMath.ExpGrad((x1 * x1)) * (x1 + x1))));
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<ushort> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], 0f, global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), 0f, 0f);
+                        dx[i] += Apply(g[i], 0f, AmpBits.ToFloat(x1[i % e.N1]), 0f, 0f);
                     }
                 }
             }
@@ -578,12 +869,22 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: none.</summary>
                 public static int Reads => 0b0000;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    g;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
@@ -598,12 +899,22 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: none.</summary>
                 public static int Reads => 0b0000;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    g;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {

@@ -4,56 +4,178 @@
 
 namespace Demo
 {
+    using AmpVector = global::System.Runtime.Intrinsics.Vector256<float>;
+    using AmpVector256 = global::System.Runtime.Intrinsics.Vector256;
+    using AmpMath = global::Amp.Compilation.ChainMath;
+    using AmpGradMath = global::Amp.Compilation.ChainGradMath;
+    using AmpBits = global::Amp.Compilation.KernelBits;
+    using AmpKind = global::Amp.OpKind;
+    using AmpPrecision = global::Amp.Precision;
+
     partial class Gpt
     {
         /// <summary>The compile-time precision plan of Gpt: every op with its compute and output precision and the reason.</summary>
+        /// <remarks>
+        /// The plan in BF16:
+        /// <code>
+        ///   line  op                          kind          compute  stored  shape
+        ///     51  wte                         Embedding     FP32     FP32    [Batch, 16, 32]
+        ///     30  blocks.0.ln1                LayerNorm     FP32     FP32    [Batch, 16, 32]
+        ///     15  blocks.0.ln1-&gt;bf16       Cast          BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.0.attn.q             Linear        BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.0.attn.k             Linear        BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.0.attn.v             Linear        BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.0.attn.Attention@15  Attention     BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.0.attn.proj          Linear        BF16     BF16    [Batch, 16, 32]
+        ///     30  blocks.0.Add@30             Add           FP32     FP32    [Batch, 16, 32]
+        ///     31  blocks.0.ln2                LayerNorm     FP32     FP32    [Batch, 16, 32]
+        ///     35  blocks.0.ln2-&gt;bf16       Cast          BF16     BF16    [Batch, 16, 32]
+        ///     35  blocks.0.up                 Linear        BF16     BF16    [Batch, 16, 128]
+        ///     35  blocks.0.Gelu@35            Gelu          FP32     BF16    [Batch, 16, 128]
+        ///     35  blocks.0.down               Linear        BF16     BF16    [Batch, 16, 32]
+        ///     31  blocks.0.Add@31             Add           FP32     FP32    [Batch, 16, 32]
+        ///     30  blocks.1.ln1                LayerNorm     FP32     FP32    [Batch, 16, 32]
+        ///     15  blocks.1.ln1-&gt;bf16       Cast          BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.1.attn.q             Linear        BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.1.attn.k             Linear        BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.1.attn.v             Linear        BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.1.attn.Attention@15  Attention     BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.1.attn.proj          Linear        BF16     BF16    [Batch, 16, 32]
+        ///     30  blocks.1.Add@30             Add           FP32     FP32    [Batch, 16, 32]
+        ///     31  blocks.1.ln2                LayerNorm     FP32     FP32    [Batch, 16, 32]
+        ///     35  blocks.1.ln2-&gt;bf16       Cast          BF16     BF16    [Batch, 16, 32]
+        ///     35  blocks.1.up                 Linear        BF16     BF16    [Batch, 16, 128]
+        ///     35  blocks.1.Gelu@35            Gelu          FP32     BF16    [Batch, 16, 128]
+        ///     35  blocks.1.down               Linear        BF16     BF16    [Batch, 16, 32]
+        ///     31  blocks.1.Add@31             Add           FP32     FP32    [Batch, 16, 32]
+        ///     57  lnf                         LayerNorm     FP32     FP32    [Batch, 16, 32]
+        ///     57  lnf-&gt;bf16                Cast          BF16     BF16    [Batch, 16, 32]
+        ///     57  head                        Linear        BF16     BF16    [Batch, 16, 65]
+        ///     61  CrossEntropy@61             CrossEntropy  FP32     FP32    []
+        /// </code>
+        /// Memory per sample: 36,544 B of saved activations (FP32: 66,240 B), 94,112 B of workspace in 52 slots.
+        /// </remarks>
         public static global::Amp.ModelPlan Plan { get; } = new global::Amp.ModelPlan(
             "Gpt",
             global::Amp.Precision.Bf16,
             new global::Amp.PlannedOp[]
             {
-                new("wte", global::Amp.OpKind.Embedding, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Embedding: on no autocast list, reads the FP32 weight", 51, "[Batch, 16, 32]"),
-                new("blocks.0.ln1", global::Amp.OpKind.LayerNorm, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 30, "[Batch, 16, 32]"),
-                new("blocks.0.ln1->bf16", global::Amp.OpKind.Cast, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "cast once for the BF16 ops that read blocks.0.ln1", 15, "[Batch, 16, 32]"),
-                new("blocks.0.attn.q", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15, "[Batch, 16, 32]"),
-                new("blocks.0.attn.k", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15, "[Batch, 16, 32]"),
-                new("blocks.0.attn.v", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15, "[Batch, 16, 32]"),
-                new("blocks.0.attn.Attention@15", global::Amp.OpKind.Attention, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Attention: low-precision list, [Autocast(BF16)] on class Gpt; softmax in FP32", 15, "[Batch, 16, 32]"),
-                new("blocks.0.attn.proj", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15, "[Batch, 16, 32]"),
-                new("blocks.0.Add@30", global::Amp.OpKind.Add, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Add: promote, widest input FP32", 30, "[Batch, 16, 32]", FusedChain: 0),
-                new("blocks.0.ln2", global::Amp.OpKind.LayerNorm, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 31, "[Batch, 16, 32]"),
-                new("blocks.0.ln2->bf16", global::Amp.OpKind.Cast, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "cast once for the BF16 ops that read blocks.0.ln2", 35, "[Batch, 16, 32]"),
-                new("blocks.0.up", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 35, "[Batch, 16, 128]"),
-                new("blocks.0.Gelu@35", global::Amp.OpKind.Gelu, global::Amp.Precision.Fp32, global::Amp.Precision.Bf16, "Gelu: elementwise in FP32 registers, keeps its input's BF16", 35, "[Batch, 16, 128]", FusedChain: 1),
-                new("blocks.0.down", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 35, "[Batch, 16, 32]"),
-                new("blocks.0.Add@31", global::Amp.OpKind.Add, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Add: promote, widest input FP32", 31, "[Batch, 16, 32]", FusedChain: 2),
-                new("blocks.1.ln1", global::Amp.OpKind.LayerNorm, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 30, "[Batch, 16, 32]"),
-                new("blocks.1.ln1->bf16", global::Amp.OpKind.Cast, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "cast once for the BF16 ops that read blocks.1.ln1", 15, "[Batch, 16, 32]"),
-                new("blocks.1.attn.q", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15, "[Batch, 16, 32]"),
-                new("blocks.1.attn.k", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15, "[Batch, 16, 32]"),
-                new("blocks.1.attn.v", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15, "[Batch, 16, 32]"),
-                new("blocks.1.attn.Attention@15", global::Amp.OpKind.Attention, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Attention: low-precision list, [Autocast(BF16)] on class Gpt; softmax in FP32", 15, "[Batch, 16, 32]"),
-                new("blocks.1.attn.proj", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15, "[Batch, 16, 32]"),
-                new("blocks.1.Add@30", global::Amp.OpKind.Add, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Add: promote, widest input FP32", 30, "[Batch, 16, 32]", FusedChain: 3),
-                new("blocks.1.ln2", global::Amp.OpKind.LayerNorm, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 31, "[Batch, 16, 32]"),
-                new("blocks.1.ln2->bf16", global::Amp.OpKind.Cast, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "cast once for the BF16 ops that read blocks.1.ln2", 35, "[Batch, 16, 32]"),
-                new("blocks.1.up", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 35, "[Batch, 16, 128]"),
-                new("blocks.1.Gelu@35", global::Amp.OpKind.Gelu, global::Amp.Precision.Fp32, global::Amp.Precision.Bf16, "Gelu: elementwise in FP32 registers, keeps its input's BF16", 35, "[Batch, 16, 128]", FusedChain: 4),
-                new("blocks.1.down", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 35, "[Batch, 16, 32]"),
-                new("blocks.1.Add@31", global::Amp.OpKind.Add, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Add: promote, widest input FP32", 31, "[Batch, 16, 32]", FusedChain: 5),
-                new("lnf", global::Amp.OpKind.LayerNorm, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 57, "[Batch, 16, 32]"),
-                new("lnf->bf16", global::Amp.OpKind.Cast, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "cast once for the BF16 ops that read lnf", 57, "[Batch, 16, 32]"),
-                new("head", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 57, "[Batch, 16, 65]"),
-                new("CrossEntropy@61", global::Amp.OpKind.CrossEntropy, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "CrossEntropy: FP32 list, the loss is FP32", 61, "[]"),
+                new("wte", AmpKind.Embedding, AmpPrecision.Fp32, AmpPrecision.Fp32, "Embedding: on no autocast list, reads the FP32 weight", 51,
+                    "[Batch, 16, 32]"),
+                new("blocks.0.ln1", AmpKind.LayerNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 30, "[Batch, 16, 32]"),
+                new("blocks.0.ln1->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read blocks.0.ln1", 15,
+                    "[Batch, 16, 32]"),
+                new("blocks.0.attn.q", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15,
+                    "[Batch, 16, 32]"),
+                new("blocks.0.attn.k", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15,
+                    "[Batch, 16, 32]"),
+                new("blocks.0.attn.v", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15,
+                    "[Batch, 16, 32]"),
+                new("blocks.0.attn.Attention@15", AmpKind.Attention, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Attention: low-precision list, [Autocast(BF16)] on class Gpt; softmax in FP32", 15, "[Batch, 16, 32]"),
+                new("blocks.0.attn.proj", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15,
+                    "[Batch, 16, 32]"),
+                new("blocks.0.Add@30", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Fp32, "Add: promote, widest input FP32", 30, "[Batch, 16, 32]",
+                    FusedChain: 0),
+                new("blocks.0.ln2", AmpKind.LayerNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 31, "[Batch, 16, 32]"),
+                new("blocks.0.ln2->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read blocks.0.ln2", 35,
+                    "[Batch, 16, 32]"),
+                new("blocks.0.up", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 35,
+                    "[Batch, 16, 128]"),
+                new("blocks.0.Gelu@35", AmpKind.Gelu, AmpPrecision.Fp32, AmpPrecision.Bf16, "Gelu: elementwise in FP32 registers, keeps its input's BF16", 35,
+                    "[Batch, 16, 128]", FusedChain: 1),
+                new("blocks.0.down", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 35,
+                    "[Batch, 16, 32]"),
+                new("blocks.0.Add@31", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Fp32, "Add: promote, widest input FP32", 31, "[Batch, 16, 32]",
+                    FusedChain: 2),
+                new("blocks.1.ln1", AmpKind.LayerNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 30, "[Batch, 16, 32]"),
+                new("blocks.1.ln1->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read blocks.1.ln1", 15,
+                    "[Batch, 16, 32]"),
+                new("blocks.1.attn.q", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15,
+                    "[Batch, 16, 32]"),
+                new("blocks.1.attn.k", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15,
+                    "[Batch, 16, 32]"),
+                new("blocks.1.attn.v", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15,
+                    "[Batch, 16, 32]"),
+                new("blocks.1.attn.Attention@15", AmpKind.Attention, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Attention: low-precision list, [Autocast(BF16)] on class Gpt; softmax in FP32", 15, "[Batch, 16, 32]"),
+                new("blocks.1.attn.proj", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15,
+                    "[Batch, 16, 32]"),
+                new("blocks.1.Add@30", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Fp32, "Add: promote, widest input FP32", 30, "[Batch, 16, 32]",
+                    FusedChain: 3),
+                new("blocks.1.ln2", AmpKind.LayerNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 31, "[Batch, 16, 32]"),
+                new("blocks.1.ln2->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read blocks.1.ln2", 35,
+                    "[Batch, 16, 32]"),
+                new("blocks.1.up", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 35,
+                    "[Batch, 16, 128]"),
+                new("blocks.1.Gelu@35", AmpKind.Gelu, AmpPrecision.Fp32, AmpPrecision.Bf16, "Gelu: elementwise in FP32 registers, keeps its input's BF16", 35,
+                    "[Batch, 16, 128]", FusedChain: 4),
+                new("blocks.1.down", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 35,
+                    "[Batch, 16, 32]"),
+                new("blocks.1.Add@31", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Fp32, "Add: promote, widest input FP32", 31, "[Batch, 16, 32]",
+                    FusedChain: 5),
+                new("lnf", AmpKind.LayerNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 57, "[Batch, 16, 32]"),
+                new("lnf->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read lnf", 57, "[Batch, 16, 32]"),
+                new("head", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 57,
+                    "[Batch, 16, 65]"),
+                new("CrossEntropy@61", AmpKind.CrossEntropy, AmpPrecision.Fp32, AmpPrecision.Fp32, "CrossEntropy: FP32 list, the loss is FP32", 61, "[]"),
             },
-            new global::Amp.MemoryPlan(118528, 54464, GradientBytes: 118528,
-                ActivationBytesPerSample: 36544, WorkspaceBytesPerSample: 94112, WorkspaceFixedBytes: 4,
-                Fp32ActivationBytesPerSample: 66240, Fp32WorkspaceBytesPerSample: 103296));
+            new global::Amp.MemoryPlan(
+                MasterWeightBytes: 118528,
+                WorkingWeightBytes: 54464,
+                GradientBytes: 118528,
+                ActivationBytesPerSample: 36544,
+                WorkspaceBytesPerSample: 94112,
+                WorkspaceFixedBytes: 4,
+                Fp32ActivationBytesPerSample: 66240,
+                Fp32WorkspaceBytesPerSample: 103296));
 
-        /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
+        /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with
+        /// <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
+        /// <remarks>
+        /// The plan in BF16:
+        /// <code>
+        ///   line  op                          kind          compute  stored  shape
+        ///     51  wte                         Embedding     FP32     FP32    [Batch, 16, 32]
+        ///     30  blocks.0.ln1                LayerNorm     FP32     FP32    [Batch, 16, 32]
+        ///     15  blocks.0.ln1-&gt;bf16       Cast          BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.0.attn.q             Linear        BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.0.attn.k             Linear        BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.0.attn.v             Linear        BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.0.attn.Attention@15  Attention     BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.0.attn.proj          Linear        BF16     BF16    [Batch, 16, 32]
+        ///     30  blocks.0.Add@30             Add           FP32     FP32    [Batch, 16, 32]
+        ///     31  blocks.0.ln2                LayerNorm     FP32     FP32    [Batch, 16, 32]
+        ///     35  blocks.0.ln2-&gt;bf16       Cast          BF16     BF16    [Batch, 16, 32]
+        ///     35  blocks.0.up                 Linear        BF16     BF16    [Batch, 16, 128]
+        ///     35  blocks.0.Gelu@35            Gelu          FP32     BF16    [Batch, 16, 128]
+        ///     35  blocks.0.down               Linear        BF16     BF16    [Batch, 16, 32]
+        ///     31  blocks.0.Add@31             Add           FP32     FP32    [Batch, 16, 32]
+        ///     30  blocks.1.ln1                LayerNorm     FP32     FP32    [Batch, 16, 32]
+        ///     15  blocks.1.ln1-&gt;bf16       Cast          BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.1.attn.q             Linear        BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.1.attn.k             Linear        BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.1.attn.v             Linear        BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.1.attn.Attention@15  Attention     BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.1.attn.proj          Linear        BF16     BF16    [Batch, 16, 32]
+        ///     30  blocks.1.Add@30             Add           FP32     FP32    [Batch, 16, 32]
+        ///     31  blocks.1.ln2                LayerNorm     FP32     FP32    [Batch, 16, 32]
+        ///     35  blocks.1.ln2-&gt;bf16       Cast          BF16     BF16    [Batch, 16, 32]
+        ///     35  blocks.1.up                 Linear        BF16     BF16    [Batch, 16, 128]
+        ///     35  blocks.1.Gelu@35            Gelu          FP32     BF16    [Batch, 16, 128]
+        ///     35  blocks.1.down               Linear        BF16     BF16    [Batch, 16, 32]
+        ///     31  blocks.1.Add@31             Add           FP32     FP32    [Batch, 16, 32]
+        ///     57  lnf                         LayerNorm     FP32     FP32    [Batch, 16, 32]
+        ///     57  lnf-&gt;bf16                Cast          BF16     BF16    [Batch, 16, 32]
+        ///     57  head                        Linear        BF16     BF16    [Batch, 16, 65]
+        ///     61  CrossEntropy@61             CrossEntropy  FP32     FP32    []
+        /// </code>
+        /// Memory per sample: 36,544 B of saved activations (FP32: 66,240 B), 94,112 B of workspace in 52 slots.
+        /// </remarks>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
-        /// <summary>Adds every weight of this class's layers and modules to <paramref name="sink"/> under <paramref name="prefix"/>, in declaration order.</summary>
+        /// <summary>Adds every weight of this class's layers and modules to <paramref name="sink"/> under <paramref name="prefix"/>, in declaration
+        /// order.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         internal void CollectAmpParameters(string prefix, global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter> sink)
         {
@@ -76,6 +198,46 @@ namespace Demo
         }
 
         /// <summary>Gpt compiled for one device: the plan above as kernel calls.</summary>
+        /// <remarks>
+        /// The plan in BF16:
+        /// <code>
+        ///   line  op                          kind          compute  stored  shape
+        ///     51  wte                         Embedding     FP32     FP32    [Batch, 16, 32]
+        ///     30  blocks.0.ln1                LayerNorm     FP32     FP32    [Batch, 16, 32]
+        ///     15  blocks.0.ln1-&gt;bf16       Cast          BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.0.attn.q             Linear        BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.0.attn.k             Linear        BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.0.attn.v             Linear        BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.0.attn.Attention@15  Attention     BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.0.attn.proj          Linear        BF16     BF16    [Batch, 16, 32]
+        ///     30  blocks.0.Add@30             Add           FP32     FP32    [Batch, 16, 32]
+        ///     31  blocks.0.ln2                LayerNorm     FP32     FP32    [Batch, 16, 32]
+        ///     35  blocks.0.ln2-&gt;bf16       Cast          BF16     BF16    [Batch, 16, 32]
+        ///     35  blocks.0.up                 Linear        BF16     BF16    [Batch, 16, 128]
+        ///     35  blocks.0.Gelu@35            Gelu          FP32     BF16    [Batch, 16, 128]
+        ///     35  blocks.0.down               Linear        BF16     BF16    [Batch, 16, 32]
+        ///     31  blocks.0.Add@31             Add           FP32     FP32    [Batch, 16, 32]
+        ///     30  blocks.1.ln1                LayerNorm     FP32     FP32    [Batch, 16, 32]
+        ///     15  blocks.1.ln1-&gt;bf16       Cast          BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.1.attn.q             Linear        BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.1.attn.k             Linear        BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.1.attn.v             Linear        BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.1.attn.Attention@15  Attention     BF16     BF16    [Batch, 16, 32]
+        ///     15  blocks.1.attn.proj          Linear        BF16     BF16    [Batch, 16, 32]
+        ///     30  blocks.1.Add@30             Add           FP32     FP32    [Batch, 16, 32]
+        ///     31  blocks.1.ln2                LayerNorm     FP32     FP32    [Batch, 16, 32]
+        ///     35  blocks.1.ln2-&gt;bf16       Cast          BF16     BF16    [Batch, 16, 32]
+        ///     35  blocks.1.up                 Linear        BF16     BF16    [Batch, 16, 128]
+        ///     35  blocks.1.Gelu@35            Gelu          FP32     BF16    [Batch, 16, 128]
+        ///     35  blocks.1.down               Linear        BF16     BF16    [Batch, 16, 32]
+        ///     31  blocks.1.Add@31             Add           FP32     FP32    [Batch, 16, 32]
+        ///     57  lnf                         LayerNorm     FP32     FP32    [Batch, 16, 32]
+        ///     57  lnf-&gt;bf16                Cast          BF16     BF16    [Batch, 16, 32]
+        ///     57  head                        Linear        BF16     BF16    [Batch, 16, 65]
+        ///     61  CrossEntropy@61             CrossEntropy  FP32     FP32    []
+        /// </code>
+        /// Memory per sample: 36,544 B of saved activations (FP32: 66,240 B), 94,112 B of workspace in 52 slots.
+        /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         public sealed class Compiled : global::Amp.Compilation.CompiledModel
         {
@@ -172,7 +334,62 @@ namespace Demo
             public float Evaluate(int[] idx, int[] targets) => Evaluate(new global::Amp.Data.Batch { { "idx", idx }, { "targets", targets } });
 
             /// <summary>One training step on idx [Batch, 16], targets [Batch, 16].</summary>
-            public global::Amp.StepResult TrainStep(int[] idx, int[] targets) => TrainStep(new global::Amp.Data.Batch { { "idx", idx }, { "targets", targets } });
+            public global::Amp.StepResult TrainStep(int[] idx, int[] targets) => TrainStep(new global::Amp.Data.Batch { { "idx", idx }, { "targets",
+                targets } });
+
+            // Memory slots: 52 allocations; the buffers of a slot use it one after another (lifetimes never overlap).
+            //   slot   0: FP32 B x 512      t1
+            //   slot   1: FP32 B x 512      t2, t9, t16, t23, t30, g30, g23, g21, g16, g9, g7, g2
+            //   slot   2: FP32 B x 16       t2Mean
+            //   slot   3: FP32 B x 16       t2Rstd
+            //   slot   4: BF16 B x 512      t3
+            //   slot   5: BF16 B x 512      t4, t8
+            //   slot   6: BF16 B x 512      t5, t11
+            //   slot   7: BF16 B x 512      t6, t14
+            //   slot   8: BF16 B x 512      t7Q
+            //   slot   9: BF16 B x 512      t7K
+            //   slot  10: BF16 B x 512      t7V
+            //   slot  11: FP32 B x 1024     t7Scores, t21Scores, g21Probs, g7Probs
+            //   slot  12: BF16 B x 1024     t7Probs
+            //   slot  13: BF16 B x 512      t7Context, t17
+            //   slot  14: BF16 B x 512      t7
+            //   slot  15: FP32 B x 512      t10, t15, t24, t29, t9R, g1
+            //   slot  16: FP32 B x 16       t10Mean
+            //   slot  17: FP32 B x 16       t10Rstd
+            //   slot  18: BF16 B x 2048     t12
+            //   slot  19: BF16 B x 2048     t13, t26, t13R
+            //   slot  20: FP32 B x 16       t16Mean
+            //   slot  21: FP32 B x 16       t16Rstd
+            //   slot  22: BF16 B x 512      t18, t22
+            //   slot  23: BF16 B x 512      t19, t25
+            //   slot  24: BF16 B x 512      t20, t28
+            //   slot  25: BF16 B x 512      t21Q
+            //   slot  26: BF16 B x 512      t21K
+            //   slot  27: BF16 B x 512      t21V
+            //   slot  28: BF16 B x 1024     t21Probs
+            //   slot  29: BF16 B x 512      t21Context, t31
+            //   slot  30: BF16 B x 512      t21
+            //   slot  31: FP32 B x 16       t24Mean
+            //   slot  32: FP32 B x 16       t24Rstd
+            //   slot  33: BF16 B x 2048     t27, t27R
+            //   slot  34: FP32 B x 16       t30Mean
+            //   slot  35: FP32 B x 16       t30Rstd
+            //   slot  36: BF16 B x 1040     t32
+            //   slot  37: FP32 B x 1040     t34LogProbs
+            //   slot  38: FP32 1            t34, g34
+            //   slot  39: FP32 B x 1040     g32
+            //   slot  40: FP32 B x 512      t15R, g14, g10, g8, g7Context
+            //   slot  41: FP32 B x 512      t23R, g15, g7Q
+            //   slot  42: FP32 B x 512      t29R, g28, g24, g22, g21Context, g4
+            //   slot  43: FP32 B x 512      g29, g21Q, g7K
+            //   slot  44: FP32 B x 2048     g27, g13
+            //   slot  45: FP32 B x 2048     g26, g12
+            //   slot  46: FP32 B x 1024     g21Scores, g7Scores
+            //   slot  47: FP32 B x 512      g18, g5
+            //   slot  48: FP32 B x 512      g21K, g7V
+            //   slot  49: FP32 B x 512      g19, g6
+            //   slot  50: FP32 B x 512      g21V
+            //   slot  51: FP32 B x 512      g20
 
             /// <summary>[Forward] Logits.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
@@ -212,7 +429,9 @@ namespace Demo
                 device.Gemm(t3.Reshape(B * 16, 32), blocks_0_attn_v_weight.Working(global::Amp.Precision.Bf16), t6.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_attn_v_bias.Working(global::Amp.Precision.Bf16) });
 
-                // Model0.cs:15, blocks.0.attn.Attention@15: Attention, compute BF16, stored BF16 [Batch, 16, 32] (Attention: low-precision list, [Autocast(BF16)] on class Gpt; softmax in FP32)
+                // Model0.cs:15, blocks.0.attn.Attention@15: Attention, compute BF16, stored BF16 [Batch, 16, 32] (Attention: low-precision list,
+                // [Autocast(BF16)] on class Gpt;
+                // softmax in FP32)
                 var t7Q = run.Buffer(8, global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.SwapMiddle(t4, t7Q, B, 16, 4, 8);
                 var t7K = run.Buffer(9, global::Amp.Precision.Bf16, B, 4, 16, 8);
@@ -230,7 +449,8 @@ namespace Demo
                 var t7 = run.Buffer(14, global::Amp.Precision.Bf16, B, 16, 32);
                 device.SwapMiddle(t7Context, t7, B, 4, 16, 8);
 
-                // Model0.cs:15, blocks.0.attn.proj: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                // Model0.cs:15, blocks.0.attn.proj: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class
+                // Gpt)
                 var t8 = run.Buffer(5, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t7.Reshape(B * 16, 32), blocks_0_attn_proj_weight.Working(global::Amp.Precision.Bf16), t8.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_attn_proj_bias.Working(global::Amp.Precision.Bf16) });
@@ -292,7 +512,9 @@ namespace Demo
                 device.Gemm(t17.Reshape(B * 16, 32), blocks_1_attn_v_weight.Working(global::Amp.Precision.Bf16), t20.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_v_bias.Working(global::Amp.Precision.Bf16) });
 
-                // Model0.cs:15, blocks.1.attn.Attention@15: Attention, compute BF16, stored BF16 [Batch, 16, 32] (Attention: low-precision list, [Autocast(BF16)] on class Gpt; softmax in FP32)
+                // Model0.cs:15, blocks.1.attn.Attention@15: Attention, compute BF16, stored BF16 [Batch, 16, 32] (Attention: low-precision list,
+                // [Autocast(BF16)] on class Gpt;
+                // softmax in FP32)
                 var t21Q = run.Buffer(25, global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.SwapMiddle(t18, t21Q, B, 16, 4, 8);
                 var t21K = run.Buffer(26, global::Amp.Precision.Bf16, B, 4, 16, 8);
@@ -310,7 +532,8 @@ namespace Demo
                 var t21 = run.Buffer(30, global::Amp.Precision.Bf16, B, 16, 32);
                 device.SwapMiddle(t21Context, t21, B, 4, 16, 8);
 
-                // Model0.cs:15, blocks.1.attn.proj: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                // Model0.cs:15, blocks.1.attn.proj: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class
+                // Gpt)
                 var t22 = run.Buffer(22, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t21.Reshape(B * 16, 32), blocks_1_attn_proj_weight.Working(global::Amp.Precision.Bf16), t22.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_proj_bias.Working(global::Amp.Precision.Bf16) });
@@ -510,13 +733,17 @@ namespace Demo
                 device.Gemm(g21Context.Reshape(B * 4, 16, 8), t21V.Reshape(B * 4, 16, 8), g21Probs.Reshape(B * 4, 16, 16), AccumulateTransposeB);
                 device.SoftmaxBackward(t21Probs, g21Probs, g21Scores, log: false);
                 var g21Q = run.Gradient(43, B, 4, 16, 8);
-                device.Gemm(g21Scores.Reshape(B * 4, 16, 16), t21K.Reshape(B * 4, 16, 8), g21Q.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { Alpha = 0.35355338f });
+                device.Gemm(g21Scores.Reshape(B * 4, 16, 16), t21K.Reshape(B * 4, 16, 8), g21Q.Reshape(B * 4, 16, 8),
+                    new global::Amp.GemmOptions { Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g21Q, g18, B, 4, 16, 8);
                 var g21K = run.Gradient(48, B, 4, 16, 8);
-                device.Gemm(g21Scores.Reshape(B * 4, 16, 16), t21Q.Reshape(B * 4, 16, 8), g21K.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { TransposeA = true, Alpha = 0.35355338f });
+                device.Gemm(g21Scores.Reshape(B * 4, 16, 16), t21Q.Reshape(B * 4, 16, 8), g21K.Reshape(B * 4, 16, 8),
+                    new global::Amp.GemmOptions { TransposeA = true,
+                    Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g21K, g19, B, 4, 16, 8);
                 var g21V = run.Gradient(50, B, 4, 16, 8);
-                device.Gemm(t21Probs.Reshape(B * 4, 16, 16), g21Context.Reshape(B * 4, 16, 8), g21V.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { TransposeA = true });
+                device.Gemm(t21Probs.Reshape(B * 4, 16, 16), g21Context.Reshape(B * 4, 16, 8), g21V.Reshape(B * 4, 16, 8),
+                    new global::Amp.GemmOptions { TransposeA = true });
                 device.SwapMiddleAccumulate(g21V, g20, B, 4, 16, 8);
 
                 var g16 = run.Gradient(1, B, 16, 32);
@@ -592,13 +819,17 @@ namespace Demo
                 device.Gemm(g7Context.Reshape(B * 4, 16, 8), t7V.Reshape(B * 4, 16, 8), g7Probs.Reshape(B * 4, 16, 16), AccumulateTransposeB);
                 device.SoftmaxBackward(t7Probs, g7Probs, g7Scores, log: false);
                 var g7Q = run.Gradient(41, B, 4, 16, 8);
-                device.Gemm(g7Scores.Reshape(B * 4, 16, 16), t7K.Reshape(B * 4, 16, 8), g7Q.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { Alpha = 0.35355338f });
+                device.Gemm(g7Scores.Reshape(B * 4, 16, 16), t7K.Reshape(B * 4, 16, 8), g7Q.Reshape(B * 4, 16, 8),
+                    new global::Amp.GemmOptions { Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g7Q, g4, B, 4, 16, 8);
                 var g7K = run.Gradient(43, B, 4, 16, 8);
-                device.Gemm(g7Scores.Reshape(B * 4, 16, 16), t7Q.Reshape(B * 4, 16, 8), g7K.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { TransposeA = true, Alpha = 0.35355338f });
+                device.Gemm(g7Scores.Reshape(B * 4, 16, 16), t7Q.Reshape(B * 4, 16, 8), g7K.Reshape(B * 4, 16, 8),
+                    new global::Amp.GemmOptions { TransposeA = true,
+                    Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g7K, g5, B, 4, 16, 8);
                 var g7V = run.Gradient(48, B, 4, 16, 8);
-                device.Gemm(t7Probs.Reshape(B * 4, 16, 16), g7Context.Reshape(B * 4, 16, 8), g7V.Reshape(B * 4, 16, 8), new global::Amp.GemmOptions { TransposeA = true });
+                device.Gemm(t7Probs.Reshape(B * 4, 16, 16), g7Context.Reshape(B * 4, 16, 8), g7V.Reshape(B * 4, 16, 8),
+                    new global::Amp.GemmOptions { TransposeA = true });
                 device.SwapMiddleAccumulate(g7V, g6, B, 4, 16, 8);
 
                 var g2 = run.Gradient(1, B, 16, 32);
@@ -631,16 +862,25 @@ namespace Demo
                 /// <summary>The leaves the formula reads: x0, x1.</summary>
                 public static int Reads => 0b0011;
 
-                public static float Apply(float x0, float x1, float x2, float x3) => (x0 + x1);
+                public static float Apply(float x0, float x1, float x2, float x3) =>
+                    (x0 + x1);
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (x0 + x1);
+                public static AmpVector Apply(AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    (x0 + x1);
 
                 /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<ushort> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> y,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), 0f, 0f);
+                        y[i] = Apply(AmpBits.ToFloat(x0[i % e.N0]), AmpBits.ToFloat(x1[i % e.N1]), 0f, 0f);
                     }
                 }
             }
@@ -651,16 +891,25 @@ namespace Demo
                 /// <summary>The leaves the formula reads: x0.</summary>
                 public static int Reads => 0b0001;
 
-                public static float Apply(float x0, float x1, float x2, float x3) => global::Amp.Compilation.ChainMath.Gelu(x0);
+                public static float Apply(float x0, float x1, float x2, float x3) =>
+                    AmpMath.Gelu(x0);
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => global::Amp.Compilation.ChainMath.Gelu(x0);
+                public static AmpVector Apply(AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    AmpMath.Gelu(x0);
 
                 /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<ushort> y, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<ushort> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<ushort> y,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = global::Amp.Compilation.KernelBits.ToBf16(Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f));
+                        y[i] = AmpBits.ToBf16(Apply(AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f));
                     }
                 }
             }
@@ -671,16 +920,25 @@ namespace Demo
                 /// <summary>The leaves the formula reads: x0, x1.</summary>
                 public static int Reads => 0b0011;
 
-                public static float Apply(float x0, float x1, float x2, float x3) => (x0 + x1);
+                public static float Apply(float x0, float x1, float x2, float x3) =>
+                    (x0 + x1);
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (x0 + x1);
+                public static AmpVector Apply(AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    (x0 + x1);
 
                 /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<ushort> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> y,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), 0f, 0f);
+                        y[i] = Apply(AmpBits.ToFloat(x0[i % e.N0]), AmpBits.ToFloat(x1[i % e.N1]), 0f, 0f);
                     }
                 }
             }
@@ -691,16 +949,25 @@ namespace Demo
                 /// <summary>The leaves the formula reads: x0, x1.</summary>
                 public static int Reads => 0b0011;
 
-                public static float Apply(float x0, float x1, float x2, float x3) => (x0 + x1);
+                public static float Apply(float x0, float x1, float x2, float x3) =>
+                    (x0 + x1);
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (x0 + x1);
+                public static AmpVector Apply(AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    (x0 + x1);
 
                 /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<ushort> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> y,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), 0f, 0f);
+                        y[i] = Apply(AmpBits.ToFloat(x0[i % e.N0]), AmpBits.ToFloat(x1[i % e.N1]), 0f, 0f);
                     }
                 }
             }
@@ -711,16 +978,25 @@ namespace Demo
                 /// <summary>The leaves the formula reads: x0.</summary>
                 public static int Reads => 0b0001;
 
-                public static float Apply(float x0, float x1, float x2, float x3) => global::Amp.Compilation.ChainMath.Gelu(x0);
+                public static float Apply(float x0, float x1, float x2, float x3) =>
+                    AmpMath.Gelu(x0);
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => global::Amp.Compilation.ChainMath.Gelu(x0);
+                public static AmpVector Apply(AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    AmpMath.Gelu(x0);
 
                 /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<ushort> y, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<ushort> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<ushort> y,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = global::Amp.Compilation.KernelBits.ToBf16(Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f));
+                        y[i] = AmpBits.ToBf16(Apply(AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f));
                     }
                 }
             }
@@ -731,16 +1007,25 @@ namespace Demo
                 /// <summary>The leaves the formula reads: x0, x1.</summary>
                 public static int Reads => 0b0011;
 
-                public static float Apply(float x0, float x1, float x2, float x3) => (x0 + x1);
+                public static float Apply(float x0, float x1, float x2, float x3) =>
+                    (x0 + x1);
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (x0 + x1);
+                public static AmpVector Apply(AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    (x0 + x1);
 
                 /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<ushort> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<ushort> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> y,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), global::Amp.Compilation.KernelBits.ToFloat(x1[i % e.N1]), 0f, 0f);
+                        y[i] = Apply(AmpBits.ToFloat(x0[i % e.N0]), AmpBits.ToFloat(x1[i % e.N1]), 0f, 0f);
                     }
                 }
             }
@@ -751,12 +1036,22 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: none.</summary>
                 public static int Reads => 0b0000;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    g;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
@@ -771,12 +1066,22 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: none.</summary>
                 public static int Reads => 0b0000;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    g;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
@@ -791,16 +1096,26 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: x0.</summary>
                 public static int Reads => 0b0001;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    (g * AmpGradMath.GeluGrad(x0));
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    (g * AmpGradMath.GeluGrad(x0));
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<ushort> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
+                        dx[i] += Apply(g[i], AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
                     }
                 }
             }
@@ -811,12 +1126,22 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: none.</summary>
                 public static int Reads => 0b0000;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    g;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
@@ -831,12 +1156,22 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: none.</summary>
                 public static int Reads => 0b0000;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    g;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
@@ -851,12 +1186,22 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: none.</summary>
                 public static int Reads => 0b0000;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    g;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
@@ -871,12 +1216,22 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: none.</summary>
                 public static int Reads => 0b0000;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    g;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
@@ -891,16 +1246,26 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: x0.</summary>
                 public static int Reads => 0b0001;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    (g * AmpGradMath.GeluGrad(x0));
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    (g * AmpGradMath.GeluGrad(x0));
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<ushort> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
+                        dx[i] += Apply(g[i], AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
                     }
                 }
             }
@@ -911,12 +1276,22 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: none.</summary>
                 public static int Reads => 0b0000;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    g;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
@@ -931,12 +1306,22 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: none.</summary>
                 public static int Reads => 0b0000;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => g;
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    g;
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => g;
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    g;
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {

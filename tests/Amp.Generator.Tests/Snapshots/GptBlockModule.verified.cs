@@ -6,7 +6,8 @@ namespace Demo
 {
     partial class Block
     {
-        /// <summary>Adds every weight of this class's layers and modules to <paramref name="sink"/> under <paramref name="prefix"/>, in declaration order.</summary>
+        /// <summary>Adds every weight of this class's layers and modules to <paramref name="sink"/> under <paramref name="prefix"/>, in declaration
+        /// order.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         internal void CollectAmpParameters(string prefix, global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter> sink)
         {

@@ -4,32 +4,83 @@
 
 namespace Demo
 {
+    using AmpVector = global::System.Runtime.Intrinsics.Vector256<float>;
+    using AmpVector256 = global::System.Runtime.Intrinsics.Vector256;
+    using AmpMath = global::Amp.Compilation.ChainMath;
+    using AmpGradMath = global::Amp.Compilation.ChainGradMath;
+    using AmpBits = global::Amp.Compilation.KernelBits;
+    using AmpKind = global::Amp.OpKind;
+    using AmpPrecision = global::Amp.Precision;
+
     partial class Kept
     {
         /// <summary>The compile-time precision plan of Kept: every op with its compute and output precision and the reason.</summary>
+        /// <remarks>
+        /// The plan in FP16:
+        /// <code>
+        ///   line  op                kind    compute  stored  shape
+        ///     14  x-&gt;fp16        Cast    FP16     FP16    [Batch, 8]
+        ///     14  fc1               Linear  FP16     FP16    [Batch, 8]
+        ///     14  Relu@14           Relu    FP32     FP16    [Batch, 8]
+        ///     14  Relu@14-&gt;fp32  Cast    FP32     FP32    [Batch, 8]
+        ///     14  fc2               Linear  FP32     FP32    [Batch, 8]
+        ///     17  Gelu@17           Gelu    FP32     FP32    [Batch, 8]
+        ///     17  Add@17            Add     FP32     FP32    [Batch, 8]
+        ///     14  Add@17-&gt;fp16   Cast    FP16     FP16    [Batch, 8]
+        ///     14  fc3               Linear  FP16     FP16    [Batch, 4]
+        /// </code>
+        /// Memory per sample: 0 B of saved activations (FP32: 0 B), 136 B of workspace in 5 slots.
+        /// </remarks>
         public static global::Amp.ModelPlan Plan { get; } = new global::Amp.ModelPlan(
             "Kept",
             global::Amp.Precision.Fp16,
             new global::Amp.PlannedOp[]
             {
-                new("x->fp16", global::Amp.OpKind.Cast, global::Amp.Precision.Fp16, global::Amp.Precision.Fp16, "cast once for the FP16 ops that read x", 14, "[Batch, 8]"),
-                new("fc1", global::Amp.OpKind.Linear, global::Amp.Precision.Fp16, global::Amp.Precision.Fp16, "Linear: low-precision list, [Autocast(FP16)] on class Kept", 14, "[Batch, 8]"),
-                new("Relu@14", global::Amp.OpKind.Relu, global::Amp.Precision.Fp32, global::Amp.Precision.Fp16, "Relu: elementwise in FP32 registers, keeps its input's FP16", 14, "[Batch, 8]", FusedChain: 0),
-                new("Relu@14->fp32", global::Amp.OpKind.Cast, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "cast once for the FP32 ops that read Relu@14", 14, "[Batch, 8]"),
-                new("fc2", global::Amp.OpKind.Linear, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "KeepFp32 on field fc2", 14, "[Batch, 8]"),
-                new("Gelu@17", global::Amp.OpKind.Gelu, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "KeepFp32 on method Head", 17, "[Batch, 8]", FusedChain: 1),
-                new("Add@17", global::Amp.OpKind.Add, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "KeepFp32 on method Head", 17, "[Batch, 8]", FusedChain: 1),
-                new("Add@17->fp16", global::Amp.OpKind.Cast, global::Amp.Precision.Fp16, global::Amp.Precision.Fp16, "cast once for the FP16 ops that read Add@17", 14, "[Batch, 8]"),
-                new("fc3", global::Amp.OpKind.Linear, global::Amp.Precision.Fp16, global::Amp.Precision.Fp16, "Linear: low-precision list, [Autocast(FP16)] on class Kept", 14, "[Batch, 4]"),
+                new("x->fp16", AmpKind.Cast, AmpPrecision.Fp16, AmpPrecision.Fp16, "cast once for the FP16 ops that read x", 14, "[Batch, 8]"),
+                new("fc1", AmpKind.Linear, AmpPrecision.Fp16, AmpPrecision.Fp16, "Linear: low-precision list, [Autocast(FP16)] on class Kept", 14,
+                    "[Batch, 8]"),
+                new("Relu@14", AmpKind.Relu, AmpPrecision.Fp32, AmpPrecision.Fp16, "Relu: elementwise in FP32 registers, keeps its input's FP16", 14,
+                    "[Batch, 8]", FusedChain: 0),
+                new("Relu@14->fp32", AmpKind.Cast, AmpPrecision.Fp32, AmpPrecision.Fp32, "cast once for the FP32 ops that read Relu@14", 14, "[Batch, 8]"),
+                new("fc2", AmpKind.Linear, AmpPrecision.Fp32, AmpPrecision.Fp32, "KeepFp32 on field fc2", 14, "[Batch, 8]"),
+                new("Gelu@17", AmpKind.Gelu, AmpPrecision.Fp32, AmpPrecision.Fp32, "KeepFp32 on method Head", 17, "[Batch, 8]", FusedChain: 1),
+                new("Add@17", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Fp32, "KeepFp32 on method Head", 17, "[Batch, 8]", FusedChain: 1),
+                new("Add@17->fp16", AmpKind.Cast, AmpPrecision.Fp16, AmpPrecision.Fp16, "cast once for the FP16 ops that read Add@17", 14, "[Batch, 8]"),
+                new("fc3", AmpKind.Linear, AmpPrecision.Fp16, AmpPrecision.Fp16, "Linear: low-precision list, [Autocast(FP16)] on class Kept", 14,
+                    "[Batch, 4]"),
             },
-            new global::Amp.MemoryPlan(720, 216, GradientBytes: 720,
-                ActivationBytesPerSample: 0, WorkspaceBytesPerSample: 136, WorkspaceFixedBytes: 0,
-                Fp32ActivationBytesPerSample: 0, Fp32WorkspaceBytesPerSample: 112));
+            new global::Amp.MemoryPlan(
+                MasterWeightBytes: 720,
+                WorkingWeightBytes: 216,
+                GradientBytes: 720,
+                ActivationBytesPerSample: 0,
+                WorkspaceBytesPerSample: 136,
+                WorkspaceFixedBytes: 0,
+                Fp32ActivationBytesPerSample: 0,
+                Fp32WorkspaceBytesPerSample: 112));
 
-        /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
+        /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with
+        /// <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
+        /// <remarks>
+        /// The plan in FP16:
+        /// <code>
+        ///   line  op                kind    compute  stored  shape
+        ///     14  x-&gt;fp16        Cast    FP16     FP16    [Batch, 8]
+        ///     14  fc1               Linear  FP16     FP16    [Batch, 8]
+        ///     14  Relu@14           Relu    FP32     FP16    [Batch, 8]
+        ///     14  Relu@14-&gt;fp32  Cast    FP32     FP32    [Batch, 8]
+        ///     14  fc2               Linear  FP32     FP32    [Batch, 8]
+        ///     17  Gelu@17           Gelu    FP32     FP32    [Batch, 8]
+        ///     17  Add@17            Add     FP32     FP32    [Batch, 8]
+        ///     14  Add@17-&gt;fp16   Cast    FP16     FP16    [Batch, 8]
+        ///     14  fc3               Linear  FP16     FP16    [Batch, 4]
+        /// </code>
+        /// Memory per sample: 0 B of saved activations (FP32: 0 B), 136 B of workspace in 5 slots.
+        /// </remarks>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
-        /// <summary>Adds every weight of this class's layers and modules to <paramref name="sink"/> under <paramref name="prefix"/>, in declaration order.</summary>
+        /// <summary>Adds every weight of this class's layers and modules to <paramref name="sink"/> under <paramref name="prefix"/>, in declaration
+        /// order.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         internal void CollectAmpParameters(string prefix, global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter> sink)
         {
@@ -48,6 +99,22 @@ namespace Demo
         }
 
         /// <summary>Kept compiled for one device: the plan above as kernel calls.</summary>
+        /// <remarks>
+        /// The plan in FP16:
+        /// <code>
+        ///   line  op                kind    compute  stored  shape
+        ///     14  x-&gt;fp16        Cast    FP16     FP16    [Batch, 8]
+        ///     14  fc1               Linear  FP16     FP16    [Batch, 8]
+        ///     14  Relu@14           Relu    FP32     FP16    [Batch, 8]
+        ///     14  Relu@14-&gt;fp32  Cast    FP32     FP32    [Batch, 8]
+        ///     14  fc2               Linear  FP32     FP32    [Batch, 8]
+        ///     17  Gelu@17           Gelu    FP32     FP32    [Batch, 8]
+        ///     17  Add@17            Add     FP32     FP32    [Batch, 8]
+        ///     14  Add@17-&gt;fp16   Cast    FP16     FP16    [Batch, 8]
+        ///     14  fc3               Linear  FP16     FP16    [Batch, 4]
+        /// </code>
+        /// Memory per sample: 0 B of saved activations (FP32: 0 B), 136 B of workspace in 5 slots.
+        /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         public sealed class Compiled : global::Amp.Compilation.CompiledModel
         {
@@ -78,6 +145,13 @@ namespace Demo
 
             /// <summary>Runs [Forward] Run on x [Batch, 8]; the output as floats (row-major).</summary>
             public float[] Forward(float[] x) => Forward(new global::Amp.Data.Batch { { "x", x } });
+
+            // Memory slots: 5 allocations; the buffers of a slot use it one after another (lifetimes never overlap).
+            //   slot   0: FP16 B x 8        t1, t3, t8
+            //   slot   1: FP16 B x 8        t2
+            //   slot   2: FP32 B x 8        t4, t7
+            //   slot   3: FP32 B x 8        t5
+            //   slot   4: FP16 B x 4        t9
 
             /// <summary>[Forward] Run.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
@@ -131,16 +205,25 @@ namespace Demo
                 /// <summary>The leaves the formula reads: x0.</summary>
                 public static int Reads => 0b0001;
 
-                public static float Apply(float x0, float x1, float x2, float x3) => global::Amp.Compilation.ChainMath.Relu(x0);
+                public static float Apply(float x0, float x1, float x2, float x3) =>
+                    AmpMath.Relu(x0);
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => global::Amp.Compilation.ChainMath.Relu(x0);
+                public static AmpVector Apply(AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    AmpMath.Relu(x0);
 
                 /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<global::ILGPU.Half> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<global::ILGPU.Half> y, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<global::ILGPU.Half> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<global::ILGPU.Half> y,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = global::Amp.Compilation.KernelBits.ToHalf(Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f));
+                        y[i] = AmpBits.ToHalf(Apply(AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f));
                     }
                 }
             }
@@ -151,16 +234,25 @@ namespace Demo
                 /// <summary>The leaves the formula reads: x0.</summary>
                 public static int Reads => 0b0001;
 
-                public static float Apply(float x0, float x1, float x2, float x3) => (global::Amp.Compilation.ChainMath.Gelu(x0) + x0);
+                public static float Apply(float x0, float x1, float x2, float x3) =>
+                    (AmpMath.Gelu(x0) + x0);
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (global::Amp.Compilation.ChainMath.Gelu(x0) + x0);
+                public static AmpVector Apply(AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    (AmpMath.Gelu(x0) + x0);
 
                 /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> y, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> y,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
+                        y[i] = Apply(AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
                     }
                 }
             }
@@ -171,16 +263,26 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: x0.</summary>
                 public static int Reads => 0b0001;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * global::Amp.Compilation.ChainGradMath.ReluGrad(x0));
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    (g * AmpGradMath.ReluGrad(x0));
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * global::Amp.Compilation.ChainGradMath.ReluGrad(x0));
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    (g * AmpGradMath.ReluGrad(x0));
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<global::ILGPU.Half> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<global::ILGPU.Half> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
+                        dx[i] += Apply(g[i], AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
                     }
                 }
             }
@@ -191,16 +293,26 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: x0.</summary>
                 public static int Reads => 0b0001;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * (global::Amp.Compilation.ChainGradMath.GeluGrad(x0) + 1f));
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    (g * (AmpGradMath.GeluGrad(x0) + 1f));
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * (global::Amp.Compilation.ChainGradMath.GeluGrad(x0) + global::System.Runtime.Intrinsics.Vector256.Create(1f)));
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    (g * (AmpGradMath.GeluGrad(x0) + AmpVector256.Create(1f)));
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<float> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<float> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
+                        dx[i] += Apply(g[i], AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
                     }
                 }
             }

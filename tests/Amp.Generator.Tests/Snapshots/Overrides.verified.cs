@@ -4,36 +4,99 @@
 
 namespace Demo
 {
+    using AmpVector = global::System.Runtime.Intrinsics.Vector256<float>;
+    using AmpVector256 = global::System.Runtime.Intrinsics.Vector256;
+    using AmpMath = global::Amp.Compilation.ChainMath;
+    using AmpGradMath = global::Amp.Compilation.ChainGradMath;
+    using AmpBits = global::Amp.Compilation.KernelBits;
+    using AmpKind = global::Amp.OpKind;
+    using AmpPrecision = global::Amp.Precision;
+
     partial class Overrides
     {
         /// <summary>The compile-time precision plan of Overrides: every op with its compute and output precision and the reason.</summary>
+        /// <remarks>
+        /// The plan in BF16:
+        /// <code>
+        ///   line  op                     kind       compute  stored  shape
+        ///     14  x-&gt;bf16             Cast       BF16     BF16    [Batch, 4, 8]
+        ///     14  fc                     Linear     BF16     BF16    [Batch, 4, 8]
+        ///     14  fc#2                   Linear     BF16     BF16    [Batch, 4, 8]
+        ///     14  Transpose@14           Transpose  BF16     BF16    [Batch, 8, 4]
+        ///     14  fc-&gt;fp32            Cast       FP32     FP32    [Batch, 4, 8]
+        ///     14  Transpose@14-&gt;fp32  Cast       FP32     FP32    [Batch, 8, 4]
+        ///     14  MatMul@14              MatMul     FP32     FP32    [Batch, 4, 4]
+        ///     15  MatMul@14-&gt;fp16     Cast       FP16     FP16    [Batch, 4, 4]
+        ///     15  Softmax@15             Softmax    FP32     FP16    [Batch, 4, 4]
+        ///     16  Softmax@15-&gt;bf16    Cast       BF16     BF16    [Batch, 4, 4]
+        ///     16  Gelu@16                Gelu       FP32     BF16    [Batch, 4, 4]
+        ///     20  Gelu@16-&gt;fp16       Cast       FP16     FP16    [Batch, 4, 4]
+        ///     20  MatMul@20              MatMul     FP16     FP16    [Batch, 4, 4]
+        /// </code>
+        /// Memory per sample: 0 B of saved activations (FP32: 0 B), 768 B of workspace in 10 slots.
+        /// </remarks>
         public static global::Amp.ModelPlan Plan { get; } = new global::Amp.ModelPlan(
             "Overrides",
             global::Amp.Precision.Bf16,
             new global::Amp.PlannedOp[]
             {
-                new("x->bf16", global::Amp.OpKind.Cast, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "cast once for the BF16 ops that read x", 14, "[Batch, 4, 8]"),
-                new("fc", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Overrides", 14, "[Batch, 4, 8]"),
-                new("fc#2", global::Amp.OpKind.Linear, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Overrides", 14, "[Batch, 4, 8]"),
-                new("Transpose@14", global::Amp.OpKind.Transpose, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "Transpose: layout, keeps BF16", 14, "[Batch, 8, 4]"),
-                new("fc->fp32", global::Amp.OpKind.Cast, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "cast once for the FP32 ops that read fc", 14, "[Batch, 4, 8]"),
-                new("Transpose@14->fp32", global::Amp.OpKind.Cast, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "cast once for the FP32 ops that read Transpose@14", 14, "[Batch, 8, 4]"),
-                new("MatMul@14", global::Amp.OpKind.MatMul, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "explicit precision: FP32", 14, "[Batch, 4, 4]"),
-                new("MatMul@14->fp16", global::Amp.OpKind.Cast, global::Amp.Precision.Fp16, global::Amp.Precision.Fp16, "cast once for the FP16 ops that read MatMul@14", 15, "[Batch, 4, 4]"),
-                new("Softmax@15", global::Amp.OpKind.Softmax, global::Amp.Precision.Fp32, global::Amp.Precision.Fp16, "explicit precision: FP16 overrides the FP32 list", 15, "[Batch, 4, 4]"),
-                new("Softmax@15->bf16", global::Amp.OpKind.Cast, global::Amp.Precision.Bf16, global::Amp.Precision.Bf16, "cast once for the BF16 ops that read Softmax@15", 16, "[Batch, 4, 4]"),
-                new("Gelu@16", global::Amp.OpKind.Gelu, global::Amp.Precision.Fp32, global::Amp.Precision.Bf16, "explicit precision: BF16", 16, "[Batch, 4, 4]", FusedChain: 0),
-                new("Gelu@16->fp16", global::Amp.OpKind.Cast, global::Amp.Precision.Fp16, global::Amp.Precision.Fp16, "cast once for the FP16 ops that read Gelu@16", 20, "[Batch, 4, 4]"),
-                new("MatMul@20", global::Amp.OpKind.MatMul, global::Amp.Precision.Fp16, global::Amp.Precision.Fp16, "MatMul: low-precision list, [Autocast(FP16)] on method Mid", 20, "[Batch, 4, 4]"),
+                new("x->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read x", 14, "[Batch, 4, 8]"),
+                new("fc", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Overrides", 14,
+                    "[Batch, 4, 8]"),
+                new("fc#2", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Overrides", 14,
+                    "[Batch, 4, 8]"),
+                new("Transpose@14", AmpKind.Transpose, AmpPrecision.Bf16, AmpPrecision.Bf16, "Transpose: layout, keeps BF16", 14, "[Batch, 8, 4]"),
+                new("fc->fp32", AmpKind.Cast, AmpPrecision.Fp32, AmpPrecision.Fp32, "cast once for the FP32 ops that read fc", 14, "[Batch, 4, 8]"),
+                new("Transpose@14->fp32", AmpKind.Cast, AmpPrecision.Fp32, AmpPrecision.Fp32, "cast once for the FP32 ops that read Transpose@14", 14,
+                    "[Batch, 8, 4]"),
+                new("MatMul@14", AmpKind.MatMul, AmpPrecision.Fp32, AmpPrecision.Fp32, "explicit precision: FP32", 14, "[Batch, 4, 4]"),
+                new("MatMul@14->fp16", AmpKind.Cast, AmpPrecision.Fp16, AmpPrecision.Fp16, "cast once for the FP16 ops that read MatMul@14", 15,
+                    "[Batch, 4, 4]"),
+                new("Softmax@15", AmpKind.Softmax, AmpPrecision.Fp32, AmpPrecision.Fp16, "explicit precision: FP16 overrides the FP32 list", 15,
+                    "[Batch, 4, 4]"),
+                new("Softmax@15->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read Softmax@15", 16,
+                    "[Batch, 4, 4]"),
+                new("Gelu@16", AmpKind.Gelu, AmpPrecision.Fp32, AmpPrecision.Bf16, "explicit precision: BF16", 16, "[Batch, 4, 4]", FusedChain: 0),
+                new("Gelu@16->fp16", AmpKind.Cast, AmpPrecision.Fp16, AmpPrecision.Fp16, "cast once for the FP16 ops that read Gelu@16", 20, "[Batch, 4, 4]"),
+                new("MatMul@20", AmpKind.MatMul, AmpPrecision.Fp16, AmpPrecision.Fp16, "MatMul: low-precision list, [Autocast(FP16)] on method Mid", 20,
+                    "[Batch, 4, 4]"),
             },
-            new global::Amp.MemoryPlan(288, 144, GradientBytes: 288,
-                ActivationBytesPerSample: 0, WorkspaceBytesPerSample: 768, WorkspaceFixedBytes: 0,
-                Fp32ActivationBytesPerSample: 0, Fp32WorkspaceBytesPerSample: 640));
+            new global::Amp.MemoryPlan(
+                MasterWeightBytes: 288,
+                WorkingWeightBytes: 144,
+                GradientBytes: 288,
+                ActivationBytesPerSample: 0,
+                WorkspaceBytesPerSample: 768,
+                WorkspaceFixedBytes: 0,
+                Fp32ActivationBytesPerSample: 0,
+                Fp32WorkspaceBytesPerSample: 640));
 
-        /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
+        /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with
+        /// <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
+        /// <remarks>
+        /// The plan in BF16:
+        /// <code>
+        ///   line  op                     kind       compute  stored  shape
+        ///     14  x-&gt;bf16             Cast       BF16     BF16    [Batch, 4, 8]
+        ///     14  fc                     Linear     BF16     BF16    [Batch, 4, 8]
+        ///     14  fc#2                   Linear     BF16     BF16    [Batch, 4, 8]
+        ///     14  Transpose@14           Transpose  BF16     BF16    [Batch, 8, 4]
+        ///     14  fc-&gt;fp32            Cast       FP32     FP32    [Batch, 4, 8]
+        ///     14  Transpose@14-&gt;fp32  Cast       FP32     FP32    [Batch, 8, 4]
+        ///     14  MatMul@14              MatMul     FP32     FP32    [Batch, 4, 4]
+        ///     15  MatMul@14-&gt;fp16     Cast       FP16     FP16    [Batch, 4, 4]
+        ///     15  Softmax@15             Softmax    FP32     FP16    [Batch, 4, 4]
+        ///     16  Softmax@15-&gt;bf16    Cast       BF16     BF16    [Batch, 4, 4]
+        ///     16  Gelu@16                Gelu       FP32     BF16    [Batch, 4, 4]
+        ///     20  Gelu@16-&gt;fp16       Cast       FP16     FP16    [Batch, 4, 4]
+        ///     20  MatMul@20              MatMul     FP16     FP16    [Batch, 4, 4]
+        /// </code>
+        /// Memory per sample: 0 B of saved activations (FP32: 0 B), 768 B of workspace in 10 slots.
+        /// </remarks>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
-        /// <summary>Adds every weight of this class's layers and modules to <paramref name="sink"/> under <paramref name="prefix"/>, in declaration order.</summary>
+        /// <summary>Adds every weight of this class's layers and modules to <paramref name="sink"/> under <paramref name="prefix"/>, in declaration
+        /// order.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         internal void CollectAmpParameters(string prefix, global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter> sink)
         {
@@ -44,6 +107,26 @@ namespace Demo
         }
 
         /// <summary>Overrides compiled for one device: the plan above as kernel calls.</summary>
+        /// <remarks>
+        /// The plan in BF16:
+        /// <code>
+        ///   line  op                     kind       compute  stored  shape
+        ///     14  x-&gt;bf16             Cast       BF16     BF16    [Batch, 4, 8]
+        ///     14  fc                     Linear     BF16     BF16    [Batch, 4, 8]
+        ///     14  fc#2                   Linear     BF16     BF16    [Batch, 4, 8]
+        ///     14  Transpose@14           Transpose  BF16     BF16    [Batch, 8, 4]
+        ///     14  fc-&gt;fp32            Cast       FP32     FP32    [Batch, 4, 8]
+        ///     14  Transpose@14-&gt;fp32  Cast       FP32     FP32    [Batch, 8, 4]
+        ///     14  MatMul@14              MatMul     FP32     FP32    [Batch, 4, 4]
+        ///     15  MatMul@14-&gt;fp16     Cast       FP16     FP16    [Batch, 4, 4]
+        ///     15  Softmax@15             Softmax    FP32     FP16    [Batch, 4, 4]
+        ///     16  Softmax@15-&gt;bf16    Cast       BF16     BF16    [Batch, 4, 4]
+        ///     16  Gelu@16                Gelu       FP32     BF16    [Batch, 4, 4]
+        ///     20  Gelu@16-&gt;fp16       Cast       FP16     FP16    [Batch, 4, 4]
+        ///     20  MatMul@20              MatMul     FP16     FP16    [Batch, 4, 4]
+        /// </code>
+        /// Memory per sample: 0 B of saved activations (FP32: 0 B), 768 B of workspace in 10 slots.
+        /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         public sealed class Compiled : global::Amp.Compilation.CompiledModel
         {
@@ -66,6 +149,18 @@ namespace Demo
 
             /// <summary>Runs [Forward] Run on x [Batch, 4, 8]; the output as floats (row-major).</summary>
             public float[] Forward(float[] x) => Forward(new global::Amp.Data.Batch { { "x", x } });
+
+            // Memory slots: 10 allocations; the buffers of a slot use it one after another (lifetimes never overlap).
+            //   slot   0: BF16 B x 32       t1, t4
+            //   slot   1: BF16 B x 32       t2
+            //   slot   2: BF16 B x 32       t3
+            //   slot   3: FP32 B x 32       t5
+            //   slot   4: FP32 B x 32       t6
+            //   slot   5: FP32 B x 16       t7
+            //   slot   6: FP16 B x 16       t8, t12
+            //   slot   7: FP16 B x 16       t9, t13
+            //   slot   8: BF16 B x 16       t10
+            //   slot   9: BF16 B x 16       t11
 
             /// <summary>[Forward] Run.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
@@ -138,16 +233,25 @@ namespace Demo
                 /// <summary>The leaves the formula reads: x0.</summary>
                 public static int Reads => 0b0001;
 
-                public static float Apply(float x0, float x1, float x2, float x3) => global::Amp.Compilation.ChainMath.Gelu(x0);
+                public static float Apply(float x0, float x1, float x2, float x3) =>
+                    AmpMath.Gelu(x0);
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => global::Amp.Compilation.ChainMath.Gelu(x0);
+                public static AmpVector Apply(AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    AmpMath.Gelu(x0);
 
                 /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<ushort> y, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<ushort> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<ushort> y,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = global::Amp.Compilation.KernelBits.ToBf16(Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f));
+                        y[i] = AmpBits.ToBf16(Apply(AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f));
                     }
                 }
             }
@@ -158,16 +262,26 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: x0.</summary>
                 public static int Reads => 0b0001;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    (g * AmpGradMath.GeluGrad(x0));
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    (g * AmpGradMath.GeluGrad(x0));
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<ushort> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<ushort> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
+                        dx[i] += Apply(g[i], AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
                     }
                 }
             }

@@ -4,26 +4,69 @@
 
 namespace Demo
 {
+    using AmpVector = global::System.Runtime.Intrinsics.Vector256<float>;
+    using AmpVector256 = global::System.Runtime.Intrinsics.Vector256;
+    using AmpMath = global::Amp.Compilation.ChainMath;
+    using AmpGradMath = global::Amp.Compilation.ChainGradMath;
+    using AmpBits = global::Amp.Compilation.KernelBits;
+    using AmpKind = global::Amp.OpKind;
+    using AmpPrecision = global::Amp.Precision;
+
     partial class Multi
     {
         /// <summary>The compile-time precision plan of Multi in FP16: every op with its compute and output precision and the reason.</summary>
+        /// <remarks>
+        /// The plan in FP16:
+        /// <code>
+        ///   line  op                kind          compute  stored  shape
+        ///     13  x-&gt;fp16        Cast          FP16     FP16    [Batch, 16]
+        ///     13  fc1               Linear        FP16     FP16    [Batch, 32]
+        ///     13  Gelu@13           Gelu          FP32     FP16    [Batch, 32]
+        ///     16  Gelu@13-&gt;fp32  Cast          FP32     FP32    [Batch, 32]
+        ///     16  fc2               Linear        FP32     FP32    [Batch, 4]
+        ///     19  CrossEntropy@19   CrossEntropy  FP32     FP32    []
+        /// </code>
+        /// Memory per sample: 240 B of saved activations (FP32: 144 B), 516 B of workspace in 8 slots.
+        /// </remarks>
         public static global::Amp.ModelPlan PlanFp16 { get; } = new global::Amp.ModelPlan(
             "Multi",
             global::Amp.Precision.Fp16,
             new global::Amp.PlannedOp[]
             {
-                new("x->fp16", global::Amp.OpKind.Cast, global::Amp.Precision.Fp16, global::Amp.Precision.Fp16, "cast once for the FP16 ops that read x", 13, "[Batch, 16]"),
-                new("fc1", global::Amp.OpKind.Linear, global::Amp.Precision.Fp16, global::Amp.Precision.Fp16, "Linear: low-precision list, [Autocast(FP16)] variant of class Multi", 13, "[Batch, 32]"),
-                new("Gelu@13", global::Amp.OpKind.Gelu, global::Amp.Precision.Fp32, global::Amp.Precision.Fp16, "Gelu: elementwise in FP32 registers, keeps its input's FP16", 13, "[Batch, 32]", FusedChain: 0),
-                new("Gelu@13->fp32", global::Amp.OpKind.Cast, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "cast once for the FP32 ops that read Gelu@13", 16, "[Batch, 32]"),
-                new("fc2", global::Amp.OpKind.Linear, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "Linear: low-precision list, [Autocast(FP32)] on method Head", 16, "[Batch, 4]"),
-                new("CrossEntropy@19", global::Amp.OpKind.CrossEntropy, global::Amp.Precision.Fp32, global::Amp.Precision.Fp32, "CrossEntropy: FP32 list, the loss is FP32", 19, "[]"),
+                new("x->fp16", AmpKind.Cast, AmpPrecision.Fp16, AmpPrecision.Fp16, "cast once for the FP16 ops that read x", 13, "[Batch, 16]"),
+                new("fc1", AmpKind.Linear, AmpPrecision.Fp16, AmpPrecision.Fp16, "Linear: low-precision list, [Autocast(FP16)] variant of class Multi", 13,
+                    "[Batch, 32]"),
+                new("Gelu@13", AmpKind.Gelu, AmpPrecision.Fp32, AmpPrecision.Fp16, "Gelu: elementwise in FP32 registers, keeps its input's FP16", 13,
+                    "[Batch, 32]", FusedChain: 0),
+                new("Gelu@13->fp32", AmpKind.Cast, AmpPrecision.Fp32, AmpPrecision.Fp32, "cast once for the FP32 ops that read Gelu@13", 16, "[Batch, 32]"),
+                new("fc2", AmpKind.Linear, AmpPrecision.Fp32, AmpPrecision.Fp32, "Linear: low-precision list, [Autocast(FP32)] on method Head", 16,
+                    "[Batch, 4]"),
+                new("CrossEntropy@19", AmpKind.CrossEntropy, AmpPrecision.Fp32, AmpPrecision.Fp32, "CrossEntropy: FP32 list, the loss is FP32", 19, "[]"),
             },
-            new global::Amp.MemoryPlan(2704, 1088, GradientBytes: 2704,
-                ActivationBytesPerSample: 240, WorkspaceBytesPerSample: 516, WorkspaceFixedBytes: 4,
-                Fp32ActivationBytesPerSample: 144, Fp32WorkspaceBytesPerSample: 484));
+            new global::Amp.MemoryPlan(
+                MasterWeightBytes: 2704,
+                WorkingWeightBytes: 1088,
+                GradientBytes: 2704,
+                ActivationBytesPerSample: 240,
+                WorkspaceBytesPerSample: 516,
+                WorkspaceFixedBytes: 4,
+                Fp32ActivationBytesPerSample: 144,
+                Fp32WorkspaceBytesPerSample: 484));
 
         /// <summary>Multi compiled for one device: the plan above as kernel calls.</summary>
+        /// <remarks>
+        /// The plan in FP16:
+        /// <code>
+        ///   line  op                kind          compute  stored  shape
+        ///     13  x-&gt;fp16        Cast          FP16     FP16    [Batch, 16]
+        ///     13  fc1               Linear        FP16     FP16    [Batch, 32]
+        ///     13  Gelu@13           Gelu          FP32     FP16    [Batch, 32]
+        ///     16  Gelu@13-&gt;fp32  Cast          FP32     FP32    [Batch, 32]
+        ///     16  fc2               Linear        FP32     FP32    [Batch, 4]
+        ///     19  CrossEntropy@19   CrossEntropy  FP32     FP32    []
+        /// </code>
+        /// Memory per sample: 240 B of saved activations (FP32: 144 B), 516 B of workspace in 8 slots.
+        /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         public sealed class CompiledFp16 : global::Amp.Compilation.CompiledModel
         {
@@ -57,6 +100,16 @@ namespace Demo
 
             /// <summary>One training step on x [Batch, 16], y class ids below 4.</summary>
             public global::Amp.StepResult TrainStep(float[] x, int[] y) => TrainStep(new global::Amp.Data.Batch { { "x", x }, { "y", y } });
+
+            // Memory slots: 8 allocations; the buffers of a slot use it one after another (lifetimes never overlap).
+            //   slot   0: FP16 B x 16       t1
+            //   slot   1: FP16 B x 32       t2
+            //   slot   2: FP16 B x 32       t3
+            //   slot   3: FP32 B x 32       t4, g2
+            //   slot   4: FP32 B x 4        t5, g5
+            //   slot   5: FP32 B x 4        t7LogProbs
+            //   slot   6: FP32 1            t7, g7
+            //   slot   7: FP32 B x 32       g3
 
             /// <summary>[Forward] Logits.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
@@ -150,16 +203,25 @@ namespace Demo
                 /// <summary>The leaves the formula reads: x0.</summary>
                 public static int Reads => 0b0001;
 
-                public static float Apply(float x0, float x1, float x2, float x3) => global::Amp.Compilation.ChainMath.Gelu(x0);
+                public static float Apply(float x0, float x1, float x2, float x3) =>
+                    AmpMath.Gelu(x0);
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => global::Amp.Compilation.ChainMath.Gelu(x0);
+                public static AmpVector Apply(AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    AmpMath.Gelu(x0);
 
                 /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<global::ILGPU.Half> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<global::ILGPU.Half> y, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<global::ILGPU.Half> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<global::ILGPU.Half> y,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        y[i] = global::Amp.Compilation.KernelBits.ToHalf(Apply(global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f));
+                        y[i] = AmpBits.ToHalf(Apply(AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f));
                     }
                 }
             }
@@ -170,16 +232,26 @@ namespace Demo
                 /// <summary>The leaves the derivative reads: x0.</summary>
                 public static int Reads => 0b0001;
 
-                public static float Apply(float g, float x0, float x1, float x2, float x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
+                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
+                    (g * AmpGradMath.GeluGrad(x0));
 
-                public static global::System.Runtime.Intrinsics.Vector256<float> Apply(global::System.Runtime.Intrinsics.Vector256<float> g, global::System.Runtime.Intrinsics.Vector256<float> x0, global::System.Runtime.Intrinsics.Vector256<float> x1, global::System.Runtime.Intrinsics.Vector256<float> x2, global::System.Runtime.Intrinsics.Vector256<float> x3) => (g * global::Amp.Compilation.ChainGradMath.GeluGrad(x0));
+                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
+                    (g * AmpGradMath.GeluGrad(x0));
 
                 /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(global::ILGPU.Index1D index, global::ILGPU.ArrayView<float> g, global::ILGPU.ArrayView<global::ILGPU.Half> x0, global::ILGPU.ArrayView<float> x1, global::ILGPU.ArrayView<float> x2, global::ILGPU.ArrayView<float> x3, global::ILGPU.ArrayView<float> dx, global::Amp.Compilation.ChainExtent e)
+                public static void Kernel(
+                    global::ILGPU.Index1D index,
+                    global::ILGPU.ArrayView<float> g,
+                    global::ILGPU.ArrayView<global::ILGPU.Half> x0,
+                    global::ILGPU.ArrayView<float> x1,
+                    global::ILGPU.ArrayView<float> x2,
+                    global::ILGPU.ArrayView<float> x3,
+                    global::ILGPU.ArrayView<float> dx,
+                    global::Amp.Compilation.ChainExtent e)
                 {
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
-                        dx[i] += Apply(g[i], global::Amp.Compilation.KernelBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
+                        dx[i] += Apply(g[i], AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
                     }
                 }
             }
