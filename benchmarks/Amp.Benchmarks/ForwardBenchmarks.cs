@@ -17,7 +17,7 @@ public class ForwardBenchmarks : IDisposable
     public void Setup()
     {
         device = AmpDevice.Create(DeviceKind.Cpu);
-        model = Plan == Precision.Bf16 ? new MlpBf16().Compile(device) : new MlpFp32().Compile(device);
+        model = Plan == Precision.Bf16 ? new global::Models.Classifier().Compile(device) : new global::Models.ClassifierFp32().Compile(device);
         var rng = new Random(1);
         batch = new Batch { { "x", Enumerable.Range(0, 256 * 64).Select(_ => (float)rng.NextDouble()).ToArray() } };
         model.Forward(batch);

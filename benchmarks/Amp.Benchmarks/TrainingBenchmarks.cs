@@ -37,8 +37,8 @@ public class TrainingBenchmarks : IDisposable
         int[] Labels(int n) => Enumerable.Range(0, n).Select(i => i % 10).ToArray();
         (model, batch) = Model switch
         {
-            "Mlp256-b256" => (bf16 ? new MlpBf16().Compile(device) : (ICompiledModel)new MlpFp32().Compile(device), new Batch { { "x", Floats(256 * 64) }, { "y", Labels(256) } }),
-            "GptBlock-b8" => (bf16 ? new GptBlockBf16().Compile(device) : new GptBlockFp32().Compile(device), new Batch { { "x", Floats(8 * 64 * 128) }, { "target", Floats(8 * 64 * 128) } }),
+            "Mlp256-b256" => (bf16 ? new global::Models.Classifier().Compile(device) : (ICompiledModel)new global::Models.ClassifierFp32().Compile(device), new Batch { { "x", Floats(256 * 64) }, { "y", Labels(256) } }),
+            "GptBlock-b8" => (bf16 ? new global::Models.GptBlock().Compile(device) : new global::Models.GptBlockFp32().Compile(device), new Batch { { "x", Floats(8 * 64 * 128) }, { "target", Floats(8 * 64 * 128) } }),
             _ => (bf16 ? new SmallMlpBf16().Compile(device) : new SmallMlpFp32().Compile(device), new Batch { { "x", Floats(32 * 64) }, { "y", Labels(32) } }),
         };
         model.TrainStep(batch);

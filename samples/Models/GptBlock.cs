@@ -4,6 +4,9 @@ using Amp;
 
 namespace Models;
 
+// The GPT block of the benchmarks and the memory targets: defined once here and compiled into the integration tests and
+// the benchmarks (samples/Models is linked by both projects).
+
 [Module]
 public partial class WideAttention
 {
