@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Amp.Generator.Model;
 using static Amp.Generator.Emit.CodeText;
 
@@ -7,8 +6,6 @@ namespace Amp.Generator.Emit;
 // RunForward, RunLoss and RunBackward: the step program printed, each buffer's placeholder replaced by its slot.
 internal sealed partial class ModelEmitter
 {
-    private static readonly Regex Placeholder = new("§(\\d+)§", RegexOptions.CultureInvariant);
-
     private void WriteRuns(CodeWriter w)
     {
         string dt = Ns + "DeviceTensor";
@@ -70,6 +67,5 @@ internal sealed partial class ModelEmitter
     }
 
     /// <summary>A statement with each buffer's placeholder replaced by the slot the memory plan gave it.</summary>
-    private string Resolve(string line) =>
-        line.IndexOf('§') < 0 ? line : Placeholder.Replace(line, m => Int(program.SlotOf[int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)]));
+    private string Resolve(string line) => Steps.StepWriter.WithSlots(line, program.SlotOf);
 }

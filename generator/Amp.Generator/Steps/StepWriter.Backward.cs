@@ -70,7 +70,7 @@ internal sealed partial class StepWriter
         ChainSpec chain = plan.Chains[root.Chain];
         string local = $"t{root.Id}R";
         w.Line($"// {SourceMap.FileLineOf(root.Source)}, chain {chain.Index} = {chain.Description}: recomputed from its leaves instead of kept from the forward pass");
-        Declare(w, local, $"run.Buffer({Placeholder(buffer)}, {Ns}Precision.{root.Output}, {Dims(root.Shape.Count == 0 ? [1] : root.Shape)})", buffer, viewOf: null);
+        DeclareBuffer(w, local, buffer, root.Output, root.Shape);
         w.Line(MapCall(chain, local));
     }
 

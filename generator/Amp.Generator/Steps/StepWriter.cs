@@ -137,11 +137,12 @@ internal sealed partial class StepWriter
     }
 
     /// <summary>Declares <paramref name="local"/> as a new buffer of <paramref name="precision"/> and <paramref name="shape"/> (Batch as -1); returns the local.</summary>
-    internal string Declare(CodeWriter w, string local, Precision precision, int[] shape)
-    {
-        int id = NewBuffer(local, precision, shape);
-        return Declare(w, local, $"run.Buffer({Placeholder(id)}, {Ns}Precision.{precision}, {Dims(shape.Length == 0 ? [1] : shape)})", id, viewOf: null);
-    }
+    internal string Declare(CodeWriter w, string local, Precision precision, int[] shape) =>
+        DeclareBuffer(w, local, NewBuffer(local, precision, shape), precision, shape);
+
+    /// <summary>Declares <paramref name="local"/> as buffer <paramref name="id"/>, already allocated in the program.</summary>
+    private string DeclareBuffer(CodeWriter w, string local, int id, Precision precision, IReadOnlyList<int> shape) =>
+        Declare(w, local, $"run.Buffer({Placeholder(id)}, {Ns}Precision.{precision}, {Dims(shape.Count == 0 ? [1] : shape)})", id, viewOf: null);
 
     /// <summary>Declares <paramref name="local"/> as a view of <paramref name="source"/> (a reshape): the same buffer, read here.</summary>
     internal string DeclareView(CodeWriter w, string local, string source, string initializer)
@@ -181,6 +182,13 @@ internal sealed partial class StepWriter
 
     /// <summary>Where a buffer's slot goes in a statement; the printer writes the slot the memory plan gave the buffer.</summary>
     internal static string Placeholder(int buffer) => $"§{Int(buffer)}§";
+
+    private static readonly System.Text.RegularExpressions.Regex Placeholders = new("§(\\d+)§", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>A statement with each buffer's placeholder replaced by its slot in <paramref name="slotOf"/>.</summary>
+    internal static string WithSlots(string line, IReadOnlyList<int> slotOf) => line.IndexOf('§') < 0
+        ? line
+        : Placeholders.Replace(line, m => Int(slotOf[int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)]));
 
     /// <summary>The declarations the backward repeats to fetch its saved activations (and the locals they view), in forward order.</summary>
     private IEnumerable<string> SavedDeclarations()
