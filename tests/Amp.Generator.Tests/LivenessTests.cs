@@ -4,7 +4,7 @@ using GeneratorPrecision = Amp.Generator.Model.Precision;
 
 namespace Amp.Generator.Tests;
 
-/// <summary>The memory plan's liveness on a step program: buffers share a slot only when their lifetimes do not overlap and they have one precision and size.</summary>
+/// <summary>The memory plan's liveness on a step program: buffers share a slot only when their lifetimes do not overlap and they have one precision; the slot is as large as its largest buffer.</summary>
 public sealed class LivenessTests
 {
     private static BufferSpec Rows(int id, GeneratorPrecision precision = GeneratorPrecision.Fp32, long perSample = 16) => new(id, $"t{id}", precision, perSample, 0);
@@ -48,13 +48,33 @@ public sealed class LivenessTests
     }
 
     [Fact]
-    public void Sizes_that_differ_never_share_and_fixed_buffers_count_apart()
+    public void Buffers_of_different_sizes_share_a_slot_as_large_as_the_largest()
     {
-        BufferSpec[] buffers = [Rows(0), Rows(1, perSample: 32), new(2, "t2", GeneratorPrecision.Fp32, 0, 100)];
+        // 0 (16) dies at step 1; 1 (32) is born at step 2 and takes 0's slot, which grows to 32; 2 (8) is born at
+        // step 4 when both slot 0 (32, free) and slot 1 (16, free) would hold it: best fit takes the smaller.
+        BufferSpec[] buffers = [Rows(0), Rows(1, perSample: 32), Rows(2, perSample: 8), Rows(3)];
+        StepSpec[] steps =
+        [
+            Step(StepPhase.Forward, [], [0]),
+            Step(StepPhase.Forward, [0], [3]),
+            Step(StepPhase.Forward, [], [1]),
+            Step(StepPhase.Forward, [1, 3], []),
+            Step(StepPhase.Forward, [], [2]),
+        ];
+        var (slotOf, slots, perSample, _, _) = Liveness.Plan(buffers, steps);
+        Assert.Equal([0, 0, 1, 1], slotOf);
+        Assert.Equal((32L, 16L), (slots[0].PerSample, slots[1].PerSample));
+        Assert.Equal((32 * 4) + (16 * 4), perSample);
+    }
+
+    [Fact]
+    public void Per_sample_and_fixed_buffers_never_share_and_count_apart()
+    {
+        BufferSpec[] buffers = [Rows(0), new(1, "t1", GeneratorPrecision.Fp32, 0, 100), Rows(2, perSample: 32)];
         StepSpec[] steps = [Step(StepPhase.Forward, [], [0]), Step(StepPhase.Forward, [], [1]), Step(StepPhase.Forward, [], [2])];
         var (slotOf, _, perSample, fixedBytes, _) = Liveness.Plan(buffers, steps);
-        Assert.Equal([0, 1, 2], slotOf);
-        Assert.Equal((16 * 4) + (32 * 4), perSample);
+        Assert.Equal([0, 1, 0], slotOf);
+        Assert.Equal(32 * 4, perSample);
         Assert.Equal(400, fixedBytes);
     }
 

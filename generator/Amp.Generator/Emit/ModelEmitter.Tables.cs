@@ -36,7 +36,7 @@ internal sealed partial class ModelEmitter
     /// <summary>Which buffers share which slot: one allocation each, used by the buffers listed one after another.</summary>
     private void WriteSlotTable(CodeWriter w)
     {
-        w.Line($"// Memory slots: {Int(program.Slots.Count)} allocations; the buffers of a slot use it one after another (lifetimes never overlap).");
+        w.Line($"// Memory slots: {Int(program.Slots.Count)} allocations; the buffers of a slot use it one after another (lifetimes never overlap), each a view of its first elements.");
         foreach (SlotSpec slot in program.Slots)
         {
             string size = slot.PerSample > 0 ? $"B x {Int(slot.PerSample)}" : Int(slot.Fixed);

@@ -105,18 +105,35 @@ public abstract partial class CompiledModel : ICompiledModel
             : throw new InvalidOperationException($"Input '{name}' was not bound for this run.");
 
     /// <summary>
+    /// Tests only: every slot is allocated this many elements longer than its tensor and filled with NaN, so a kernel
+    /// that reads past its tensor's length (the array's, not the shape's) or reads an output before writing it turns
+    /// the result into NaN.
+    /// </summary>
+    internal int SlotSlack { get; set; }
+
+    /// <summary>
     /// The buffer of <paramref name="slot"/> viewed as <paramref name="shape"/>. The generator's memory plan gives one
-    /// slot to tensors of one precision and element count whose lifetimes do not overlap, so a slot is allocated
-    /// once per batch size and then only viewed.
+    /// slot to tensors of one precision whose lifetimes do not overlap, whatever their sizes: the slot grows to its
+    /// largest tensor during the first pass at a batch size (the tensors it held before are dead by then) and a smaller
+    /// tensor is a view of its first elements. A new batch size releases every slot (see <see cref="Bind"/>).
     /// </summary>
     internal DeviceTensor Buffer(int slot, Precision precision, int[] shape)
     {
         DeviceTensor? buffer = buffers[slot];
         long length = shape.Aggregate(1L, (a, b) => a * b);
-        if (buffer is null || buffer.Precision != precision || buffer.Length != length)
+        if (buffer is null || buffer.Precision != precision || buffer.Length < length)
         {
             buffer?.Dispose();
-            buffer = buffers[slot] = Device.Allocate(precision, shape);
+            buffer = buffers[slot] = Device.Allocate(precision, checked((int)length) + SlotSlack);
+            if (SlotSlack > 0)
+            {
+                Device.Fill(buffer, float.NaN);
+            }
+        }
+
+        if (buffer.Length > length)
+        {
+            return buffer.Prefix(new TensorShape(shape));
         }
 
         return buffer.Shape.Dimensions.SequenceEqual(shape) ? buffer : buffer.Reshape(shape);

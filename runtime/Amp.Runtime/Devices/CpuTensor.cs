@@ -25,20 +25,29 @@ internal sealed class CpuTensor : DeviceTensor
 
     public Array Data { get; }
 
+    /// <summary>
+    /// The storage array. It may be longer than <see cref="DeviceTensor.Length"/>: a memory-plan slot is as large as its
+    /// largest tensor and a smaller one is a view of its first elements. Kernels index it by the tensor's shape (or use
+    /// <see cref="Elements{T}"/>), never by the array's length.
+    /// </summary>
     public T[] As<T>()
         where T : unmanaged => (T[])Data;
 
+    /// <summary>This tensor's elements: the first <see cref="DeviceTensor.Length"/> of the storage.</summary>
+    public Span<T> Elements<T>()
+        where T : unmanaged => As<T>().AsSpan(0, Length);
+
     private Span<ushort> Bits => Precision == Precision.Bf16
-        ? MemoryMarshal.Cast<Bf16, ushort>(As<Bf16>().AsSpan())
-        : MemoryMarshal.Cast<Half, ushort>(As<Half>().AsSpan());
+        ? MemoryMarshal.Cast<Bf16, ushort>(Elements<Bf16>())
+        : MemoryMarshal.Cast<Half, ushort>(Elements<Half>());
 
     protected override void CopyFromCore(ReadOnlySpan<float> source)
     {
         switch (Precision)
         {
-            case Precision.Fp32: HostStorage.FromFloats<float>(source, As<float>()); break;
-            case Precision.Bf16: HostStorage.FromFloats<Bf16>(source, As<Bf16>()); break;
-            default: HostStorage.FromFloats<Half>(source, As<Half>()); break;
+            case Precision.Fp32: HostStorage.FromFloats<float>(source, Elements<float>()); break;
+            case Precision.Bf16: HostStorage.FromFloats<Bf16>(source, Elements<Bf16>()); break;
+            default: HostStorage.FromFloats<Half>(source, Elements<Half>()); break;
         }
     }
 
@@ -46,9 +55,9 @@ internal sealed class CpuTensor : DeviceTensor
     {
         switch (Precision)
         {
-            case Precision.Fp32: HostStorage.ToFloats<float>(As<float>(), destination); break;
-            case Precision.Bf16: HostStorage.ToFloats<Bf16>(As<Bf16>(), destination); break;
-            default: HostStorage.ToFloats<Half>(As<Half>(), destination); break;
+            case Precision.Fp32: HostStorage.ToFloats<float>(Elements<float>(), destination); break;
+            case Precision.Bf16: HostStorage.ToFloats<Bf16>(Elements<Bf16>(), destination); break;
+            default: HostStorage.ToFloats<Half>(Elements<Half>(), destination); break;
         }
     }
 

@@ -59,6 +59,18 @@ public abstract class DeviceTensor : IDisposable
         return ViewCore(newShape);
     }
 
+    /// <summary>The first elements of the storage seen as <paramref name="shape"/> (a memory-plan slot holding a smaller tensor).</summary>
+    internal DeviceTensor Prefix(TensorShape shape)
+    {
+        ThrowIfDisposed();
+        if (shape.ElementCount > Length)
+        {
+            throw new ArgumentException($"Cannot view the first {shape.ElementCount} elements of {this}: it has {Length}.", nameof(shape));
+        }
+
+        return ViewCore(shape);
+    }
+
     public float[] ToArray()
     {
         var values = new float[Length];

@@ -32,8 +32,16 @@ internal sealed class IlgpuTensor : DeviceTensor
 
     public MemoryBuffer Buffer { get; }
 
+    /// <summary>
+    /// This tensor's elements: the first <see cref="DeviceTensor.Length"/> of the storage. A memory-plan slot is as large
+    /// as its largest tensor, and a smaller one is a view of its first elements; kernels see only those.
+    /// </summary>
     public ArrayView<T> View<T>()
-        where T : unmanaged => ((MemoryBuffer1D<T, Stride1D.Dense>)Buffer).View;
+        where T : unmanaged
+    {
+        ArrayView<T> all = ((MemoryBuffer1D<T, Stride1D.Dense>)Buffer).View;
+        return all.Length == Length ? all : all.SubView(0, Length);
+    }
 
     /// <summary>A BF16 or FP16 tensor as its 16-bit patterns (what the tensor-core kernel and cuBLAS read).</summary>
     public ArrayView<ushort> Bits16() => Precision == Precision.Bf16 ? View<ushort>() : View<KernelHalf>().Cast<ushort>();
@@ -121,15 +129,25 @@ internal sealed class IlgpuTensor : DeviceTensor
         return buffer;
     }
 
-    private static void Upload<T>(ArrayView<T> view, ReadOnlySpan<T> source)
+    // ILGPU's CopyFromCPU/CopyToCPU(ref T, length) take the address of the host memory (Unsafe.AsPointer) without
+    // pinning it. A managed array that the GC moves during the copy (another thread allocates) is then read or
+    // written at its old address: the copy reads back zeros, or writes over freed memory and crashes the process.
+    // Both were seen on IlgpuCpu under the test suite's load; the host memory is pinned for the copy here.
+    internal static unsafe void Upload<T>(ArrayView<T> view, ReadOnlySpan<T> source)
         where T : unmanaged
     {
-        view.CopyFromCPU(ref MemoryMarshal.GetReference(source), source.Length);
+        fixed (T* pinned = source)
+        {
+            view.CopyFromCPU(ref *pinned, source.Length);
+        }
     }
 
-    private static void Download<T>(ArrayView<T> view, Span<T> destination)
+    internal static unsafe void Download<T>(ArrayView<T> view, Span<T> destination)
         where T : unmanaged
     {
-        view.CopyToCPU(ref MemoryMarshal.GetReference(destination), destination.Length);
+        fixed (T* pinned = destination)
+        {
+            view.CopyToCPU(ref *pinned, destination.Length);
+        }
     }
 }

@@ -55,7 +55,7 @@ namespace Demo
         ///     27  Add@27                 Add         FP32     FP32    [Batch]
         ///     31  MseLoss@31             MseLoss     FP32     FP32    []
         /// </code>
-        /// Memory per sample: 1,876 B of saved activations (FP32: 2,804 B), 4,240 B of workspace in 32 slots.
+        /// Memory per sample: 1,876 B of saved activations (FP32: 2,804 B), 4,260 B of workspace in 25 slots.
         /// </remarks>
         public static global::Amp.ModelPlan Plan { get; } = new global::Amp.ModelPlan(
             "EveryOp",
@@ -116,10 +116,10 @@ namespace Demo
                 WorkingWeightBytes: 512,
                 GradientBytes: 4416,
                 ActivationBytesPerSample: 1876,
-                WorkspaceBytesPerSample: 4240,
+                WorkspaceBytesPerSample: 4260,
                 WorkspaceFixedBytes: 4,
                 Fp32ActivationBytesPerSample: 2804,
-                Fp32WorkspaceBytesPerSample: 4496));
+                Fp32WorkspaceBytesPerSample: 4164));
 
         /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with
         /// <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
@@ -163,7 +163,7 @@ namespace Demo
         ///     27  Add@27                 Add         FP32     FP32    [Batch]
         ///     31  MseLoss@31             MseLoss     FP32     FP32    []
         /// </code>
-        /// Memory per sample: 1,876 B of saved activations (FP32: 2,804 B), 4,240 B of workspace in 32 slots.
+        /// Memory per sample: 1,876 B of saved activations (FP32: 2,804 B), 4,260 B of workspace in 25 slots.
         /// </remarks>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
@@ -231,7 +231,7 @@ namespace Demo
         ///     27  Add@27                 Add         FP32     FP32    [Batch]
         ///     31  MseLoss@31             MseLoss     FP32     FP32    []
         /// </code>
-        /// Memory per sample: 1,876 B of saved activations (FP32: 2,804 B), 4,240 B of workspace in 32 slots.
+        /// Memory per sample: 1,876 B of saved activations (FP32: 2,804 B), 4,260 B of workspace in 25 slots.
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         public sealed class Compiled : global::Amp.Compilation.CompiledModel
@@ -250,7 +250,7 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter lin_weight;
 
             internal Compiled(global::Demo.EveryOp definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, global::Demo.EveryOp.Plan, ModelInputs, bufferSlots: 32, options)
+                : base(device, global::Demo.EveryOp.Plan, ModelInputs, bufferSlots: 25, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
@@ -272,39 +272,32 @@ namespace Demo
             public global::Amp.StepResult TrainStep(int[] ids, float[] x, float[] target) => TrainStep(new global::Amp.Data.Batch { { "ids", ids }, { "x", x },
                 { "target", target } });
 
-            // Memory slots: 32 allocations; the buffers of a slot use it one after another (lifetimes never overlap).
+            // Memory slots: 25 allocations; the buffers of a slot use it one after another (lifetimes never overlap), each a view of its first elements.
             //   slot   0: FP32 B x 64       t2, t4, g3
             //   slot   1: FP32 B x 64       t3, g2
             //   slot   2: FP32 B x 4        t4Mean
             //   slot   3: FP32 B x 4        t4Rstd
-            //   slot   4: FP32 B x 64       t5, t27, g17, g10, g8, g4
+            //   slot   4: FP32 B x 64       t5, t15, g13, g9, g8Context, g4
             //   slot   5: FP32 B x 4        t5Rstd
             //   slot   6: BF16 B x 64       t6
             //   slot   7: BF16 B x 64       t7, t9, t12
             //   slot   8: BF16 B x 64       t8Q
             //   slot   9: BF16 B x 64       t8K
             //   slot  10: BF16 B x 64       t8V
-            //   slot  11: FP32 B x 32       t8Scores, g8Probs
+            //   slot  11: FP32 B x 64       t8Scores, t11, t27, g17, g14, g10, g8
             //   slot  12: BF16 B x 32       t8Probs
             //   slot  13: BF16 B x 64       t8Context, t10
-            //   slot  14: BF16 B x 64       t8, t17
-            //   slot  15: FP32 B x 64       t11, t31, g31, g5
-            //   slot  16: BF16 B x 16       t13, t16
-            //   slot  17: BF16 B x 16       t14
-            //   slot  18: FP32 B x 16       t15, g13
-            //   slot  19: BF16 B x 64       t26, t26R
-            //   slot  20: FP32 B x 1        t33, t37Squares, g35
-            //   slot  21: FP32 B x 1        t34, g33
-            //   slot  22: FP32 B x 1        t35, g34
-            //   slot  23: FP32 1            t37, g37
-            //   slot  24: FP32 B x 64       g27, g11, g9, g8Context
-            //   slot  25: FP32 B x 64       g26, g8Q
-            //   slot  26: FP32 B x 16       g15
-            //   slot  27: FP32 B x 16       g14
-            //   slot  28: FP32 B x 32       g8Scores
-            //   slot  29: FP32 B x 64       g7
-            //   slot  30: FP32 B x 64       g8K
-            //   slot  31: FP32 B x 64       g8V
+            //   slot  14: BF16 B x 64       t8, t13, t17
+            //   slot  15: BF16 B x 16       t14, t16
+            //   slot  16: BF16 B x 64       t26, t26R
+            //   slot  17: FP32 B x 64       t31, t35, g34, g27, g15, g11, g8Probs
+            //   slot  18: FP32 B x 64       t33, t37Squares, g35, g31, g5
+            //   slot  19: FP32 B x 64       t34, g33, g26, g8Scores
+            //   slot  20: FP32 1            t37, g37
+            //   slot  21: FP32 B x 64       g8Q
+            //   slot  22: FP32 B x 64       g7
+            //   slot  23: FP32 B x 64       g8K
+            //   slot  24: FP32 B x 64       g8V
 
             /// <summary>[Forward] Run.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
@@ -374,7 +367,7 @@ namespace Demo
                 device.SwapMiddle(t9, t10, B, 2, 4, 8);
 
                 // Model0.cs:21, Transpose@21: Transpose, compute FP32, stored FP32 [Batch, 16, 4] (Transpose: layout, keeps FP32)
-                var t11 = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 4);
+                var t11 = run.Buffer(11, global::Amp.Precision.Fp32, B, 16, 4);
                 device.SwapMiddle(t5, t11, B, 4, 16, 1);
 
                 // Model0.cs:21, Transpose@21->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 4] (cast once for the BF16 ops that read Transpose@21)
@@ -382,19 +375,19 @@ namespace Demo
                 device.Cast(t11, t12);
 
                 // Model0.cs:21, MatMul@21: MatMul, compute BF16, stored BF16 [Batch, 4, 4] (MatMul: low-precision list, [Autocast(BF16)] on class EveryOp)
-                var t13 = run.Buffer(16, global::Amp.Precision.Bf16, B, 4, 4);
+                var t13 = run.Buffer(14, global::Amp.Precision.Bf16, B, 4, 4);
                 device.Gemm(t10.Reshape(B, 4, 16), t12.Reshape(B, 16, 4), t13.Reshape(B, 4, 4));
 
                 // Model0.cs:21, CausalMask@21: CausalMask, compute BF16, stored BF16 [Batch, 4, 4] (CausalMask: layout, keeps BF16)
-                var t14 = run.Buffer(17, global::Amp.Precision.Bf16, B, 4, 4);
+                var t14 = run.Buffer(15, global::Amp.Precision.Bf16, B, 4, 4);
                 device.CausalMask(t13, t14);
 
                 // Model0.cs:21, Softmax@21: Softmax, compute FP32, stored FP32 [Batch, 4, 4] (Softmax: FP32 list (inputs upcast))
-                var t15 = run.Buffer(18, global::Amp.Precision.Fp32, B, 4, 4);
+                var t15 = run.Buffer(4, global::Amp.Precision.Fp32, B, 4, 4);
                 device.Softmax(t14, t15);
 
                 // Model0.cs:22, Softmax@21->bf16: Cast, compute BF16, stored BF16 [Batch, 4, 4] (cast once for the BF16 ops that read Softmax@21)
-                var t16 = run.Buffer(16, global::Amp.Precision.Bf16, B, 4, 4);
+                var t16 = run.Buffer(15, global::Amp.Precision.Bf16, B, 4, 4);
                 device.Cast(t15, t16);
 
                 // Model0.cs:22, MatMul@22: MatMul, compute BF16, stored BF16 [Batch, 4, 16] (MatMul: low-precision list, [Autocast(BF16)] on class EveryOp)
@@ -404,30 +397,30 @@ namespace Demo
                 // Model0.cs:24, chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): fused, FP32
                 // registers,
                 // stored BF16 [Batch, 4, 16]
-                var t26 = run.Buffer(19, global::Amp.Precision.Bf16, B, 4, 16);
+                var t26 = run.Buffer(16, global::Amp.Precision.Bf16, B, 4, 16);
                 run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t26, t17);
 
                 // Model0.cs:25, LogSoftmax@25: LogSoftmax, compute FP32, stored FP32 [Batch, 4, 16] (LogSoftmax: FP32 list (inputs upcast))
-                var t27 = run.Buffer(4, global::Amp.Precision.Fp32, B, 4, 16);
+                var t27 = run.Buffer(11, global::Amp.Precision.Fp32, B, 4, 16);
                 device.LogSoftmax(t26, t27);
 
                 // Model0.cs:25, chain 2 = add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))): fused, FP32 registers, stored FP32 [Batch, 4, 16]
-                var t31 = run.Buffer(15, global::Amp.Precision.Fp32, B, 4, 16);
+                var t31 = run.Buffer(17, global::Amp.Precision.Fp32, B, 4, 16);
                 run.Map<Chain2, float, ushort, float, float, float>(Chain2.Kernel, t31, t27, t26);
 
                 // Model0.cs:26, Reshape@26: Reshape, compute FP32, stored FP32 [Batch, 64] (Reshape: layout, keeps FP32)
                 var t32 = t31.Reshape(B, 64);
 
                 // Model0.cs:27, Sum@27: Sum, compute FP32, stored FP32 [Batch] (Sum: FP32 list (inputs upcast))
-                var t33 = run.Buffer(20, global::Amp.Precision.Fp32, B);
+                var t33 = run.Buffer(18, global::Amp.Precision.Fp32, B);
                 device.RowSum(t32, t33);
 
                 // Model0.cs:27, Mean@27: Mean, compute FP32, stored FP32 [Batch] (Mean: FP32 list (inputs upcast))
-                var t34 = run.Buffer(21, global::Amp.Precision.Fp32, B);
+                var t34 = run.Buffer(19, global::Amp.Precision.Fp32, B);
                 device.RowMean(t32, t34);
 
                 // Model0.cs:27, chain 3 = add(Sum@27, Mean@27): fused, FP32 registers, stored FP32 [Batch]
-                var t35 = run.Buffer(22, global::Amp.Precision.Fp32, B);
+                var t35 = run.Buffer(17, global::Amp.Precision.Fp32, B);
                 run.Map<Chain3, float, float, float, float, float>(Chain3.Kernel, t35, t33, t34);
                 return t35;
             }
@@ -443,8 +436,8 @@ namespace Demo
                 var t36 = run.Input("target");
 
                 // Model0.cs:31, MseLoss@31: MseLoss, compute FP32, stored FP32 [] (MseLoss: FP32 list, the loss is FP32)
-                var t37Squares = run.Buffer(20, global::Amp.Precision.Fp32, B);
-                var t37 = run.Buffer(23, global::Amp.Precision.Fp32, 1);
+                var t37Squares = run.Buffer(18, global::Amp.Precision.Fp32, B);
+                var t37 = run.Buffer(20, global::Amp.Precision.Fp32, 1);
                 run.Map<Chain4, float, float, float, float, float>(Chain4.Kernel, t37Squares, t35, t36);
                 device.RowMean(t37Squares.Reshape(1, B), t37);
                 return t37;
@@ -469,27 +462,27 @@ namespace Demo
                 var t8Probs = run.Buffer(12, global::Amp.Precision.Bf16, B, 2, 4, 4);
                 var t10 = run.Buffer(13, global::Amp.Precision.Bf16, B, 4, 16);
                 var t12 = run.Buffer(7, global::Amp.Precision.Bf16, B, 16, 4);
-                var t15 = run.Buffer(18, global::Amp.Precision.Fp32, B, 4, 4);
-                var t16 = run.Buffer(16, global::Amp.Precision.Bf16, B, 4, 4);
+                var t15 = run.Buffer(4, global::Amp.Precision.Fp32, B, 4, 4);
+                var t16 = run.Buffer(15, global::Amp.Precision.Bf16, B, 4, 4);
                 var t17 = run.Buffer(14, global::Amp.Precision.Bf16, B, 4, 16);
-                var t27 = run.Buffer(4, global::Amp.Precision.Fp32, B, 4, 16);
-                var t35 = run.Buffer(22, global::Amp.Precision.Fp32, B);
+                var t27 = run.Buffer(11, global::Amp.Precision.Fp32, B, 4, 16);
+                var t35 = run.Buffer(17, global::Amp.Precision.Fp32, B);
                 var t36 = run.Input("target");
 
-                var g37 = run.Gradient(23, 1);
+                var g37 = run.Gradient(20, 1);
                 device.Fill(g37, seed);
 
-                var g35 = run.Gradient(20, B);
+                var g35 = run.Gradient(18, B);
                 // Model0.cs:31, backward of MseLoss@31 (MseLoss)
                 device.MseLossBackward(t35, t36, g37, g35, null);
 
-                var g33 = run.Gradient(21, B);
-                var g34 = run.Gradient(22, B);
+                var g33 = run.Gradient(19, B);
+                var g34 = run.Gradient(17, B);
                 // Model0.cs:27, backward of chain 3 = add(Sum@27, Mean@27): recomputed from its inputs in FP32
                 run.Grad<Chain3Grad0, float, float, float, float>(Chain3Grad0.Kernel, g33, g35);
                 run.Grad<Chain3Grad1, float, float, float, float>(Chain3Grad1.Kernel, g34, g35);
 
-                var g31 = run.Gradient(15, B, 4, 16);
+                var g31 = run.Gradient(18, B, 4, 16);
                 var g32 = g31.Reshape(B, 64);
                 // Model0.cs:27, backward of Mean@27 (Mean)
                 device.BroadcastRowsAccumulate(g34, g32, 0.015625f);
@@ -500,11 +493,11 @@ namespace Demo
                 // Model0.cs:24, chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): recomputed from
                 // its leaves
                 // instead of kept from the forward pass
-                var t26R = run.Buffer(19, global::Amp.Precision.Bf16, B, 4, 16);
+                var t26R = run.Buffer(16, global::Amp.Precision.Bf16, B, 4, 16);
                 run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t26R, t17);
 
-                var g27 = run.Gradient(24, B, 4, 16);
-                var g26 = run.Gradient(25, B, 4, 16);
+                var g27 = run.Gradient(17, B, 4, 16);
+                var g26 = run.Gradient(19, B, 4, 16);
                 // Model0.cs:25, backward of chain 2 = add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))): recomputed from its inputs in FP32
                 run.Grad<Chain2Grad0, float, float, float, float>(Chain2Grad0.Kernel, g27, g31);
                 run.Grad<Chain2Grad1, float, ushort, float, float>(Chain2Grad1.Kernel, g26, g31, null, t26R);
@@ -512,30 +505,30 @@ namespace Demo
                 // Model0.cs:25, backward of LogSoftmax@25 (LogSoftmax)
                 device.SoftmaxBackward(t27, g27, g26, log: true);
 
-                var g17 = run.Gradient(4, B, 4, 16);
+                var g17 = run.Gradient(11, B, 4, 16);
                 // Model0.cs:24, backward of chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))):
                 // recomputed from
                 // its inputs in FP32
                 run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g17, g26, t17);
 
-                var g15 = run.Gradient(26, B, 4, 4);
+                var g15 = run.Gradient(17, B, 4, 4);
                 var g16 = g15;
-                var g5 = run.Gradient(15, B, 4, 16);
+                var g5 = run.Gradient(18, B, 4, 16);
                 var g6 = g5;
                 // Model0.cs:22, backward of MatMul@22 (MatMul)
                 device.Gemm(g17.Reshape(B, 4, 16), t6.Reshape(B, 4, 16), g16.Reshape(B, 4, 4), AccumulateTransposeB);
                 device.Gemm(t16.Reshape(B, 4, 4), g17.Reshape(B, 4, 16), g6.Reshape(B, 4, 16), AccumulateTransposeA);
 
-                var g14 = run.Gradient(27, B, 4, 4);
+                var g14 = run.Gradient(11, B, 4, 4);
                 // Model0.cs:21, backward of Softmax@21 (Softmax)
                 device.SoftmaxBackward(t15, g15, g14, log: false);
 
-                var g13 = run.Gradient(18, B, 4, 4);
+                var g13 = run.Gradient(4, B, 4, 4);
                 // Model0.cs:21, backward of CausalMask@21 (CausalMask)
                 device.CausalMaskBackward(g14, g13);
 
-                var g10 = run.Gradient(4, B, 4, 16);
-                var g11 = run.Gradient(24, B, 16, 4);
+                var g10 = run.Gradient(11, B, 4, 16);
+                var g11 = run.Gradient(17, B, 16, 4);
                 var g12 = g11;
                 // Model0.cs:21, backward of MatMul@21 (MatMul)
                 device.Gemm(g13.Reshape(B, 4, 4), t12.Reshape(B, 16, 4), g10.Reshape(B, 4, 16), AccumulateTransposeB);
@@ -544,31 +537,31 @@ namespace Demo
                 // Model0.cs:21, backward of Transpose@21 (Transpose)
                 device.SwapMiddleAccumulate(g11, g5, B, 16, 4, 1);
 
-                var g9 = run.Gradient(24, B, 2, 4, 8);
+                var g9 = run.Gradient(4, B, 2, 4, 8);
                 // Model0.cs:20, backward of MergeHeads@20 (MergeHeads)
                 device.SwapMiddleAccumulate(g10, g9, B, 4, 2, 8);
 
-                var g8 = run.Gradient(4, B, 4, 16);
+                var g8 = run.Gradient(11, B, 4, 16);
                 // Model0.cs:20, backward of SplitHeads@20 (SplitHeads)
                 device.SwapMiddleAccumulate(g9, g8, B, 2, 4, 8);
 
-                var g7 = run.Gradient(29, B, 4, 16);
+                var g7 = run.Gradient(22, B, 4, 16);
                 // Model0.cs:19, backward of Attention@19 (Attention)
-                var g8Context = run.Gradient(24, B, 2, 4, 8);
-                var g8Probs = run.Gradient(11, B, 2, 4, 4);
-                var g8Scores = run.Gradient(28, B, 2, 4, 4);
+                var g8Context = run.Gradient(4, B, 2, 4, 8);
+                var g8Probs = run.Gradient(17, B, 2, 4, 4);
+                var g8Scores = run.Gradient(19, B, 2, 4, 4);
                 device.SwapMiddleAccumulate(g8, g8Context, B, 4, 2, 8);
                 device.Gemm(g8Context.Reshape(B * 2, 4, 8), t8V.Reshape(B * 2, 4, 8), g8Probs.Reshape(B * 2, 4, 4), AccumulateTransposeB);
                 device.SoftmaxBackward(t8Probs, g8Probs, g8Scores, log: false);
-                var g8Q = run.Gradient(25, B, 2, 4, 8);
+                var g8Q = run.Gradient(21, B, 2, 4, 8);
                 device.Gemm(g8Scores.Reshape(B * 2, 4, 4), t8K.Reshape(B * 2, 4, 8), g8Q.Reshape(B * 2, 4, 8),
                     new global::Amp.GemmOptions { Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g8Q, g7, B, 2, 4, 8);
-                var g8K = run.Gradient(30, B, 2, 4, 8);
+                var g8K = run.Gradient(23, B, 2, 4, 8);
                 device.Gemm(g8Scores.Reshape(B * 2, 4, 4), t8Q.Reshape(B * 2, 4, 8), g8K.Reshape(B * 2, 4, 8), new global::Amp.GemmOptions { TransposeA = true,
                     Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g8K, g6, B, 2, 4, 8);
-                var g8V = run.Gradient(31, B, 2, 4, 8);
+                var g8V = run.Gradient(24, B, 2, 4, 8);
                 device.Gemm(t8Probs.Reshape(B * 2, 4, 4), g8Context.Reshape(B * 2, 4, 8), g8V.Reshape(B * 2, 4, 8),
                     new global::Amp.GemmOptions { TransposeA = true });
                 device.SwapMiddleAccumulate(g8V, g6, B, 2, 4, 8);

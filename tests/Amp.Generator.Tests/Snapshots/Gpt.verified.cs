@@ -53,7 +53,7 @@ namespace Demo
         ///     57  head                        Linear        BF16     BF16    [Batch, 16, 65]
         ///     61  CrossEntropy@61             CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 36,544 B of saved activations (FP32: 66,240 B), 94,112 B of workspace in 52 slots.
+        /// Memory per sample: 36,544 B of saved activations (FP32: 66,240 B), 83,552 B of workspace in 43 slots.
         /// </remarks>
         public static global::Amp.ModelPlan Plan { get; } = new global::Amp.ModelPlan(
             "Gpt",
@@ -125,10 +125,10 @@ namespace Demo
                 WorkingWeightBytes: 54464,
                 GradientBytes: 118528,
                 ActivationBytesPerSample: 36544,
-                WorkspaceBytesPerSample: 94112,
+                WorkspaceBytesPerSample: 83552,
                 WorkspaceFixedBytes: 4,
                 Fp32ActivationBytesPerSample: 66240,
-                Fp32WorkspaceBytesPerSample: 103296));
+                Fp32WorkspaceBytesPerSample: 98880));
 
         /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with
         /// <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
@@ -170,7 +170,7 @@ namespace Demo
         ///     57  head                        Linear        BF16     BF16    [Batch, 16, 65]
         ///     61  CrossEntropy@61             CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 36,544 B of saved activations (FP32: 66,240 B), 94,112 B of workspace in 52 slots.
+        /// Memory per sample: 36,544 B of saved activations (FP32: 66,240 B), 83,552 B of workspace in 43 slots.
         /// </remarks>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
@@ -236,7 +236,7 @@ namespace Demo
         ///     57  head                        Linear        BF16     BF16    [Batch, 16, 65]
         ///     61  CrossEntropy@61             CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 36,544 B of saved activations (FP32: 66,240 B), 94,112 B of workspace in 52 slots.
+        /// Memory per sample: 36,544 B of saved activations (FP32: 66,240 B), 83,552 B of workspace in 43 slots.
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         public sealed class Compiled : global::Amp.Compilation.CompiledModel
@@ -285,7 +285,7 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter head_weight;
 
             internal Compiled(global::Demo.Gpt definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, global::Demo.Gpt.Plan, ModelInputs, bufferSlots: 52, options)
+                : base(device, global::Demo.Gpt.Plan, ModelInputs, bufferSlots: 43, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
@@ -337,59 +337,50 @@ namespace Demo
             public global::Amp.StepResult TrainStep(int[] idx, int[] targets) => TrainStep(new global::Amp.Data.Batch { { "idx", idx }, { "targets",
                 targets } });
 
-            // Memory slots: 52 allocations; the buffers of a slot use it one after another (lifetimes never overlap).
+            // Memory slots: 43 allocations; the buffers of a slot use it one after another (lifetimes never overlap), each a view of its first elements.
             //   slot   0: FP32 B x 512      t1
-            //   slot   1: FP32 B x 512      t2, t9, t16, t23, t30, g30, g23, g21, g16, g9, g7, g2
+            //   slot   1: FP32 B x 2048     t2, t7Scores, t9, t16, t21Scores, t23, t30, t34LogProbs, g30, g28, g26, g22, g21Context, g13
             //   slot   2: FP32 B x 16       t2Mean
             //   slot   3: FP32 B x 16       t2Rstd
             //   slot   4: BF16 B x 512      t3
             //   slot   5: BF16 B x 512      t4, t8
             //   slot   6: BF16 B x 512      t5, t11
-            //   slot   7: BF16 B x 512      t6, t14
+            //   slot   7: BF16 B x 2048     t6, t12
             //   slot   8: BF16 B x 512      t7Q
             //   slot   9: BF16 B x 512      t7K
             //   slot  10: BF16 B x 512      t7V
-            //   slot  11: FP32 B x 1024     t7Scores, t21Scores, g21Probs, g7Probs
-            //   slot  12: BF16 B x 1024     t7Probs
-            //   slot  13: BF16 B x 512      t7Context, t17
-            //   slot  14: BF16 B x 512      t7
-            //   slot  15: FP32 B x 512      t10, t15, t24, t29, t9R, g1
-            //   slot  16: FP32 B x 16       t10Mean
-            //   slot  17: FP32 B x 16       t10Rstd
-            //   slot  18: BF16 B x 2048     t12
-            //   slot  19: BF16 B x 2048     t13, t26, t13R
-            //   slot  20: FP32 B x 16       t16Mean
-            //   slot  21: FP32 B x 16       t16Rstd
-            //   slot  22: BF16 B x 512      t18, t22
-            //   slot  23: BF16 B x 512      t19, t25
-            //   slot  24: BF16 B x 512      t20, t28
-            //   slot  25: BF16 B x 512      t21Q
-            //   slot  26: BF16 B x 512      t21K
-            //   slot  27: BF16 B x 512      t21V
-            //   slot  28: BF16 B x 1024     t21Probs
-            //   slot  29: BF16 B x 512      t21Context, t31
-            //   slot  30: BF16 B x 512      t21
-            //   slot  31: FP32 B x 16       t24Mean
-            //   slot  32: FP32 B x 16       t24Rstd
-            //   slot  33: BF16 B x 2048     t27, t27R
-            //   slot  34: FP32 B x 16       t30Mean
-            //   slot  35: FP32 B x 16       t30Rstd
-            //   slot  36: BF16 B x 1040     t32
-            //   slot  37: FP32 B x 1040     t34LogProbs
-            //   slot  38: FP32 1            t34, g34
-            //   slot  39: FP32 B x 1040     g32
-            //   slot  40: FP32 B x 512      t15R, g14, g10, g8, g7Context
-            //   slot  41: FP32 B x 512      t23R, g15, g7Q
-            //   slot  42: FP32 B x 512      t29R, g28, g24, g22, g21Context, g4
-            //   slot  43: FP32 B x 512      g29, g21Q, g7K
-            //   slot  44: FP32 B x 2048     g27, g13
-            //   slot  45: FP32 B x 2048     g26, g12
-            //   slot  46: FP32 B x 1024     g21Scores, g7Scores
-            //   slot  47: FP32 B x 512      g18, g5
-            //   slot  48: FP32 B x 512      g21K, g7V
-            //   slot  49: FP32 B x 512      g19, g6
-            //   slot  50: FP32 B x 512      g21V
-            //   slot  51: FP32 B x 512      g20
+            //   slot  11: BF16 B x 1024     t7Probs
+            //   slot  12: BF16 B x 2048     t7Context, t13, t17, t13R
+            //   slot  13: BF16 B x 512      t7
+            //   slot  14: FP32 B x 1040     t10, t15, t24, t29, g32, t9R, g7Scores
+            //   slot  15: FP32 B x 16       t10Mean
+            //   slot  16: FP32 B x 16       t10Rstd
+            //   slot  17: BF16 B x 512      t14
+            //   slot  18: FP32 B x 16       t16Mean
+            //   slot  19: FP32 B x 16       t16Rstd
+            //   slot  20: BF16 B x 512      t18, t22
+            //   slot  21: BF16 B x 512      t19, t25
+            //   slot  22: BF16 B x 2048     t20, t26
+            //   slot  23: BF16 B x 512      t21Q
+            //   slot  24: BF16 B x 512      t21K
+            //   slot  25: BF16 B x 512      t21V
+            //   slot  26: BF16 B x 1024     t21Probs
+            //   slot  27: BF16 B x 2048     t21Context, t27, t31, t27R
+            //   slot  28: BF16 B x 512      t21
+            //   slot  29: FP32 B x 1024     t24Mean, g21Scores, g7Probs
+            //   slot  30: FP32 B x 512      t24Rstd, g21Q, g16, g9, g7, g2
+            //   slot  31: BF16 B x 512      t28
+            //   slot  32: FP32 B x 512      t30Mean, g18, g14, g10, g1
+            //   slot  33: FP32 B x 512      t30Rstd, g21K, g8, g7Context
+            //   slot  34: BF16 B x 1040     t32
+            //   slot  35: FP32 1            t34, g34
+            //   slot  36: FP32 B x 512      t15R, g7Q
+            //   slot  37: FP32 B x 512      t23R, g15, g4
+            //   slot  38: FP32 B x 512      t29R, g23, g21, g7K
+            //   slot  39: FP32 B x 2048     g29, g27, g24, g21Probs, g12
+            //   slot  40: FP32 B x 512      g19, g5
+            //   slot  41: FP32 B x 512      g21V, g7V
+            //   slot  42: FP32 B x 512      g20, g6
 
             /// <summary>[Forward] Logits.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
@@ -438,15 +429,15 @@ namespace Demo
                 device.SwapMiddle(t5, t7K, B, 16, 4, 8);
                 var t7V = run.Buffer(10, global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.SwapMiddle(t6, t7V, B, 16, 4, 8);
-                var t7Scores = run.Buffer(11, global::Amp.Precision.Fp32, B, 4, 16, 16);
-                var t7Probs = run.Buffer(12, global::Amp.Precision.Bf16, B, 4, 16, 16);
-                var t7Context = run.Buffer(13, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t7Scores = run.Buffer(1, global::Amp.Precision.Fp32, B, 4, 16, 16);
+                var t7Probs = run.Buffer(11, global::Amp.Precision.Bf16, B, 4, 16, 16);
+                var t7Context = run.Buffer(12, global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.Gemm(t7Q.Reshape(B * 4, 16, 8), t7K.Reshape(B * 4, 16, 8), t7Scores.Reshape(B * 4, 16, 16),
                     new global::Amp.GemmOptions { TransposeB = true, Alpha = 0.35355338f });
                 device.CausalMask(t7Scores, t7Scores);
                 device.Softmax(t7Scores, t7Probs);
                 device.Gemm(t7Probs.Reshape(B * 4, 16, 16), t7V.Reshape(B * 4, 16, 8), t7Context.Reshape(B * 4, 16, 8));
-                var t7 = run.Buffer(14, global::Amp.Precision.Bf16, B, 16, 32);
+                var t7 = run.Buffer(13, global::Amp.Precision.Bf16, B, 16, 32);
                 device.SwapMiddle(t7Context, t7, B, 4, 16, 8);
 
                 // Model0.cs:15, blocks.0.attn.proj: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class
@@ -460,9 +451,9 @@ namespace Demo
                 run.Map<Chain0, float, ushort, float, float, float>(Chain0.Kernel, t9, t1, t8);
 
                 // Model0.cs:31, blocks.0.ln2: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
-                var t10 = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
-                var t10Mean = run.Buffer(16, global::Amp.Precision.Fp32, B, 16);
-                var t10Rstd = run.Buffer(17, global::Amp.Precision.Fp32, B, 16);
+                var t10 = run.Buffer(14, global::Amp.Precision.Fp32, B, 16, 32);
+                var t10Mean = run.Buffer(15, global::Amp.Precision.Fp32, B, 16);
+                var t10Rstd = run.Buffer(16, global::Amp.Precision.Fp32, B, 16);
                 device.LayerNorm(t9, blocks_0_ln2_weight.Master, blocks_0_ln2_bias.Master, t10, t10Mean, t10Rstd, 1E-05f);
 
                 // Model0.cs:35, blocks.0.ln2->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read blocks.0.ln2)
@@ -470,71 +461,71 @@ namespace Demo
                 device.Cast(t10, t11);
 
                 // Model0.cs:35, blocks.0.up: Linear, compute BF16, stored BF16 [Batch, 16, 128] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t12 = run.Buffer(18, global::Amp.Precision.Bf16, B, 16, 128);
+                var t12 = run.Buffer(7, global::Amp.Precision.Bf16, B, 16, 128);
                 device.Gemm(t11.Reshape(B * 16, 32), blocks_0_up_weight.Working(global::Amp.Precision.Bf16), t12.Reshape(B * 16, 128),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_up_bias.Working(global::Amp.Precision.Bf16) });
 
                 // Model0.cs:35, chain 1 = gelu(blocks.0.up): fused, FP32 registers, stored BF16 [Batch, 16, 128]
-                var t13 = run.Buffer(19, global::Amp.Precision.Bf16, B, 16, 128);
+                var t13 = run.Buffer(12, global::Amp.Precision.Bf16, B, 16, 128);
                 run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t13, t12);
 
                 // Model0.cs:35, blocks.0.down: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t14 = run.Buffer(7, global::Amp.Precision.Bf16, B, 16, 32);
+                var t14 = run.Buffer(17, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t13.Reshape(B * 16, 128), blocks_0_down_weight.Working(global::Amp.Precision.Bf16), t14.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_down_bias.Working(global::Amp.Precision.Bf16) });
 
                 // Model0.cs:31, chain 2 = add(blocks.0.Add@30, blocks.0.down): fused, FP32 registers, stored FP32 [Batch, 16, 32]
-                var t15 = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
+                var t15 = run.Buffer(14, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain2, float, ushort, float, float, float>(Chain2.Kernel, t15, t9, t14);
 
                 // Model0.cs:30, blocks.1.ln1: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
                 var t16 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
-                var t16Mean = run.Buffer(20, global::Amp.Precision.Fp32, B, 16);
-                var t16Rstd = run.Buffer(21, global::Amp.Precision.Fp32, B, 16);
+                var t16Mean = run.Buffer(18, global::Amp.Precision.Fp32, B, 16);
+                var t16Rstd = run.Buffer(19, global::Amp.Precision.Fp32, B, 16);
                 device.LayerNorm(t15, blocks_1_ln1_weight.Master, blocks_1_ln1_bias.Master, t16, t16Mean, t16Rstd, 1E-05f);
 
                 // Model0.cs:15, blocks.1.ln1->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read blocks.1.ln1)
-                var t17 = run.Buffer(13, global::Amp.Precision.Bf16, B, 16, 32);
+                var t17 = run.Buffer(12, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Cast(t16, t17);
 
                 // Model0.cs:15, blocks.1.attn.q: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t18 = run.Buffer(22, global::Amp.Precision.Bf16, B, 16, 32);
+                var t18 = run.Buffer(20, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t17.Reshape(B * 16, 32), blocks_1_attn_q_weight.Working(global::Amp.Precision.Bf16), t18.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_q_bias.Working(global::Amp.Precision.Bf16) });
 
                 // Model0.cs:15, blocks.1.attn.k: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t19 = run.Buffer(23, global::Amp.Precision.Bf16, B, 16, 32);
+                var t19 = run.Buffer(21, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t17.Reshape(B * 16, 32), blocks_1_attn_k_weight.Working(global::Amp.Precision.Bf16), t19.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_k_bias.Working(global::Amp.Precision.Bf16) });
 
                 // Model0.cs:15, blocks.1.attn.v: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t20 = run.Buffer(24, global::Amp.Precision.Bf16, B, 16, 32);
+                var t20 = run.Buffer(22, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t17.Reshape(B * 16, 32), blocks_1_attn_v_weight.Working(global::Amp.Precision.Bf16), t20.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_v_bias.Working(global::Amp.Precision.Bf16) });
 
                 // Model0.cs:15, blocks.1.attn.Attention@15: Attention, compute BF16, stored BF16 [Batch, 16, 32] (Attention: low-precision list,
                 // [Autocast(BF16)] on class Gpt;
                 // softmax in FP32)
-                var t21Q = run.Buffer(25, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t21Q = run.Buffer(23, global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.SwapMiddle(t18, t21Q, B, 16, 4, 8);
-                var t21K = run.Buffer(26, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t21K = run.Buffer(24, global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.SwapMiddle(t19, t21K, B, 16, 4, 8);
-                var t21V = run.Buffer(27, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t21V = run.Buffer(25, global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.SwapMiddle(t20, t21V, B, 16, 4, 8);
-                var t21Scores = run.Buffer(11, global::Amp.Precision.Fp32, B, 4, 16, 16);
-                var t21Probs = run.Buffer(28, global::Amp.Precision.Bf16, B, 4, 16, 16);
-                var t21Context = run.Buffer(29, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t21Scores = run.Buffer(1, global::Amp.Precision.Fp32, B, 4, 16, 16);
+                var t21Probs = run.Buffer(26, global::Amp.Precision.Bf16, B, 4, 16, 16);
+                var t21Context = run.Buffer(27, global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.Gemm(t21Q.Reshape(B * 4, 16, 8), t21K.Reshape(B * 4, 16, 8), t21Scores.Reshape(B * 4, 16, 16),
                     new global::Amp.GemmOptions { TransposeB = true, Alpha = 0.35355338f });
                 device.CausalMask(t21Scores, t21Scores);
                 device.Softmax(t21Scores, t21Probs);
                 device.Gemm(t21Probs.Reshape(B * 4, 16, 16), t21V.Reshape(B * 4, 16, 8), t21Context.Reshape(B * 4, 16, 8));
-                var t21 = run.Buffer(30, global::Amp.Precision.Bf16, B, 16, 32);
+                var t21 = run.Buffer(28, global::Amp.Precision.Bf16, B, 16, 32);
                 device.SwapMiddle(t21Context, t21, B, 4, 16, 8);
 
                 // Model0.cs:15, blocks.1.attn.proj: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class
                 // Gpt)
-                var t22 = run.Buffer(22, global::Amp.Precision.Bf16, B, 16, 32);
+                var t22 = run.Buffer(20, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t21.Reshape(B * 16, 32), blocks_1_attn_proj_weight.Working(global::Amp.Precision.Bf16), t22.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_proj_bias.Working(global::Amp.Precision.Bf16) });
 
@@ -543,45 +534,45 @@ namespace Demo
                 run.Map<Chain3, float, ushort, float, float, float>(Chain3.Kernel, t23, t15, t22);
 
                 // Model0.cs:31, blocks.1.ln2: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
-                var t24 = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
-                var t24Mean = run.Buffer(31, global::Amp.Precision.Fp32, B, 16);
-                var t24Rstd = run.Buffer(32, global::Amp.Precision.Fp32, B, 16);
+                var t24 = run.Buffer(14, global::Amp.Precision.Fp32, B, 16, 32);
+                var t24Mean = run.Buffer(29, global::Amp.Precision.Fp32, B, 16);
+                var t24Rstd = run.Buffer(30, global::Amp.Precision.Fp32, B, 16);
                 device.LayerNorm(t23, blocks_1_ln2_weight.Master, blocks_1_ln2_bias.Master, t24, t24Mean, t24Rstd, 1E-05f);
 
                 // Model0.cs:35, blocks.1.ln2->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read blocks.1.ln2)
-                var t25 = run.Buffer(23, global::Amp.Precision.Bf16, B, 16, 32);
+                var t25 = run.Buffer(21, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Cast(t24, t25);
 
                 // Model0.cs:35, blocks.1.up: Linear, compute BF16, stored BF16 [Batch, 16, 128] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t26 = run.Buffer(19, global::Amp.Precision.Bf16, B, 16, 128);
+                var t26 = run.Buffer(22, global::Amp.Precision.Bf16, B, 16, 128);
                 device.Gemm(t25.Reshape(B * 16, 32), blocks_1_up_weight.Working(global::Amp.Precision.Bf16), t26.Reshape(B * 16, 128),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_up_bias.Working(global::Amp.Precision.Bf16) });
 
                 // Model0.cs:35, chain 4 = gelu(blocks.1.up): fused, FP32 registers, stored BF16 [Batch, 16, 128]
-                var t27 = run.Buffer(33, global::Amp.Precision.Bf16, B, 16, 128);
+                var t27 = run.Buffer(27, global::Amp.Precision.Bf16, B, 16, 128);
                 run.Map<Chain4, ushort, float, float, float, ushort>(Chain4.Kernel, t27, t26);
 
                 // Model0.cs:35, blocks.1.down: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t28 = run.Buffer(24, global::Amp.Precision.Bf16, B, 16, 32);
+                var t28 = run.Buffer(31, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Gemm(t27.Reshape(B * 16, 128), blocks_1_down_weight.Working(global::Amp.Precision.Bf16), t28.Reshape(B * 16, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_down_bias.Working(global::Amp.Precision.Bf16) });
 
                 // Model0.cs:31, chain 5 = add(blocks.1.Add@30, blocks.1.down): fused, FP32 registers, stored FP32 [Batch, 16, 32]
-                var t29 = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
+                var t29 = run.Buffer(14, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain5, float, ushort, float, float, float>(Chain5.Kernel, t29, t23, t28);
 
                 // Model0.cs:57, lnf: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
                 var t30 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
-                var t30Mean = run.Buffer(34, global::Amp.Precision.Fp32, B, 16);
-                var t30Rstd = run.Buffer(35, global::Amp.Precision.Fp32, B, 16);
+                var t30Mean = run.Buffer(32, global::Amp.Precision.Fp32, B, 16);
+                var t30Rstd = run.Buffer(33, global::Amp.Precision.Fp32, B, 16);
                 device.LayerNorm(t29, lnf_weight.Master, lnf_bias.Master, t30, t30Mean, t30Rstd, 1E-05f);
 
                 // Model0.cs:57, lnf->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read lnf)
-                var t31 = run.Buffer(29, global::Amp.Precision.Bf16, B, 16, 32);
+                var t31 = run.Buffer(27, global::Amp.Precision.Bf16, B, 16, 32);
                 device.Cast(t30, t31);
 
                 // Model0.cs:57, head: Linear, compute BF16, stored BF16 [Batch, 16, 65] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t32 = run.Buffer(36, global::Amp.Precision.Bf16, B, 16, 65);
+                var t32 = run.Buffer(34, global::Amp.Precision.Bf16, B, 16, 65);
                 device.Gemm(t31.Reshape(B * 16, 32), head_weight.Working(global::Amp.Precision.Bf16), t32.Reshape(B * 16, 65),
                     new global::Amp.GemmOptions { TransposeB = true });
                 return t32;
@@ -598,8 +589,8 @@ namespace Demo
                 var t33 = run.Input("targets");
 
                 // Model0.cs:61, CrossEntropy@61: CrossEntropy, compute FP32, stored FP32 [] (CrossEntropy: FP32 list, the loss is FP32)
-                var t34LogProbs = run.Buffer(37, global::Amp.Precision.Fp32, B, 16, 65);
-                var t34 = run.Buffer(38, global::Amp.Precision.Fp32, 1);
+                var t34LogProbs = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 65);
+                var t34 = run.Buffer(35, global::Amp.Precision.Fp32, 1);
                 device.LogSoftmax(t32, t34LogProbs);
                 device.NllLoss(t34LogProbs.Reshape(B * 16, 65), t33.Reshape(B * 16), t34);
                 return t34;
@@ -619,38 +610,38 @@ namespace Demo
                 var t7Q = run.Buffer(8, global::Amp.Precision.Bf16, B, 4, 16, 8);
                 var t7K = run.Buffer(9, global::Amp.Precision.Bf16, B, 4, 16, 8);
                 var t7V = run.Buffer(10, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                var t7Probs = run.Buffer(12, global::Amp.Precision.Bf16, B, 4, 16, 16);
-                var t7 = run.Buffer(14, global::Amp.Precision.Bf16, B, 16, 32);
+                var t7Probs = run.Buffer(11, global::Amp.Precision.Bf16, B, 4, 16, 16);
+                var t7 = run.Buffer(13, global::Amp.Precision.Bf16, B, 16, 32);
                 var t8 = run.Buffer(5, global::Amp.Precision.Bf16, B, 16, 32);
-                var t10Mean = run.Buffer(16, global::Amp.Precision.Fp32, B, 16);
-                var t10Rstd = run.Buffer(17, global::Amp.Precision.Fp32, B, 16);
+                var t10Mean = run.Buffer(15, global::Amp.Precision.Fp32, B, 16);
+                var t10Rstd = run.Buffer(16, global::Amp.Precision.Fp32, B, 16);
                 var t11 = run.Buffer(6, global::Amp.Precision.Bf16, B, 16, 32);
-                var t12 = run.Buffer(18, global::Amp.Precision.Bf16, B, 16, 128);
-                var t14 = run.Buffer(7, global::Amp.Precision.Bf16, B, 16, 32);
-                var t16Mean = run.Buffer(20, global::Amp.Precision.Fp32, B, 16);
-                var t16Rstd = run.Buffer(21, global::Amp.Precision.Fp32, B, 16);
-                var t17 = run.Buffer(13, global::Amp.Precision.Bf16, B, 16, 32);
-                var t21Q = run.Buffer(25, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                var t21K = run.Buffer(26, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                var t21V = run.Buffer(27, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                var t21Probs = run.Buffer(28, global::Amp.Precision.Bf16, B, 4, 16, 16);
-                var t21 = run.Buffer(30, global::Amp.Precision.Bf16, B, 16, 32);
-                var t22 = run.Buffer(22, global::Amp.Precision.Bf16, B, 16, 32);
-                var t24Mean = run.Buffer(31, global::Amp.Precision.Fp32, B, 16);
-                var t24Rstd = run.Buffer(32, global::Amp.Precision.Fp32, B, 16);
-                var t25 = run.Buffer(23, global::Amp.Precision.Bf16, B, 16, 32);
-                var t26 = run.Buffer(19, global::Amp.Precision.Bf16, B, 16, 128);
-                var t28 = run.Buffer(24, global::Amp.Precision.Bf16, B, 16, 32);
-                var t30Mean = run.Buffer(34, global::Amp.Precision.Fp32, B, 16);
-                var t30Rstd = run.Buffer(35, global::Amp.Precision.Fp32, B, 16);
-                var t31 = run.Buffer(29, global::Amp.Precision.Bf16, B, 16, 32);
+                var t12 = run.Buffer(7, global::Amp.Precision.Bf16, B, 16, 128);
+                var t14 = run.Buffer(17, global::Amp.Precision.Bf16, B, 16, 32);
+                var t16Mean = run.Buffer(18, global::Amp.Precision.Fp32, B, 16);
+                var t16Rstd = run.Buffer(19, global::Amp.Precision.Fp32, B, 16);
+                var t17 = run.Buffer(12, global::Amp.Precision.Bf16, B, 16, 32);
+                var t21Q = run.Buffer(23, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t21K = run.Buffer(24, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t21V = run.Buffer(25, global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t21Probs = run.Buffer(26, global::Amp.Precision.Bf16, B, 4, 16, 16);
+                var t21 = run.Buffer(28, global::Amp.Precision.Bf16, B, 16, 32);
+                var t22 = run.Buffer(20, global::Amp.Precision.Bf16, B, 16, 32);
+                var t24Mean = run.Buffer(29, global::Amp.Precision.Fp32, B, 16);
+                var t24Rstd = run.Buffer(30, global::Amp.Precision.Fp32, B, 16);
+                var t25 = run.Buffer(21, global::Amp.Precision.Bf16, B, 16, 32);
+                var t26 = run.Buffer(22, global::Amp.Precision.Bf16, B, 16, 128);
+                var t28 = run.Buffer(31, global::Amp.Precision.Bf16, B, 16, 32);
+                var t30Mean = run.Buffer(32, global::Amp.Precision.Fp32, B, 16);
+                var t30Rstd = run.Buffer(33, global::Amp.Precision.Fp32, B, 16);
+                var t31 = run.Buffer(27, global::Amp.Precision.Bf16, B, 16, 32);
                 var t33 = run.Input("targets");
-                var t34LogProbs = run.Buffer(37, global::Amp.Precision.Fp32, B, 16, 65);
+                var t34LogProbs = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 65);
 
-                var g34 = run.Gradient(38, 1);
+                var g34 = run.Gradient(35, 1);
                 device.Fill(g34, seed);
 
-                var g32 = run.Gradient(39, B, 16, 65);
+                var g32 = run.Gradient(14, B, 16, 65);
                 // Model0.cs:61, backward of CrossEntropy@61 (CrossEntropy)
                 device.CrossEntropyBackward(t34LogProbs.Reshape(B * 16, 65), t33.Reshape(B * 16), g34, g32.Reshape(B * 16, 65));
 
@@ -661,46 +652,46 @@ namespace Demo
                 device.Gemm(g32.Reshape(B * 16, 65), t31.Reshape(B * 16, 32), head_weight.Gradient, AccumulateTransposeA);
 
                 // Model0.cs:30, chain 0 = add(wte, blocks.0.attn.proj): recomputed from its leaves instead of kept from the forward pass
-                var t9R = run.Buffer(15, global::Amp.Precision.Fp32, B, 16, 32);
+                var t9R = run.Buffer(14, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain0, float, ushort, float, float, float>(Chain0.Kernel, t9R, t1, t8);
 
                 // Model0.cs:31, chain 2 = add(blocks.0.Add@30, blocks.0.down): recomputed from its leaves instead of kept from the forward pass
-                var t15R = run.Buffer(40, global::Amp.Precision.Fp32, B, 16, 32);
+                var t15R = run.Buffer(36, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain2, float, ushort, float, float, float>(Chain2.Kernel, t15R, t9R, t14);
 
                 // Model0.cs:30, chain 3 = add(blocks.0.Add@31, blocks.1.attn.proj): recomputed from its leaves instead of kept from the forward pass
-                var t23R = run.Buffer(41, global::Amp.Precision.Fp32, B, 16, 32);
+                var t23R = run.Buffer(37, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain3, float, ushort, float, float, float>(Chain3.Kernel, t23R, t15R, t22);
 
                 // Model0.cs:31, chain 5 = add(blocks.1.Add@30, blocks.1.down): recomputed from its leaves instead of kept from the forward pass
-                var t29R = run.Buffer(42, global::Amp.Precision.Fp32, B, 16, 32);
+                var t29R = run.Buffer(38, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain5, float, ushort, float, float, float>(Chain5.Kernel, t29R, t23R, t28);
 
-                var g29 = run.Gradient(43, B, 16, 32);
+                var g29 = run.Gradient(39, B, 16, 32);
                 // Model0.cs:57, backward of lnf (LayerNorm)
                 device.NormBackward(t29R, lnf_weight.Master, t30Mean, t30Rstd, g30, g29, lnf_weight.Gradient, lnf_bias.Gradient);
 
-                var g23 = run.Gradient(1, B, 16, 32);
-                var g28 = run.Gradient(42, B, 16, 32);
+                var g23 = run.Gradient(38, B, 16, 32);
+                var g28 = run.Gradient(1, B, 16, 32);
                 // Model0.cs:31, backward of chain 5 = add(blocks.1.Add@30, blocks.1.down): recomputed from its inputs in FP32
                 run.Grad<Chain5Grad0, float, float, float, float>(Chain5Grad0.Kernel, g23, g29);
                 run.Grad<Chain5Grad1, float, float, float, float>(Chain5Grad1.Kernel, g28, g29);
 
                 // Model0.cs:35, chain 4 = gelu(blocks.1.up): recomputed from its leaves instead of kept from the forward pass
-                var t27R = run.Buffer(33, global::Amp.Precision.Bf16, B, 16, 128);
+                var t27R = run.Buffer(27, global::Amp.Precision.Bf16, B, 16, 128);
                 run.Map<Chain4, ushort, float, float, float, ushort>(Chain4.Kernel, t27R, t26);
 
-                var g27 = run.Gradient(44, B, 16, 128);
+                var g27 = run.Gradient(39, B, 16, 128);
                 // Model0.cs:35, backward of blocks.1.down (Linear)
                 device.Gemm(g28.Reshape(B * 16, 32), blocks_1_down_weight.Working(global::Amp.Precision.Bf16), g27.Reshape(B * 16, 128), Accumulate);
                 device.Gemm(g28.Reshape(B * 16, 32), t27R.Reshape(B * 16, 128), blocks_1_down_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g28, blocks_1_down_bias.Gradient);
 
-                var g26 = run.Gradient(45, B, 16, 128);
+                var g26 = run.Gradient(1, B, 16, 128);
                 // Model0.cs:35, backward of chain 4 = gelu(blocks.1.up): recomputed from its inputs in FP32
                 run.Grad<Chain4Grad0, ushort, float, float, float>(Chain4Grad0.Kernel, g26, g27, t26);
 
-                var g24 = run.Gradient(42, B, 16, 32);
+                var g24 = run.Gradient(39, B, 16, 32);
                 var g25 = g24;
                 // Model0.cs:35, backward of blocks.1.up (Linear)
                 device.Gemm(g26.Reshape(B * 16, 128), blocks_1_up_weight.Working(global::Amp.Precision.Bf16), g25.Reshape(B * 16, 32), Accumulate);
@@ -710,43 +701,43 @@ namespace Demo
                 // Model0.cs:31, backward of blocks.1.ln2 (LayerNorm)
                 device.NormBackward(t23R, blocks_1_ln2_weight.Master, t24Mean, t24Rstd, g24, g23, blocks_1_ln2_weight.Gradient, blocks_1_ln2_bias.Gradient);
 
-                var g15 = run.Gradient(41, B, 16, 32);
-                var g22 = run.Gradient(42, B, 16, 32);
+                var g15 = run.Gradient(37, B, 16, 32);
+                var g22 = run.Gradient(1, B, 16, 32);
                 // Model0.cs:30, backward of chain 3 = add(blocks.0.Add@31, blocks.1.attn.proj): recomputed from its inputs in FP32
                 run.Grad<Chain3Grad0, float, float, float, float>(Chain3Grad0.Kernel, g15, g23);
                 run.Grad<Chain3Grad1, float, float, float, float>(Chain3Grad1.Kernel, g22, g23);
 
-                var g21 = run.Gradient(1, B, 16, 32);
+                var g21 = run.Gradient(38, B, 16, 32);
                 // Model0.cs:15, backward of blocks.1.attn.proj (Linear)
                 device.Gemm(g22.Reshape(B * 16, 32), blocks_1_attn_proj_weight.Working(global::Amp.Precision.Bf16), g21.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g22.Reshape(B * 16, 32), t21.Reshape(B * 16, 32), blocks_1_attn_proj_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g22, blocks_1_attn_proj_bias.Gradient);
 
-                var g18 = run.Gradient(47, B, 16, 32);
-                var g19 = run.Gradient(49, B, 16, 32);
-                var g20 = run.Gradient(51, B, 16, 32);
+                var g18 = run.Gradient(32, B, 16, 32);
+                var g19 = run.Gradient(40, B, 16, 32);
+                var g20 = run.Gradient(42, B, 16, 32);
                 // Model0.cs:15, backward of blocks.1.attn.Attention@15 (Attention)
-                var g21Context = run.Gradient(42, B, 4, 16, 8);
-                var g21Probs = run.Gradient(11, B, 4, 16, 16);
-                var g21Scores = run.Gradient(46, B, 4, 16, 16);
+                var g21Context = run.Gradient(1, B, 4, 16, 8);
+                var g21Probs = run.Gradient(39, B, 4, 16, 16);
+                var g21Scores = run.Gradient(29, B, 4, 16, 16);
                 device.SwapMiddleAccumulate(g21, g21Context, B, 16, 4, 8);
                 device.Gemm(g21Context.Reshape(B * 4, 16, 8), t21V.Reshape(B * 4, 16, 8), g21Probs.Reshape(B * 4, 16, 16), AccumulateTransposeB);
                 device.SoftmaxBackward(t21Probs, g21Probs, g21Scores, log: false);
-                var g21Q = run.Gradient(43, B, 4, 16, 8);
+                var g21Q = run.Gradient(30, B, 4, 16, 8);
                 device.Gemm(g21Scores.Reshape(B * 4, 16, 16), t21K.Reshape(B * 4, 16, 8), g21Q.Reshape(B * 4, 16, 8),
                     new global::Amp.GemmOptions { Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g21Q, g18, B, 4, 16, 8);
-                var g21K = run.Gradient(48, B, 4, 16, 8);
+                var g21K = run.Gradient(33, B, 4, 16, 8);
                 device.Gemm(g21Scores.Reshape(B * 4, 16, 16), t21Q.Reshape(B * 4, 16, 8), g21K.Reshape(B * 4, 16, 8),
                     new global::Amp.GemmOptions { TransposeA = true,
                     Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g21K, g19, B, 4, 16, 8);
-                var g21V = run.Gradient(50, B, 4, 16, 8);
+                var g21V = run.Gradient(41, B, 4, 16, 8);
                 device.Gemm(t21Probs.Reshape(B * 4, 16, 16), g21Context.Reshape(B * 4, 16, 8), g21V.Reshape(B * 4, 16, 8),
                     new global::Amp.GemmOptions { TransposeA = true });
                 device.SwapMiddleAccumulate(g21V, g20, B, 4, 16, 8);
 
-                var g16 = run.Gradient(1, B, 16, 32);
+                var g16 = run.Gradient(30, B, 16, 32);
                 var g17 = g16;
                 // Model0.cs:15, backward of blocks.1.attn.v (Linear)
                 device.Gemm(g20.Reshape(B * 16, 32), blocks_1_attn_v_weight.Working(global::Amp.Precision.Bf16), g17.Reshape(B * 16, 32), Accumulate);
@@ -766,27 +757,27 @@ namespace Demo
                 // Model0.cs:30, backward of blocks.1.ln1 (LayerNorm)
                 device.NormBackward(t15R, blocks_1_ln1_weight.Master, t16Mean, t16Rstd, g16, g15, blocks_1_ln1_weight.Gradient, blocks_1_ln1_bias.Gradient);
 
-                var g9 = run.Gradient(1, B, 16, 32);
-                var g14 = run.Gradient(40, B, 16, 32);
+                var g9 = run.Gradient(30, B, 16, 32);
+                var g14 = run.Gradient(32, B, 16, 32);
                 // Model0.cs:31, backward of chain 2 = add(blocks.0.Add@30, blocks.0.down): recomputed from its inputs in FP32
                 run.Grad<Chain2Grad0, float, float, float, float>(Chain2Grad0.Kernel, g9, g15);
                 run.Grad<Chain2Grad1, float, float, float, float>(Chain2Grad1.Kernel, g14, g15);
 
                 // Model0.cs:35, chain 1 = gelu(blocks.0.up): recomputed from its leaves instead of kept from the forward pass
-                var t13R = run.Buffer(19, global::Amp.Precision.Bf16, B, 16, 128);
+                var t13R = run.Buffer(12, global::Amp.Precision.Bf16, B, 16, 128);
                 run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t13R, t12);
 
-                var g13 = run.Gradient(44, B, 16, 128);
+                var g13 = run.Gradient(1, B, 16, 128);
                 // Model0.cs:35, backward of blocks.0.down (Linear)
                 device.Gemm(g14.Reshape(B * 16, 32), blocks_0_down_weight.Working(global::Amp.Precision.Bf16), g13.Reshape(B * 16, 128), Accumulate);
                 device.Gemm(g14.Reshape(B * 16, 32), t13R.Reshape(B * 16, 128), blocks_0_down_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g14, blocks_0_down_bias.Gradient);
 
-                var g12 = run.Gradient(45, B, 16, 128);
+                var g12 = run.Gradient(39, B, 16, 128);
                 // Model0.cs:35, backward of chain 1 = gelu(blocks.0.up): recomputed from its inputs in FP32
                 run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g12, g13, t12);
 
-                var g10 = run.Gradient(40, B, 16, 32);
+                var g10 = run.Gradient(32, B, 16, 32);
                 var g11 = g10;
                 // Model0.cs:35, backward of blocks.0.up (Linear)
                 device.Gemm(g12.Reshape(B * 16, 128), blocks_0_up_weight.Working(global::Amp.Precision.Bf16), g11.Reshape(B * 16, 32), Accumulate);
@@ -796,43 +787,43 @@ namespace Demo
                 // Model0.cs:31, backward of blocks.0.ln2 (LayerNorm)
                 device.NormBackward(t9R, blocks_0_ln2_weight.Master, t10Mean, t10Rstd, g10, g9, blocks_0_ln2_weight.Gradient, blocks_0_ln2_bias.Gradient);
 
-                var g1 = run.Gradient(15, B, 16, 32);
-                var g8 = run.Gradient(40, B, 16, 32);
+                var g1 = run.Gradient(32, B, 16, 32);
+                var g8 = run.Gradient(33, B, 16, 32);
                 // Model0.cs:30, backward of chain 0 = add(wte, blocks.0.attn.proj): recomputed from its inputs in FP32
                 run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g1, g9);
                 run.Grad<Chain0Grad1, float, float, float, float>(Chain0Grad1.Kernel, g8, g9);
 
-                var g7 = run.Gradient(1, B, 16, 32);
+                var g7 = run.Gradient(30, B, 16, 32);
                 // Model0.cs:15, backward of blocks.0.attn.proj (Linear)
                 device.Gemm(g8.Reshape(B * 16, 32), blocks_0_attn_proj_weight.Working(global::Amp.Precision.Bf16), g7.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g8.Reshape(B * 16, 32), t7.Reshape(B * 16, 32), blocks_0_attn_proj_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g8, blocks_0_attn_proj_bias.Gradient);
 
-                var g4 = run.Gradient(42, B, 16, 32);
-                var g5 = run.Gradient(47, B, 16, 32);
-                var g6 = run.Gradient(49, B, 16, 32);
+                var g4 = run.Gradient(37, B, 16, 32);
+                var g5 = run.Gradient(40, B, 16, 32);
+                var g6 = run.Gradient(42, B, 16, 32);
                 // Model0.cs:15, backward of blocks.0.attn.Attention@15 (Attention)
-                var g7Context = run.Gradient(40, B, 4, 16, 8);
-                var g7Probs = run.Gradient(11, B, 4, 16, 16);
-                var g7Scores = run.Gradient(46, B, 4, 16, 16);
+                var g7Context = run.Gradient(33, B, 4, 16, 8);
+                var g7Probs = run.Gradient(29, B, 4, 16, 16);
+                var g7Scores = run.Gradient(14, B, 4, 16, 16);
                 device.SwapMiddleAccumulate(g7, g7Context, B, 16, 4, 8);
                 device.Gemm(g7Context.Reshape(B * 4, 16, 8), t7V.Reshape(B * 4, 16, 8), g7Probs.Reshape(B * 4, 16, 16), AccumulateTransposeB);
                 device.SoftmaxBackward(t7Probs, g7Probs, g7Scores, log: false);
-                var g7Q = run.Gradient(41, B, 4, 16, 8);
+                var g7Q = run.Gradient(36, B, 4, 16, 8);
                 device.Gemm(g7Scores.Reshape(B * 4, 16, 16), t7K.Reshape(B * 4, 16, 8), g7Q.Reshape(B * 4, 16, 8),
                     new global::Amp.GemmOptions { Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g7Q, g4, B, 4, 16, 8);
-                var g7K = run.Gradient(43, B, 4, 16, 8);
+                var g7K = run.Gradient(38, B, 4, 16, 8);
                 device.Gemm(g7Scores.Reshape(B * 4, 16, 16), t7Q.Reshape(B * 4, 16, 8), g7K.Reshape(B * 4, 16, 8),
                     new global::Amp.GemmOptions { TransposeA = true,
                     Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g7K, g5, B, 4, 16, 8);
-                var g7V = run.Gradient(48, B, 4, 16, 8);
+                var g7V = run.Gradient(41, B, 4, 16, 8);
                 device.Gemm(t7Probs.Reshape(B * 4, 16, 16), g7Context.Reshape(B * 4, 16, 8), g7V.Reshape(B * 4, 16, 8),
                     new global::Amp.GemmOptions { TransposeA = true });
                 device.SwapMiddleAccumulate(g7V, g6, B, 4, 16, 8);
 
-                var g2 = run.Gradient(1, B, 16, 32);
+                var g2 = run.Gradient(30, B, 16, 32);
                 var g3 = g2;
                 // Model0.cs:15, backward of blocks.0.attn.v (Linear)
                 device.Gemm(g6.Reshape(B * 16, 32), blocks_0_attn_v_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B * 16, 32), Accumulate);

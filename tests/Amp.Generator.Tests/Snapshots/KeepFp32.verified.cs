@@ -29,7 +29,7 @@ namespace Demo
         ///     14  Add@17-&gt;fp16   Cast    FP16     FP16    [Batch, 8]
         ///     14  fc3               Linear  FP16     FP16    [Batch, 4]
         /// </code>
-        /// Memory per sample: 0 B of saved activations (FP32: 0 B), 136 B of workspace in 5 slots.
+        /// Memory per sample: 0 B of saved activations (FP32: 0 B), 128 B of workspace in 4 slots.
         /// </remarks>
         public static global::Amp.ModelPlan Plan { get; } = new global::Amp.ModelPlan(
             "Kept",
@@ -54,10 +54,10 @@ namespace Demo
                 WorkingWeightBytes: 216,
                 GradientBytes: 720,
                 ActivationBytesPerSample: 0,
-                WorkspaceBytesPerSample: 136,
+                WorkspaceBytesPerSample: 128,
                 WorkspaceFixedBytes: 0,
                 Fp32ActivationBytesPerSample: 0,
-                Fp32WorkspaceBytesPerSample: 112));
+                Fp32WorkspaceBytesPerSample: 96));
 
         /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with
         /// <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
@@ -75,7 +75,7 @@ namespace Demo
         ///     14  Add@17-&gt;fp16   Cast    FP16     FP16    [Batch, 8]
         ///     14  fc3               Linear  FP16     FP16    [Batch, 4]
         /// </code>
-        /// Memory per sample: 0 B of saved activations (FP32: 0 B), 136 B of workspace in 5 slots.
+        /// Memory per sample: 0 B of saved activations (FP32: 0 B), 128 B of workspace in 4 slots.
         /// </remarks>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
@@ -113,7 +113,7 @@ namespace Demo
         ///     14  Add@17-&gt;fp16   Cast    FP16     FP16    [Batch, 8]
         ///     14  fc3               Linear  FP16     FP16    [Batch, 4]
         /// </code>
-        /// Memory per sample: 0 B of saved activations (FP32: 0 B), 136 B of workspace in 5 slots.
+        /// Memory per sample: 0 B of saved activations (FP32: 0 B), 128 B of workspace in 4 slots.
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         public sealed class Compiled : global::Amp.Compilation.CompiledModel
@@ -131,7 +131,7 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter fc3_bias;
 
             internal Compiled(global::Demo.Kept definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, global::Demo.Kept.Plan, ModelInputs, bufferSlots: 5, options)
+                : base(device, global::Demo.Kept.Plan, ModelInputs, bufferSlots: 4, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
@@ -146,12 +146,11 @@ namespace Demo
             /// <summary>Runs [Forward] Run on x [Batch, 8]; the output as floats (row-major).</summary>
             public float[] Forward(float[] x) => Forward(new global::Amp.Data.Batch { { "x", x } });
 
-            // Memory slots: 5 allocations; the buffers of a slot use it one after another (lifetimes never overlap).
+            // Memory slots: 4 allocations; the buffers of a slot use it one after another (lifetimes never overlap), each a view of its first elements.
             //   slot   0: FP16 B x 8        t1, t3, t8
-            //   slot   1: FP16 B x 8        t2
+            //   slot   1: FP16 B x 8        t2, t9
             //   slot   2: FP32 B x 8        t4, t7
             //   slot   3: FP32 B x 8        t5
-            //   slot   4: FP16 B x 4        t9
 
             /// <summary>[Forward] Run.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
@@ -193,7 +192,7 @@ namespace Demo
                 device.Cast(t7, t8);
 
                 // Model0.cs:14, fc3: Linear, compute FP16, stored FP16 [Batch, 4] (Linear: low-precision list, [Autocast(FP16)] on class Kept)
-                var t9 = run.Buffer(4, global::Amp.Precision.Fp16, B, 4);
+                var t9 = run.Buffer(1, global::Amp.Precision.Fp16, B, 4);
                 device.Gemm(t8.Reshape(B, 8), fc3_weight.Working(global::Amp.Precision.Fp16), t9.Reshape(B, 4),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc3_bias.Working(global::Amp.Precision.Fp16) });
                 return t9;

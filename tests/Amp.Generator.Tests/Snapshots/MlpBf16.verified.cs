@@ -25,7 +25,7 @@ namespace Demo
         ///     13  fc2              Linear        BF16     BF16    [Batch, 10]
         ///     16  CrossEntropy@16  CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 680 B of saved activations (FP32: 1,064 B), 3,560 B of workspace in 9 slots.
+        /// Memory per sample: 680 B of saved activations (FP32: 1,064 B), 3,480 B of workspace in 7 slots.
         /// </remarks>
         public static global::Amp.ModelPlan Plan { get; } = new global::Amp.ModelPlan(
             "Classifier",
@@ -46,10 +46,10 @@ namespace Demo
                 WorkingWeightBytes: 38420,
                 GradientBytes: 76840,
                 ActivationBytesPerSample: 680,
-                WorkspaceBytesPerSample: 3560,
+                WorkspaceBytesPerSample: 3480,
                 WorkspaceFixedBytes: 4,
                 Fp32ActivationBytesPerSample: 1064,
-                Fp32WorkspaceBytesPerSample: 3412));
+                Fp32WorkspaceBytesPerSample: 3372));
 
         /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with
         /// <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
@@ -63,7 +63,7 @@ namespace Demo
         ///     13  fc2              Linear        BF16     BF16    [Batch, 10]
         ///     16  CrossEntropy@16  CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 680 B of saved activations (FP32: 1,064 B), 3,560 B of workspace in 9 slots.
+        /// Memory per sample: 680 B of saved activations (FP32: 1,064 B), 3,480 B of workspace in 7 slots.
         /// </remarks>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
@@ -93,7 +93,7 @@ namespace Demo
         ///     13  fc2              Linear        BF16     BF16    [Batch, 10]
         ///     16  CrossEntropy@16  CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 680 B of saved activations (FP32: 1,064 B), 3,560 B of workspace in 9 slots.
+        /// Memory per sample: 680 B of saved activations (FP32: 1,064 B), 3,480 B of workspace in 7 slots.
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         public sealed class Compiled : global::Amp.Compilation.CompiledModel
@@ -110,7 +110,7 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter fc2_bias;
 
             internal Compiled(global::Demo.Classifier definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, global::Demo.Classifier.Plan, ModelInputs, bufferSlots: 9, options)
+                : base(device, global::Demo.Classifier.Plan, ModelInputs, bufferSlots: 7, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
@@ -129,16 +129,14 @@ namespace Demo
             /// <summary>One training step on x [Batch, 64], y class ids below 10.</summary>
             public global::Amp.StepResult TrainStep(float[] x, int[] y) => TrainStep(new global::Amp.Data.Batch { { "x", x }, { "y", y } });
 
-            // Memory slots: 9 allocations; the buffers of a slot use it one after another (lifetimes never overlap).
+            // Memory slots: 7 allocations; the buffers of a slot use it one after another (lifetimes never overlap), each a view of its first elements.
             //   slot   0: BF16 B x 64       t1
             //   slot   1: BF16 B x 256      t2
             //   slot   2: BF16 B x 256      t3, t3R
             //   slot   3: BF16 B x 10       t4
-            //   slot   4: FP32 B x 10       t6LogProbs
+            //   slot   4: FP32 B x 256      t6LogProbs, g3
             //   slot   5: FP32 1            t6, g6
-            //   slot   6: FP32 B x 10       g4
-            //   slot   7: FP32 B x 256      g3
-            //   slot   8: FP32 B x 256      g2
+            //   slot   6: FP32 B x 256      g4, g2
 
             /// <summary>[Forward] Logits.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
@@ -209,13 +207,13 @@ namespace Demo
                 var t3R = run.Buffer(2, global::Amp.Precision.Bf16, B, 256);
                 run.Map<Chain0, ushort, float, float, float, ushort>(Chain0.Kernel, t3R, t2);
 
-                var g3 = run.Gradient(7, B, 256);
+                var g3 = run.Gradient(4, B, 256);
                 // Model0.cs:13, backward of fc2 (Linear)
                 device.Gemm(g4.Reshape(B, 10), fc2_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B, 256), Accumulate);
                 device.Gemm(g4.Reshape(B, 10), t3R.Reshape(B, 256), fc2_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g4, fc2_bias.Gradient);
 
-                var g2 = run.Gradient(8, B, 256);
+                var g2 = run.Gradient(6, B, 256);
                 // Model0.cs:13, backward of chain 0 = gelu(fc1): recomputed from its inputs in FP32
                 run.Grad<Chain0Grad0, ushort, float, float, float>(Chain0Grad0.Kernel, g2, g3, t2);
 

@@ -24,7 +24,7 @@ namespace Demo
         ///     13  fc2              Linear        FP32     FP32    [Batch, 10]
         ///     16  CrossEntropy@16  CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 1,064 B of saved activations (FP32: 1,064 B), 3,412 B of workspace in 6 slots.
+        /// Memory per sample: 1,064 B of saved activations (FP32: 1,064 B), 3,372 B of workspace in 5 slots.
         /// </remarks>
         public static global::Amp.ModelPlan Plan { get; } = new global::Amp.ModelPlan(
             "Classifier",
@@ -44,10 +44,10 @@ namespace Demo
                 WorkingWeightBytes: 0,
                 GradientBytes: 76840,
                 ActivationBytesPerSample: 1064,
-                WorkspaceBytesPerSample: 3412,
+                WorkspaceBytesPerSample: 3372,
                 WorkspaceFixedBytes: 4,
                 Fp32ActivationBytesPerSample: 1064,
-                Fp32WorkspaceBytesPerSample: 3412));
+                Fp32WorkspaceBytesPerSample: 3372));
 
         /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with
         /// <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
@@ -60,7 +60,7 @@ namespace Demo
         ///     13  fc2              Linear        FP32     FP32    [Batch, 10]
         ///     16  CrossEntropy@16  CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 1,064 B of saved activations (FP32: 1,064 B), 3,412 B of workspace in 6 slots.
+        /// Memory per sample: 1,064 B of saved activations (FP32: 1,064 B), 3,372 B of workspace in 5 slots.
         /// </remarks>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
@@ -89,7 +89,7 @@ namespace Demo
         ///     13  fc2              Linear        FP32     FP32    [Batch, 10]
         ///     16  CrossEntropy@16  CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 1,064 B of saved activations (FP32: 1,064 B), 3,412 B of workspace in 6 slots.
+        /// Memory per sample: 1,064 B of saved activations (FP32: 1,064 B), 3,372 B of workspace in 5 slots.
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         public sealed class Compiled : global::Amp.Compilation.CompiledModel
@@ -106,7 +106,7 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter fc2_bias;
 
             internal Compiled(global::Demo.Classifier definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, global::Demo.Classifier.Plan, ModelInputs, bufferSlots: 6, options)
+                : base(device, global::Demo.Classifier.Plan, ModelInputs, bufferSlots: 5, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
@@ -125,13 +125,12 @@ namespace Demo
             /// <summary>One training step on x [Batch, 64], y class ids below 10.</summary>
             public global::Amp.StepResult TrainStep(float[] x, int[] y) => TrainStep(new global::Amp.Data.Batch { { "x", x }, { "y", y } });
 
-            // Memory slots: 6 allocations; the buffers of a slot use it one after another (lifetimes never overlap).
+            // Memory slots: 5 allocations; the buffers of a slot use it one after another (lifetimes never overlap), each a view of its first elements.
             //   slot   0: FP32 B x 256      t1
-            //   slot   1: FP32 B x 256      t2, t2R, g1
+            //   slot   1: FP32 B x 256      t2, t5LogProbs, t2R, g1
             //   slot   2: FP32 B x 10       t3, g3
-            //   slot   3: FP32 B x 10       t5LogProbs
-            //   slot   4: FP32 1            t5, g5
-            //   slot   5: FP32 B x 256      g2
+            //   slot   3: FP32 1            t5, g5
+            //   slot   4: FP32 B x 256      g2
 
             /// <summary>[Forward] Logits.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
@@ -169,8 +168,8 @@ namespace Demo
                 var t4 = run.Input("y");
 
                 // Model0.cs:16, CrossEntropy@16: CrossEntropy, compute FP32, stored FP32 [] (CrossEntropy: FP32 list, the loss is FP32)
-                var t5LogProbs = run.Buffer(3, global::Amp.Precision.Fp32, B, 10);
-                var t5 = run.Buffer(4, global::Amp.Precision.Fp32, 1);
+                var t5LogProbs = run.Buffer(1, global::Amp.Precision.Fp32, B, 10);
+                var t5 = run.Buffer(3, global::Amp.Precision.Fp32, 1);
                 device.LogSoftmax(t3, t5LogProbs);
                 device.NllLoss(t5LogProbs.Reshape(B, 10), t4.Reshape(B), t5);
                 return t5;
@@ -185,9 +184,9 @@ namespace Demo
                 var t0 = run.Input("x");
                 var t1 = run.Buffer(0, global::Amp.Precision.Fp32, B, 256);
                 var t4 = run.Input("y");
-                var t5LogProbs = run.Buffer(3, global::Amp.Precision.Fp32, B, 10);
+                var t5LogProbs = run.Buffer(1, global::Amp.Precision.Fp32, B, 10);
 
-                var g5 = run.Gradient(4, 1);
+                var g5 = run.Gradient(3, 1);
                 device.Fill(g5, seed);
 
                 var g3 = run.Gradient(2, B, 10);
@@ -198,7 +197,7 @@ namespace Demo
                 var t2R = run.Buffer(1, global::Amp.Precision.Fp32, B, 256);
                 run.Map<Chain0, float, float, float, float, float>(Chain0.Kernel, t2R, t1);
 
-                var g2 = run.Gradient(5, B, 256);
+                var g2 = run.Gradient(4, B, 256);
                 // Model0.cs:13, backward of fc2 (Linear)
                 device.Gemm(g3.Reshape(B, 10), fc2_weight.Working(global::Amp.Precision.Fp32), g2.Reshape(B, 256), Accumulate);
                 device.Gemm(g3.Reshape(B, 10), t2R.Reshape(B, 256), fc2_weight.Gradient, AccumulateTransposeA);

@@ -33,7 +33,7 @@ namespace Demo
         ///     20  Gelu@16-&gt;fp16       Cast       FP16     FP16    [Batch, 4, 4]
         ///     20  MatMul@20              MatMul     FP16     FP16    [Batch, 4, 4]
         /// </code>
-        /// Memory per sample: 0 B of saved activations (FP32: 0 B), 768 B of workspace in 10 slots.
+        /// Memory per sample: 0 B of saved activations (FP32: 0 B), 704 B of workspace in 8 slots.
         /// </remarks>
         public static global::Amp.ModelPlan Plan { get; } = new global::Amp.ModelPlan(
             "Overrides",
@@ -66,10 +66,10 @@ namespace Demo
                 WorkingWeightBytes: 144,
                 GradientBytes: 288,
                 ActivationBytesPerSample: 0,
-                WorkspaceBytesPerSample: 768,
+                WorkspaceBytesPerSample: 704,
                 WorkspaceFixedBytes: 0,
                 Fp32ActivationBytesPerSample: 0,
-                Fp32WorkspaceBytesPerSample: 640));
+                Fp32WorkspaceBytesPerSample: 512));
 
         /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with
         /// <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
@@ -91,7 +91,7 @@ namespace Demo
         ///     20  Gelu@16-&gt;fp16       Cast       FP16     FP16    [Batch, 4, 4]
         ///     20  MatMul@20              MatMul     FP16     FP16    [Batch, 4, 4]
         /// </code>
-        /// Memory per sample: 0 B of saved activations (FP32: 0 B), 768 B of workspace in 10 slots.
+        /// Memory per sample: 0 B of saved activations (FP32: 0 B), 704 B of workspace in 8 slots.
         /// </remarks>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
@@ -125,7 +125,7 @@ namespace Demo
         ///     20  Gelu@16-&gt;fp16       Cast       FP16     FP16    [Batch, 4, 4]
         ///     20  MatMul@20              MatMul     FP16     FP16    [Batch, 4, 4]
         /// </code>
-        /// Memory per sample: 0 B of saved activations (FP32: 0 B), 768 B of workspace in 10 slots.
+        /// Memory per sample: 0 B of saved activations (FP32: 0 B), 704 B of workspace in 8 slots.
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         public sealed class Compiled : global::Amp.Compilation.CompiledModel
@@ -139,7 +139,7 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter fc_bias;
 
             internal Compiled(global::Demo.Overrides definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, global::Demo.Overrides.Plan, ModelInputs, bufferSlots: 10, options)
+                : base(device, global::Demo.Overrides.Plan, ModelInputs, bufferSlots: 8, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
@@ -150,17 +150,15 @@ namespace Demo
             /// <summary>Runs [Forward] Run on x [Batch, 4, 8]; the output as floats (row-major).</summary>
             public float[] Forward(float[] x) => Forward(new global::Amp.Data.Batch { { "x", x } });
 
-            // Memory slots: 10 allocations; the buffers of a slot use it one after another (lifetimes never overlap).
-            //   slot   0: BF16 B x 32       t1, t4
-            //   slot   1: BF16 B x 32       t2
+            // Memory slots: 8 allocations; the buffers of a slot use it one after another (lifetimes never overlap), each a view of its first elements.
+            //   slot   0: BF16 B x 32       t1, t4, t10
+            //   slot   1: BF16 B x 32       t2, t11
             //   slot   2: BF16 B x 32       t3
             //   slot   3: FP32 B x 32       t5
             //   slot   4: FP32 B x 32       t6
             //   slot   5: FP32 B x 16       t7
             //   slot   6: FP16 B x 16       t8, t12
             //   slot   7: FP16 B x 16       t9, t13
-            //   slot   8: BF16 B x 16       t10
-            //   slot   9: BF16 B x 16       t11
 
             /// <summary>[Forward] Run.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
@@ -210,11 +208,11 @@ namespace Demo
                 device.Softmax(t8, t9);
 
                 // Model0.cs:16, Softmax@15->bf16: Cast, compute BF16, stored BF16 [Batch, 4, 4] (cast once for the BF16 ops that read Softmax@15)
-                var t10 = run.Buffer(8, global::Amp.Precision.Bf16, B, 4, 4);
+                var t10 = run.Buffer(0, global::Amp.Precision.Bf16, B, 4, 4);
                 device.Cast(t9, t10);
 
                 // Model0.cs:16, chain 0 = gelu(Softmax@15->bf16): fused, FP32 registers, stored BF16 [Batch, 4, 4]
-                var t11 = run.Buffer(9, global::Amp.Precision.Bf16, B, 4, 4);
+                var t11 = run.Buffer(1, global::Amp.Precision.Bf16, B, 4, 4);
                 run.Map<Chain0, ushort, float, float, float, ushort>(Chain0.Kernel, t11, t10);
 
                 // Model0.cs:20, Gelu@16->fp16: Cast, compute FP16, stored FP16 [Batch, 4, 4] (cast once for the FP16 ops that read Gelu@16)

@@ -26,7 +26,7 @@ namespace Demo
         ///     16  fc2               Linear        FP32     FP32    [Batch, 4]
         ///     19  CrossEntropy@19   CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 240 B of saved activations (FP32: 144 B), 516 B of workspace in 8 slots.
+        /// Memory per sample: 240 B of saved activations (FP32: 144 B), 500 B of workspace in 7 slots.
         /// </remarks>
         public static global::Amp.ModelPlan PlanFp16 { get; } = new global::Amp.ModelPlan(
             "Multi",
@@ -48,10 +48,10 @@ namespace Demo
                 WorkingWeightBytes: 1088,
                 GradientBytes: 2704,
                 ActivationBytesPerSample: 240,
-                WorkspaceBytesPerSample: 516,
+                WorkspaceBytesPerSample: 500,
                 WorkspaceFixedBytes: 4,
                 Fp32ActivationBytesPerSample: 144,
-                Fp32WorkspaceBytesPerSample: 484));
+                Fp32WorkspaceBytesPerSample: 468));
 
         /// <summary>Multi compiled for one device: the plan above as kernel calls.</summary>
         /// <remarks>
@@ -65,7 +65,7 @@ namespace Demo
         ///     16  fc2               Linear        FP32     FP32    [Batch, 4]
         ///     19  CrossEntropy@19   CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 240 B of saved activations (FP32: 144 B), 516 B of workspace in 8 slots.
+        /// Memory per sample: 240 B of saved activations (FP32: 144 B), 500 B of workspace in 7 slots.
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         public sealed class CompiledFp16 : global::Amp.Compilation.CompiledModel
@@ -82,7 +82,7 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter fc2_bias;
 
             internal CompiledFp16(global::Demo.Multi definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, global::Demo.Multi.PlanFp16, ModelInputs, bufferSlots: 8, options)
+                : base(device, global::Demo.Multi.PlanFp16, ModelInputs, bufferSlots: 7, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
@@ -101,15 +101,14 @@ namespace Demo
             /// <summary>One training step on x [Batch, 16], y class ids below 4.</summary>
             public global::Amp.StepResult TrainStep(float[] x, int[] y) => TrainStep(new global::Amp.Data.Batch { { "x", x }, { "y", y } });
 
-            // Memory slots: 8 allocations; the buffers of a slot use it one after another (lifetimes never overlap).
+            // Memory slots: 7 allocations; the buffers of a slot use it one after another (lifetimes never overlap), each a view of its first elements.
             //   slot   0: FP16 B x 16       t1
             //   slot   1: FP16 B x 32       t2
             //   slot   2: FP16 B x 32       t3
             //   slot   3: FP32 B x 32       t4, g2
             //   slot   4: FP32 B x 4        t5, g5
-            //   slot   5: FP32 B x 4        t7LogProbs
+            //   slot   5: FP32 B x 32       t7LogProbs, g3
             //   slot   6: FP32 1            t7, g7
-            //   slot   7: FP32 B x 32       g3
 
             /// <summary>[Forward] Logits.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
@@ -181,7 +180,7 @@ namespace Demo
                 // Model0.cs:19, backward of CrossEntropy@19 (CrossEntropy)
                 device.CrossEntropyBackward(t7LogProbs.Reshape(B, 4), t6.Reshape(B), g7, g5.Reshape(B, 4));
 
-                var g3 = run.Gradient(7, B, 32);
+                var g3 = run.Gradient(5, B, 32);
                 var g4 = g3;
                 // Model0.cs:16, backward of fc2 (Linear)
                 device.Gemm(g5.Reshape(B, 4), fc2_weight.Working(global::Amp.Precision.Fp32), g4.Reshape(B, 32), Accumulate);

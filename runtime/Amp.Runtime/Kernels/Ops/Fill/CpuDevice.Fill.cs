@@ -10,9 +10,9 @@ internal sealed partial class CpuDevice
         var t = (CpuTensor)tensor;
         switch (t.Precision)
         {
-            case Precision.Fp32: t.As<float>().AsSpan().Fill(value); break;
-            case Precision.Bf16: t.As<Bf16>().AsSpan().Fill(Bf16.FromFloat(value)); break;
-            default: t.As<Half>().AsSpan().Fill((Half)value); break;
+            case Precision.Fp32: t.Elements<float>().Fill(value); break;
+            case Precision.Bf16: t.Elements<Bf16>().Fill(Bf16.FromFloat(value)); break;
+            default: t.Elements<Half>().Fill((Half)value); break;
         }
     }
 }

@@ -22,8 +22,8 @@ internal sealed partial class IlgpuDevice
         }
 
         // One read-back for the whole list.
-        var flag = new int[1];
-        foundFlag.View.CopyToCPU(flag);
+        Span<int> flag = stackalloc int[1];
+        IlgpuTensor.Download(foundFlag.View, flag);
         return flag[0] != 0;
     }
 

@@ -31,7 +31,7 @@ internal sealed partial class CpuDevice
     private protected override void AccumulateRowsCore(DeviceTensor source, DeviceTensor destination)
     {
         float[] src = ((CpuTensor)source).As<float>(), dst = ((CpuTensor)destination).As<float>();
-        int n = dst.Length, rows = src.Length / n;
+        int n = destination.Length, rows = source.Length / n;
 
         // Split the columns across cores; each chunk adds the rows in order, so the result is deterministic.
         CpuParallel.For(n, rows, 0, (start, end, _) =>
@@ -48,7 +48,7 @@ internal sealed partial class CpuDevice
     {
         float[] g = ((CpuTensor)dy).As<float>(), d = ((CpuTensor)dx).As<float>();
         int cols = dx.Shape.Columns;
-        for (int r = 0; r < g.Length; r++)
+        for (int r = 0; r < dy.Length; r++)
         {
             VectorMath.AddScalar(d.AsSpan(r * cols, cols), g[r] * scale);
         }
