@@ -6,26 +6,53 @@ using Microsoft.CodeAnalysis.CSharp;
 
 namespace Amp.Benchmarks;
 
-/// <summary>A full generator run (fresh driver: parse, shapes, precision, fusion, emit) on a 12-block GPT of about 150 ops.</summary>
+/// <summary>
+/// A full generator run (fresh driver: parse, shapes, precision, fusion, autodiff, program, emit) on a GPT of
+/// <see cref="Blocks"/> blocks, and the C# compile of its generated code: with one body per module both should grow
+/// with the distinct modules, not with depth. The setup prints the generated file's size.
+/// </summary>
 public class GeneratorBenchmarks
 {
     private CSharpCompilation? compilation;
+    private CSharpCompilation? generated;
+
+    [Params(12, 48)]
+    public int Blocks { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
         compilation = CSharpCompilation.Create(
-            "Gpt12",
-            [CSharpSyntaxTree.ParseText(Source, new CSharpParseOptions(LanguageVersion.Latest))],
-            [.. Net80.References.All, MetadataReference.CreateFromFile(typeof(Tensor).Assembly.Location)],
+            $"Gpt{Blocks}",
+            [CSharpSyntaxTree.ParseText(Source.Replace("Repeat<Block>(12)", $"Repeat<Block>({Blocks})"), new CSharpParseOptions(LanguageVersion.Latest))],
+            [.. Net80.References.All, MetadataReference.CreateFromFile(typeof(Tensor).Assembly.Location), MetadataReference.CreateFromFile(typeof(ILGPU.Index1D).Assembly.Location)],
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
-        int ops = Run().Results[0].GeneratedSources.Single(s => s.HintName.StartsWith("Demo.Gpt.", StringComparison.Ordinal))
-            .SourceText.ToString().Split("new(\"").Length - 1;
-        Console.WriteLine($"// 12-block GPT: {ops} planned ops");
+        GeneratorDriver driver = CSharpGeneratorDriver.Create(new AmpGenerator()).RunGeneratorsAndUpdateCompilation(compilation, out Microsoft.CodeAnalysis.Compilation output, out _);
+        generated = (CSharpCompilation)output;
+        string model = driver.GetRunResult().Results[0].GeneratedSources.Single(s => s.HintName.StartsWith("Demo.Gpt.", StringComparison.Ordinal)).SourceText.ToString();
+        int ops = model.Split("new(\"").Length - 1;
+        using (var il = new MemoryStream())
+        {
+            Microsoft.CodeAnalysis.Emit.EmitResult result = generated.Emit(il);
+            if (!result.Success)
+            {
+                throw new InvalidOperationException($"the generated code of the {Blocks}-block GPT does not compile: {result.Diagnostics.First(d => d.Severity == DiagnosticSeverity.Error)}");
+            }
+        }
+
+        Console.WriteLine($"// {Blocks}-block GPT: {ops} planned ops, generated model file {model.Length:N0} chars, {model.Split('\n').Length:N0} lines");
     }
 
     [Benchmark]
     public GeneratorDriverRunResult FullRun() => Run();
+
+    /// <summary>The user's build of the generated code: the model and its generated file compiled to IL.</summary>
+    [Benchmark]
+    public bool CompileGenerated()
+    {
+        using var il = new MemoryStream();
+        return generated!.Emit(il).Success;
+    }
 
     private GeneratorDriverRunResult Run() =>
         CSharpGeneratorDriver.Create(new AmpGenerator()).RunGenerators(compilation!).GetRunResult();

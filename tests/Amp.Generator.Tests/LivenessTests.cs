@@ -10,7 +10,7 @@ public sealed class LivenessTests
     private static BufferSpec Rows(int id, GeneratorPrecision precision = GeneratorPrecision.Fp32, long perSample = 16) => new(id, $"t{id}", precision, perSample, 0);
 
     private static StepSpec Step(StepPhase phase, int[] reads, int[] writes) =>
-        new(phase, EquatableArray<string>.Empty, reads.ToEquatableArray(), writes.ToEquatableArray());
+        new(phase, -1, EquatableArray<string>.Empty, reads.ToEquatableArray(), writes.ToEquatableArray(), EquatableArray<string>.Empty);
 
     [Fact]
     public void Buffers_whose_lifetimes_do_not_overlap_share_a_slot()

@@ -58,6 +58,21 @@ public sealed class GradientTests
         Check(kind, d => model.Compile(d), parameters, Reference, new Batch { { "idx", ids }, { "targets", targets } });
     }
 
+    /// <summary>Blocks 1-3 run the one body their instances share (each with its own weights and slots): every block's gradients must still be its own.</summary>
+    [Theory]
+    [MemberData(nameof(Devices))]
+    public void Gpt_with_a_shared_block_body_matches_finite_differences(DeviceKind kind)
+    {
+        Init.ManualSeed(17);
+        var model = new DeepGpt();
+        int[] ids = Enumerable.Range(0, 16).Select(i => (i * 5) % 40).ToArray();
+        int[] targets = ids.Select(i => (i + 7) % 40).ToArray();
+        var parameters = new Dictionary<string, LayerParameter>();
+        model.CollectAmpParameters(string.Empty, parameters);
+        double Reference() => Ops.CrossEntropy(model.Logits(new Tokens(ids, 2, 8)), new Labels(targets))[0];
+        Check(kind, d => model.Compile(d), parameters, Reference, new Batch { { "idx", ids }, { "targets", targets } });
+    }
+
     private static void Check(DeviceKind kind, Func<AmpDevice, ICompiledModel> compile, Dictionary<string, LayerParameter> parameters, Func<double> reference, Batch batch)
     {
         using AmpDevice device = AmpDevice.Create(kind);

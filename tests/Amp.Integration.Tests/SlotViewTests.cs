@@ -19,7 +19,7 @@ public sealed class SlotViewTests
         var cases = new TheoryData<DeviceKind, string>();
         foreach (DeviceKind kind in new[] { DeviceKind.Cpu, DeviceKind.IlgpuCpu })
         {
-            foreach (string model in new[] { "EveryOp", "TinyGpt", "TinyGptFp16", "ClassifierFp16", "GptBlockFp32" })
+            foreach (string model in new[] { "EveryOp", "TinyGpt", "TinyGptFp16", "ClassifierFp16", "GptBlockFp32", "DeepGptBf16" })
             {
                 cases.Add(kind, model);
             }
@@ -79,6 +79,8 @@ public sealed class SlotViewTests
                 return (Seeded(() => new TinyGpt().Compile(device)), new Batch { { "idx", tokens }, { "targets", targets } }, new Batch { { "idx", tokens } });
             case "TinyGptFp16":
                 return (Seeded(() => new TinyGptFp16().Compile(device)), new Batch { { "idx", tokens }, { "targets", targets } }, new Batch { { "idx", tokens } });
+            case "DeepGptBf16":
+                return (Seeded(() => new DeepGpt().Compile(device, Precision.Bf16)), new Batch { { "idx", tokens }, { "targets", targets } }, new Batch { { "idx", tokens } });
             case "ClassifierFp16":
                 float[] features = Data.Gaussian(4 * 64, seed: 1);
                 return (Seeded(() => new ClassifierFp16().Compile(device)), new Batch { { "x", features }, { "y", new[] { 3, 0, 9, 5 } } },

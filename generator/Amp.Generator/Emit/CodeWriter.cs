@@ -13,10 +13,16 @@ internal sealed class CodeWriter
 
     private readonly StringBuilder text = new();
     private readonly Func<string, string>? resolve;
+    private readonly bool wrap;
     private int depth;
 
     /// <param name="resolve">Applied to every line before it is measured (the source map's line tokens, resolved).</param>
-    public CodeWriter(Func<string, string>? resolve = null) => this.resolve = resolve;
+    /// <param name="wrap">False for statements that are printed again later (the step writer's, whose names are still tokens): they are measured where they land.</param>
+    public CodeWriter(Func<string, string>? resolve = null, bool wrap = true)
+    {
+        this.resolve = resolve;
+        this.wrap = wrap;
+    }
 
     public CodeWriter Line(string line = "")
     {
@@ -28,7 +34,7 @@ internal sealed class CodeWriter
         }
 
         string indent = new(' ', depth * 4);
-        foreach (string part in Wrap(indent, line))
+        foreach (string part in wrap ? Wrap(indent, line) : [indent + line])
         {
             text.Append(part).Append('\n');
         }

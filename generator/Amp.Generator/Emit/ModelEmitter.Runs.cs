@@ -1,11 +1,14 @@
 using Amp.Generator.Model;
+using Amp.Generator.Steps;
 using static Amp.Generator.Emit.CodeText;
 
 namespace Amp.Generator.Emit;
 
-// RunForward, RunLoss and RunBackward: the step program printed, each buffer's placeholder replaced by its slot.
+// RunForward, RunLoss and RunBackward: the program text printed; then the bodies the instances of a module share.
 internal sealed partial class ModelEmitter
 {
+    private ProgramText Text => planned.Text;
+
     private void WriteRuns(CodeWriter w)
     {
         string dt = Ns + "DeviceTensor";
@@ -13,47 +16,129 @@ internal sealed partial class ModelEmitter
         w.Line($"/// <summary>[Forward] {spec.ForwardMethod}.</summary>")
          .Open($"protected override {dt} RunForward({Ns}Compilation.ForwardRun run)");
         WriteRunHeader(w);
-        WriteSteps(w, StepPhase.Forward);
+        WriteSteps(w, Text.Forward, blankFirst: true);
         w.Line($"return t{plan.ForwardOutput};").Close();
-        if (plan.LossOutput < 0)
+        if (plan.LossOutput >= 0)
         {
-            return;
+            w.Line()
+             .Line($"/// <summary>[Loss] {spec.LossMethod}: the loss of the forward output, one FP32 value.</summary>")
+             .Open($"protected override {dt} RunLoss({Ns}Compilation.ForwardRun run, {dt} output)");
+            WriteRunHeader(w);
+            w.Line($"{dt} t{plan.ForwardOutput} = output;");
+            WriteSteps(w, Text.Loss, blankFirst: true);
+            w.Line($"return t{plan.LossOutput};").Close();
+
+            w.Line()
+             .Line("/// <summary>The backward pass: every gradient of the graph in reverse, seeded at the loss with <paramref name=\"seed\"/> (the loss scale).</summary>")
+             .Open($"protected override void RunBackward({Ns}Compilation.ForwardRun run, float seed)");
+            WriteRunHeader(w);
+            w.Line("// Saved activations, in the precision they were stored in.");
+            foreach (string declaration in Text.Saved)
+            {
+                w.Line(declaration);
+            }
+
+            w.Line();
+            WriteSteps(w, Text.Backward, blankFirst: false);
+            w.Close();
         }
 
-        w.Line()
-         .Line($"/// <summary>[Loss] {spec.LossMethod}: the loss of the forward output, one FP32 value.</summary>")
-         .Open($"protected override {dt} RunLoss({Ns}Compilation.ForwardRun run, {dt} output)");
-        WriteRunHeader(w);
-        w.Line($"{dt} t{plan.ForwardOutput} = output;");
-        WriteSteps(w, StepPhase.Loss);
-        w.Line($"return t{plan.LossOutput};").Close();
-
-        w.Line()
-         .Line("/// <summary>The backward pass: every gradient of the graph in reverse, seeded at the loss with <paramref name=\"seed\"/> (the loss scale).</summary>")
-         .Open($"protected override void RunBackward({Ns}Compilation.ForwardRun run, float seed)");
-        WriteRunHeader(w);
-        w.Line("// Saved activations, in the precision they were stored in.");
-        foreach (string declaration in program.SavedDeclarations)
+        foreach (BodySpec body in Text.Bodies)
         {
-            w.Line(Resolve(declaration));
+            WriteBody(w, body);
         }
+    }
 
-        w.Line();
-        WriteSteps(w, StepPhase.Backward);
+    /// <summary>The forward and backward of a body its instances share, and the class that holds one instance's weights and slots.</summary>
+    private void WriteBody(CodeWriter w, BodySpec body)
+    {
+        string dt = Ns + "DeviceTensor";
+        string instance = body.Name + "Instance";
+        string Parameters(IEnumerable<string> inputs, IEnumerable<string> outputs) => string.Join(", ",
+            new[] { $"{Ns}Compilation.ForwardRun run", $"{instance} p" }.Concat(inputs.Select(i => $"{dt} {i}")).Concat(outputs.Select(o => $"out {dt} {o}")));
+        string shared = $"shared by {Int(body.Instances.Count)} instances of {Xml(body.Module)} ({InstanceList(body)})";
+        w.Line()
+         .Line($"/// <summary>The forward of {Xml(body.Module)} ({SourceMap.FileLineOf(body.Source)}), {shared}: one body, called once per instance with its weights and slots.</summary>")
+         .Open($"private void {body.Name}Forward({Parameters(body.ForwardInputs, body.ForwardOutputs)})");
+        WriteRunHeader(w);
+        WriteSteps(w, body.ForwardSteps, blankFirst: true);
         w.Close();
+        if (plan.LossOutput >= 0)
+        {
+            w.Line()
+             .Line($"/// <summary>The backward of {Xml(body.Module)}, {shared}.</summary>")
+             .Open($"private void {body.Name}Backward({Parameters(body.BackwardInputs, body.BackwardOutputs)})");
+            WriteRunHeader(w);
+            if (body.BackwardSaved.Count > 0)
+            {
+                w.Line()
+                 .Line("// Saved activations of the instance.");
+                foreach (string declaration in body.BackwardSaved)
+                {
+                    w.Line(declaration);
+                }
+
+                w.Line();
+            }
+
+            WriteSteps(w, body.BackwardSteps, blankFirst: false);
+            w.Close();
+        }
+
+        w.Line()
+         .Line($"/// <summary>One instance of {Xml(body.Module)} for {body.Name}Forward and {body.Name}Backward: its parameters, named as inside the module, and the slot of each of its buffers.</summary>")
+         .Open($"private sealed class {instance}")
+         .Line("public readonly int[] Slots;");
+        foreach (string weight in body.Weights)
+        {
+            w.Line($"public readonly {Ns}Compilation.ModelParameter {Field(weight)};");
+        }
+
+        IEnumerable<string> arguments = new[] { "int[] slots" }.Concat(body.Weights.Select(x => $"{Ns}Compilation.ModelParameter {Field(x)}"));
+        w.Line()
+         .Open($"public {instance}({string.Join(", ", arguments)})")
+         .Line("Slots = slots;");
+        foreach (string weight in body.Weights)
+        {
+            w.Line($"this.{Field(weight)} = {Field(weight)};");
+        }
+
+        w.Close().Close();
+    }
+
+    /// <summary>The instances' paths, the first and the last when there are many.</summary>
+    private static string InstanceList(BodySpec body) => body.Instances.Count <= 4
+        ? string.Join(", ", body.Instances.Select(i => i.Path))
+        : $"{body.Instances[0].Path}, {body.Instances[1].Path}, ..., {body.Instances[body.Instances.Count - 1].Path}";
+
+    /// <summary>The constructor's part for the bodies: each instance's slots and parameters.</summary>
+    private void WriteInstances(CodeWriter w)
+    {
+        foreach (BodySpec body in Text.Bodies)
+        {
+            w.Line($"{Outliner.InstancesField(body)} = new {body.Name}Instance[]")
+             .Line("{");
+            foreach (InstanceSpec instance in body.Instances)
+            {
+                string slots = $"new int[] {{ {string.Join(", ", instance.Slots.Select(s => Int(s)))} }}";
+                w.Line($"    new({string.Join(", ", new[] { slots }.Concat(instance.Parameters))}), // {instance.Path}");
+            }
+
+            w.Line("};");
+        }
     }
 
     private static void WriteRunHeader(CodeWriter w) =>
         w.Line($"{Ns}AmpDevice {Device} = run.Device;")
          .Line("int B = run.BatchSize;");
 
-    /// <summary>The steps of one phase: a blank line before each forward step, between backward steps.</summary>
-    private void WriteSteps(CodeWriter w, StepPhase phase)
+    /// <summary>Steps with a blank line between them (and before the first with <paramref name="blankFirst"/>).</summary>
+    private static void WriteSteps(CodeWriter w, IEnumerable<StepText> steps, bool blankFirst)
     {
         bool first = true;
-        foreach (StepSpec step in program.Steps.Where(s => s.Phase == phase))
+        foreach (StepText step in steps)
         {
-            if (phase != StepPhase.Backward || !first)
+            if (blankFirst || !first)
             {
                 w.Line();
             }
@@ -61,11 +146,8 @@ internal sealed partial class ModelEmitter
             first = false;
             foreach (string line in step.Lines)
             {
-                w.Line(Resolve(line));
+                w.Line(line);
             }
         }
     }
-
-    /// <summary>A statement with each buffer's placeholder replaced by the slot the memory plan gave it.</summary>
-    private string Resolve(string line) => Steps.StepWriter.WithSlots(line, program.SlotOf);
 }

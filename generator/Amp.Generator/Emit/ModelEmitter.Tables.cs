@@ -19,8 +19,30 @@ internal sealed partial class ModelEmitter
          .Line($"/// The plan in {spec.Autocast.Name()}:")
          .Line("/// <code>")
          .Line($"///   line  {"op".PadRight(name)}  {"kind".PadRight(kind)}  compute  stored  shape");
+        // The instances after the first of a shared body are one row: their ops are the first instance's, under their own paths.
+        var folded = Text.Bodies.SelectMany(b => b.Instances.Skip(1).Select(i => (Body: b, Instance: i))).ToDictionary(x => x.Instance.First);
+        int skipTo = -1;
         foreach (PlannedNode n in ops)
         {
+            if (n.Id < skipTo)
+            {
+                continue;
+            }
+
+            if (folded.TryGetValue(n.Id, out var fold))
+            {
+                BodySpec body = fold.Body;
+                if (fold.Instance == body.Instances[1])
+                {
+                    int more = body.Instances.Count - 1;
+                    string paths = more > 1 ? $"{body.Instances[1].Path} ... {body.Instances[more].Path}" : body.Instances[1].Path;
+                    w.Line($"/// {string.Empty,6}  {paths}: {Int(more)} more {Xml(body.Module)}, each with the ops of {body.Instances[0].Path} (one body, {body.Name}Forward)");
+                }
+
+                skipTo = fold.Instance.End;
+                continue;
+            }
+
             // Resolved here, not at the end, so the column stays aligned.
             string line = map?.Resolve(SourceMap.LineOf(n.Source)) ?? string.Empty;
             string op = map?.Resolve(Xml(n.Name)) ?? Xml(n.Name);

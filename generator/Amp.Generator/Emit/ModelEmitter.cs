@@ -106,6 +106,11 @@ internal sealed partial class ModelEmitter
             w.Line($"private readonly {Ns}Compilation.ModelParameter {Field(name)};");
         }
 
+        foreach (BodySpec body in Text.Bodies)
+        {
+            w.Line($"private readonly {body.Name}Instance[] {Steps.Outliner.InstancesField(body)};");
+        }
+
         w.Line()
          .Line($"internal Compiled{spec.Suffix}({Definition} definition, {Ns}AmpDevice device, {Ns}TrainingOptions? options)")
          .Open($"    : base(device, {Definition}.Plan{spec.Suffix}, ModelInputs, bufferSlots: {program.Slots.Count}, options)")
@@ -116,20 +121,23 @@ internal sealed partial class ModelEmitter
             w.Line($"{Field(name)} = AddParameter(\"{name}\", weights[\"{name}\"]);");
         }
 
+        WriteInstances(w);
+
         w.Close().Line();
         WriteTypedOverloads(w);
         WriteRuns(w);
 
-        foreach (ChainSpec chain in plan.Chains)
+        // Only the chains the printed code runs: an instance that shares a body runs the body's chains.
+        foreach (int chain in Text.Chains)
         {
             w.Line();
-            WriteChain(w, chain);
+            WriteChain(w, plan.Chains[chain]);
         }
 
-        foreach (GradChainSpec grad in plan.GradChains)
+        foreach (int grad in Text.GradChains)
         {
             w.Line();
-            WriteGradChain(w, grad);
+            WriteGradChain(w, plan.GradChains[grad]);
         }
 
         w.Close();

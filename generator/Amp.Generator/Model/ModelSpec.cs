@@ -98,6 +98,12 @@ internal sealed record NodeSpec(
     RegionSpec Region,
     bool InLoss);
 
+/// <summary>
+/// One inlined call of a [Module]'s forward: the instance's path (<c>blocks.3</c>), the module's type and argument
+/// list (<see cref="Module"/>; calls of one key run the same code) and the parsed nodes it added, [First, End).
+/// </summary>
+internal sealed record ModuleCallSpec(string Path, string Module, int First, int End);
+
 /// <summary>A field of a model or module class, for the generated parameter walk.</summary>
 internal sealed record FieldSpec(string Name, string? LayerType, string? ModuleType, int ArrayLength, bool Nullable = false);
 
@@ -118,6 +124,9 @@ internal sealed record ModelSpec(
 {
     /// <summary>The other precisions the class asks for (<c>[Autocast(.., Also = ..)]</c>), as Precision values (enums are not IEquatable).</summary>
     public EquatableArray<int> Variants { get; init; } = EquatableArray<int>.Empty;
+
+    /// <summary>Every module forward the graph inlined (nested calls included), in call order: where one body per module can be emitted.</summary>
+    public EquatableArray<ModuleCallSpec> Calls { get; init; } = EquatableArray<ModuleCallSpec>.Empty;
 
     /// <summary>True for a precision variant: the same definition re-planned in <see cref="Autocast"/>.</summary>
     public bool IsVariant { get; init; }

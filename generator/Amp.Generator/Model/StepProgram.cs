@@ -21,34 +21,44 @@ internal sealed record BufferSpec(int Id, string Local, Precision Precision, lon
 }
 
 /// <summary>
-/// One block of the step: the statements of one op's forward or backward (or a recompute, or the seed), and the
-/// buffers it reads and writes, by id. Liveness is computed on these sets, never on the statements' text.
+/// One block of the step: the statements of planned node <paramref name="Node"/>'s forward or backward (or its
+/// recompute; -1 for the seed), the buffers it reads and writes by id, and the locals it declares. Liveness is computed
+/// on these sets, never on the statements' text. Names in the statements are tokens (<c>Steps.StepTokens</c>).
 /// </summary>
 internal sealed record StepSpec(
     StepPhase Phase,
+    int Node,
     EquatableArray<string> Lines,
     EquatableArray<int> Reads,
-    EquatableArray<int> Writes);
+    EquatableArray<int> Writes,
+    EquatableArray<string> Declares)
+{
+    /// <summary>True for a chain output recomputed in the backward (placed before its first reader, which may be far from its node).</summary>
+    public bool Recompute { get; init; }
+}
+
+/// <summary>A local of the forward or loss: its declaration statement, and the local it is a view of (a reshape), if any.</summary>
+internal sealed record ForwardDeclaration(string Local, string Line, string? ViewOf);
 
 /// <summary>One allocation of the run: the buffers that use it one after another (their lifetimes do not overlap).</summary>
 internal sealed record SlotSpec(int Index, Precision Precision, long PerSample, long Fixed, EquatableArray<int> Buffers);
 
 /// <summary>
-/// The step program: every buffer, every block in execution order (forward, loss, backward), the saved activations
-/// the backward fetches again, the slot of each buffer and what the memory plan adds up.
+/// The step program: every buffer, every block in execution order (forward, loss, backward), the forward's
+/// declarations and the saved locals the backward fetches again, the slot of each buffer and what the memory plan adds up.
 /// </summary>
 internal sealed record StepProgram(
     EquatableArray<BufferSpec> Buffers,
     EquatableArray<StepSpec> Steps,
-    EquatableArray<string> SavedDeclarations,
+    EquatableArray<ForwardDeclaration> ForwardDeclarations,
     EquatableArray<int> SlotOf,
     EquatableArray<SlotSpec> Slots,
     long WorkspaceBytesPerSample,
     long WorkspaceFixedBytes,
     long SavedBytesPerSample);
 
-/// <summary>The planned model with its step program, and the memory the same model would take in FP32 (for the plan's comparison).</summary>
-internal sealed record ProgramSpec(PlanSpec Plan, StepProgram Program, long Fp32SavedBytesPerSample, long Fp32WorkspaceBytesPerSample);
+/// <summary>The planned model with its step program, the program as printed, and the memory the same model would take in FP32 (for the plan's comparison).</summary>
+internal sealed record ProgramSpec(PlanSpec Plan, StepProgram Program, ProgramText Text, long Fp32SavedBytesPerSample, long Fp32WorkspaceBytesPerSample);
 
 internal static class PrecisionBytes
 {

@@ -224,9 +224,15 @@ internal sealed partial class GraphBuilder
             }
 
             var region = module.KeepFp32Reason is null ? scope.Region : scope.Region with { KeepFp32Reason = module.KeepFp32Reason };
-            return Bind(operation, method, scope, model) is { } bound
-                ? Inline(method, new Scope(module.Type, module.Path, region, []), bound, invocation)
-                : null;
+            if (Bind(operation, method, scope, model) is not { } bound)
+            {
+                return null;
+            }
+
+            int first = Nodes.Count;
+            GraphValue? result = Inline(method, new Scope(module.Type, module.Path, region, []), bound, invocation);
+            Calls.Add(new ModuleCallSpec(module.Path, module.Type.ToDisplayString(), first, Nodes.Count));
+            return result;
         }
 
         if (SymbolEqualityComparer.Default.Equals(method.ContainingType, scope.Owner) && !method.IsStatic)

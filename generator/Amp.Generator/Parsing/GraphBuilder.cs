@@ -20,6 +20,9 @@ internal sealed partial class GraphBuilder(ParseContext context, IReadOnlyDictio
 
     public List<NodeSpec> Nodes { get; } = [];
 
+    /// <summary>The module forwards inlined, in the order their calls finished (a nested call before its caller).</summary>
+    public List<ModuleCallSpec> Calls { get; } = [];
+
     public bool InLoss { get; set; }
 
     public int AddInput(string name, SyntaxNode at, RegionSpec region) =>

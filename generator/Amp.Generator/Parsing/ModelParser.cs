@@ -185,6 +185,7 @@ internal static class ModelParser
             output.Node, lossOutput, forward.Name, loss?.Name)
         {
             Variants = Variants(autocast, precision),
+            Calls = builder.Calls.ToEquatableArray(),
         };
         return new ParsedModel(spec, new SourceMap(spec.Key, System.IO.Path.GetFileName(syntax.SyntaxTree.FilePath), builder.Locations.ToEquatableArray()));
     }

@@ -27,7 +27,8 @@ internal static class StepProgramPass
         StepProgram program = StepWriter.Write(plan);
         cancellationToken.ThrowIfCancellationRequested();
         StepProgram fp32 = IsAllFp32(plan) ? program : StepWriter.Write(Fp32Twin(plan, cancellationToken));
-        return new StepResult<ProgramSpec>(new ProgramSpec(plan, program, fp32.SavedBytesPerSample, fp32.WorkspaceBytesPerSample), planned.Diagnostics);
+        ProgramText text = Outliner.Outline(plan, program);
+        return new StepResult<ProgramSpec>(new ProgramSpec(plan, program, text, fp32.SavedBytesPerSample, fp32.WorkspaceBytesPerSample), planned.Diagnostics);
     }
 
     private static bool IsAllFp32(PlanSpec plan) => plan.Nodes.All(n => n.Output == Precision.Fp32 && n.Compute == Precision.Fp32);

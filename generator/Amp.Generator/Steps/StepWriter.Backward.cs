@@ -20,8 +20,8 @@ internal sealed partial class StepWriter
             int[] shape = n.Shape.Count == 0 ? [1] : n.Shape.ToArray();
             gradients[$"g{n.Id}"] = n.Kind switch
             {
-                OpKind.Reshape => ($"g{n.Inputs[0]}", $"g{n.Inputs[0]}.Reshape({Dims(shape)})", shape),
-                OpKind.Cast => ($"g{n.Inputs[0]}", $"g{n.Inputs[0]}", shape),
+                OpKind.Reshape => ($"g{n.Inputs[0]}", $"{StepTokens.Local($"g{n.Inputs[0]}")}.Reshape({Dims(shape)})", shape),
+                OpKind.Cast => ($"g{n.Inputs[0]}", StepTokens.Local($"g{n.Inputs[0]}"), shape),
                 _ => (null, null, n.Shape.ToArray()),
             };
         }
@@ -35,7 +35,7 @@ internal sealed partial class StepWriter
 
         var steps = new List<(StepSpec Step, HashSet<string> Locals)>
         {
-            Step(w =>
+            Step(-1, w =>
             {
                 if (Needs(plan.LossOutput))
                 {
@@ -51,14 +51,15 @@ internal sealed partial class StepWriter
 
         foreach (PlannedNode n in plan.Nodes.Reverse().Where(n => Needs(n.Id) && !IsInsideChain(n) && EmitterOf(n.Kind)?.Backward is not null))
         {
-            steps.Add(Step(w => WriteNodeBackward(w, n)));
+            steps.Add(Step(n.Id, w => WriteNodeBackward(w, n)));
         }
 
         foreach (int root in recomputed)
         {
             int buffer = bufferOf[$"t{root}R"]!.Value;
             int first = steps.FindIndex(s => s.Step.Reads.Contains(buffer));
-            steps.Insert(first, Step(w => WriteRecompute(w, plan.Nodes[root], buffer)));
+            (StepSpec step, HashSet<string> locals) = Step(root, w => WriteRecompute(w, plan.Nodes[root], buffer));
+            steps.Insert(first, (step with { Recompute = true }, locals));
         }
 
         return steps;
@@ -69,9 +70,8 @@ internal sealed partial class StepWriter
     {
         ChainSpec chain = plan.Chains[root.Chain];
         string local = $"t{root.Id}R";
-        w.Line($"// {SourceMap.FileLineOf(root.Source)}, chain {chain.Index} = {chain.Description}: recomputed from its leaves instead of kept from the forward pass");
-        DeclareBuffer(w, local, buffer, root.Output, root.Shape);
-        w.Line(MapCall(chain, local));
+        w.Line($"// {SourceMap.FileLineOf(root.Source)}, {StepTokens.Chain(chain.Index)} = {chain.Description}: recomputed from its leaves instead of kept from the forward pass");
+        w.Line(MapCall(chain, DeclareBuffer(w, local, buffer, root.Output, root.Shape)));
     }
 
     /// <summary>
@@ -121,7 +121,7 @@ internal sealed partial class StepWriter
     private void WriteNodeBackward(CodeWriter w, PlannedNode n)
     {
         w.Line(n.Chain >= 0 && n.Kind != OpKind.MseLoss
-            ? $"// {SourceMap.FileLineOf(n.Source)}, backward of chain {n.Chain} = {plan.Chains[n.Chain].Description}: recomputed from its inputs in FP32"
+            ? $"// {SourceMap.FileLineOf(n.Source)}, backward of {StepTokens.Chain(n.Chain)} = {plan.Chains[n.Chain].Description}: recomputed from its inputs in FP32"
             : $"// {SourceMap.FileLineOf(n.Source)}, backward of {n.Name} ({n.Kind})");
         EmitterOf(n.Kind)!.Backward!(this, w, Site(n));
     }
@@ -196,7 +196,7 @@ internal sealed partial class StepWriter
             int last = Enumerable.Range(0, MaxLeaves).Where(Reads).DefaultIfEmpty(-1).Max();
             string dy = Dy(root.Id);
             IEnumerable<string> leaves = Enumerable.Range(0, last + 1).Select(i => Reads(i) ? T(chain.Leaves[i]) : "null").ToList();
-            string name = ChainText.GradChainName(grad);
+            string name = StepTokens.GradChain(grad.Chain, grad.Leaf);
             w.Line($"run.Grad<{name}, {string.Join(", ", types)}>({name}.Kernel, {string.Join(", ", new[] { target, dy }.Concat(leaves))});");
             if (broadcast)
             {

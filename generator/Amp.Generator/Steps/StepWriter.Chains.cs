@@ -15,6 +15,7 @@ internal sealed partial class StepWriter
             .Select(i => i < chain.Leaves.Count ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float")
             .Concat([Storage(stored)]);
         string leaves = string.Join(", ", chain.Leaves.Select(T));
-        return $"run.Map<Chain{chain.Index}, {string.Join(", ", types)}>(Chain{chain.Index}.Kernel, {output}, {leaves});";
+        string name = StepTokens.Chain(chain.Index);
+        return $"run.Map<{name}, {string.Join(", ", types)}>({name}.Kernel, {output}, {leaves});";
     }
 }

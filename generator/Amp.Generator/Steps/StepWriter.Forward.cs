@@ -13,7 +13,7 @@ internal sealed partial class StepWriter
         string comment = $"// {SourceMap.FileLineOf(n.Source)}, {n.Name}: {n.Kind}, compute {n.Compute.Name()}, stored {n.Output.Name()} {Shapes.Format(n.Shape)} ({n.Reason})";
         if (n.Chain >= 0 && n.Kind != OpKind.MseLoss)
         {
-            comment = $"// {SourceMap.FileLineOf(n.Source)}, chain {n.Chain} = {plan.Chains[n.Chain].Description}: fused, FP32 registers, stored {n.Output.Name()} {Shapes.Format(n.Shape)}";
+            comment = $"// {SourceMap.FileLineOf(n.Source)}, {StepTokens.Chain(n.Chain)} = {plan.Chains[n.Chain].Description}: fused, FP32 registers, stored {n.Output.Name()} {Shapes.Format(n.Shape)}";
         }
 
         w.Line(comment);

@@ -92,8 +92,8 @@ internal sealed partial class StepWriter
         PlannedNode n = s.Node;
         LayerSpec layer = s.Layer!;
         string y = Buffer(w, n);
-        string bias = layer.Bias ? $", Bias = {Field(layer.Path + ".bias")}.Working({Ns}Precision.{n.Compute})" : string.Empty;
-        w.Line($"{Device}.Gemm({s.X}.Reshape({Rows(s.Xs)}, {layer.A}), {Field(layer.Path + ".weight")}.Working({Ns}Precision.{n.Compute}), {y}.Reshape({Rows(n.Shape)}, {layer.B}),")
+        string bias = layer.Bias ? $", Bias = {StepTokens.Parameter(layer.Path + ".bias")}.Working({Ns}Precision.{n.Compute})" : string.Empty;
+        w.Line($"{Device}.Gemm({s.X}.Reshape({Rows(s.Xs)}, {layer.A}), {StepTokens.Parameter(layer.Path + ".weight")}.Working({Ns}Precision.{n.Compute}), {y}.Reshape({Rows(n.Shape)}, {layer.B}),")
          .Line($"    new {Ns}GemmOptions {{ TransposeB = true{bias} }});");
     }
 
@@ -101,7 +101,7 @@ internal sealed partial class StepWriter
     {
         PlannedNode n = s.Node;
         LayerSpec layer = s.Layer!;
-        string weight = Field(layer.Path + ".weight");
+        string weight = StepTokens.Parameter(layer.Path + ".weight");
         if (Needs(n.Inputs[0]))
         {
             w.Line($"{Device}.Gemm({s.Dy}.Reshape({Rows(n.Shape)}, {layer.B}), {weight}.Working({Ns}Precision.{n.Compute}), {s.Gx}.Reshape({Rows(s.Xs)}, {layer.A}), Accumulate);");
@@ -110,7 +110,7 @@ internal sealed partial class StepWriter
         w.Line($"{Device}.Gemm({s.Dy}.Reshape({Rows(n.Shape)}, {layer.B}), {s.X}.Reshape({Rows(s.Xs)}, {layer.A}), {weight}.Gradient, AccumulateTransposeA);");
         if (layer.Bias)
         {
-            w.Line($"{Device}.AccumulateRows({s.Dy}, {Field(layer.Path + ".bias")}.Gradient);");
+            w.Line($"{Device}.AccumulateRows({s.Dy}, {StepTokens.Parameter(layer.Path + ".bias")}.Gradient);");
         }
     }
 
@@ -121,13 +121,13 @@ internal sealed partial class StepWriter
         string y = Buffer(w, n);
         string mean = Scratch(w, n, "Mean", Precision.Fp32, [.. n.Shape.Take(n.Shape.Count - 1)]);
         string rstd = Scratch(w, n, "Rstd", Precision.Fp32, [.. n.Shape.Take(n.Shape.Count - 1)]);
-        w.Line($"{Device}.LayerNorm({s.X}, {Field(s.Layer!.Path + ".weight")}.Master, {Field(s.Layer.Path + ".bias")}.Master, {y}, {mean}, {rstd}, {Fusion.Literal(s.Layer.Eps)});");
+        w.Line($"{Device}.LayerNorm({s.X}, {StepTokens.Parameter(s.Layer!.Path + ".weight")}.Master, {StepTokens.Parameter(s.Layer.Path + ".bias")}.Master, {y}, {mean}, {rstd}, {Fusion.Literal(s.Layer.Eps)});");
     }
 
     private void LayerNormBackward(CodeWriter w, OpSite s)
     {
         string path = s.Layer!.Path;
-        w.Line($"{Device}.NormBackward({s.X}, {Field(path + ".weight")}.Master, {T(s.Node.Id, "Mean")}, {T(s.Node.Id, "Rstd")}, {s.Dy}, {s.Gx ?? "null"}, {Field(path + ".weight")}.Gradient, {Field(path + ".bias")}.Gradient);");
+        w.Line($"{Device}.NormBackward({s.X}, {StepTokens.Parameter(path + ".weight")}.Master, {T(s.Node.Id, "Mean")}, {T(s.Node.Id, "Rstd")}, {s.Dy}, {s.Gx ?? "null"}, {StepTokens.Parameter(path + ".weight")}.Gradient, {StepTokens.Parameter(path + ".bias")}.Gradient);");
     }
 
     // RmsNorm: FP32 1/rms per row, kept for the backward.
@@ -136,13 +136,13 @@ internal sealed partial class StepWriter
         PlannedNode n = s.Node;
         string y = Buffer(w, n);
         string rms = Scratch(w, n, "Rstd", Precision.Fp32, [.. n.Shape.Take(n.Shape.Count - 1)]);
-        w.Line($"{Device}.RmsNorm({s.X}, {Field(s.Layer!.Path + ".weight")}.Master, {y}, {rms}, {Fusion.Literal(s.Layer.Eps)});");
+        w.Line($"{Device}.RmsNorm({s.X}, {StepTokens.Parameter(s.Layer!.Path + ".weight")}.Master, {y}, {rms}, {Fusion.Literal(s.Layer.Eps)});");
     }
 
     private void RmsNormBackward(CodeWriter w, OpSite s)
     {
         string path = s.Layer!.Path;
-        w.Line($"{Device}.NormBackward({s.X}, {Field(path + ".weight")}.Master, null, {T(s.Node.Id, "Rstd")}, {s.Dy}, {s.Gx ?? "null"}, {Field(path + ".weight")}.Gradient, null);");
+        w.Line($"{Device}.NormBackward({s.X}, {StepTokens.Parameter(path + ".weight")}.Master, null, {T(s.Node.Id, "Rstd")}, {s.Dy}, {s.Gx ?? "null"}, {StepTokens.Parameter(path + ".weight")}.Gradient, null);");
     }
 
     // Embedding: a gather of FP32 weight rows; its backward adds each row's gradient into its id's row.
@@ -150,13 +150,13 @@ internal sealed partial class StepWriter
     {
         PlannedNode n = s.Node;
         string y = Buffer(w, n);
-        w.Line($"{Device}.Gather({Field(s.Layer!.Path + ".weight")}.Master, {s.X}.Reshape({Rows(n.Shape)}), {y}.Reshape({Rows(n.Shape)}, {s.Layer.B}));");
+        w.Line($"{Device}.Gather({StepTokens.Parameter(s.Layer!.Path + ".weight")}.Master, {s.X}.Reshape({Rows(n.Shape)}), {y}.Reshape({Rows(n.Shape)}, {s.Layer.B}));");
     }
 
     private void EmbeddingBackward(CodeWriter w, OpSite s)
     {
         PlannedNode n = s.Node;
-        w.Line($"{Device}.ScatterAddRows({s.Dy}.Reshape({Rows(n.Shape)}, {s.Layer!.B}), {s.X}.Reshape({Rows(n.Shape)}), {Field(s.Layer.Path + ".weight")}.Gradient);");
+        w.Line($"{Device}.ScatterAddRows({s.Dy}.Reshape({Rows(n.Shape)}, {s.Layer!.B}), {s.X}.Reshape({Rows(n.Shape)}), {StepTokens.Parameter(s.Layer.Path + ".weight")}.Gradient);");
     }
 
     private void MatMulForward(CodeWriter w, OpSite s) => WriteMatMul(w, s.Node, s.Xs, plan.Nodes[s.Node.Inputs[1]].Shape.ToArray(), Buffer(w, s.Node));

@@ -24,19 +24,16 @@ internal sealed partial class StepWriter
     private readonly Dictionary<string, int?> bufferOf = new(StringComparer.Ordinal);
 
     /// <summary>The forward and loss declarations, in order: the backward fetches the saved ones again by the same initializer.</summary>
-    private readonly List<(string Local, string Initializer, string? ViewOf)> forwardDeclarations = [];
-    private readonly HashSet<string> forwardLocals = new(StringComparer.Ordinal);
-
-    /// <summary>Forward locals the backward reads (the saved activations and the views over them).</summary>
-    private readonly HashSet<string> savedReads = new(StringComparer.Ordinal);
+    private readonly List<ForwardDeclaration> forwardDeclarations = [];
 
     private readonly Dictionary<string, (string? Viewed, string? Initializer, int[] Shape)> gradients = new(StringComparer.Ordinal);
     private readonly HashSet<string> declaredGradients = new(StringComparer.Ordinal);
 
     private StepPhase phase;
-    private CodeWriter prelude = new();
+    private CodeWriter prelude = new(wrap: false);
     private List<int> reads = [];
     private List<int> writes = [];
+    private List<string> declares = [];
     private HashSet<string> localsRead = new(StringComparer.Ordinal);
 
     private StepWriter(PlanSpec plan, IReadOnlyList<int> recomputed)
@@ -54,7 +51,7 @@ internal sealed partial class StepWriter
         var writer = new StepWriter(plan, RecomputeOrder(plan, backwardReads));
         List<StepSpec> steps = writer.WriteSteps().Select(s => s.Step).ToList();
         var (slotOf, slots, perSample, fixedBytes, saved) = Liveness.Plan(writer.buffers, steps);
-        return new StepProgram(writer.buffers.ToEquatableArray(), steps.ToEquatableArray(), writer.SavedDeclarations().ToEquatableArray(),
+        return new StepProgram(writer.buffers.ToEquatableArray(), steps.ToEquatableArray(), writer.forwardDeclarations.ToEquatableArray(),
             slotOf, slots, perSample, fixedBytes, saved);
     }
 
@@ -66,7 +63,7 @@ internal sealed partial class StepWriter
             phase = inLoss ? StepPhase.Loss : StepPhase.Forward;
             foreach (PlannedNode node in plan.Nodes.Where(n => n.InLoss == inLoss && !IsInsideChain(n)))
             {
-                steps.Add(Step(w => WriteNode(w, node)));
+                steps.Add(Step(node.Id, w => WriteNode(w, node)));
             }
         }
 
@@ -79,17 +76,18 @@ internal sealed partial class StepWriter
         return steps;
     }
 
-    /// <summary>Writes one step: <paramref name="write"/>'s statements after the declarations it needed (gradients declared on first use).</summary>
-    private (StepSpec Step, HashSet<string> Locals) Step(Action<CodeWriter> write)
+    /// <summary>Writes node <paramref name="node"/>'s step: <paramref name="write"/>'s statements after the declarations it needed (gradients declared on first use).</summary>
+    private (StepSpec Step, HashSet<string> Locals) Step(int node, Action<CodeWriter> write)
     {
-        var body = new CodeWriter();
-        prelude = new CodeWriter();
+        var body = new CodeWriter(wrap: false);
+        prelude = new CodeWriter(wrap: false);
         reads = [];
         writes = [];
+        declares = [];
         localsRead = new HashSet<string>(StringComparer.Ordinal);
         write(body);
         string[] lines = Lines(prelude.ToString()).Concat(Lines(body.ToString())).ToArray();
-        return (new StepSpec(phase, lines.ToEquatableArray(), reads.Distinct().ToEquatableArray(), writes.Distinct().ToEquatableArray()), localsRead);
+        return (new StepSpec(phase, node, lines.ToEquatableArray(), reads.Distinct().ToEquatableArray(), writes.Distinct().ToEquatableArray(), declares.ToEquatableArray()), localsRead);
     }
 
     private static IEnumerable<string> Lines(string text)
@@ -128,12 +126,7 @@ internal sealed partial class StepWriter
         }
 
         localsRead.Add(local);
-        if (phase == StepPhase.Backward && forwardLocals.Contains(local))
-        {
-            savedReads.Add(local);
-        }
-
-        return local;
+        return StepTokens.Local(local);
     }
 
     /// <summary>Declares <paramref name="local"/> as a new buffer of <paramref name="precision"/> and <paramref name="shape"/> (Batch as -1); returns the local.</summary>
@@ -147,6 +140,7 @@ internal sealed partial class StepWriter
     /// <summary>Declares <paramref name="local"/> as a view of <paramref name="source"/> (a reshape): the same buffer, read here.</summary>
     internal string DeclareView(CodeWriter w, string local, string source, string initializer)
     {
+        source = StepTokens.Plain(source);
         Use(source, write: false);
         return Declare(w, local, initializer, bufferOf.TryGetValue(source, out int? b) ? b : null, source);
     }
@@ -156,8 +150,9 @@ internal sealed partial class StepWriter
 
     private string Declare(CodeWriter w, string local, string initializer, int? buffer, string? viewOf)
     {
-        w.Line($"var {local} = {initializer};");
+        w.Line($"var {StepTokens.Local(local)} = {initializer};");
         bufferOf[local] = buffer;
+        declares.Add(local);
         if (buffer is int id)
         {
             writes.Add(id);
@@ -165,11 +160,10 @@ internal sealed partial class StepWriter
 
         if (phase != StepPhase.Backward)
         {
-            forwardDeclarations.Add((local, initializer, viewOf));
-            forwardLocals.Add(local);
+            forwardDeclarations.Add(new ForwardDeclaration(local, $"var {StepTokens.Local(local)} = {initializer};", viewOf));
         }
 
-        return local;
+        return StepTokens.Local(local);
     }
 
     private int NewBuffer(string local, Precision precision, IReadOnlyList<int> shape)
@@ -190,19 +184,19 @@ internal sealed partial class StepWriter
         ? line
         : Placeholders.Replace(line, m => Int(slotOf[int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)]));
 
-    /// <summary>The declarations the backward repeats to fetch its saved activations (and the locals they view), in forward order.</summary>
-    private IEnumerable<string> SavedDeclarations()
+    /// <summary>The forward locals among <paramref name="reads"/> and the locals they view, in forward order (each once).</summary>
+    internal static IEnumerable<string> SavedClosure(IReadOnlyList<ForwardDeclaration> declarations, IEnumerable<string> reads)
     {
-        var used = new HashSet<string>(savedReads, StringComparer.Ordinal);
-        for (int i = forwardDeclarations.Count - 1; i >= 0; i--)
+        var used = new HashSet<string>(reads, StringComparer.Ordinal);
+        for (int i = declarations.Count - 1; i >= 0; i--)
         {
-            if (used.Contains(forwardDeclarations[i].Local) && forwardDeclarations[i].ViewOf is { } viewed)
+            if (used.Contains(declarations[i].Local) && declarations[i].ViewOf is { } viewed)
             {
                 used.Add(viewed);
             }
         }
 
-        return forwardDeclarations.Where(d => used.Contains(d.Local)).Select(d => $"var {d.Local} = {d.Initializer};").Distinct();
+        return declarations.Where(d => used.Contains(d.Local)).Select(d => d.Local).Distinct();
     }
 
     private bool Needs(int id) => plan.NeedsGradient.Count > id && plan.NeedsGradient[id];

@@ -315,7 +315,7 @@ namespace Demo
                 var t2 = run.Buffer(0, global::Amp.Precision.Fp32, B, 4, 16);
                 device.Gather(emb_weight.Master, t0.Reshape(B * 4), t2.Reshape(B * 4, 16));
 
-                // Model0.cs:17, chain 0 = add(emb, x): fused, FP32 registers, stored FP32 [Batch, 4, 16]
+                // Model0.cs:17, Chain0 = add(emb, x): fused, FP32 registers, stored FP32 [Batch, 4, 16]
                 var t3 = run.Buffer(1, global::Amp.Precision.Fp32, B, 4, 16);
                 run.Map<Chain0, float, float, float, float, float>(Chain0.Kernel, t3, t2, t1);
 
@@ -394,9 +394,8 @@ namespace Demo
                 var t17 = run.Buffer(14, global::Amp.Precision.Bf16, B, 4, 16);
                 device.Gemm(t16.Reshape(B, 4, 4), t6.Reshape(B, 4, 16), t17.Reshape(B, 4, 16));
 
-                // Model0.cs:24, chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): fused, FP32
-                // registers,
-                // stored BF16 [Batch, 4, 16]
+                // Model0.cs:24, Chain1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): fused, FP32
+                // registers, stored BF16 [Batch, 4, 16]
                 var t26 = run.Buffer(16, global::Amp.Precision.Bf16, B, 4, 16);
                 run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t26, t17);
 
@@ -404,7 +403,7 @@ namespace Demo
                 var t27 = run.Buffer(11, global::Amp.Precision.Fp32, B, 4, 16);
                 device.LogSoftmax(t26, t27);
 
-                // Model0.cs:25, chain 2 = add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))): fused, FP32 registers, stored FP32 [Batch, 4, 16]
+                // Model0.cs:25, Chain2 = add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))): fused, FP32 registers, stored FP32 [Batch, 4, 16]
                 var t31 = run.Buffer(17, global::Amp.Precision.Fp32, B, 4, 16);
                 run.Map<Chain2, float, ushort, float, float, float>(Chain2.Kernel, t31, t27, t26);
 
@@ -419,7 +418,7 @@ namespace Demo
                 var t34 = run.Buffer(19, global::Amp.Precision.Fp32, B);
                 device.RowMean(t32, t34);
 
-                // Model0.cs:27, chain 3 = add(Sum@27, Mean@27): fused, FP32 registers, stored FP32 [Batch]
+                // Model0.cs:27, Chain3 = add(Sum@27, Mean@27): fused, FP32 registers, stored FP32 [Batch]
                 var t35 = run.Buffer(17, global::Amp.Precision.Fp32, B);
                 run.Map<Chain3, float, float, float, float, float>(Chain3.Kernel, t35, t33, t34);
                 return t35;
@@ -478,7 +477,7 @@ namespace Demo
 
                 var g33 = run.Gradient(19, B);
                 var g34 = run.Gradient(17, B);
-                // Model0.cs:27, backward of chain 3 = add(Sum@27, Mean@27): recomputed from its inputs in FP32
+                // Model0.cs:27, backward of Chain3 = add(Sum@27, Mean@27): recomputed from its inputs in FP32
                 run.Grad<Chain3Grad0, float, float, float, float>(Chain3Grad0.Kernel, g33, g35);
                 run.Grad<Chain3Grad1, float, float, float, float>(Chain3Grad1.Kernel, g34, g35);
 
@@ -490,15 +489,14 @@ namespace Demo
                 // Model0.cs:27, backward of Sum@27 (Sum)
                 device.BroadcastRowsAccumulate(g33, g32, 1f);
 
-                // Model0.cs:24, chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): recomputed from
-                // its leaves
-                // instead of kept from the forward pass
+                // Model0.cs:24, Chain1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))): recomputed from
+                // its leaves instead of kept from the forward pass
                 var t26R = run.Buffer(16, global::Amp.Precision.Bf16, B, 4, 16);
                 run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t26R, t17);
 
                 var g27 = run.Gradient(17, B, 4, 16);
                 var g26 = run.Gradient(19, B, 4, 16);
-                // Model0.cs:25, backward of chain 2 = add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))): recomputed from its inputs in FP32
+                // Model0.cs:25, backward of Chain2 = add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))): recomputed from its inputs in FP32
                 run.Grad<Chain2Grad0, float, float, float, float>(Chain2Grad0.Kernel, g27, g31);
                 run.Grad<Chain2Grad1, float, ushort, float, float>(Chain2Grad1.Kernel, g26, g31, null, t26R);
 
@@ -506,9 +504,8 @@ namespace Demo
                 device.SoftmaxBackward(t27, g27, g26, log: true);
 
                 var g17 = run.Gradient(11, B, 4, 16);
-                // Model0.cs:24, backward of chain 1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))):
-                // recomputed from
-                // its inputs in FP32
+                // Model0.cs:24, backward of Chain1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))):
+                // recomputed from its inputs in FP32
                 run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g17, g26, t17);
 
                 var g15 = run.Gradient(17, B, 4, 4);
@@ -579,7 +576,7 @@ namespace Demo
                 device.NormBackward(t3, ln_weight.Master, t4Mean, t4Rstd, g4, g3, ln_weight.Gradient, ln_bias.Gradient);
 
                 var g2 = run.Gradient(1, B, 4, 16);
-                // Model0.cs:17, backward of chain 0 = add(emb, x): recomputed from its inputs in FP32
+                // Model0.cs:17, backward of Chain0 = add(emb, x): recomputed from its inputs in FP32
                 run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g2, g3);
 
                 // Model0.cs:17, backward of emb (Embedding)

@@ -34,20 +34,7 @@ namespace Demo
         ///     35  blocks.0.Gelu@35            Gelu          FP32     BF16    [Batch, 16, 128]
         ///     35  blocks.0.down               Linear        BF16     BF16    [Batch, 16, 32]
         ///     31  blocks.0.Add@31             Add           FP32     FP32    [Batch, 16, 32]
-        ///     30  blocks.1.ln1                LayerNorm     FP32     FP32    [Batch, 16, 32]
-        ///     15  blocks.1.ln1-&gt;bf16       Cast          BF16     BF16    [Batch, 16, 32]
-        ///     15  blocks.1.attn.q             Linear        BF16     BF16    [Batch, 16, 32]
-        ///     15  blocks.1.attn.k             Linear        BF16     BF16    [Batch, 16, 32]
-        ///     15  blocks.1.attn.v             Linear        BF16     BF16    [Batch, 16, 32]
-        ///     15  blocks.1.attn.Attention@15  Attention     BF16     BF16    [Batch, 16, 32]
-        ///     15  blocks.1.attn.proj          Linear        BF16     BF16    [Batch, 16, 32]
-        ///     30  blocks.1.Add@30             Add           FP32     FP32    [Batch, 16, 32]
-        ///     31  blocks.1.ln2                LayerNorm     FP32     FP32    [Batch, 16, 32]
-        ///     35  blocks.1.ln2-&gt;bf16       Cast          BF16     BF16    [Batch, 16, 32]
-        ///     35  blocks.1.up                 Linear        BF16     BF16    [Batch, 16, 128]
-        ///     35  blocks.1.Gelu@35            Gelu          FP32     BF16    [Batch, 16, 128]
-        ///     35  blocks.1.down               Linear        BF16     BF16    [Batch, 16, 32]
-        ///     31  blocks.1.Add@31             Add           FP32     FP32    [Batch, 16, 32]
+        ///         blocks.1: 1 more Demo.Block, each with the ops of blocks.0 (one body, BlockForward)
         ///     57  lnf                         LayerNorm     FP32     FP32    [Batch, 16, 32]
         ///     57  lnf-&gt;bf16                Cast          BF16     BF16    [Batch, 16, 32]
         ///     57  head                        Linear        BF16     BF16    [Batch, 16, 65]
@@ -151,20 +138,7 @@ namespace Demo
         ///     35  blocks.0.Gelu@35            Gelu          FP32     BF16    [Batch, 16, 128]
         ///     35  blocks.0.down               Linear        BF16     BF16    [Batch, 16, 32]
         ///     31  blocks.0.Add@31             Add           FP32     FP32    [Batch, 16, 32]
-        ///     30  blocks.1.ln1                LayerNorm     FP32     FP32    [Batch, 16, 32]
-        ///     15  blocks.1.ln1-&gt;bf16       Cast          BF16     BF16    [Batch, 16, 32]
-        ///     15  blocks.1.attn.q             Linear        BF16     BF16    [Batch, 16, 32]
-        ///     15  blocks.1.attn.k             Linear        BF16     BF16    [Batch, 16, 32]
-        ///     15  blocks.1.attn.v             Linear        BF16     BF16    [Batch, 16, 32]
-        ///     15  blocks.1.attn.Attention@15  Attention     BF16     BF16    [Batch, 16, 32]
-        ///     15  blocks.1.attn.proj          Linear        BF16     BF16    [Batch, 16, 32]
-        ///     30  blocks.1.Add@30             Add           FP32     FP32    [Batch, 16, 32]
-        ///     31  blocks.1.ln2                LayerNorm     FP32     FP32    [Batch, 16, 32]
-        ///     35  blocks.1.ln2-&gt;bf16       Cast          BF16     BF16    [Batch, 16, 32]
-        ///     35  blocks.1.up                 Linear        BF16     BF16    [Batch, 16, 128]
-        ///     35  blocks.1.Gelu@35            Gelu          FP32     BF16    [Batch, 16, 128]
-        ///     35  blocks.1.down               Linear        BF16     BF16    [Batch, 16, 32]
-        ///     31  blocks.1.Add@31             Add           FP32     FP32    [Batch, 16, 32]
+        ///         blocks.1: 1 more Demo.Block, each with the ops of blocks.0 (one body, BlockForward)
         ///     57  lnf                         LayerNorm     FP32     FP32    [Batch, 16, 32]
         ///     57  lnf-&gt;bf16                Cast          BF16     BF16    [Batch, 16, 32]
         ///     57  head                        Linear        BF16     BF16    [Batch, 16, 65]
@@ -217,20 +191,7 @@ namespace Demo
         ///     35  blocks.0.Gelu@35            Gelu          FP32     BF16    [Batch, 16, 128]
         ///     35  blocks.0.down               Linear        BF16     BF16    [Batch, 16, 32]
         ///     31  blocks.0.Add@31             Add           FP32     FP32    [Batch, 16, 32]
-        ///     30  blocks.1.ln1                LayerNorm     FP32     FP32    [Batch, 16, 32]
-        ///     15  blocks.1.ln1-&gt;bf16       Cast          BF16     BF16    [Batch, 16, 32]
-        ///     15  blocks.1.attn.q             Linear        BF16     BF16    [Batch, 16, 32]
-        ///     15  blocks.1.attn.k             Linear        BF16     BF16    [Batch, 16, 32]
-        ///     15  blocks.1.attn.v             Linear        BF16     BF16    [Batch, 16, 32]
-        ///     15  blocks.1.attn.Attention@15  Attention     BF16     BF16    [Batch, 16, 32]
-        ///     15  blocks.1.attn.proj          Linear        BF16     BF16    [Batch, 16, 32]
-        ///     30  blocks.1.Add@30             Add           FP32     FP32    [Batch, 16, 32]
-        ///     31  blocks.1.ln2                LayerNorm     FP32     FP32    [Batch, 16, 32]
-        ///     35  blocks.1.ln2-&gt;bf16       Cast          BF16     BF16    [Batch, 16, 32]
-        ///     35  blocks.1.up                 Linear        BF16     BF16    [Batch, 16, 128]
-        ///     35  blocks.1.Gelu@35            Gelu          FP32     BF16    [Batch, 16, 128]
-        ///     35  blocks.1.down               Linear        BF16     BF16    [Batch, 16, 32]
-        ///     31  blocks.1.Add@31             Add           FP32     FP32    [Batch, 16, 32]
+        ///         blocks.1: 1 more Demo.Block, each with the ops of blocks.0 (one body, BlockForward)
         ///     57  lnf                         LayerNorm     FP32     FP32    [Batch, 16, 32]
         ///     57  lnf-&gt;bf16                Cast          BF16     BF16    [Batch, 16, 32]
         ///     57  head                        Linear        BF16     BF16    [Batch, 16, 65]
@@ -283,6 +244,7 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter lnf_weight;
             private readonly global::Amp.Compilation.ModelParameter lnf_bias;
             private readonly global::Amp.Compilation.ModelParameter head_weight;
+            private readonly BlockInstance[] blockInstances;
 
             internal Compiled(global::Demo.Gpt definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
                 : base(device, global::Demo.Gpt.Plan, ModelInputs, bufferSlots: 43, options)
@@ -325,6 +287,19 @@ namespace Demo
                 lnf_weight = AddParameter("lnf.weight", weights["lnf.weight"]);
                 lnf_bias = AddParameter("lnf.bias", weights["lnf.bias"]);
                 head_weight = AddParameter("head.weight", weights["head.weight"]);
+                blockInstances = new BlockInstance[]
+                {
+                    new(new int[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1, 11, 12, 13, 5, 1, 14, 15, 16, 6, 7, 12, 17, 14, 30, 32, 12, 1, 39, 32, 32, 33, 30, 37, 40,
+                        42, 33, 29, 14, 36, 38, 41, 30 }, blocks_0_ln1_weight, blocks_0_ln1_bias, blocks_0_attn_q_weight, blocks_0_attn_q_bias,
+                        blocks_0_attn_k_weight, blocks_0_attn_k_bias, blocks_0_attn_v_weight, blocks_0_attn_v_bias, blocks_0_attn_proj_weight,
+                        blocks_0_attn_proj_bias, blocks_0_ln2_weight, blocks_0_ln2_bias, blocks_0_up_weight, blocks_0_up_bias, blocks_0_down_weight,
+                        blocks_0_down_bias), // blocks.0
+                    new(new int[] { 1, 18, 19, 12, 20, 21, 22, 23, 24, 25, 1, 26, 27, 28, 20, 1, 14, 29, 30, 21, 22, 27, 31, 14, 38, 1, 27, 39, 1, 39, 37, 1,
+                        38, 32, 40, 42, 1, 39, 29, 30, 33, 41, 30 }, blocks_1_ln1_weight, blocks_1_ln1_bias, blocks_1_attn_q_weight, blocks_1_attn_q_bias,
+                        blocks_1_attn_k_weight, blocks_1_attn_k_bias, blocks_1_attn_v_weight, blocks_1_attn_v_bias, blocks_1_attn_proj_weight,
+                        blocks_1_attn_proj_bias, blocks_1_ln2_weight, blocks_1_ln2_bias, blocks_1_up_weight, blocks_1_up_bias, blocks_1_down_weight,
+                        blocks_1_down_bias), // blocks.1
+                };
             }
 
             /// <summary>Runs [Forward] Logits on idx [Batch, 16]; the output as floats (row-major).</summary>
@@ -395,171 +370,11 @@ namespace Demo
                 var t1 = run.Buffer(0, global::Amp.Precision.Fp32, B, 16, 32);
                 device.Gather(wte_weight.Master, t0.Reshape(B * 16), t1.Reshape(B * 16, 32));
 
-                // Model0.cs:30, blocks.0.ln1: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
-                var t2 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
-                var t2Mean = run.Buffer(2, global::Amp.Precision.Fp32, B, 16);
-                var t2Rstd = run.Buffer(3, global::Amp.Precision.Fp32, B, 16);
-                device.LayerNorm(t1, blocks_0_ln1_weight.Master, blocks_0_ln1_bias.Master, t2, t2Mean, t2Rstd, 1E-05f);
+                // Model0.cs:30, blocks.0: forward of Demo.Block, the body BlockForward shared by 2 instances
+                BlockForward(run, blockInstances[0], t1, out var t15);
 
-                // Model0.cs:15, blocks.0.ln1->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read blocks.0.ln1)
-                var t3 = run.Buffer(4, global::Amp.Precision.Bf16, B, 16, 32);
-                device.Cast(t2, t3);
-
-                // Model0.cs:15, blocks.0.attn.q: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t4 = run.Buffer(5, global::Amp.Precision.Bf16, B, 16, 32);
-                device.Gemm(t3.Reshape(B * 16, 32), blocks_0_attn_q_weight.Working(global::Amp.Precision.Bf16), t4.Reshape(B * 16, 32),
-                    new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_attn_q_bias.Working(global::Amp.Precision.Bf16) });
-
-                // Model0.cs:15, blocks.0.attn.k: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t5 = run.Buffer(6, global::Amp.Precision.Bf16, B, 16, 32);
-                device.Gemm(t3.Reshape(B * 16, 32), blocks_0_attn_k_weight.Working(global::Amp.Precision.Bf16), t5.Reshape(B * 16, 32),
-                    new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_attn_k_bias.Working(global::Amp.Precision.Bf16) });
-
-                // Model0.cs:15, blocks.0.attn.v: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t6 = run.Buffer(7, global::Amp.Precision.Bf16, B, 16, 32);
-                device.Gemm(t3.Reshape(B * 16, 32), blocks_0_attn_v_weight.Working(global::Amp.Precision.Bf16), t6.Reshape(B * 16, 32),
-                    new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_attn_v_bias.Working(global::Amp.Precision.Bf16) });
-
-                // Model0.cs:15, blocks.0.attn.Attention@15: Attention, compute BF16, stored BF16 [Batch, 16, 32] (Attention: low-precision list,
-                // [Autocast(BF16)] on class Gpt;
-                // softmax in FP32)
-                var t7Q = run.Buffer(8, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                device.SwapMiddle(t4, t7Q, B, 16, 4, 8);
-                var t7K = run.Buffer(9, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                device.SwapMiddle(t5, t7K, B, 16, 4, 8);
-                var t7V = run.Buffer(10, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                device.SwapMiddle(t6, t7V, B, 16, 4, 8);
-                var t7Scores = run.Buffer(1, global::Amp.Precision.Fp32, B, 4, 16, 16);
-                var t7Probs = run.Buffer(11, global::Amp.Precision.Bf16, B, 4, 16, 16);
-                var t7Context = run.Buffer(12, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                device.Gemm(t7Q.Reshape(B * 4, 16, 8), t7K.Reshape(B * 4, 16, 8), t7Scores.Reshape(B * 4, 16, 16),
-                    new global::Amp.GemmOptions { TransposeB = true, Alpha = 0.35355338f });
-                device.CausalMask(t7Scores, t7Scores);
-                device.Softmax(t7Scores, t7Probs);
-                device.Gemm(t7Probs.Reshape(B * 4, 16, 16), t7V.Reshape(B * 4, 16, 8), t7Context.Reshape(B * 4, 16, 8));
-                var t7 = run.Buffer(13, global::Amp.Precision.Bf16, B, 16, 32);
-                device.SwapMiddle(t7Context, t7, B, 4, 16, 8);
-
-                // Model0.cs:15, blocks.0.attn.proj: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class
-                // Gpt)
-                var t8 = run.Buffer(5, global::Amp.Precision.Bf16, B, 16, 32);
-                device.Gemm(t7.Reshape(B * 16, 32), blocks_0_attn_proj_weight.Working(global::Amp.Precision.Bf16), t8.Reshape(B * 16, 32),
-                    new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_attn_proj_bias.Working(global::Amp.Precision.Bf16) });
-
-                // Model0.cs:30, chain 0 = add(wte, blocks.0.attn.proj): fused, FP32 registers, stored FP32 [Batch, 16, 32]
-                var t9 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
-                run.Map<Chain0, float, ushort, float, float, float>(Chain0.Kernel, t9, t1, t8);
-
-                // Model0.cs:31, blocks.0.ln2: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
-                var t10 = run.Buffer(14, global::Amp.Precision.Fp32, B, 16, 32);
-                var t10Mean = run.Buffer(15, global::Amp.Precision.Fp32, B, 16);
-                var t10Rstd = run.Buffer(16, global::Amp.Precision.Fp32, B, 16);
-                device.LayerNorm(t9, blocks_0_ln2_weight.Master, blocks_0_ln2_bias.Master, t10, t10Mean, t10Rstd, 1E-05f);
-
-                // Model0.cs:35, blocks.0.ln2->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read blocks.0.ln2)
-                var t11 = run.Buffer(6, global::Amp.Precision.Bf16, B, 16, 32);
-                device.Cast(t10, t11);
-
-                // Model0.cs:35, blocks.0.up: Linear, compute BF16, stored BF16 [Batch, 16, 128] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t12 = run.Buffer(7, global::Amp.Precision.Bf16, B, 16, 128);
-                device.Gemm(t11.Reshape(B * 16, 32), blocks_0_up_weight.Working(global::Amp.Precision.Bf16), t12.Reshape(B * 16, 128),
-                    new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_up_bias.Working(global::Amp.Precision.Bf16) });
-
-                // Model0.cs:35, chain 1 = gelu(blocks.0.up): fused, FP32 registers, stored BF16 [Batch, 16, 128]
-                var t13 = run.Buffer(12, global::Amp.Precision.Bf16, B, 16, 128);
-                run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t13, t12);
-
-                // Model0.cs:35, blocks.0.down: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t14 = run.Buffer(17, global::Amp.Precision.Bf16, B, 16, 32);
-                device.Gemm(t13.Reshape(B * 16, 128), blocks_0_down_weight.Working(global::Amp.Precision.Bf16), t14.Reshape(B * 16, 32),
-                    new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_0_down_bias.Working(global::Amp.Precision.Bf16) });
-
-                // Model0.cs:31, chain 2 = add(blocks.0.Add@30, blocks.0.down): fused, FP32 registers, stored FP32 [Batch, 16, 32]
-                var t15 = run.Buffer(14, global::Amp.Precision.Fp32, B, 16, 32);
-                run.Map<Chain2, float, ushort, float, float, float>(Chain2.Kernel, t15, t9, t14);
-
-                // Model0.cs:30, blocks.1.ln1: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
-                var t16 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
-                var t16Mean = run.Buffer(18, global::Amp.Precision.Fp32, B, 16);
-                var t16Rstd = run.Buffer(19, global::Amp.Precision.Fp32, B, 16);
-                device.LayerNorm(t15, blocks_1_ln1_weight.Master, blocks_1_ln1_bias.Master, t16, t16Mean, t16Rstd, 1E-05f);
-
-                // Model0.cs:15, blocks.1.ln1->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read blocks.1.ln1)
-                var t17 = run.Buffer(12, global::Amp.Precision.Bf16, B, 16, 32);
-                device.Cast(t16, t17);
-
-                // Model0.cs:15, blocks.1.attn.q: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t18 = run.Buffer(20, global::Amp.Precision.Bf16, B, 16, 32);
-                device.Gemm(t17.Reshape(B * 16, 32), blocks_1_attn_q_weight.Working(global::Amp.Precision.Bf16), t18.Reshape(B * 16, 32),
-                    new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_q_bias.Working(global::Amp.Precision.Bf16) });
-
-                // Model0.cs:15, blocks.1.attn.k: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t19 = run.Buffer(21, global::Amp.Precision.Bf16, B, 16, 32);
-                device.Gemm(t17.Reshape(B * 16, 32), blocks_1_attn_k_weight.Working(global::Amp.Precision.Bf16), t19.Reshape(B * 16, 32),
-                    new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_k_bias.Working(global::Amp.Precision.Bf16) });
-
-                // Model0.cs:15, blocks.1.attn.v: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t20 = run.Buffer(22, global::Amp.Precision.Bf16, B, 16, 32);
-                device.Gemm(t17.Reshape(B * 16, 32), blocks_1_attn_v_weight.Working(global::Amp.Precision.Bf16), t20.Reshape(B * 16, 32),
-                    new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_v_bias.Working(global::Amp.Precision.Bf16) });
-
-                // Model0.cs:15, blocks.1.attn.Attention@15: Attention, compute BF16, stored BF16 [Batch, 16, 32] (Attention: low-precision list,
-                // [Autocast(BF16)] on class Gpt;
-                // softmax in FP32)
-                var t21Q = run.Buffer(23, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                device.SwapMiddle(t18, t21Q, B, 16, 4, 8);
-                var t21K = run.Buffer(24, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                device.SwapMiddle(t19, t21K, B, 16, 4, 8);
-                var t21V = run.Buffer(25, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                device.SwapMiddle(t20, t21V, B, 16, 4, 8);
-                var t21Scores = run.Buffer(1, global::Amp.Precision.Fp32, B, 4, 16, 16);
-                var t21Probs = run.Buffer(26, global::Amp.Precision.Bf16, B, 4, 16, 16);
-                var t21Context = run.Buffer(27, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                device.Gemm(t21Q.Reshape(B * 4, 16, 8), t21K.Reshape(B * 4, 16, 8), t21Scores.Reshape(B * 4, 16, 16),
-                    new global::Amp.GemmOptions { TransposeB = true, Alpha = 0.35355338f });
-                device.CausalMask(t21Scores, t21Scores);
-                device.Softmax(t21Scores, t21Probs);
-                device.Gemm(t21Probs.Reshape(B * 4, 16, 16), t21V.Reshape(B * 4, 16, 8), t21Context.Reshape(B * 4, 16, 8));
-                var t21 = run.Buffer(28, global::Amp.Precision.Bf16, B, 16, 32);
-                device.SwapMiddle(t21Context, t21, B, 4, 16, 8);
-
-                // Model0.cs:15, blocks.1.attn.proj: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class
-                // Gpt)
-                var t22 = run.Buffer(20, global::Amp.Precision.Bf16, B, 16, 32);
-                device.Gemm(t21.Reshape(B * 16, 32), blocks_1_attn_proj_weight.Working(global::Amp.Precision.Bf16), t22.Reshape(B * 16, 32),
-                    new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_attn_proj_bias.Working(global::Amp.Precision.Bf16) });
-
-                // Model0.cs:30, chain 3 = add(blocks.0.Add@31, blocks.1.attn.proj): fused, FP32 registers, stored FP32 [Batch, 16, 32]
-                var t23 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
-                run.Map<Chain3, float, ushort, float, float, float>(Chain3.Kernel, t23, t15, t22);
-
-                // Model0.cs:31, blocks.1.ln2: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
-                var t24 = run.Buffer(14, global::Amp.Precision.Fp32, B, 16, 32);
-                var t24Mean = run.Buffer(29, global::Amp.Precision.Fp32, B, 16);
-                var t24Rstd = run.Buffer(30, global::Amp.Precision.Fp32, B, 16);
-                device.LayerNorm(t23, blocks_1_ln2_weight.Master, blocks_1_ln2_bias.Master, t24, t24Mean, t24Rstd, 1E-05f);
-
-                // Model0.cs:35, blocks.1.ln2->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read blocks.1.ln2)
-                var t25 = run.Buffer(21, global::Amp.Precision.Bf16, B, 16, 32);
-                device.Cast(t24, t25);
-
-                // Model0.cs:35, blocks.1.up: Linear, compute BF16, stored BF16 [Batch, 16, 128] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t26 = run.Buffer(22, global::Amp.Precision.Bf16, B, 16, 128);
-                device.Gemm(t25.Reshape(B * 16, 32), blocks_1_up_weight.Working(global::Amp.Precision.Bf16), t26.Reshape(B * 16, 128),
-                    new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_up_bias.Working(global::Amp.Precision.Bf16) });
-
-                // Model0.cs:35, chain 4 = gelu(blocks.1.up): fused, FP32 registers, stored BF16 [Batch, 16, 128]
-                var t27 = run.Buffer(27, global::Amp.Precision.Bf16, B, 16, 128);
-                run.Map<Chain4, ushort, float, float, float, ushort>(Chain4.Kernel, t27, t26);
-
-                // Model0.cs:35, blocks.1.down: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
-                var t28 = run.Buffer(31, global::Amp.Precision.Bf16, B, 16, 32);
-                device.Gemm(t27.Reshape(B * 16, 128), blocks_1_down_weight.Working(global::Amp.Precision.Bf16), t28.Reshape(B * 16, 32),
-                    new global::Amp.GemmOptions { TransposeB = true, Bias = blocks_1_down_bias.Working(global::Amp.Precision.Bf16) });
-
-                // Model0.cs:31, chain 5 = add(blocks.1.Add@30, blocks.1.down): fused, FP32 registers, stored FP32 [Batch, 16, 32]
-                var t29 = run.Buffer(14, global::Amp.Precision.Fp32, B, 16, 32);
-                run.Map<Chain5, float, ushort, float, float, float>(Chain5.Kernel, t29, t23, t28);
+                // Model0.cs:30, blocks.1: forward of Demo.Block, the body BlockForward shared by 2 instances
+                BlockForward(run, blockInstances[1], t15, out var t29);
 
                 // Model0.cs:57, lnf: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
                 var t30 = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
@@ -604,33 +419,9 @@ namespace Demo
                 // Saved activations, in the precision they were stored in.
                 var t0 = run.Input("idx");
                 var t1 = run.Buffer(0, global::Amp.Precision.Fp32, B, 16, 32);
-                var t2Mean = run.Buffer(2, global::Amp.Precision.Fp32, B, 16);
-                var t2Rstd = run.Buffer(3, global::Amp.Precision.Fp32, B, 16);
-                var t3 = run.Buffer(4, global::Amp.Precision.Bf16, B, 16, 32);
-                var t7Q = run.Buffer(8, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                var t7K = run.Buffer(9, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                var t7V = run.Buffer(10, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                var t7Probs = run.Buffer(11, global::Amp.Precision.Bf16, B, 4, 16, 16);
-                var t7 = run.Buffer(13, global::Amp.Precision.Bf16, B, 16, 32);
                 var t8 = run.Buffer(5, global::Amp.Precision.Bf16, B, 16, 32);
-                var t10Mean = run.Buffer(15, global::Amp.Precision.Fp32, B, 16);
-                var t10Rstd = run.Buffer(16, global::Amp.Precision.Fp32, B, 16);
-                var t11 = run.Buffer(6, global::Amp.Precision.Bf16, B, 16, 32);
-                var t12 = run.Buffer(7, global::Amp.Precision.Bf16, B, 16, 128);
                 var t14 = run.Buffer(17, global::Amp.Precision.Bf16, B, 16, 32);
-                var t16Mean = run.Buffer(18, global::Amp.Precision.Fp32, B, 16);
-                var t16Rstd = run.Buffer(19, global::Amp.Precision.Fp32, B, 16);
-                var t17 = run.Buffer(12, global::Amp.Precision.Bf16, B, 16, 32);
-                var t21Q = run.Buffer(23, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                var t21K = run.Buffer(24, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                var t21V = run.Buffer(25, global::Amp.Precision.Bf16, B, 4, 16, 8);
-                var t21Probs = run.Buffer(26, global::Amp.Precision.Bf16, B, 4, 16, 16);
-                var t21 = run.Buffer(28, global::Amp.Precision.Bf16, B, 16, 32);
                 var t22 = run.Buffer(20, global::Amp.Precision.Bf16, B, 16, 32);
-                var t24Mean = run.Buffer(29, global::Amp.Precision.Fp32, B, 16);
-                var t24Rstd = run.Buffer(30, global::Amp.Precision.Fp32, B, 16);
-                var t25 = run.Buffer(21, global::Amp.Precision.Bf16, B, 16, 32);
-                var t26 = run.Buffer(22, global::Amp.Precision.Bf16, B, 16, 128);
                 var t28 = run.Buffer(31, global::Amp.Precision.Bf16, B, 16, 32);
                 var t30Mean = run.Buffer(32, global::Amp.Precision.Fp32, B, 16);
                 var t30Rstd = run.Buffer(33, global::Amp.Precision.Fp32, B, 16);
@@ -651,200 +442,281 @@ namespace Demo
                 device.Gemm(g32.Reshape(B * 16, 65), head_weight.Working(global::Amp.Precision.Bf16), g31.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g32.Reshape(B * 16, 65), t31.Reshape(B * 16, 32), head_weight.Gradient, AccumulateTransposeA);
 
-                // Model0.cs:30, chain 0 = add(wte, blocks.0.attn.proj): recomputed from its leaves instead of kept from the forward pass
+                // Model0.cs:30, Chain0 = add(wte, blocks.0.attn.proj): recomputed from its leaves instead of kept from the forward pass
                 var t9R = run.Buffer(14, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain0, float, ushort, float, float, float>(Chain0.Kernel, t9R, t1, t8);
 
-                // Model0.cs:31, chain 2 = add(blocks.0.Add@30, blocks.0.down): recomputed from its leaves instead of kept from the forward pass
+                // Model0.cs:31, Chain2 = add(blocks.0.Add@30, blocks.0.down): recomputed from its leaves instead of kept from the forward pass
                 var t15R = run.Buffer(36, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain2, float, ushort, float, float, float>(Chain2.Kernel, t15R, t9R, t14);
 
-                // Model0.cs:30, chain 3 = add(blocks.0.Add@31, blocks.1.attn.proj): recomputed from its leaves instead of kept from the forward pass
+                // Model0.cs:30, Chain0 = add(blocks.0.Add@31, blocks.1.attn.proj): recomputed from its leaves instead of kept from the forward pass
                 var t23R = run.Buffer(37, global::Amp.Precision.Fp32, B, 16, 32);
-                run.Map<Chain3, float, ushort, float, float, float>(Chain3.Kernel, t23R, t15R, t22);
+                run.Map<Chain0, float, ushort, float, float, float>(Chain0.Kernel, t23R, t15R, t22);
 
-                // Model0.cs:31, chain 5 = add(blocks.1.Add@30, blocks.1.down): recomputed from its leaves instead of kept from the forward pass
+                // Model0.cs:31, Chain2 = add(blocks.1.Add@30, blocks.1.down): recomputed from its leaves instead of kept from the forward pass
                 var t29R = run.Buffer(38, global::Amp.Precision.Fp32, B, 16, 32);
-                run.Map<Chain5, float, ushort, float, float, float>(Chain5.Kernel, t29R, t23R, t28);
+                run.Map<Chain2, float, ushort, float, float, float>(Chain2.Kernel, t29R, t23R, t28);
 
                 var g29 = run.Gradient(39, B, 16, 32);
                 // Model0.cs:57, backward of lnf (LayerNorm)
                 device.NormBackward(t29R, lnf_weight.Master, t30Mean, t30Rstd, g30, g29, lnf_weight.Gradient, lnf_bias.Gradient);
 
-                var g23 = run.Gradient(38, B, 16, 32);
-                var g28 = run.Gradient(1, B, 16, 32);
-                // Model0.cs:31, backward of chain 5 = add(blocks.1.Add@30, blocks.1.down): recomputed from its inputs in FP32
-                run.Grad<Chain5Grad0, float, float, float, float>(Chain5Grad0.Kernel, g23, g29);
-                run.Grad<Chain5Grad1, float, float, float, float>(Chain5Grad1.Kernel, g28, g29);
+                // Model0.cs:30, blocks.1: backward of Demo.Block, the body BlockBackward shared by 2 instances
+                BlockBackward(run, blockInstances[1], g29, t23R, t15R, out var g15);
 
-                // Model0.cs:35, chain 4 = gelu(blocks.1.up): recomputed from its leaves instead of kept from the forward pass
-                var t27R = run.Buffer(27, global::Amp.Precision.Bf16, B, 16, 128);
-                run.Map<Chain4, ushort, float, float, float, ushort>(Chain4.Kernel, t27R, t26);
+                // Model0.cs:30, blocks.0: backward of Demo.Block, the body BlockBackward shared by 2 instances
+                BlockBackward(run, blockInstances[0], g15, t9R, t1, out var g1);
 
-                var g27 = run.Gradient(39, B, 16, 128);
-                // Model0.cs:35, backward of blocks.1.down (Linear)
-                device.Gemm(g28.Reshape(B * 16, 32), blocks_1_down_weight.Working(global::Amp.Precision.Bf16), g27.Reshape(B * 16, 128), Accumulate);
-                device.Gemm(g28.Reshape(B * 16, 32), t27R.Reshape(B * 16, 128), blocks_1_down_weight.Gradient, AccumulateTransposeA);
-                device.AccumulateRows(g28, blocks_1_down_bias.Gradient);
+                // Model0.cs:51, backward of wte (Embedding)
+                device.ScatterAddRows(g1.Reshape(B * 16, 32), t0.Reshape(B * 16), wte_weight.Gradient);
+            }
 
-                var g26 = run.Gradient(1, B, 16, 128);
-                // Model0.cs:35, backward of chain 4 = gelu(blocks.1.up): recomputed from its inputs in FP32
-                run.Grad<Chain4Grad0, ushort, float, float, float>(Chain4Grad0.Kernel, g26, g27, t26);
+            /// <summary>The forward of Demo.Block (Model0.cs:30), shared by 2 instances of Demo.Block (blocks.0, blocks.1): one body, called once per instance
+            /// with its weights and slots.</summary>
+            private void BlockForward(global::Amp.Compilation.ForwardRun run, BlockInstance p, global::Amp.DeviceTensor x0, out global::Amp.DeviceTensor t15)
+            {
+                global::Amp.AmpDevice device = run.Device;
+                int B = run.BatchSize;
 
-                var g24 = run.Gradient(39, B, 16, 32);
-                var g25 = g24;
-                // Model0.cs:35, backward of blocks.1.up (Linear)
-                device.Gemm(g26.Reshape(B * 16, 128), blocks_1_up_weight.Working(global::Amp.Precision.Bf16), g25.Reshape(B * 16, 32), Accumulate);
-                device.Gemm(g26.Reshape(B * 16, 128), t25.Reshape(B * 16, 32), blocks_1_up_weight.Gradient, AccumulateTransposeA);
-                device.AccumulateRows(g26, blocks_1_up_bias.Gradient);
+                // Model0.cs:30, ln1: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
+                var t2 = run.Buffer(p.Slots[0], global::Amp.Precision.Fp32, B, 16, 32);
+                var t2Mean = run.Buffer(p.Slots[1], global::Amp.Precision.Fp32, B, 16);
+                var t2Rstd = run.Buffer(p.Slots[2], global::Amp.Precision.Fp32, B, 16);
+                device.LayerNorm(x0, p.ln1_weight.Master, p.ln1_bias.Master, t2, t2Mean, t2Rstd, 1E-05f);
 
-                // Model0.cs:31, backward of blocks.1.ln2 (LayerNorm)
-                device.NormBackward(t23R, blocks_1_ln2_weight.Master, t24Mean, t24Rstd, g24, g23, blocks_1_ln2_weight.Gradient, blocks_1_ln2_bias.Gradient);
+                // Model0.cs:15, ln1->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read ln1)
+                var t3 = run.Buffer(p.Slots[3], global::Amp.Precision.Bf16, B, 16, 32);
+                device.Cast(t2, t3);
 
-                var g15 = run.Gradient(37, B, 16, 32);
-                var g22 = run.Gradient(1, B, 16, 32);
-                // Model0.cs:30, backward of chain 3 = add(blocks.0.Add@31, blocks.1.attn.proj): recomputed from its inputs in FP32
-                run.Grad<Chain3Grad0, float, float, float, float>(Chain3Grad0.Kernel, g15, g23);
-                run.Grad<Chain3Grad1, float, float, float, float>(Chain3Grad1.Kernel, g22, g23);
+                // Model0.cs:15, attn.q: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                var t4 = run.Buffer(p.Slots[4], global::Amp.Precision.Bf16, B, 16, 32);
+                device.Gemm(t3.Reshape(B * 16, 32), p.attn_q_weight.Working(global::Amp.Precision.Bf16), t4.Reshape(B * 16, 32),
+                    new global::Amp.GemmOptions { TransposeB = true, Bias = p.attn_q_bias.Working(global::Amp.Precision.Bf16) });
 
-                var g21 = run.Gradient(38, B, 16, 32);
-                // Model0.cs:15, backward of blocks.1.attn.proj (Linear)
-                device.Gemm(g22.Reshape(B * 16, 32), blocks_1_attn_proj_weight.Working(global::Amp.Precision.Bf16), g21.Reshape(B * 16, 32), Accumulate);
-                device.Gemm(g22.Reshape(B * 16, 32), t21.Reshape(B * 16, 32), blocks_1_attn_proj_weight.Gradient, AccumulateTransposeA);
-                device.AccumulateRows(g22, blocks_1_attn_proj_bias.Gradient);
+                // Model0.cs:15, attn.k: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                var t5 = run.Buffer(p.Slots[5], global::Amp.Precision.Bf16, B, 16, 32);
+                device.Gemm(t3.Reshape(B * 16, 32), p.attn_k_weight.Working(global::Amp.Precision.Bf16), t5.Reshape(B * 16, 32),
+                    new global::Amp.GemmOptions { TransposeB = true, Bias = p.attn_k_bias.Working(global::Amp.Precision.Bf16) });
 
-                var g18 = run.Gradient(32, B, 16, 32);
-                var g19 = run.Gradient(40, B, 16, 32);
-                var g20 = run.Gradient(42, B, 16, 32);
-                // Model0.cs:15, backward of blocks.1.attn.Attention@15 (Attention)
-                var g21Context = run.Gradient(1, B, 4, 16, 8);
-                var g21Probs = run.Gradient(39, B, 4, 16, 16);
-                var g21Scores = run.Gradient(29, B, 4, 16, 16);
-                device.SwapMiddleAccumulate(g21, g21Context, B, 16, 4, 8);
-                device.Gemm(g21Context.Reshape(B * 4, 16, 8), t21V.Reshape(B * 4, 16, 8), g21Probs.Reshape(B * 4, 16, 16), AccumulateTransposeB);
-                device.SoftmaxBackward(t21Probs, g21Probs, g21Scores, log: false);
-                var g21Q = run.Gradient(30, B, 4, 16, 8);
-                device.Gemm(g21Scores.Reshape(B * 4, 16, 16), t21K.Reshape(B * 4, 16, 8), g21Q.Reshape(B * 4, 16, 8),
-                    new global::Amp.GemmOptions { Alpha = 0.35355338f });
-                device.SwapMiddleAccumulate(g21Q, g18, B, 4, 16, 8);
-                var g21K = run.Gradient(33, B, 4, 16, 8);
-                device.Gemm(g21Scores.Reshape(B * 4, 16, 16), t21Q.Reshape(B * 4, 16, 8), g21K.Reshape(B * 4, 16, 8),
-                    new global::Amp.GemmOptions { TransposeA = true,
-                    Alpha = 0.35355338f });
-                device.SwapMiddleAccumulate(g21K, g19, B, 4, 16, 8);
-                var g21V = run.Gradient(41, B, 4, 16, 8);
-                device.Gemm(t21Probs.Reshape(B * 4, 16, 16), g21Context.Reshape(B * 4, 16, 8), g21V.Reshape(B * 4, 16, 8),
-                    new global::Amp.GemmOptions { TransposeA = true });
-                device.SwapMiddleAccumulate(g21V, g20, B, 4, 16, 8);
+                // Model0.cs:15, attn.v: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                var t6 = run.Buffer(p.Slots[6], global::Amp.Precision.Bf16, B, 16, 32);
+                device.Gemm(t3.Reshape(B * 16, 32), p.attn_v_weight.Working(global::Amp.Precision.Bf16), t6.Reshape(B * 16, 32),
+                    new global::Amp.GemmOptions { TransposeB = true, Bias = p.attn_v_bias.Working(global::Amp.Precision.Bf16) });
 
-                var g16 = run.Gradient(30, B, 16, 32);
-                var g17 = g16;
-                // Model0.cs:15, backward of blocks.1.attn.v (Linear)
-                device.Gemm(g20.Reshape(B * 16, 32), blocks_1_attn_v_weight.Working(global::Amp.Precision.Bf16), g17.Reshape(B * 16, 32), Accumulate);
-                device.Gemm(g20.Reshape(B * 16, 32), t17.Reshape(B * 16, 32), blocks_1_attn_v_weight.Gradient, AccumulateTransposeA);
-                device.AccumulateRows(g20, blocks_1_attn_v_bias.Gradient);
+                // Model0.cs:15, attn.Attention@15: Attention, compute BF16, stored BF16 [Batch, 16, 32] (Attention: low-precision list, [Autocast(BF16)] on
+                // class Gpt; softmax in FP32)
+                var t7Q = run.Buffer(p.Slots[7], global::Amp.Precision.Bf16, B, 4, 16, 8);
+                device.SwapMiddle(t4, t7Q, B, 16, 4, 8);
+                var t7K = run.Buffer(p.Slots[8], global::Amp.Precision.Bf16, B, 4, 16, 8);
+                device.SwapMiddle(t5, t7K, B, 16, 4, 8);
+                var t7V = run.Buffer(p.Slots[9], global::Amp.Precision.Bf16, B, 4, 16, 8);
+                device.SwapMiddle(t6, t7V, B, 16, 4, 8);
+                var t7Scores = run.Buffer(p.Slots[10], global::Amp.Precision.Fp32, B, 4, 16, 16);
+                var t7Probs = run.Buffer(p.Slots[11], global::Amp.Precision.Bf16, B, 4, 16, 16);
+                var t7Context = run.Buffer(p.Slots[12], global::Amp.Precision.Bf16, B, 4, 16, 8);
+                device.Gemm(t7Q.Reshape(B * 4, 16, 8), t7K.Reshape(B * 4, 16, 8), t7Scores.Reshape(B * 4, 16, 16),
+                    new global::Amp.GemmOptions { TransposeB = true, Alpha = 0.35355338f });
+                device.CausalMask(t7Scores, t7Scores);
+                device.Softmax(t7Scores, t7Probs);
+                device.Gemm(t7Probs.Reshape(B * 4, 16, 16), t7V.Reshape(B * 4, 16, 8), t7Context.Reshape(B * 4, 16, 8));
+                var t7 = run.Buffer(p.Slots[13], global::Amp.Precision.Bf16, B, 16, 32);
+                device.SwapMiddle(t7Context, t7, B, 4, 16, 8);
 
-                // Model0.cs:15, backward of blocks.1.attn.k (Linear)
-                device.Gemm(g19.Reshape(B * 16, 32), blocks_1_attn_k_weight.Working(global::Amp.Precision.Bf16), g17.Reshape(B * 16, 32), Accumulate);
-                device.Gemm(g19.Reshape(B * 16, 32), t17.Reshape(B * 16, 32), blocks_1_attn_k_weight.Gradient, AccumulateTransposeA);
-                device.AccumulateRows(g19, blocks_1_attn_k_bias.Gradient);
+                // Model0.cs:15, attn.proj: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                var t8 = run.Buffer(p.Slots[14], global::Amp.Precision.Bf16, B, 16, 32);
+                device.Gemm(t7.Reshape(B * 16, 32), p.attn_proj_weight.Working(global::Amp.Precision.Bf16), t8.Reshape(B * 16, 32),
+                    new global::Amp.GemmOptions { TransposeB = true, Bias = p.attn_proj_bias.Working(global::Amp.Precision.Bf16) });
 
-                // Model0.cs:15, backward of blocks.1.attn.q (Linear)
-                device.Gemm(g18.Reshape(B * 16, 32), blocks_1_attn_q_weight.Working(global::Amp.Precision.Bf16), g17.Reshape(B * 16, 32), Accumulate);
-                device.Gemm(g18.Reshape(B * 16, 32), t17.Reshape(B * 16, 32), blocks_1_attn_q_weight.Gradient, AccumulateTransposeA);
-                device.AccumulateRows(g18, blocks_1_attn_q_bias.Gradient);
+                // Model0.cs:30, Chain0 = add(x0, attn.proj): fused, FP32 registers, stored FP32 [Batch, 16, 32]
+                var t9 = run.Buffer(p.Slots[15], global::Amp.Precision.Fp32, B, 16, 32);
+                run.Map<Chain0, float, ushort, float, float, float>(Chain0.Kernel, t9, x0, t8);
 
-                // Model0.cs:30, backward of blocks.1.ln1 (LayerNorm)
-                device.NormBackward(t15R, blocks_1_ln1_weight.Master, t16Mean, t16Rstd, g16, g15, blocks_1_ln1_weight.Gradient, blocks_1_ln1_bias.Gradient);
+                // Model0.cs:31, ln2: LayerNorm, compute FP32, stored FP32 [Batch, 16, 32] (LayerNorm: FP32 list (inputs upcast))
+                var t10 = run.Buffer(p.Slots[16], global::Amp.Precision.Fp32, B, 16, 32);
+                var t10Mean = run.Buffer(p.Slots[17], global::Amp.Precision.Fp32, B, 16);
+                var t10Rstd = run.Buffer(p.Slots[18], global::Amp.Precision.Fp32, B, 16);
+                device.LayerNorm(t9, p.ln2_weight.Master, p.ln2_bias.Master, t10, t10Mean, t10Rstd, 1E-05f);
 
-                var g9 = run.Gradient(30, B, 16, 32);
-                var g14 = run.Gradient(32, B, 16, 32);
-                // Model0.cs:31, backward of chain 2 = add(blocks.0.Add@30, blocks.0.down): recomputed from its inputs in FP32
+                // Model0.cs:35, ln2->bf16: Cast, compute BF16, stored BF16 [Batch, 16, 32] (cast once for the BF16 ops that read ln2)
+                var t11 = run.Buffer(p.Slots[19], global::Amp.Precision.Bf16, B, 16, 32);
+                device.Cast(t10, t11);
+
+                // Model0.cs:35, up: Linear, compute BF16, stored BF16 [Batch, 16, 128] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                var t12 = run.Buffer(p.Slots[20], global::Amp.Precision.Bf16, B, 16, 128);
+                device.Gemm(t11.Reshape(B * 16, 32), p.up_weight.Working(global::Amp.Precision.Bf16), t12.Reshape(B * 16, 128),
+                    new global::Amp.GemmOptions { TransposeB = true, Bias = p.up_bias.Working(global::Amp.Precision.Bf16) });
+
+                // Model0.cs:35, Chain1 = gelu(up): fused, FP32 registers, stored BF16 [Batch, 16, 128]
+                var t13 = run.Buffer(p.Slots[21], global::Amp.Precision.Bf16, B, 16, 128);
+                run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t13, t12);
+
+                // Model0.cs:35, down: Linear, compute BF16, stored BF16 [Batch, 16, 32] (Linear: low-precision list, [Autocast(BF16)] on class Gpt)
+                var t14 = run.Buffer(p.Slots[22], global::Amp.Precision.Bf16, B, 16, 32);
+                device.Gemm(t13.Reshape(B * 16, 128), p.down_weight.Working(global::Amp.Precision.Bf16), t14.Reshape(B * 16, 32),
+                    new global::Amp.GemmOptions { TransposeB = true, Bias = p.down_bias.Working(global::Amp.Precision.Bf16) });
+
+                // Model0.cs:31, Chain2 = add(Add@30, down): fused, FP32 registers, stored FP32 [Batch, 16, 32]
+                t15 = run.Buffer(p.Slots[23], global::Amp.Precision.Fp32, B, 16, 32);
+                run.Map<Chain2, float, ushort, float, float, float>(Chain2.Kernel, t15, t9, t14);
+            }
+
+            /// <summary>The backward of Demo.Block, shared by 2 instances of Demo.Block (blocks.0, blocks.1).</summary>
+            private void BlockBackward(global::Amp.Compilation.ForwardRun run, BlockInstance p, global::Amp.DeviceTensor g15, global::Amp.DeviceTensor t9R,
+                global::Amp.DeviceTensor x0, out global::Amp.DeviceTensor dx0)
+            {
+                global::Amp.AmpDevice device = run.Device;
+                int B = run.BatchSize;
+
+                // Saved activations of the instance.
+                var t2Mean = run.Buffer(p.Slots[1], global::Amp.Precision.Fp32, B, 16);
+                var t2Rstd = run.Buffer(p.Slots[2], global::Amp.Precision.Fp32, B, 16);
+                var t3 = run.Buffer(p.Slots[3], global::Amp.Precision.Bf16, B, 16, 32);
+                var t7Q = run.Buffer(p.Slots[7], global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t7K = run.Buffer(p.Slots[8], global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t7V = run.Buffer(p.Slots[9], global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var t7Probs = run.Buffer(p.Slots[11], global::Amp.Precision.Bf16, B, 4, 16, 16);
+                var t7 = run.Buffer(p.Slots[13], global::Amp.Precision.Bf16, B, 16, 32);
+                var t10Mean = run.Buffer(p.Slots[17], global::Amp.Precision.Fp32, B, 16);
+                var t10Rstd = run.Buffer(p.Slots[18], global::Amp.Precision.Fp32, B, 16);
+                var t11 = run.Buffer(p.Slots[19], global::Amp.Precision.Bf16, B, 16, 32);
+                var t12 = run.Buffer(p.Slots[20], global::Amp.Precision.Bf16, B, 16, 128);
+
+                var g9 = run.Gradient(p.Slots[24], B, 16, 32);
+                var g14 = run.Gradient(p.Slots[25], B, 16, 32);
+                // Model0.cs:31, backward of Chain2 = add(Add@30, down): recomputed from its inputs in FP32
                 run.Grad<Chain2Grad0, float, float, float, float>(Chain2Grad0.Kernel, g9, g15);
                 run.Grad<Chain2Grad1, float, float, float, float>(Chain2Grad1.Kernel, g14, g15);
 
-                // Model0.cs:35, chain 1 = gelu(blocks.0.up): recomputed from its leaves instead of kept from the forward pass
-                var t13R = run.Buffer(12, global::Amp.Precision.Bf16, B, 16, 128);
+                // Model0.cs:35, Chain1 = gelu(up): recomputed from its leaves instead of kept from the forward pass
+                var t13R = run.Buffer(p.Slots[26], global::Amp.Precision.Bf16, B, 16, 128);
                 run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t13R, t12);
 
-                var g13 = run.Gradient(1, B, 16, 128);
-                // Model0.cs:35, backward of blocks.0.down (Linear)
-                device.Gemm(g14.Reshape(B * 16, 32), blocks_0_down_weight.Working(global::Amp.Precision.Bf16), g13.Reshape(B * 16, 128), Accumulate);
-                device.Gemm(g14.Reshape(B * 16, 32), t13R.Reshape(B * 16, 128), blocks_0_down_weight.Gradient, AccumulateTransposeA);
-                device.AccumulateRows(g14, blocks_0_down_bias.Gradient);
+                var g13 = run.Gradient(p.Slots[27], B, 16, 128);
+                // Model0.cs:35, backward of down (Linear)
+                device.Gemm(g14.Reshape(B * 16, 32), p.down_weight.Working(global::Amp.Precision.Bf16), g13.Reshape(B * 16, 128), Accumulate);
+                device.Gemm(g14.Reshape(B * 16, 32), t13R.Reshape(B * 16, 128), p.down_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g14, p.down_bias.Gradient);
 
-                var g12 = run.Gradient(39, B, 16, 128);
-                // Model0.cs:35, backward of chain 1 = gelu(blocks.0.up): recomputed from its inputs in FP32
+                var g12 = run.Gradient(p.Slots[28], B, 16, 128);
+                // Model0.cs:35, backward of Chain1 = gelu(up): recomputed from its inputs in FP32
                 run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g12, g13, t12);
 
-                var g10 = run.Gradient(32, B, 16, 32);
+                var g10 = run.Gradient(p.Slots[29], B, 16, 32);
                 var g11 = g10;
-                // Model0.cs:35, backward of blocks.0.up (Linear)
-                device.Gemm(g12.Reshape(B * 16, 128), blocks_0_up_weight.Working(global::Amp.Precision.Bf16), g11.Reshape(B * 16, 32), Accumulate);
-                device.Gemm(g12.Reshape(B * 16, 128), t11.Reshape(B * 16, 32), blocks_0_up_weight.Gradient, AccumulateTransposeA);
-                device.AccumulateRows(g12, blocks_0_up_bias.Gradient);
+                // Model0.cs:35, backward of up (Linear)
+                device.Gemm(g12.Reshape(B * 16, 128), p.up_weight.Working(global::Amp.Precision.Bf16), g11.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g12.Reshape(B * 16, 128), t11.Reshape(B * 16, 32), p.up_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g12, p.up_bias.Gradient);
 
-                // Model0.cs:31, backward of blocks.0.ln2 (LayerNorm)
-                device.NormBackward(t9R, blocks_0_ln2_weight.Master, t10Mean, t10Rstd, g10, g9, blocks_0_ln2_weight.Gradient, blocks_0_ln2_bias.Gradient);
+                // Model0.cs:31, backward of ln2 (LayerNorm)
+                device.NormBackward(t9R, p.ln2_weight.Master, t10Mean, t10Rstd, g10, g9, p.ln2_weight.Gradient, p.ln2_bias.Gradient);
 
-                var g1 = run.Gradient(32, B, 16, 32);
-                var g8 = run.Gradient(33, B, 16, 32);
-                // Model0.cs:30, backward of chain 0 = add(wte, blocks.0.attn.proj): recomputed from its inputs in FP32
-                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g1, g9);
+                dx0 = run.Gradient(p.Slots[30], B, 16, 32);
+                var g8 = run.Gradient(p.Slots[31], B, 16, 32);
+                // Model0.cs:30, backward of Chain0 = add(x0, attn.proj): recomputed from its inputs in FP32
+                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, dx0, g9);
                 run.Grad<Chain0Grad1, float, float, float, float>(Chain0Grad1.Kernel, g8, g9);
 
-                var g7 = run.Gradient(30, B, 16, 32);
-                // Model0.cs:15, backward of blocks.0.attn.proj (Linear)
-                device.Gemm(g8.Reshape(B * 16, 32), blocks_0_attn_proj_weight.Working(global::Amp.Precision.Bf16), g7.Reshape(B * 16, 32), Accumulate);
-                device.Gemm(g8.Reshape(B * 16, 32), t7.Reshape(B * 16, 32), blocks_0_attn_proj_weight.Gradient, AccumulateTransposeA);
-                device.AccumulateRows(g8, blocks_0_attn_proj_bias.Gradient);
+                var g7 = run.Gradient(p.Slots[32], B, 16, 32);
+                // Model0.cs:15, backward of attn.proj (Linear)
+                device.Gemm(g8.Reshape(B * 16, 32), p.attn_proj_weight.Working(global::Amp.Precision.Bf16), g7.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g8.Reshape(B * 16, 32), t7.Reshape(B * 16, 32), p.attn_proj_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g8, p.attn_proj_bias.Gradient);
 
-                var g4 = run.Gradient(37, B, 16, 32);
-                var g5 = run.Gradient(40, B, 16, 32);
-                var g6 = run.Gradient(42, B, 16, 32);
-                // Model0.cs:15, backward of blocks.0.attn.Attention@15 (Attention)
-                var g7Context = run.Gradient(33, B, 4, 16, 8);
-                var g7Probs = run.Gradient(29, B, 4, 16, 16);
-                var g7Scores = run.Gradient(14, B, 4, 16, 16);
+                var g4 = run.Gradient(p.Slots[33], B, 16, 32);
+                var g5 = run.Gradient(p.Slots[34], B, 16, 32);
+                var g6 = run.Gradient(p.Slots[35], B, 16, 32);
+                // Model0.cs:15, backward of attn.Attention@15 (Attention)
+                var g7Context = run.Gradient(p.Slots[36], B, 4, 16, 8);
+                var g7Probs = run.Gradient(p.Slots[37], B, 4, 16, 16);
+                var g7Scores = run.Gradient(p.Slots[38], B, 4, 16, 16);
                 device.SwapMiddleAccumulate(g7, g7Context, B, 16, 4, 8);
                 device.Gemm(g7Context.Reshape(B * 4, 16, 8), t7V.Reshape(B * 4, 16, 8), g7Probs.Reshape(B * 4, 16, 16), AccumulateTransposeB);
                 device.SoftmaxBackward(t7Probs, g7Probs, g7Scores, log: false);
-                var g7Q = run.Gradient(36, B, 4, 16, 8);
+                var g7Q = run.Gradient(p.Slots[39], B, 4, 16, 8);
                 device.Gemm(g7Scores.Reshape(B * 4, 16, 16), t7K.Reshape(B * 4, 16, 8), g7Q.Reshape(B * 4, 16, 8),
                     new global::Amp.GemmOptions { Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g7Q, g4, B, 4, 16, 8);
-                var g7K = run.Gradient(38, B, 4, 16, 8);
+                var g7K = run.Gradient(p.Slots[40], B, 4, 16, 8);
                 device.Gemm(g7Scores.Reshape(B * 4, 16, 16), t7Q.Reshape(B * 4, 16, 8), g7K.Reshape(B * 4, 16, 8),
-                    new global::Amp.GemmOptions { TransposeA = true,
-                    Alpha = 0.35355338f });
+                    new global::Amp.GemmOptions { TransposeA = true, Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g7K, g5, B, 4, 16, 8);
-                var g7V = run.Gradient(41, B, 4, 16, 8);
+                var g7V = run.Gradient(p.Slots[41], B, 4, 16, 8);
                 device.Gemm(t7Probs.Reshape(B * 4, 16, 16), g7Context.Reshape(B * 4, 16, 8), g7V.Reshape(B * 4, 16, 8),
                     new global::Amp.GemmOptions { TransposeA = true });
                 device.SwapMiddleAccumulate(g7V, g6, B, 4, 16, 8);
 
-                var g2 = run.Gradient(30, B, 16, 32);
+                var g2 = run.Gradient(p.Slots[42], B, 16, 32);
                 var g3 = g2;
-                // Model0.cs:15, backward of blocks.0.attn.v (Linear)
-                device.Gemm(g6.Reshape(B * 16, 32), blocks_0_attn_v_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B * 16, 32), Accumulate);
-                device.Gemm(g6.Reshape(B * 16, 32), t3.Reshape(B * 16, 32), blocks_0_attn_v_weight.Gradient, AccumulateTransposeA);
-                device.AccumulateRows(g6, blocks_0_attn_v_bias.Gradient);
+                // Model0.cs:15, backward of attn.v (Linear)
+                device.Gemm(g6.Reshape(B * 16, 32), p.attn_v_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g6.Reshape(B * 16, 32), t3.Reshape(B * 16, 32), p.attn_v_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g6, p.attn_v_bias.Gradient);
 
-                // Model0.cs:15, backward of blocks.0.attn.k (Linear)
-                device.Gemm(g5.Reshape(B * 16, 32), blocks_0_attn_k_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B * 16, 32), Accumulate);
-                device.Gemm(g5.Reshape(B * 16, 32), t3.Reshape(B * 16, 32), blocks_0_attn_k_weight.Gradient, AccumulateTransposeA);
-                device.AccumulateRows(g5, blocks_0_attn_k_bias.Gradient);
+                // Model0.cs:15, backward of attn.k (Linear)
+                device.Gemm(g5.Reshape(B * 16, 32), p.attn_k_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g5.Reshape(B * 16, 32), t3.Reshape(B * 16, 32), p.attn_k_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g5, p.attn_k_bias.Gradient);
 
-                // Model0.cs:15, backward of blocks.0.attn.q (Linear)
-                device.Gemm(g4.Reshape(B * 16, 32), blocks_0_attn_q_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B * 16, 32), Accumulate);
-                device.Gemm(g4.Reshape(B * 16, 32), t3.Reshape(B * 16, 32), blocks_0_attn_q_weight.Gradient, AccumulateTransposeA);
-                device.AccumulateRows(g4, blocks_0_attn_q_bias.Gradient);
+                // Model0.cs:15, backward of attn.q (Linear)
+                device.Gemm(g4.Reshape(B * 16, 32), p.attn_q_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g4.Reshape(B * 16, 32), t3.Reshape(B * 16, 32), p.attn_q_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g4, p.attn_q_bias.Gradient);
 
-                // Model0.cs:30, backward of blocks.0.ln1 (LayerNorm)
-                device.NormBackward(t1, blocks_0_ln1_weight.Master, t2Mean, t2Rstd, g2, g1, blocks_0_ln1_weight.Gradient, blocks_0_ln1_bias.Gradient);
+                // Model0.cs:30, backward of ln1 (LayerNorm)
+                device.NormBackward(x0, p.ln1_weight.Master, t2Mean, t2Rstd, g2, dx0, p.ln1_weight.Gradient, p.ln1_bias.Gradient);
+            }
 
-                // Model0.cs:51, backward of wte (Embedding)
-                device.ScatterAddRows(g1.Reshape(B * 16, 32), t0.Reshape(B * 16), wte_weight.Gradient);
+            /// <summary>One instance of Demo.Block for BlockForward and BlockBackward: its parameters, named as inside the module, and the slot of each of its
+            /// buffers.</summary>
+            private sealed class BlockInstance
+            {
+                public readonly int[] Slots;
+                public readonly global::Amp.Compilation.ModelParameter ln1_weight;
+                public readonly global::Amp.Compilation.ModelParameter ln1_bias;
+                public readonly global::Amp.Compilation.ModelParameter attn_q_weight;
+                public readonly global::Amp.Compilation.ModelParameter attn_q_bias;
+                public readonly global::Amp.Compilation.ModelParameter attn_k_weight;
+                public readonly global::Amp.Compilation.ModelParameter attn_k_bias;
+                public readonly global::Amp.Compilation.ModelParameter attn_v_weight;
+                public readonly global::Amp.Compilation.ModelParameter attn_v_bias;
+                public readonly global::Amp.Compilation.ModelParameter attn_proj_weight;
+                public readonly global::Amp.Compilation.ModelParameter attn_proj_bias;
+                public readonly global::Amp.Compilation.ModelParameter ln2_weight;
+                public readonly global::Amp.Compilation.ModelParameter ln2_bias;
+                public readonly global::Amp.Compilation.ModelParameter up_weight;
+                public readonly global::Amp.Compilation.ModelParameter up_bias;
+                public readonly global::Amp.Compilation.ModelParameter down_weight;
+                public readonly global::Amp.Compilation.ModelParameter down_bias;
+
+                public BlockInstance(int[] slots, global::Amp.Compilation.ModelParameter ln1_weight, global::Amp.Compilation.ModelParameter ln1_bias,
+                    global::Amp.Compilation.ModelParameter attn_q_weight, global::Amp.Compilation.ModelParameter attn_q_bias,
+                    global::Amp.Compilation.ModelParameter attn_k_weight, global::Amp.Compilation.ModelParameter attn_k_bias,
+                    global::Amp.Compilation.ModelParameter attn_v_weight, global::Amp.Compilation.ModelParameter attn_v_bias,
+                    global::Amp.Compilation.ModelParameter attn_proj_weight, global::Amp.Compilation.ModelParameter attn_proj_bias,
+                    global::Amp.Compilation.ModelParameter ln2_weight, global::Amp.Compilation.ModelParameter ln2_bias,
+                    global::Amp.Compilation.ModelParameter up_weight, global::Amp.Compilation.ModelParameter up_bias,
+                    global::Amp.Compilation.ModelParameter down_weight, global::Amp.Compilation.ModelParameter down_bias)
+                {
+                    Slots = slots;
+                    this.ln1_weight = ln1_weight;
+                    this.ln1_bias = ln1_bias;
+                    this.attn_q_weight = attn_q_weight;
+                    this.attn_q_bias = attn_q_bias;
+                    this.attn_k_weight = attn_k_weight;
+                    this.attn_k_bias = attn_k_bias;
+                    this.attn_v_weight = attn_v_weight;
+                    this.attn_v_bias = attn_v_bias;
+                    this.attn_proj_weight = attn_proj_weight;
+                    this.attn_proj_bias = attn_proj_bias;
+                    this.ln2_weight = ln2_weight;
+                    this.ln2_bias = ln2_bias;
+                    this.up_weight = up_weight;
+                    this.up_bias = up_bias;
+                    this.down_weight = down_weight;
+                    this.down_bias = down_bias;
+                }
             }
 
             /// <summary>Chain 0 (Model0.cs:30): add(wte, blocks.0.attn.proj). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
@@ -907,93 +779,6 @@ namespace Demo
 
             /// <summary>Chain 2 (Model0.cs:31): add(blocks.0.Add@30, blocks.0.down). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
             private readonly struct Chain2 : global::Amp.Compilation.IChain
-            {
-                /// <summary>The leaves the formula reads: x0, x1.</summary>
-                public static int Reads => 0b0011;
-
-                public static float Apply(float x0, float x1, float x2, float x3) =>
-                    (x0 + x1);
-
-                public static AmpVector Apply(AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
-                    (x0 + x1);
-
-                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
-                public static void Kernel(
-                    global::ILGPU.Index1D index,
-                    global::ILGPU.ArrayView<float> x0,
-                    global::ILGPU.ArrayView<ushort> x1,
-                    global::ILGPU.ArrayView<float> x2,
-                    global::ILGPU.ArrayView<float> x3,
-                    global::ILGPU.ArrayView<float> y,
-                    global::Amp.Compilation.ChainExtent e)
-                {
-                    for (int i = index; i < e.Length; i += e.Stride)
-                    {
-                        y[i] = Apply(AmpBits.ToFloat(x0[i % e.N0]), AmpBits.ToFloat(x1[i % e.N1]), 0f, 0f);
-                    }
-                }
-            }
-
-            /// <summary>Chain 3 (Model0.cs:30): add(blocks.0.Add@31, blocks.1.attn.proj). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
-            private readonly struct Chain3 : global::Amp.Compilation.IChain
-            {
-                /// <summary>The leaves the formula reads: x0, x1.</summary>
-                public static int Reads => 0b0011;
-
-                public static float Apply(float x0, float x1, float x2, float x3) =>
-                    (x0 + x1);
-
-                public static AmpVector Apply(AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
-                    (x0 + x1);
-
-                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
-                public static void Kernel(
-                    global::ILGPU.Index1D index,
-                    global::ILGPU.ArrayView<float> x0,
-                    global::ILGPU.ArrayView<ushort> x1,
-                    global::ILGPU.ArrayView<float> x2,
-                    global::ILGPU.ArrayView<float> x3,
-                    global::ILGPU.ArrayView<float> y,
-                    global::Amp.Compilation.ChainExtent e)
-                {
-                    for (int i = index; i < e.Length; i += e.Stride)
-                    {
-                        y[i] = Apply(AmpBits.ToFloat(x0[i % e.N0]), AmpBits.ToFloat(x1[i % e.N1]), 0f, 0f);
-                    }
-                }
-            }
-
-            /// <summary>Chain 4 (Model0.cs:35): gelu(blocks.1.up). Reads BF16; FP32 in registers; stores BF16.</summary>
-            private readonly struct Chain4 : global::Amp.Compilation.IChain
-            {
-                /// <summary>The leaves the formula reads: x0.</summary>
-                public static int Reads => 0b0001;
-
-                public static float Apply(float x0, float x1, float x2, float x3) =>
-                    AmpMath.Gelu(x0);
-
-                public static AmpVector Apply(AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
-                    AmpMath.Gelu(x0);
-
-                /// <summary>The ILGPU kernel: a grid-stride loop; inputs shorter than the output are broadcast; only read leaves are loaded.</summary>
-                public static void Kernel(
-                    global::ILGPU.Index1D index,
-                    global::ILGPU.ArrayView<ushort> x0,
-                    global::ILGPU.ArrayView<float> x1,
-                    global::ILGPU.ArrayView<float> x2,
-                    global::ILGPU.ArrayView<float> x3,
-                    global::ILGPU.ArrayView<ushort> y,
-                    global::Amp.Compilation.ChainExtent e)
-                {
-                    for (int i = index; i < e.Length; i += e.Stride)
-                    {
-                        y[i] = AmpBits.ToBf16(Apply(AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f));
-                    }
-                }
-            }
-
-            /// <summary>Chain 5 (Model0.cs:31): add(blocks.1.Add@30, blocks.1.down). Reads FP32, BF16; FP32 in registers; stores FP32.</summary>
-            private readonly struct Chain5 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0, x1.</summary>
                 public static int Reads => 0b0011;
@@ -1143,156 +928,6 @@ namespace Demo
 
             /// <summary>Backward of chain 2 (add(blocks.0.Add@30, blocks.0.down)) into x1 = blocks.0.down: g * d(chain)/d(x1).</summary>
             private readonly struct Chain2Grad1 : global::Amp.Compilation.IGradChain
-            {
-                /// <summary>The leaves the derivative reads: none.</summary>
-                public static int Reads => 0b0000;
-
-                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
-                    g;
-
-                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
-                    g;
-
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(
-                    global::ILGPU.Index1D index,
-                    global::ILGPU.ArrayView<float> g,
-                    global::ILGPU.ArrayView<float> x0,
-                    global::ILGPU.ArrayView<float> x1,
-                    global::ILGPU.ArrayView<float> x2,
-                    global::ILGPU.ArrayView<float> x3,
-                    global::ILGPU.ArrayView<float> dx,
-                    global::Amp.Compilation.ChainExtent e)
-                {
-                    for (int i = index; i < e.Length; i += e.Stride)
-                    {
-                        dx[i] += Apply(g[i], 0f, 0f, 0f, 0f);
-                    }
-                }
-            }
-
-            /// <summary>Backward of chain 3 (add(blocks.0.Add@31, blocks.1.attn.proj)) into x0 = blocks.0.Add@31: g * d(chain)/d(x0).</summary>
-            private readonly struct Chain3Grad0 : global::Amp.Compilation.IGradChain
-            {
-                /// <summary>The leaves the derivative reads: none.</summary>
-                public static int Reads => 0b0000;
-
-                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
-                    g;
-
-                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
-                    g;
-
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(
-                    global::ILGPU.Index1D index,
-                    global::ILGPU.ArrayView<float> g,
-                    global::ILGPU.ArrayView<float> x0,
-                    global::ILGPU.ArrayView<float> x1,
-                    global::ILGPU.ArrayView<float> x2,
-                    global::ILGPU.ArrayView<float> x3,
-                    global::ILGPU.ArrayView<float> dx,
-                    global::Amp.Compilation.ChainExtent e)
-                {
-                    for (int i = index; i < e.Length; i += e.Stride)
-                    {
-                        dx[i] += Apply(g[i], 0f, 0f, 0f, 0f);
-                    }
-                }
-            }
-
-            /// <summary>Backward of chain 3 (add(blocks.0.Add@31, blocks.1.attn.proj)) into x1 = blocks.1.attn.proj: g * d(chain)/d(x1).</summary>
-            private readonly struct Chain3Grad1 : global::Amp.Compilation.IGradChain
-            {
-                /// <summary>The leaves the derivative reads: none.</summary>
-                public static int Reads => 0b0000;
-
-                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
-                    g;
-
-                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
-                    g;
-
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(
-                    global::ILGPU.Index1D index,
-                    global::ILGPU.ArrayView<float> g,
-                    global::ILGPU.ArrayView<float> x0,
-                    global::ILGPU.ArrayView<float> x1,
-                    global::ILGPU.ArrayView<float> x2,
-                    global::ILGPU.ArrayView<float> x3,
-                    global::ILGPU.ArrayView<float> dx,
-                    global::Amp.Compilation.ChainExtent e)
-                {
-                    for (int i = index; i < e.Length; i += e.Stride)
-                    {
-                        dx[i] += Apply(g[i], 0f, 0f, 0f, 0f);
-                    }
-                }
-            }
-
-            /// <summary>Backward of chain 4 (gelu(blocks.1.up)) into x0 = blocks.1.up: g * d(chain)/d(x0).</summary>
-            private readonly struct Chain4Grad0 : global::Amp.Compilation.IGradChain
-            {
-                /// <summary>The leaves the derivative reads: x0.</summary>
-                public static int Reads => 0b0001;
-
-                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
-                    (g * AmpGradMath.GeluGrad(x0));
-
-                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
-                    (g * AmpGradMath.GeluGrad(x0));
-
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(
-                    global::ILGPU.Index1D index,
-                    global::ILGPU.ArrayView<float> g,
-                    global::ILGPU.ArrayView<ushort> x0,
-                    global::ILGPU.ArrayView<float> x1,
-                    global::ILGPU.ArrayView<float> x2,
-                    global::ILGPU.ArrayView<float> x3,
-                    global::ILGPU.ArrayView<float> dx,
-                    global::Amp.Compilation.ChainExtent e)
-                {
-                    for (int i = index; i < e.Length; i += e.Stride)
-                    {
-                        dx[i] += Apply(g[i], AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
-                    }
-                }
-            }
-
-            /// <summary>Backward of chain 5 (add(blocks.1.Add@30, blocks.1.down)) into x0 = blocks.1.Add@30: g * d(chain)/d(x0).</summary>
-            private readonly struct Chain5Grad0 : global::Amp.Compilation.IGradChain
-            {
-                /// <summary>The leaves the derivative reads: none.</summary>
-                public static int Reads => 0b0000;
-
-                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
-                    g;
-
-                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
-                    g;
-
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(
-                    global::ILGPU.Index1D index,
-                    global::ILGPU.ArrayView<float> g,
-                    global::ILGPU.ArrayView<float> x0,
-                    global::ILGPU.ArrayView<float> x1,
-                    global::ILGPU.ArrayView<float> x2,
-                    global::ILGPU.ArrayView<float> x3,
-                    global::ILGPU.ArrayView<float> dx,
-                    global::Amp.Compilation.ChainExtent e)
-                {
-                    for (int i = index; i < e.Length; i += e.Stride)
-                    {
-                        dx[i] += Apply(g[i], 0f, 0f, 0f, 0f);
-                    }
-                }
-            }
-
-            /// <summary>Backward of chain 5 (add(blocks.1.Add@30, blocks.1.down)) into x1 = blocks.1.down: g * d(chain)/d(x1).</summary>
-            private readonly struct Chain5Grad1 : global::Amp.Compilation.IGradChain
             {
                 /// <summary>The leaves the derivative reads: none.</summary>
                 public static int Reads => 0b0000;

@@ -170,7 +170,7 @@ namespace Demo
                 device.Gemm(t1.Reshape(B, 8), fc1_weight.Working(global::Amp.Precision.Fp16), t2.Reshape(B, 8),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc1_bias.Working(global::Amp.Precision.Fp16) });
 
-                // Model0.cs:14, chain 0 = relu(fc1): fused, FP32 registers, stored FP16 [Batch, 8]
+                // Model0.cs:14, Chain0 = relu(fc1): fused, FP32 registers, stored FP16 [Batch, 8]
                 var t3 = run.Buffer(0, global::Amp.Precision.Fp16, B, 8);
                 run.Map<Chain0, global::ILGPU.Half, float, float, float, global::ILGPU.Half>(Chain0.Kernel, t3, t2);
 
@@ -183,7 +183,7 @@ namespace Demo
                 device.Gemm(t4.Reshape(B, 8), fc2_weight.Working(global::Amp.Precision.Fp32), t5.Reshape(B, 8),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc2_bias.Working(global::Amp.Precision.Fp32) });
 
-                // Model0.cs:17, chain 1 = add(gelu(fc2), fc2): fused, FP32 registers, stored FP32 [Batch, 8]
+                // Model0.cs:17, Chain1 = add(gelu(fc2), fc2): fused, FP32 registers, stored FP32 [Batch, 8]
                 var t7 = run.Buffer(2, global::Amp.Precision.Fp32, B, 8);
                 run.Map<Chain1, float, float, float, float, float>(Chain1.Kernel, t7, t5);
 
@@ -252,66 +252,6 @@ namespace Demo
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
                         y[i] = Apply(AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
-                    }
-                }
-            }
-
-            /// <summary>Backward of chain 0 (relu(fc1)) into x0 = fc1: g * d(chain)/d(x0).</summary>
-            private readonly struct Chain0Grad0 : global::Amp.Compilation.IGradChain
-            {
-                /// <summary>The leaves the derivative reads: x0.</summary>
-                public static int Reads => 0b0001;
-
-                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
-                    (g * AmpGradMath.ReluGrad(x0));
-
-                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
-                    (g * AmpGradMath.ReluGrad(x0));
-
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(
-                    global::ILGPU.Index1D index,
-                    global::ILGPU.ArrayView<float> g,
-                    global::ILGPU.ArrayView<global::ILGPU.Half> x0,
-                    global::ILGPU.ArrayView<float> x1,
-                    global::ILGPU.ArrayView<float> x2,
-                    global::ILGPU.ArrayView<float> x3,
-                    global::ILGPU.ArrayView<float> dx,
-                    global::Amp.Compilation.ChainExtent e)
-                {
-                    for (int i = index; i < e.Length; i += e.Stride)
-                    {
-                        dx[i] += Apply(g[i], AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
-                    }
-                }
-            }
-
-            /// <summary>Backward of chain 1 (add(gelu(fc2), fc2)) into x0 = fc2: g * d(chain)/d(x0).</summary>
-            private readonly struct Chain1Grad0 : global::Amp.Compilation.IGradChain
-            {
-                /// <summary>The leaves the derivative reads: x0.</summary>
-                public static int Reads => 0b0001;
-
-                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
-                    (g * (AmpGradMath.GeluGrad(x0) + 1f));
-
-                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
-                    (g * (AmpGradMath.GeluGrad(x0) + AmpVector256.Create(1f)));
-
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(
-                    global::ILGPU.Index1D index,
-                    global::ILGPU.ArrayView<float> g,
-                    global::ILGPU.ArrayView<float> x0,
-                    global::ILGPU.ArrayView<float> x1,
-                    global::ILGPU.ArrayView<float> x2,
-                    global::ILGPU.ArrayView<float> x3,
-                    global::ILGPU.ArrayView<float> dx,
-                    global::Amp.Compilation.ChainExtent e)
-                {
-                    for (int i = index; i < e.Length; i += e.Stride)
-                    {
-                        dx[i] += Apply(g[i], AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
                     }
                 }
             }

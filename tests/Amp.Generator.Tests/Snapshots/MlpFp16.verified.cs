@@ -156,7 +156,7 @@ namespace Demo
                 device.Gemm(t1.Reshape(B, 64), fc1_weight.Working(global::Amp.Precision.Fp16), t2.Reshape(B, 256),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc1_bias.Working(global::Amp.Precision.Fp16) });
 
-                // Model0.cs:13, chain 0 = gelu(fc1): fused, FP32 registers, stored FP16 [Batch, 256]
+                // Model0.cs:13, Chain0 = gelu(fc1): fused, FP32 registers, stored FP16 [Batch, 256]
                 var t3 = run.Buffer(2, global::Amp.Precision.Fp16, B, 256);
                 run.Map<Chain0, global::ILGPU.Half, float, float, float, global::ILGPU.Half>(Chain0.Kernel, t3, t2);
 
@@ -203,7 +203,7 @@ namespace Demo
                 // Model0.cs:16, backward of CrossEntropy@16 (CrossEntropy)
                 device.CrossEntropyBackward(t6LogProbs.Reshape(B, 10), t5.Reshape(B), g6, g4.Reshape(B, 10));
 
-                // Model0.cs:13, chain 0 = gelu(fc1): recomputed from its leaves instead of kept from the forward pass
+                // Model0.cs:13, Chain0 = gelu(fc1): recomputed from its leaves instead of kept from the forward pass
                 var t3R = run.Buffer(2, global::Amp.Precision.Fp16, B, 256);
                 run.Map<Chain0, global::ILGPU.Half, float, float, float, global::ILGPU.Half>(Chain0.Kernel, t3R, t2);
 
@@ -214,7 +214,7 @@ namespace Demo
                 device.AccumulateRows(g4, fc2_bias.Gradient);
 
                 var g2 = run.Gradient(6, B, 256);
-                // Model0.cs:13, backward of chain 0 = gelu(fc1): recomputed from its inputs in FP32
+                // Model0.cs:13, backward of Chain0 = gelu(fc1): recomputed from its inputs in FP32
                 run.Grad<Chain0Grad0, global::ILGPU.Half, float, float, float>(Chain0Grad0.Kernel, g2, g3, t2);
 
                 // Model0.cs:13, backward of fc1 (Linear)

@@ -146,7 +146,7 @@ namespace Demo
                 device.Gemm(t0.Reshape(B, 64), fc1_weight.Working(global::Amp.Precision.Fp32), t1.Reshape(B, 256),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc1_bias.Working(global::Amp.Precision.Fp32) });
 
-                // Model0.cs:13, chain 0 = gelu(fc1): fused, FP32 registers, stored FP32 [Batch, 256]
+                // Model0.cs:13, Chain0 = gelu(fc1): fused, FP32 registers, stored FP32 [Batch, 256]
                 var t2 = run.Buffer(1, global::Amp.Precision.Fp32, B, 256);
                 run.Map<Chain0, float, float, float, float, float>(Chain0.Kernel, t2, t1);
 
@@ -193,7 +193,7 @@ namespace Demo
                 // Model0.cs:16, backward of CrossEntropy@16 (CrossEntropy)
                 device.CrossEntropyBackward(t5LogProbs.Reshape(B, 10), t4.Reshape(B), g5, g3.Reshape(B, 10));
 
-                // Model0.cs:13, chain 0 = gelu(fc1): recomputed from its leaves instead of kept from the forward pass
+                // Model0.cs:13, Chain0 = gelu(fc1): recomputed from its leaves instead of kept from the forward pass
                 var t2R = run.Buffer(1, global::Amp.Precision.Fp32, B, 256);
                 run.Map<Chain0, float, float, float, float, float>(Chain0.Kernel, t2R, t1);
 
@@ -204,7 +204,7 @@ namespace Demo
                 device.AccumulateRows(g3, fc2_bias.Gradient);
 
                 var g1 = run.Gradient(1, B, 256);
-                // Model0.cs:13, backward of chain 0 = gelu(fc1): recomputed from its inputs in FP32
+                // Model0.cs:13, backward of Chain0 = gelu(fc1): recomputed from its inputs in FP32
                 run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g1, g2, t1);
 
                 // Model0.cs:13, backward of fc1 (Linear)

@@ -211,7 +211,7 @@ namespace Demo
                 var t10 = run.Buffer(0, global::Amp.Precision.Bf16, B, 4, 4);
                 device.Cast(t9, t10);
 
-                // Model0.cs:16, chain 0 = gelu(Softmax@15->bf16): fused, FP32 registers, stored BF16 [Batch, 4, 4]
+                // Model0.cs:16, Chain0 = gelu(Softmax@15->bf16): fused, FP32 registers, stored BF16 [Batch, 4, 4]
                 var t11 = run.Buffer(1, global::Amp.Precision.Bf16, B, 4, 4);
                 run.Map<Chain0, ushort, float, float, float, ushort>(Chain0.Kernel, t11, t10);
 
@@ -250,36 +250,6 @@ namespace Demo
                     for (int i = index; i < e.Length; i += e.Stride)
                     {
                         y[i] = AmpBits.ToBf16(Apply(AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f));
-                    }
-                }
-            }
-
-            /// <summary>Backward of chain 0 (gelu(Softmax@15->bf16)) into x0 = Softmax@15->bf16: g * d(chain)/d(x0).</summary>
-            private readonly struct Chain0Grad0 : global::Amp.Compilation.IGradChain
-            {
-                /// <summary>The leaves the derivative reads: x0.</summary>
-                public static int Reads => 0b0001;
-
-                public static float Apply(float g, float x0, float x1, float x2, float x3) =>
-                    (g * AmpGradMath.GeluGrad(x0));
-
-                public static AmpVector Apply(AmpVector g, AmpVector x0, AmpVector x1, AmpVector x2, AmpVector x3) =>
-                    (g * AmpGradMath.GeluGrad(x0));
-
-                /// <summary>The ILGPU kernel: dx[i] += Apply(g[i], leaves), leaves broadcast as in the forward chain; only read leaves are loaded.</summary>
-                public static void Kernel(
-                    global::ILGPU.Index1D index,
-                    global::ILGPU.ArrayView<float> g,
-                    global::ILGPU.ArrayView<ushort> x0,
-                    global::ILGPU.ArrayView<float> x1,
-                    global::ILGPU.ArrayView<float> x2,
-                    global::ILGPU.ArrayView<float> x3,
-                    global::ILGPU.ArrayView<float> dx,
-                    global::Amp.Compilation.ChainExtent e)
-                {
-                    for (int i = index; i < e.Length; i += e.Stride)
-                    {
-                        dx[i] += Apply(g[i], AmpBits.ToFloat(x0[i % e.N0]), 0f, 0f, 0f);
                     }
                 }
             }

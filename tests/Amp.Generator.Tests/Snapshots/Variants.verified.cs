@@ -183,7 +183,7 @@ namespace Demo
                 device.Gemm(t1.Reshape(B, 16), fc1_weight.Working(global::Amp.Precision.Bf16), t2.Reshape(B, 32),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = fc1_bias.Working(global::Amp.Precision.Bf16) });
 
-                // Model0.cs:13, chain 0 = gelu(fc1): fused, FP32 registers, stored BF16 [Batch, 32]
+                // Model0.cs:13, Chain0 = gelu(fc1): fused, FP32 registers, stored BF16 [Batch, 32]
                 var t3 = run.Buffer(2, global::Amp.Precision.Bf16, B, 32);
                 run.Map<Chain0, ushort, float, float, float, ushort>(Chain0.Kernel, t3, t2);
 
@@ -243,7 +243,7 @@ namespace Demo
                 device.AccumulateRows(g5, fc2_bias.Gradient);
 
                 var g2 = run.Gradient(3, B, 32);
-                // Model0.cs:13, backward of chain 0 = gelu(fc1): recomputed from its inputs in FP32
+                // Model0.cs:13, backward of Chain0 = gelu(fc1): recomputed from its inputs in FP32
                 run.Grad<Chain0Grad0, ushort, float, float, float>(Chain0Grad0.Kernel, g2, g3, t2);
 
                 // Model0.cs:13, backward of fc1 (Linear)

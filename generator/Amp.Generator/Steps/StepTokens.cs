@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Amp.Generator.Steps;
+
+/// <summary>
+/// How the step writer marks the names in its statements: every local, parameter field and chain struct is written
+/// as a token, so the printer can spell it for the place the statement lands (the model's own run methods, or the one
+/// body a module's instances share) without ever guessing a name from the text. Tokens never reach the generated file.
+/// </summary>
+internal static class StepTokens
+{
+    public const char Open = '⟦';
+
+    public const char Close = '⟧';
+
+    private static readonly Regex Token = new("⟦([^⟧]*)⟧", RegexOptions.CultureInvariant);
+
+    /// <summary>A local of a run method (<c>t12</c>, <c>g12Mean</c>, <c>t12R</c>).</summary>
+    public static string Local(string name) => $"{Open}{name}{Close}";
+
+    /// <summary>The parameter at a PyTorch path (<c>blocks.0.ln1.weight</c>).</summary>
+    public static string Parameter(string path) => $"{Open}p:{path}{Close}";
+
+    /// <summary>The struct of fused chain <paramref name="index"/>.</summary>
+    public static string Chain(int index) => $"{Open}c:{Int(index)}{Close}";
+
+    /// <summary>The struct of the backward of fused chain <paramref name="chain"/> into its leaf <paramref name="leaf"/>.</summary>
+    public static string GradChain(int chain, int leaf) => $"{Open}d:{Int(chain)}:{Int(leaf)}{Close}";
+
+    /// <summary>The name inside a local's token (a plain name is returned as it is).</summary>
+    public static string Plain(string local) => local.Length > 1 && local[0] == Open && local[local.Length - 1] == Close ? local.Substring(1, local.Length - 2) : local;
+
+    /// <summary>The locals a statement names, in order.</summary>
+    public static IEnumerable<string> Locals(string line) => line.IndexOf(Open) < 0
+        ? []
+        : Token.Matches(line).Cast<Match>().Select(m => m.Groups[1].Value).Where(v => v.IndexOf(':') < 0);
+
+    /// <summary>The statement with every token spelled by <paramref name="spell"/>.</summary>
+    public static string Resolve(string line, ITokenSpelling spell) => line.IndexOf(Open) < 0 ? line : Token.Replace(line, m =>
+    {
+        string value = m.Groups[1].Value;
+        if (value.Length < 2 || value[1] != ':')
+        {
+            return spell.Local(value);
+        }
+
+        string[] parts = value.Substring(2).Split(':');
+        return value[0] switch
+        {
+            'p' => spell.Parameter(parts[0]),
+            'c' => spell.Chain(ParseInt(parts[0])),
+            _ => spell.GradChain(ParseInt(parts[0]), ParseInt(parts[1])),
+        };
+    });
+
+    private static int ParseInt(string text) => int.Parse(text, CultureInfo.InvariantCulture);
+
+    private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>How the tokens of a statement are spelled where it is printed.</summary>
+internal interface ITokenSpelling
+{
+    string Local(string name);
+
+    string Parameter(string path);
+
+    string Chain(int index);
+
+    string GradChain(int chain, int leaf);
+}
