@@ -159,15 +159,17 @@ internal static class Outliner
                 .Where(i => i is { Failed: false }).Select(i => i!).ToList();
             foreach (IGrouping<string, Instance> same in written.GroupBy(i => i.Text).Where(g => g.Count() > 1))
             {
-                Instance first = same.First();
-                List<Instance?> members = same.Select(m => Instance.Write(index, m.Call, m.Span, first)).ToList();
-                if (members.Any(m => m is null || m.Failed || m.Text != members[0]!.Text))
+                // Equal canonical texts put the same statements in the same order: every member's slots, weights and
+                // call arguments are where the first's are, so only the first is written again, under its own names.
+                List<Instance> members = same.ToList();
+                if (Instance.Write(index, members[0].Call, members[0].Span, members[0]) is not { Failed: false } first)
                 {
                     continue;
                 }
 
-                groups.Add(members.Select(m => m!).ToList());
-                taken.AddRange(members.Select(m => m!.Call));
+                members[0] = first;
+                groups.Add(members);
+                taken.AddRange(members.Select(m => m.Call));
             }
         }
 
@@ -423,7 +425,7 @@ internal static class Outliner
 
             // Names by first use: the forward, the saved declarations, the backward.
             List<string> savedLines = saved.Select(l => declarations[l].Line).ToList();
-            foreach (string local in forwardLines.Concat(savedLines).Concat(backwardLines).SelectMany(StepTokens.Locals))
+            foreach (string local in ForwardSteps.SelectMany(s => index.Tokens[s]).Concat(savedLines.SelectMany(StepTokens.Locals)).Concat(BackwardSteps.SelectMany(s => index.Tokens[s])))
             {
                 Name(local);
             }

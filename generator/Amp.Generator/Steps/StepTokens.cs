@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 
 namespace Amp.Generator.Steps;
 
@@ -13,8 +12,6 @@ internal static class StepTokens
     public const char Open = '⟦';
 
     public const char Close = '⟧';
-
-    private static readonly Regex Token = new("⟦([^⟧]*)⟧", RegexOptions.CultureInvariant);
 
     /// <summary>A local of a run method (<c>t12</c>, <c>g12Mean</c>, <c>t12R</c>).</summary>
     public static string Local(string name) => $"{Open}{name}{Close}";
@@ -32,14 +29,45 @@ internal static class StepTokens
     public static string Plain(string local) => local.Length > 1 && local[0] == Open && local[local.Length - 1] == Close ? local.Substring(1, local.Length - 2) : local;
 
     /// <summary>The locals a statement names, in order.</summary>
-    public static IEnumerable<string> Locals(string line) => line.IndexOf(Open) < 0
-        ? []
-        : Token.Matches(line).Cast<Match>().Select(m => m.Groups[1].Value).Where(v => v.IndexOf(':') < 0);
-
-    /// <summary>The statement with every token spelled by <paramref name="spell"/>.</summary>
-    public static string Resolve(string line, ITokenSpelling spell) => line.IndexOf(Open) < 0 ? line : Token.Replace(line, m =>
+    public static List<string> Locals(string line)
     {
-        string value = m.Groups[1].Value;
+        var locals = new List<string>();
+        for (int open = line.IndexOf(Open); open >= 0; open = line.IndexOf(Open, open + 1))
+        {
+            int close = line.IndexOf(Close, open + 1);
+            string value = line.Substring(open + 1, close - open - 1);
+            if (value.IndexOf(':') < 0)
+            {
+                locals.Add(value);
+            }
+        }
+
+        return locals;
+    }
+
+    /// <summary>The statement with every token spelled by <paramref name="spell"/> (scanned by hand: this runs on every statement of every instance).</summary>
+    public static string Resolve(string line, ITokenSpelling spell)
+    {
+        int open = line.IndexOf(Open);
+        if (open < 0)
+        {
+            return line;
+        }
+
+        var text = new System.Text.StringBuilder(line.Length);
+        int at = 0;
+        for (; open >= 0; open = line.IndexOf(Open, at))
+        {
+            int close = line.IndexOf(Close, open + 1);
+            text.Append(line, at, open - at).Append(Spell(line.Substring(open + 1, close - open - 1), spell));
+            at = close + 1;
+        }
+
+        return text.Append(line, at, line.Length - at).ToString();
+    }
+
+    private static string Spell(string value, ITokenSpelling spell)
+    {
         if (value.Length < 2 || value[1] != ':')
         {
             return spell.Local(value);
@@ -52,7 +80,7 @@ internal static class StepTokens
             'c' => spell.Chain(ParseInt(parts[0])),
             _ => spell.GradChain(ParseInt(parts[0]), ParseInt(parts[1])),
         };
-    });
+    }
 
     private static int ParseInt(string text) => int.Parse(text, CultureInfo.InvariantCulture);
 
