@@ -140,9 +140,9 @@ public abstract partial class CompiledModel : ICompiledModel
     }
 
     /// <summary>The FP32 buffer of <paramref name="slot"/>, zeroed: a gradient, declared once per backward pass before it is first added to.</summary>
-    internal DeviceTensor GradientBuffer(int slot, int[] shape)
+    internal DeviceTensor GradientBuffer(int slot, Precision precision, int[] shape)
     {
-        DeviceTensor buffer = Buffer(slot, Precision.Fp32, shape);
+        DeviceTensor buffer = Buffer(slot, precision, shape);
         Device.Fill(buffer, 0f);
         return buffer;
     }

@@ -39,7 +39,10 @@ public sealed class ForwardRun
     public DeviceTensor Buffer(int slot, Precision precision, params int[] shape) => model.Buffer(slot, precision, shape);
 
     /// <summary>The FP32 gradient buffer of <paramref name="slot"/>, zeroed for this backward pass.</summary>
-    public DeviceTensor Gradient(int slot, params int[] shape) => model.GradientBuffer(slot, shape);
+    public DeviceTensor Gradient(int slot, params int[] shape) => model.GradientBuffer(slot, Precision.Fp32, shape);
+
+    /// <summary>The gradient buffer of <paramref name="slot"/> in <paramref name="precision"/> (an activation's gradient takes its precision), zeroed for this backward pass.</summary>
+    public DeviceTensor Gradient(int slot, Precision precision, params int[] shape) => model.GradientBuffer(slot, precision, shape);
 
     /// <summary>
     /// A fused elementwise chain of one to four leaves, written once for every arity: y = TChain(x0..x3), leaves
@@ -63,8 +66,9 @@ public sealed class ForwardRun
     }
 
     /// <summary>
-    /// The backward of one leaf of a fused chain: dx += TChain(g, x0..x3), dx and g FP32 with the chain's output
-    /// length; a leaf the derivative does not read (not in TChain.Reads) is passed as null.
+    /// The backward of one leaf of a fused chain: dx += TChain(g, x0..x3), dx and g with the chain's output length;
+    /// a leaf the derivative does not read (not in TChain.Reads) is passed as null. The derivative runs in FP32: a
+    /// BF16/FP16 gradient (PyTorch's rule) is widened into an FP32 temporary, and dx rounded back once.
     /// </summary>
     public void Grad<TChain, T0, T1, T2, T3>(
         Action<Index1D, ArrayView<float>, ArrayView<T0>, ArrayView<T1>, ArrayView<T2>, ArrayView<T3>, ArrayView<float>, ChainExtent> kernel,
@@ -73,19 +77,39 @@ public sealed class ForwardRun
     {
         Check(dx, TChain.Reads, x0, x1, x2, x3);
         Device.Owns(g, nameof(g));
-        if (dx.Precision != Precision.Fp32 || g.Precision != Precision.Fp32 || dx.Length != g.Length)
+        if (dx.Length != g.Length)
         {
-            throw new ArgumentException($"A backward chain needs FP32 gradients of one length; got dx {dx} and g {g}.", nameof(dx));
+            throw new ArgumentException($"A backward chain needs gradients of one length; got dx {dx} and g {g}.", nameof(dx));
         }
 
+        using DeviceTensor? wideG = Widened(g), wideDx = Widened(dx);
+        DeviceTensor gradient = wideG ?? g, target = wideDx ?? dx;
         if (Device is CpuDevice)
         {
-            CpuChains.RunGrad<TChain>((CpuTensor)dx, (CpuTensor)g, (CpuTensor?)x0, (CpuTensor?)x1, (CpuTensor?)x2, (CpuTensor?)x3);
+            CpuChains.RunGrad<TChain>((CpuTensor)target, (CpuTensor)gradient, (CpuTensor?)x0, (CpuTensor?)x1, (CpuTensor?)x2, (CpuTensor?)x3);
         }
         else
         {
-            ((IlgpuDevice)Device).GradChain(kernel, dx, g, x0, x1, x2, x3);
+            ((IlgpuDevice)Device).GradChain(kernel, target, gradient, x0, x1, x2, x3);
         }
+
+        if (wideDx is not null)
+        {
+            Device.Cast(wideDx, dx.Reshape(dx.Length));
+        }
+    }
+
+    /// <summary>An FP32 copy of a low-precision gradient (flat), or null for an FP32 one.</summary>
+    private DeviceTensor? Widened(DeviceTensor t)
+    {
+        if (t.Precision == Precision.Fp32)
+        {
+            return null;
+        }
+
+        DeviceTensor wide = Device.Allocate(Precision.Fp32, t.Length);
+        Device.Cast(t.Reshape(t.Length), wide);
+        return wide;
     }
 
     /// <summary>Leaf k is given exactly when the chain reads it, lives on this device and broadcasts to the output.</summary>

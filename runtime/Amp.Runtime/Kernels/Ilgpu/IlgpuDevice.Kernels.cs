@@ -52,12 +52,18 @@ internal sealed partial class IlgpuDevice
 
     private static ArrayView<float> F(DeviceTensor tensor) => ((IlgpuTensor)tensor).View<float>();
 
-    /// <summary>An FP32 view of a weight: the tensor itself, or a widened temporary copy disposed with this.</summary>
+    /// <summary>
+    /// An FP32 view of a tensor: the tensor itself, or a widened temporary copy disposed with this. With
+    /// <c>writeBack</c> (a low-precision gradient an FP32 kernel accumulates into) the copy is rounded back into the
+    /// tensor on Dispose: one rounding for the kernel's whole contribution, as on Cpu.
+    /// </summary>
     private readonly struct Fp32Copy : IDisposable
     {
+        private readonly IlgpuDevice? device;
+        private readonly DeviceTensor? tensor;
         private readonly DeviceTensor? temporary;
 
-        public Fp32Copy(IlgpuDevice device, DeviceTensor? tensor)
+        public Fp32Copy(IlgpuDevice device, DeviceTensor? tensor, bool writeBack = false)
         {
             if (tensor is null)
             {
@@ -69,6 +75,11 @@ internal sealed partial class IlgpuDevice
             {
                 temporary = device.Allocate(Precision.Fp32, tensor.Length);
                 device.Cast(tensor.Reshape(tensor.Length), temporary);
+                if (writeBack)
+                {
+                    this.device = device;
+                    this.tensor = tensor;
+                }
             }
 
             View = ((IlgpuTensor)(temporary ?? tensor)).View<float>();
@@ -76,6 +87,14 @@ internal sealed partial class IlgpuDevice
 
         public ArrayView<float> View { get; }
 
-        public void Dispose() => temporary?.Dispose();
+        public void Dispose()
+        {
+            if (device is not null && tensor is not null && temporary is not null)
+            {
+                device.Cast(temporary, tensor.Reshape(tensor.Length));
+            }
+
+            temporary?.Dispose();
+        }
     }
 }

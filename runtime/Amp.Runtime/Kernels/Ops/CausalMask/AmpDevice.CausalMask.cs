@@ -6,8 +6,8 @@ public abstract partial class AmpDevice
     /// <summary>The backward of CausalMask: dx += dy below and on the diagonal (masked scores get no gradient).</summary>
     public void CausalMaskBackward(DeviceTensor dy, DeviceTensor dx)
     {
-        Gradients(nameof(dy), dy);
-        Gradients(nameof(dx), dx);
+        Owns(dy, nameof(dy));
+        Owns(dx, nameof(dx));
         ShapeCheck.Same(dy, dx, nameof(dx));
         CausalMaskBackwardCore(dy, dx);
     }

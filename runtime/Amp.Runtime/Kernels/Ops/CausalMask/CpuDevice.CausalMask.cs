@@ -7,7 +7,8 @@ internal sealed partial class CpuDevice
 {
     private protected override void CausalMaskBackwardCore(DeviceTensor dy, DeviceTensor dx)
     {
-        float[] g = ((CpuTensor)dy).As<float>(), d = ((CpuTensor)dx).As<float>();
+        using Fp32Elements gy = new(dy), gx = new(dx, accumulate: true);
+        float[] g = gy.Values, d = gx.Values;
         int t = dy.Shape.Columns;
         for (int r = 0; r < dy.Shape.Rows; r++)
         {

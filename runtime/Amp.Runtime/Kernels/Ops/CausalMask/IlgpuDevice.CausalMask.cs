@@ -9,9 +9,10 @@ internal sealed partial class IlgpuDevice
 {
     private protected override void CausalMaskBackwardCore(DeviceTensor dy, DeviceTensor dx)
     {
+        using Fp32Copy gy = new(this, dy), gx = new(this, dx, writeBack: true);
         int threads = Threads(dx.Length);
         Kernel("causalmaskbackward", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(IlgpuBackwardKernels.CausalMaskBackward))(
-            threads, F(dy), F(dx), dx.Shape.Columns, threads);
+            threads, gy.View, gx.View, dx.Shape.Columns, threads);
         Accelerator.Synchronize();
     }
 

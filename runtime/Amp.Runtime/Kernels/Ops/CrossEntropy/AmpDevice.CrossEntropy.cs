@@ -12,7 +12,7 @@ public abstract partial class AmpDevice
         Owns(logProbs, nameof(logProbs));
         Owns(labels, nameof(labels));
         Gradients(nameof(dloss), dloss);
-        Gradients(nameof(dlogits), dlogits);
+        Owns(dlogits, nameof(dlogits));
         ShapeCheck.RowCount(logProbs, labels, nameof(labels));
         if (dlogits.Length != logProbs.Length || dloss.Length != 1)
         {

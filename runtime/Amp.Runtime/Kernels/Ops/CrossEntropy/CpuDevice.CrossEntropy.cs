@@ -8,7 +8,8 @@ internal sealed partial class CpuDevice
     private protected override void CrossEntropyBackwardCore(DeviceTensor logProbs, float[] hostLabels, DeviceTensor labels, DeviceTensor dloss, DeviceTensor dlogits)
     {
         var lp = (CpuTensor)logProbs;
-        float[] d = ((CpuTensor)dlogits).As<float>();
+        using Fp32Elements gx = new(dlogits, accumulate: true);
+        float[] d = gx.Values;
         int cols = logProbs.Shape.Columns, rows = hostLabels.Length;
         float seed = ((CpuTensor)dloss).As<float>()[0] / rows;
         CpuParallel.For(rows, cols * 4L, cols, (start, end, scratch) =>

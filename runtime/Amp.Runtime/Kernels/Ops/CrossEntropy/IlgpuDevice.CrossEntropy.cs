@@ -9,10 +9,11 @@ internal sealed partial class IlgpuDevice
 {
     private protected override void CrossEntropyBackwardCore(DeviceTensor logProbs, float[] hostLabels, DeviceTensor labels, DeviceTensor dloss, DeviceTensor dlogits)
     {
+        using Fp32Copy gx = new(this, dlogits, writeBack: true);
         using Fp32Copy lp = new(this, logProbs);
         int threads = Threads(dlogits.Length);
         Kernel("crossentropybackward", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(IlgpuBackwardKernels.CrossEntropyBackward))(
-            threads, lp.View, F(labels), F(dloss), F(dlogits), logProbs.Shape.Columns, threads);
+            threads, lp.View, F(labels), F(dloss), gx.View, logProbs.Shape.Columns, threads);
         Accelerator.Synchronize();
     }
 

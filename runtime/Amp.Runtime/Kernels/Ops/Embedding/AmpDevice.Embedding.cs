@@ -6,7 +6,7 @@ public abstract partial class AmpDevice
     /// <summary>Embedding backward: dtable[ids[r]] += dy[r] (rows in order, so the sum is deterministic).</summary>
     public void ScatterAddRows(DeviceTensor dy, DeviceTensor ids, DeviceTensor dtable)
     {
-        Gradients(nameof(dy), dy);
+        Owns(dy, nameof(dy));
         Owns(ids, nameof(ids));
         Gradients(nameof(dtable), dtable);
         if (dy.Length != ids.Length * dtable.Shape.Columns)

@@ -7,7 +7,8 @@ internal sealed partial class CpuDevice
 {
     private protected override void ScatterAddRowsCore(DeviceTensor dy, DeviceTensor ids, float[] hostIds, DeviceTensor dtable)
     {
-        float[] g = ((CpuTensor)dy).As<float>(), t = ((CpuTensor)dtable).As<float>();
+        using Fp32Elements gy = new(dy);
+        float[] g = gy.Values, t = ((CpuTensor)dtable).As<float>();
         int cols = dtable.Shape.Columns;
         for (int r = 0; r < hostIds.Length; r++)
         {

@@ -9,9 +9,10 @@ internal sealed partial class IlgpuDevice
 {
     private protected override void ScatterAddRowsCore(DeviceTensor dy, DeviceTensor ids, float[] hostIds, DeviceTensor dtable)
     {
+        using Fp32Copy gy = new(this, dy);
         int threads = Threads(dtable.Shape.Columns);
         Kernel("scatteraddrows", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(IlgpuBackwardKernels.ScatterAddRows))(
-            threads, F(dy), F(ids), F(dtable), dtable.Shape.Columns, threads);
+            threads, gy.View, F(ids), F(dtable), dtable.Shape.Columns, threads);
         Accelerator.Synchronize();
     }
 

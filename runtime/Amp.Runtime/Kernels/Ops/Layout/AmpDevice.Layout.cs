@@ -6,8 +6,8 @@ public abstract partial class AmpDevice
     /// <summary>The backward of SwapMiddle: dx [outer, a, b, inner] += dy [outer, b, a, inner] with the middle axes swapped back.</summary>
     public void SwapMiddleAccumulate(DeviceTensor dy, DeviceTensor dx, int outer, int b, int a, int inner)
     {
-        Gradients(nameof(dy), dy);
-        Gradients(nameof(dx), dx);
+        Owns(dy, nameof(dy));
+        Owns(dx, nameof(dx));
         long count = (long)outer * a * b * inner;
         if (outer <= 0 || a <= 0 || b <= 0 || inner <= 0 || count != dy.Length || dy.Length != dx.Length)
         {

@@ -7,7 +7,8 @@ internal sealed partial class CpuDevice
 {
     private protected override void SwapMiddleAccumulateCore(DeviceTensor dy, DeviceTensor dx, int outer, int b, int a, int inner)
     {
-        float[] g = ((CpuTensor)dy).As<float>(), d = ((CpuTensor)dx).As<float>();
+        using Fp32Elements gy = new(dy), gx = new(dx, accumulate: true);
+        float[] g = gy.Values, d = gx.Values;
         for (int o = 0; o < outer; o++)
         {
             for (int j = 0; j < b; j++)

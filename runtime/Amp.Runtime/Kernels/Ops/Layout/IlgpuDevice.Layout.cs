@@ -9,9 +9,10 @@ internal sealed partial class IlgpuDevice
 {
     private protected override void SwapMiddleAccumulateCore(DeviceTensor dy, DeviceTensor dx, int outer, int b, int a, int inner)
     {
+        using Fp32Copy gy = new(this, dy), gx = new(this, dx, writeBack: true);
         int threads = Threads(dx.Length);
         Kernel("swapmiddleaccumulate", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>(IlgpuBackwardKernels.SwapMiddleAccumulate))(
-            threads, F(dy), F(dx), a, b, inner, threads);
+            threads, gy.View, gx.View, a, b, inner, threads);
         Accelerator.Synchronize();
     }
 

@@ -14,7 +14,7 @@ public abstract partial class AmpDevice
         {
             if (g is not null)
             {
-                Gradients(name, g);
+                Owns(g, name);
                 ShapeCheck.Same(a, g, name);
             }
         }

@@ -9,7 +9,8 @@ internal sealed partial class CpuDevice
     {
         float[] x = a.ToArray(), y = b.ToArray();
         float k = 2f * ((CpuTensor)dloss).As<float>()[0] / x.Length;
-        float[]? ga = (da as CpuTensor)?.As<float>(), gb = (db as CpuTensor)?.As<float>();
+        using Fp32Elements? la = da is null ? null : new Fp32Elements(da, accumulate: true), lb = db is null ? null : new Fp32Elements(db, accumulate: true);
+        float[]? ga = la?.Values, gb = lb?.Values;
         for (int i = 0; i < x.Length; i++)
         {
             float g = k * (x[i] - y[i]);

@@ -8,10 +8,11 @@ internal sealed partial class IlgpuDevice
 {
     private protected override void MseLossBackwardCore(DeviceTensor a, DeviceTensor b, DeviceTensor dloss, DeviceTensor? da, DeviceTensor? db)
     {
+        using Fp32Copy ga = new(this, da, writeBack: true), gb = new(this, db, writeBack: true);
         using Fp32Copy x = new(this, a), y = new(this, b);
         int threads = Threads(a.Length);
         Kernel("mselossbackward", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(IlgpuBackwardKernels.MseLossBackward))(
-            threads, x.View, y.View, F(dloss), da is null ? EmptyFloats : F(da), db is null ? EmptyFloats : F(db), da is null ? 0 : 1, db is null ? 0 : 1, threads);
+            threads, x.View, y.View, F(dloss), ga.View, gb.View, da is null ? 0 : 1, db is null ? 0 : 1, threads);
         Accelerator.Synchronize();
     }
 }

@@ -42,13 +42,13 @@ public abstract partial class AmpDevice
         Owns(x, nameof(x));
         Owns(weight, nameof(weight));
         Gradients(nameof(rstd), rstd);
-        Gradients(nameof(dy), dy);
+        Owns(dy, nameof(dy));
         Gradients(nameof(dweight), dweight);
         ShapeCheck.Same(x, dy, nameof(dy));
         ShapeCheck.RowCount(x, rstd, nameof(rstd));
         if (dx is not null)
         {
-            Gradients(nameof(dx), dx);
+            Owns(dx, nameof(dx));
             ShapeCheck.Same(x, dx, nameof(dx));
         }
 

@@ -35,8 +35,10 @@ internal sealed partial class CpuDevice
         var cx = (CpuTensor)x;
         int rows = x.Shape.Rows, cols = x.Shape.Columns;
         float[] w = weight.ToArray(), rs = ((CpuTensor)rstd).As<float>(), mu = mean is null ? new float[rows] : ((CpuTensor)mean).As<float>();
-        float[] g = ((CpuTensor)dy).As<float>();
-        float[]? d = (dx as CpuTensor)?.As<float>();
+        using Fp32Elements gy = new(dy);
+        using Fp32Elements? gx = dx is null ? null : new Fp32Elements(dx, accumulate: true);
+        float[] g = gy.Values;
+        float[]? d = gx?.Values;
         // x_hat, kept between the two passes; pooled, as this runs in every training step.
         float[] xhat = System.Buffers.ArrayPool<float>.Shared.Rent(rows * cols);
 

@@ -36,6 +36,7 @@ internal sealed partial class IlgpuDevice
     private protected override void NormBackwardCore(
         DeviceTensor x, DeviceTensor weight, DeviceTensor? mean, DeviceTensor rstd, DeviceTensor dy, DeviceTensor? dx, DeviceTensor dweight, DeviceTensor? dbias)
     {
+        using Fp32Copy gy = new(this, dy), gx = new(this, dx, writeBack: true);
         using Fp32Copy xs = new(this, x), w = new(this, weight);
         int rows = x.Shape.Rows, cols = x.Shape.Columns, hasMean = mean is null ? 0 : 1;
         ArrayView<float> mu = mean is null ? EmptyFloats : F(mean);
@@ -43,13 +44,13 @@ internal sealed partial class IlgpuDevice
         if (dx is not null)
         {
             Kernel(
-            "normbackward/input", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(IlgpuBackwardKernels.NormBackwardInput))(threads, xs.View, w.View, mu, F(rstd), F(dy), F(dx), rows, cols, hasMean, threads);
+            "normbackward/input", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(IlgpuBackwardKernels.NormBackwardInput))(threads, xs.View, w.View, mu, F(rstd), gy.View, gx.View, rows, cols, hasMean, threads);
         }
 
         threads = Threads(cols);
         Kernel(
             "normbackward/weights", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(IlgpuBackwardKernels.NormBackwardWeights))(
-            threads, xs.View, mu, F(rstd), F(dy), F(dweight), dbias is null ? EmptyFloats : F(dbias), rows, cols, hasMean, dbias is null ? 0 : 1, threads);
+            threads, xs.View, mu, F(rstd), gy.View, F(dweight), dbias is null ? EmptyFloats : F(dbias), rows, cols, hasMean, dbias is null ? 0 : 1, threads);
         Accelerator.Synchronize();
     }
 

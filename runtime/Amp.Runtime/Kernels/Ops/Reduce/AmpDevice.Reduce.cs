@@ -28,8 +28,8 @@ public abstract partial class AmpDevice
     /// </summary>
     public void AccumulateRows(DeviceTensor source, DeviceTensor destination)
     {
-        Gradients(nameof(source), source);
-        Gradients(nameof(destination), destination);
+        Owns(source, nameof(source));
+        Owns(destination, nameof(destination));
         if (source.Length % destination.Length != 0)
         {
             throw new ArgumentException($"'source' {source.Shape} is not a whole number of rows of 'destination' {destination.Shape}.", nameof(source));
@@ -41,8 +41,8 @@ public abstract partial class AmpDevice
     /// <summary>dx[r, c] += dy[r] * scale: the gradient of a row Sum (scale 1) or Mean (scale 1 / columns).</summary>
     public void BroadcastRowsAccumulate(DeviceTensor dy, DeviceTensor dx, float scale)
     {
-        Gradients(nameof(dy), dy);
-        Gradients(nameof(dx), dx);
+        Owns(dy, nameof(dy));
+        Owns(dx, nameof(dx));
         ShapeCheck.RowCount(dx, dy, nameof(dy));
         BroadcastRowsAccumulateCore(dy, dx, scale);
     }

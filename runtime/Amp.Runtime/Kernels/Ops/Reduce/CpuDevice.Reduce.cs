@@ -30,7 +30,8 @@ internal sealed partial class CpuDevice
 
     private protected override void AccumulateRowsCore(DeviceTensor source, DeviceTensor destination)
     {
-        float[] src = ((CpuTensor)source).As<float>(), dst = ((CpuTensor)destination).As<float>();
+        using Fp32Elements from = new(source), to = new(destination, accumulate: true);
+        float[] src = from.Values, dst = to.Values;
         int n = destination.Length, rows = source.Length / n;
 
         // Split the columns across cores; each chunk adds the rows in order, so the result is deterministic.
@@ -46,7 +47,8 @@ internal sealed partial class CpuDevice
 
     private protected override void BroadcastRowsAccumulateCore(DeviceTensor dy, DeviceTensor dx, float scale)
     {
-        float[] g = ((CpuTensor)dy).As<float>(), d = ((CpuTensor)dx).As<float>();
+        using Fp32Elements gy = new(dy), gx = new(dx, accumulate: true);
+        float[] g = gy.Values, d = gx.Values;
         int cols = dx.Shape.Columns;
         for (int r = 0; r < dy.Length; r++)
         {

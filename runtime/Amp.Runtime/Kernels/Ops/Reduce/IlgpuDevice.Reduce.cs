@@ -25,16 +25,18 @@ internal sealed partial class IlgpuDevice
 
     private protected override void AccumulateRowsCore(DeviceTensor source, DeviceTensor destination)
     {
+        using Fp32Copy from = new(this, source), to = new(this, destination, writeBack: true);
         int threads = Threads(destination.Length);
-        Kernel("accumulaterows", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(IlgpuBackwardKernels.AccumulateRows))(threads, F(source), F(destination), threads);
+        Kernel("accumulaterows", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(IlgpuBackwardKernels.AccumulateRows))(threads, from.View, to.View, threads);
         Accelerator.Synchronize();
     }
 
     private protected override void BroadcastRowsAccumulateCore(DeviceTensor dy, DeviceTensor dx, float scale)
     {
+        using Fp32Copy gy = new(this, dy), gx = new(this, dx, writeBack: true);
         int threads = Threads(dx.Length);
         Kernel("broadcastrows", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, float, int>(IlgpuBackwardKernels.BroadcastRows))(
-            threads, F(dy), F(dx), dx.Shape.Columns, scale, threads);
+            threads, gy.View, gx.View, dx.Shape.Columns, scale, threads);
         Accelerator.Synchronize();
     }
 }

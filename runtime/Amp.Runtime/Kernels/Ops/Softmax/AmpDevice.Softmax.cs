@@ -26,8 +26,8 @@ public abstract partial class AmpDevice
     public void SoftmaxBackward(DeviceTensor y, DeviceTensor dy, DeviceTensor dx, bool log)
     {
         Owns(y, nameof(y));
-        Gradients(nameof(dy), dy);
-        Gradients(nameof(dx), dx);
+        Owns(dy, nameof(dy));
+        Owns(dx, nameof(dx));
         ShapeCheck.Same(y, dy, nameof(dy));
         ShapeCheck.Same(y, dx, nameof(dx));
         SoftmaxBackwardCore(y, dy, dx, log);

@@ -37,7 +37,8 @@ internal sealed partial class CpuDevice
     private protected override void SoftmaxBackwardCore(DeviceTensor y, DeviceTensor dy, DeviceTensor dx, bool log)
     {
         var cy = (CpuTensor)y;
-        float[] g = ((CpuTensor)dy).As<float>(), d = ((CpuTensor)dx).As<float>();
+        using Fp32Elements gy = new(dy), gx = new(dx, accumulate: true);
+        float[] g = gy.Values, d = gx.Values;
         int cols = y.Shape.Columns;
         CpuParallel.For(y.Shape.Rows, cols * 4L, cols, (start, end, scratch) =>
         {

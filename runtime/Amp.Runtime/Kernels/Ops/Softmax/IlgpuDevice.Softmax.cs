@@ -25,10 +25,11 @@ internal sealed partial class IlgpuDevice
 
     private protected override void SoftmaxBackwardCore(DeviceTensor y, DeviceTensor dy, DeviceTensor dx, bool log)
     {
+        using Fp32Copy gy = new(this, dy), gx = new(this, dx, writeBack: true);
         using Fp32Copy saved = new(this, y);
         int threads = Threads(y.Shape.Rows);
         Kernel("softmaxbackward", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(IlgpuBackwardKernels.SoftmaxBackward))(
-            threads, saved.View, F(dy), F(dx), y.Shape.Rows, y.Shape.Columns, log ? 1 : 0, threads);
+            threads, saved.View, gy.View, gx.View, y.Shape.Rows, y.Shape.Columns, log ? 1 : 0, threads);
         Accelerator.Synchronize();
     }
 }
