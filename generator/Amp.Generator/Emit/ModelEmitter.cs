@@ -69,7 +69,10 @@ internal sealed partial class ModelEmitter
          .Line("    {");
         foreach (PlannedNode node in plan.Nodes.Where(n => n.Kind != OpKind.Input))
         {
-            w.Line($"        new(\"{node.Name}\", AmpKind.{node.Kind}, AmpPrecision.{node.Compute}, AmpPrecision.{node.Output}, \"{Escape(node.Reason)}\", {SourceMap.LineOf(node.Source)}, \"{Shapes.Format(node.Shape)}\"{(node.Chain >= 0 ? $", FusedChain: {node.Chain}" : string.Empty)}),");
+            Precision? gradient = GradientOf(node);
+            string fused = node.Chain >= 0 ? $", FusedChain: {node.Chain}" : string.Empty;
+            string gradientArgument = gradient is { } g ? $", Gradient: AmpPrecision.{g}" : string.Empty;
+            w.Line($"        new(\"{node.Name}\", AmpKind.{node.Kind}, AmpPrecision.{node.Compute}, AmpPrecision.{node.Output}, \"{Escape(node.Reason + GradientReason(node, gradient))}\", {SourceMap.LineOf(node.Source)}, \"{Shapes.Format(node.Shape)}\"{fused}{gradientArgument}),");
         }
 
         long masters = spec.Layers.Sum(l => ParameterCount(l)) * 4L;
@@ -83,8 +86,26 @@ internal sealed partial class ModelEmitter
          .Line($"        WorkspaceBytesPerSample: {InputBytes + program.WorkspaceBytesPerSample},")
          .Line($"        WorkspaceFixedBytes: {program.WorkspaceFixedBytes},")
          .Line($"        Fp32ActivationBytesPerSample: {planned.Fp32SavedBytesPerSample},")
-         .Line($"        Fp32WorkspaceBytesPerSample: {InputBytes + planned.Fp32WorkspaceBytesPerSample}));");
+         .Line($"        Fp32WorkspaceBytesPerSample: {InputBytes + planned.Fp32WorkspaceBytesPerSample}){(spec.Fp32Gradients ? "," : ");")}");
+        if (spec.Fp32Gradients)
+        {
+            w.Line("    fp32Gradients: true);");
+        }
     }
+
+    /// <summary>The precision of an op's gradient in the backward, or null when it has none (no weight behind it, inside a chain, no loss).</summary>
+    private Precision? GradientOf(PlannedNode n) =>
+        plan.LossOutput >= 0 && plan.NeedsGradient.Count > n.Id && plan.NeedsGradient[n.Id] && (n.Chain < 0 || plan.Chains[n.Chain].Root == n.Id)
+            ? Steps.StepWriter.GradientPrecision(plan, n.Id)
+            : null;
+
+    /// <summary>The gradient rule where it differs from FP32, in the op's reason: why its gradient is what it is.</summary>
+    private string GradientReason(PlannedNode n, Precision? gradient) => gradient switch
+    {
+        Precision.Fp32 when spec.Fp32Gradients && n.Output != Precision.Fp32 => "; gradient FP32 (Fp32Gradients)",
+        Precision.Bf16 or Precision.Fp16 => $"; gradient {gradient.Value.Name()} like the activation (PyTorch's rule)",
+        _ => string.Empty,
+    };
 
     private void WriteCompiled(CodeWriter w)
     {

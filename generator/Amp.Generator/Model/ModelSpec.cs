@@ -128,6 +128,12 @@ internal sealed record ModelSpec(
     /// <summary>Every module forward the graph inlined (nested calls included), in call order: where one body per module can be emitted.</summary>
     public EquatableArray<ModuleCallSpec> Calls { get; init; } = EquatableArray<ModuleCallSpec>.Empty;
 
+    /// <summary>
+    /// <c>[Autocast(.., Fp32Gradients = true)]</c>: every activation gradient FP32. Otherwise PyTorch's rule: an
+    /// activation's gradient takes the activation's precision (weight gradients are FP32 either way).
+    /// </summary>
+    public bool Fp32Gradients { get; init; }
+
     /// <summary>True for a precision variant: the same definition re-planned in <see cref="Autocast"/>.</summary>
     public bool IsVariant { get; init; }
 

@@ -5,9 +5,12 @@ using static Amp.Generator.Emit.CodeText;
 
 namespace Amp.Generator.Steps;
 
-// RunBackward: the graph in reverse, one commented step per op that needs a gradient. Gradients are FP32 buffers
-// zeroed per pass and every kernel accumulates into them (dx += ...), so a tensor read by several ops sums their
-// contributions. A Reshape's or a Cast's gradient is its input's gradient (a view), so neither costs a pass.
+// RunBackward: the graph in reverse, one commented step per op that needs a gradient. Gradients are buffers zeroed
+// per pass and every kernel accumulates into them (dx += ...), so a tensor read by several ops sums their
+// contributions. An activation's gradient takes the activation's precision (PyTorch's rule; all FP32 with
+// Fp32Gradients): kernels compute in FP32 and round what they add once. A Reshape's gradient is its input's (a view),
+// and so is a Cast's when both sides' gradients have one precision; otherwise the Cast's backward adds its gradient
+// into its input's, converting once.
 internal sealed partial class StepWriter
 {
     /// <summary>The seed, then one step per op that needs a gradient, in reverse, with the recomputes placed before their first reader.</summary>
@@ -20,9 +23,9 @@ internal sealed partial class StepWriter
             int[] shape = n.Shape.Count == 0 ? [1] : n.Shape.ToArray();
             gradients[$"g{n.Id}"] = n.Kind switch
             {
-                OpKind.Reshape => ($"g{n.Inputs[0]}", $"{StepTokens.Local($"g{n.Inputs[0]}")}.Reshape({Dims(shape)})", shape),
-                OpKind.Cast => ($"g{n.Inputs[0]}", StepTokens.Local($"g{n.Inputs[0]}"), shape),
-                _ => (null, null, n.Shape.ToArray()),
+                OpKind.Reshape => ($"g{n.Inputs[0]}", $"{StepTokens.Local($"g{n.Inputs[0]}")}.Reshape({Dims(shape)})", shape, GradientOf(n.Id)),
+                OpKind.Cast when IsGradientView(n) => ($"g{n.Inputs[0]}", StepTokens.Local($"g{n.Inputs[0]}"), shape, GradientOf(n.Id)),
+                _ => (null, null, n.Shape.ToArray(), GradientOf(n.Id)),
             };
         }
 
@@ -49,7 +52,7 @@ internal sealed partial class StepWriter
             }),
         };
 
-        foreach (PlannedNode n in plan.Nodes.Reverse().Where(n => Needs(n.Id) && !IsInsideChain(n) && EmitterOf(n.Kind)?.Backward is not null))
+        foreach (PlannedNode n in plan.Nodes.Reverse().Where(n => Needs(n.Id) && !IsInsideChain(n) && EmitterOf(n.Kind)?.Backward is not null && !IsGradientView(n)))
         {
             steps.Add(Step(n.Id, w => WriteNodeBackward(w, n)));
         }
@@ -115,8 +118,23 @@ internal sealed partial class StepWriter
             return;
         }
 
-        Gradient(prelude, local, g.Shape);
+        Gradient(prelude, local, g.Precision, g.Shape);
     }
+
+    /// <summary>
+    /// The precision of node <paramref name="id"/>'s gradient: PyTorch's rule, the activation's own precision (a
+    /// BF16 tensor's gradient is BF16); FP32 for every activation with <c>Fp32Gradients</c>.
+    /// </summary>
+    internal static Precision GradientPrecision(PlanSpec plan, int id) =>
+        plan.Spec.Fp32Gradients || plan.Nodes[id].Kind == OpKind.MseLoss ? Precision.Fp32 : plan.Nodes[id].Output;
+
+    private Precision GradientOf(int id) => GradientPrecision(plan, id);
+
+    /// <summary>A gradient the rule keeps in FP32 under Fp32Gradients and in <paramref name="precision"/> otherwise (an op's own scratch gradients).</summary>
+    private Precision GradientIn(Precision precision) => spec.Fp32Gradients ? Precision.Fp32 : precision;
+
+    /// <summary>A Reshape, or a Cast whose input's gradient has the precision of its own: its gradient is a view of its input's, no step.</summary>
+    private bool IsGradientView(PlannedNode n) => n.Kind == OpKind.Reshape || (n.Kind == OpKind.Cast && GradientOf(n.Inputs[0]) == GradientOf(n.Id));
 
     private void WriteNodeBackward(CodeWriter w, PlannedNode n)
     {
@@ -155,7 +173,9 @@ internal sealed partial class StepWriter
         string alpha = Fusion.Literal((float)(1 / Math.Sqrt(d)));
         string S(string local) => $"{local}.Reshape({groups}, {t}, {t})";
         string H(string local) => $"{local}.Reshape({groups}, {t}, {d})";
-        string dContext = Gradient(w, $"g{n.Id}Context", split), dProbs = Gradient(w, $"g{n.Id}Probs", scores), dScores = Gradient(w, $"g{n.Id}Scores", scores);
+        // The parts' gradients take the parts' precision; the scores' gradient the products' (n.Compute), so that dQ and dK are products of uniform operands.
+        Precision low = GradientIn(n.Compute);
+        string dContext = Gradient(w, $"g{n.Id}Context", low, split), dProbs = Gradient(w, $"g{n.Id}Probs", low, scores), dScores = Gradient(w, $"g{n.Id}Scores", low, scores);
         w.Line($"{Device}.SwapMiddleAccumulate({Dy(n.Id)}, {dContext}, {outer}, {t}, {heads}, {d});")
          .Line($"{Device}.Gemm({H(dContext)}, {H(T(n.Id, "V"))}, {S(dProbs)}, AccumulateTransposeB);")
          .Line($"{Device}.SoftmaxBackward({T(n.Id, "Probs")}, {dProbs}, {dScores}, log: false);");
@@ -168,7 +188,7 @@ internal sealed partial class StepWriter
             }
 
             // dQ = alpha dS K, dK = alpha dS^T Q, dV = P^T dC; each back to [.., T, heads * d] into the input's gradient.
-            string part = Gradient(w, $"g{n.Id}{names[i]}", split);
+            string part = Gradient(w, $"g{n.Id}{names[i]}", low, split);
             w.Line(i switch
             {
                 0 => $"{Device}.Gemm({S(dScores)}, {H(T(n.Id, "K"))}, {H(part)}, new {Ns}GemmOptions {{ Alpha = {alpha} }});",
@@ -188,7 +208,7 @@ internal sealed partial class StepWriter
             bool broadcast = !plan.Nodes[leaf].Shape.SequenceEqual(root.Shape);
 
             // A leaf shorter than the chain's output was broadcast: its gradient is the per-repeat sum.
-            string target = broadcast ? Gradient(w, $"g{root.Id}To{leaf}", root.Shape.ToArray()) : G(leaf);
+            string target = broadcast ? Gradient(w, $"g{root.Id}To{leaf}", Precision.Fp32, root.Shape.ToArray()) : G(leaf);
 
             // Only the leaves the derivative reads are passed (an Add's gradient reads none); the others are null, never kept.
             bool Reads(int i) => ChainText.ReadsLeaf(chain, grad, i);
@@ -205,10 +225,11 @@ internal sealed partial class StepWriter
         }
     }
 
-    /// <summary>Declares <paramref name="local"/> as a zeroed FP32 gradient buffer of <paramref name="shape"/>; returns the local.</summary>
-    private string Gradient(CodeWriter w, string local, int[] shape)
+    /// <summary>Declares <paramref name="local"/> as a zeroed gradient buffer of <paramref name="precision"/> and <paramref name="shape"/>; returns the local.</summary>
+    private string Gradient(CodeWriter w, string local, Precision precision, int[] shape)
     {
-        int id = NewBuffer(local, Precision.Fp32, shape);
-        return Declare(w, local, $"run.Gradient({Placeholder(id)}, {Dims(shape.Length == 0 ? [1] : shape)})", id, viewOf: null);
+        int id = NewBuffer(local, precision, shape);
+        string of = precision == Precision.Fp32 ? string.Empty : $"{Ns}Precision.{precision}, ";
+        return Declare(w, local, $"run.Gradient({Placeholder(id)}, {of}{Dims(shape.Length == 0 ? [1] : shape)})", id, viewOf: null);
     }
 }

@@ -51,7 +51,7 @@ internal sealed partial class StepWriter
     private static readonly IReadOnlyDictionary<OpKind, OpEmitter> Emitters = new Dictionary<OpKind, OpEmitter>
     {
         [OpKind.Input] = new(static (e, w, s) => e.DeclareInput(w, $"t{s.Node.Id}", s.Node.Name), null),
-        [OpKind.Cast] = new(static (e, w, s) => e.CastForward(w, s), null),
+        [OpKind.Cast] = new(static (e, w, s) => e.CastForward(w, s), static (e, w, s) => e.CastBackward(w, s)),
         [OpKind.Reshape] = new(static (e, w, s) => e.DeclareView(w, $"t{s.Node.Id}", s.X, $"{s.X}.Reshape({Dims(s.Node.Shape)})"), null),
         [OpKind.Linear] = new(static (e, w, s) => e.LinearForward(w, s), static (e, w, s) => e.LinearBackward(w, s)),
         [OpKind.LayerNorm] = new(static (e, w, s) => e.LayerNormForward(w, s), static (e, w, s) => e.LayerNormBackward(w, s)),
@@ -85,6 +85,9 @@ internal sealed partial class StepWriter
         string x = s.X;
         w.Line($"{Device}.Cast({x}, {Buffer(w, s.Node)});");
     }
+
+    // A Cast's backward where its gradient and its input's differ in precision (else the two are one buffer): dx += dy, converted once.
+    private void CastBackward(CodeWriter w, OpSite s) => w.Line($"{Device}.AccumulateRows({s.Dy}, {s.Gx});");
 
     // Linear: y = x W^T + b on the working copy of W.
     private void LinearForward(CodeWriter w, OpSite s)

@@ -26,7 +26,7 @@ internal sealed partial class StepWriter
     /// <summary>The forward and loss declarations, in order: the backward fetches the saved ones again by the same initializer.</summary>
     private readonly List<ForwardDeclaration> forwardDeclarations = [];
 
-    private readonly Dictionary<string, (string? Viewed, string? Initializer, int[] Shape)> gradients = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string? Viewed, string? Initializer, int[] Shape, Precision Precision)> gradients = new(StringComparer.Ordinal);
     private readonly HashSet<string> declaredGradients = new(StringComparer.Ordinal);
 
     private StepPhase phase;

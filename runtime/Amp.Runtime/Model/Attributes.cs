@@ -15,6 +15,13 @@ public sealed class AutocastAttribute(Precision precision) : Attribute
     /// definition trains in several precisions from the same weights. Method-level [Autocast] stays as written.
     /// </summary>
     public Precision[] Also { get; set; } = [];
+
+    /// <summary>
+    /// Keeps every activation gradient in FP32 (the plan before PyTorch's rule). By default an activation's gradient
+    /// takes the activation's precision, as in PyTorch: BF16/FP16 inside the autocast region, so the backward GEMMs read
+    /// uniform low-precision operands and the backward moves half the bytes. Weight gradients are FP32 either way.
+    /// </summary>
+    public bool Fp32Gradients { get; set; }
 }
 
 /// <summary>Forces FP32 for a layer field or for every op of a method, whatever the autocast region says.</summary>

@@ -14,9 +14,9 @@ public enum OpKind
 /// One op of the compile-time precision plan: <see cref="Name"/> is the layer's field path (<c>fc1</c>,
 /// <c>blocks.0.attn.qkv</c>) or the op and its source line for functions (<c>Softmax@14</c>).
 /// </summary>
-public sealed record PlannedOp(string Name, OpKind Kind, Precision Compute, Precision Output, string Reason, int Line, string Shape, int FusedChain = -1)
+public sealed record PlannedOp(string Name, OpKind Kind, Precision Compute, Precision Output, string Reason, int Line, string Shape, int FusedChain = -1, Precision? Gradient = null)
 {
-    public override string ToString() => $"{Name} {Kind} compute {Compute.Name()} -> {Output.Name()} {Shape}: {Reason}";
+    public override string ToString() => $"{Name} {Kind} compute {Compute.Name()} -> {Output.Name()}{(Gradient is { } g ? $", gradient {g.Name()}" : string.Empty)} {Shape}: {Reason}";
 }
 
 /// <summary>
@@ -62,9 +62,15 @@ public sealed record MemoryPlan(
 }
 
 /// <summary>The precision plan of a model, decided at compile time by the Amp generator.</summary>
-public sealed class ModelPlan(string model, Precision autocast, IReadOnlyList<PlannedOp> ops, MemoryPlan memory)
+public sealed class ModelPlan(string model, Precision autocast, IReadOnlyList<PlannedOp> ops, MemoryPlan memory, bool fp32Gradients = false)
 {
     public string Model { get; } = model;
+
+    /// <summary>
+    /// True when every activation gradient is FP32 (<c>[Autocast(.., Fp32Gradients = true)]</c>); false for PyTorch's
+    /// rule, an activation's gradient in the activation's precision (each op's <see cref="PlannedOp.Gradient"/>).
+    /// </summary>
+    public bool Fp32Gradients { get; } = fp32Gradients;
 
     /// <summary>The class's autocast precision.</summary>
     public Precision Autocast { get; } = autocast;
@@ -76,7 +82,7 @@ public sealed class ModelPlan(string model, Precision autocast, IReadOnlyList<Pl
     /// <summary>The plan as a table, one op per line.</summary>
     public override string ToString()
     {
-        var text = new StringBuilder($"{Model} (autocast {Autocast.Name()})").AppendLine();
+        var text = new StringBuilder($"{Model} (autocast {Autocast.Name()}, {(Fp32Gradients ? "FP32 activation gradients" : "each activation's gradient in its precision")})").AppendLine();
         foreach (PlannedOp op in Ops)
         {
             text.Append("  ").AppendLine(op.ToString());

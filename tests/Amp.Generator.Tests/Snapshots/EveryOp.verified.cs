@@ -55,7 +55,7 @@ namespace Demo
         ///     27  Add@27                 Add         FP32     FP32    [Batch]
         ///     31  MseLoss@31             MseLoss     FP32     FP32    []
         /// </code>
-        /// Memory per sample: 1,876 B of saved activations (FP32: 2,804 B), 4,260 B of workspace in 25 slots.
+        /// Memory per sample: 1,876 B of saved activations (FP32: 2,804 B), 3,592 B of workspace in 25 slots.
         /// </remarks>
         public static global::Amp.ModelPlan Plan { get; } = new global::Amp.ModelPlan(
             "EveryOp",
@@ -63,28 +63,44 @@ namespace Demo
             new global::Amp.PlannedOp[]
             {
                 new("emb", AmpKind.Embedding, AmpPrecision.Fp32, AmpPrecision.Fp32, "Embedding: on no autocast list, reads the FP32 weight", 17,
-                    "[Batch, 4, 16]"),
-                new("Add@17", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Fp32, "Add: promote, widest input FP32", 17, "[Batch, 4, 16]", FusedChain: 0),
-                new("ln", AmpKind.LayerNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 18, "[Batch, 4, 16]"),
-                new("rms", AmpKind.RmsNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "RmsNorm: FP32 list (inputs upcast)", 18, "[Batch, 4, 16]"),
-                new("rms->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read rms", 19, "[Batch, 4, 16]"),
-                new("lin", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class EveryOp", 19,
-                    "[Batch, 4, 16]"),
+                    "[Batch, 4, 16]", Gradient: AmpPrecision.Fp32),
+                new("Add@17", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Fp32, "Add: promote, widest input FP32", 17, "[Batch, 4, 16]", FusedChain: 0,
+                    Gradient: AmpPrecision.Fp32),
+                new("ln", AmpKind.LayerNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 18, "[Batch, 4, 16]",
+                    Gradient: AmpPrecision.Fp32),
+                new("rms", AmpKind.RmsNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "RmsNorm: FP32 list (inputs upcast)", 18, "[Batch, 4, 16]",
+                    Gradient: AmpPrecision.Fp32),
+                new("rms->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "cast once for the BF16 ops that read rms; gradient BF16 like the activation (PyTorch's rule)", 19, "[Batch, 4, 16]",
+                    Gradient: AmpPrecision.Bf16),
+                new("lin", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Linear: low-precision list, [Autocast(BF16)] on class EveryOp; gradient BF16 like the activation (PyTorch's rule)", 19, "[Batch, 4, 16]",
+                    Gradient: AmpPrecision.Bf16),
                 new("Attention@19", AmpKind.Attention, AmpPrecision.Bf16, AmpPrecision.Bf16,
-                    "Attention: low-precision list, [Autocast(BF16)] on class EveryOp; softmax in FP32", 19, "[Batch, 4, 16]"),
-                new("SplitHeads@20", AmpKind.SplitHeads, AmpPrecision.Bf16, AmpPrecision.Bf16, "SplitHeads: layout, keeps BF16", 20, "[Batch, 2, 4, 8]"),
-                new("MergeHeads@20", AmpKind.MergeHeads, AmpPrecision.Bf16, AmpPrecision.Bf16, "MergeHeads: layout, keeps BF16", 20, "[Batch, 4, 16]"),
-                new("Transpose@21", AmpKind.Transpose, AmpPrecision.Fp32, AmpPrecision.Fp32, "Transpose: layout, keeps FP32", 21, "[Batch, 16, 4]"),
-                new("Transpose@21->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read Transpose@21", 21,
-                    "[Batch, 16, 4]"),
-                new("MatMul@21", AmpKind.MatMul, AmpPrecision.Bf16, AmpPrecision.Bf16, "MatMul: low-precision list, [Autocast(BF16)] on class EveryOp", 21,
-                    "[Batch, 4, 4]"),
-                new("CausalMask@21", AmpKind.CausalMask, AmpPrecision.Bf16, AmpPrecision.Bf16, "CausalMask: layout, keeps BF16", 21, "[Batch, 4, 4]"),
-                new("Softmax@21", AmpKind.Softmax, AmpPrecision.Fp32, AmpPrecision.Fp32, "Softmax: FP32 list (inputs upcast)", 21, "[Batch, 4, 4]"),
-                new("Softmax@21->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read Softmax@21", 22,
-                    "[Batch, 4, 4]"),
-                new("MatMul@22", AmpKind.MatMul, AmpPrecision.Bf16, AmpPrecision.Bf16, "MatMul: low-precision list, [Autocast(BF16)] on class EveryOp", 22,
-                    "[Batch, 4, 16]"),
+                    "Attention: low-precision list, [Autocast(BF16)] on class EveryOp; softmax in FP32; gradient BF16 like the activation (PyTorch's rule)", 19,
+                    "[Batch, 4, 16]", Gradient: AmpPrecision.Bf16),
+                new("SplitHeads@20", AmpKind.SplitHeads, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "SplitHeads: layout, keeps BF16; gradient BF16 like the activation (PyTorch's rule)", 20, "[Batch, 2, 4, 8]", Gradient: AmpPrecision.Bf16),
+                new("MergeHeads@20", AmpKind.MergeHeads, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "MergeHeads: layout, keeps BF16; gradient BF16 like the activation (PyTorch's rule)", 20, "[Batch, 4, 16]", Gradient: AmpPrecision.Bf16),
+                new("Transpose@21", AmpKind.Transpose, AmpPrecision.Fp32, AmpPrecision.Fp32, "Transpose: layout, keeps FP32", 21, "[Batch, 16, 4]",
+                    Gradient: AmpPrecision.Fp32),
+                new("Transpose@21->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "cast once for the BF16 ops that read Transpose@21; gradient BF16 like the activation (PyTorch's rule)", 21, "[Batch, 16, 4]",
+                    Gradient: AmpPrecision.Bf16),
+                new("MatMul@21", AmpKind.MatMul, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "MatMul: low-precision list, [Autocast(BF16)] on class EveryOp; gradient BF16 like the activation (PyTorch's rule)", 21, "[Batch, 4, 4]",
+                    Gradient: AmpPrecision.Bf16),
+                new("CausalMask@21", AmpKind.CausalMask, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "CausalMask: layout, keeps BF16; gradient BF16 like the activation (PyTorch's rule)", 21, "[Batch, 4, 4]", Gradient: AmpPrecision.Bf16),
+                new("Softmax@21", AmpKind.Softmax, AmpPrecision.Fp32, AmpPrecision.Fp32, "Softmax: FP32 list (inputs upcast)", 21, "[Batch, 4, 4]",
+                    Gradient: AmpPrecision.Fp32),
+                new("Softmax@21->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "cast once for the BF16 ops that read Softmax@21; gradient BF16 like the activation (PyTorch's rule)", 22, "[Batch, 4, 4]",
+                    Gradient: AmpPrecision.Bf16),
+                new("MatMul@22", AmpKind.MatMul, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "MatMul: low-precision list, [Autocast(BF16)] on class EveryOp; gradient BF16 like the activation (PyTorch's rule)", 22, "[Batch, 4, 16]",
+                    Gradient: AmpPrecision.Bf16),
                 new("Relu@23", AmpKind.Relu, AmpPrecision.Fp32, AmpPrecision.Bf16, "Relu: elementwise in FP32 registers, keeps its input's BF16", 23,
                     "[Batch, 4, 16]", FusedChain: 1),
                 new("Silu@23", AmpKind.Silu, AmpPrecision.Fp32, AmpPrecision.Bf16, "Silu: elementwise in FP32 registers, keeps its input's BF16", 23,
@@ -98,25 +114,32 @@ namespace Demo
                 new("Sub@23", AmpKind.Sub, AmpPrecision.Fp32, AmpPrecision.Bf16, "Sub: promote, widest input BF16", 23, "[Batch, 4, 16]", FusedChain: 1),
                 new("Scale@24", AmpKind.Scale, AmpPrecision.Fp32, AmpPrecision.Bf16, "Scale: elementwise in FP32 registers, keeps its input's BF16", 24,
                     "[Batch, 4, 16]", FusedChain: 1),
-                new("Scale@24#2", AmpKind.Scale, AmpPrecision.Fp32, AmpPrecision.Bf16, "Scale: elementwise in FP32 registers, keeps its input's BF16", 24,
-                    "[Batch, 4, 16]", FusedChain: 1),
-                new("LogSoftmax@25", AmpKind.LogSoftmax, AmpPrecision.Fp32, AmpPrecision.Fp32, "LogSoftmax: FP32 list (inputs upcast)", 25, "[Batch, 4, 16]"),
+                new("Scale@24#2", AmpKind.Scale, AmpPrecision.Fp32, AmpPrecision.Bf16,
+                    "Scale: elementwise in FP32 registers, keeps its input's BF16; gradient BF16 like the activation (PyTorch's rule)", 24, "[Batch, 4, 16]",
+                    FusedChain: 1, Gradient: AmpPrecision.Bf16),
+                new("LogSoftmax@25", AmpKind.LogSoftmax, AmpPrecision.Fp32, AmpPrecision.Fp32, "LogSoftmax: FP32 list (inputs upcast)", 25, "[Batch, 4, 16]",
+                    Gradient: AmpPrecision.Fp32),
                 new("Mul@25", AmpKind.Mul, AmpPrecision.Fp32, AmpPrecision.Bf16, "Mul: promote, widest input BF16", 25, "[Batch, 4, 16]", FusedChain: 2),
                 new("Exp@25", AmpKind.Exp, AmpPrecision.Fp32, AmpPrecision.Fp32, "Exp: FP32 list (inputs upcast)", 25, "[Batch, 4, 16]", FusedChain: 2),
                 new("Log@25", AmpKind.Log, AmpPrecision.Fp32, AmpPrecision.Fp32, "Log: FP32 list (inputs upcast)", 25, "[Batch, 4, 16]", FusedChain: 2),
-                new("Add@25", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Fp32, "Add: promote, widest input FP32", 25, "[Batch, 4, 16]", FusedChain: 2),
-                new("Reshape@26", AmpKind.Reshape, AmpPrecision.Fp32, AmpPrecision.Fp32, "Reshape: layout, keeps FP32", 26, "[Batch, 64]"),
-                new("Sum@27", AmpKind.Sum, AmpPrecision.Fp32, AmpPrecision.Fp32, "Sum: FP32 list (inputs upcast)", 27, "[Batch]"),
-                new("Mean@27", AmpKind.Mean, AmpPrecision.Fp32, AmpPrecision.Fp32, "Mean: FP32 list (inputs upcast)", 27, "[Batch]"),
-                new("Add@27", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Fp32, "Add: promote, widest input FP32", 27, "[Batch]", FusedChain: 3),
-                new("MseLoss@31", AmpKind.MseLoss, AmpPrecision.Fp32, AmpPrecision.Fp32, "MseLoss: FP32 list, the loss is FP32", 31, "[]", FusedChain: 4),
+                new("Add@25", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Fp32, "Add: promote, widest input FP32", 25, "[Batch, 4, 16]", FusedChain: 2,
+                    Gradient: AmpPrecision.Fp32),
+                new("Reshape@26", AmpKind.Reshape, AmpPrecision.Fp32, AmpPrecision.Fp32, "Reshape: layout, keeps FP32", 26, "[Batch, 64]",
+                    Gradient: AmpPrecision.Fp32),
+                new("Sum@27", AmpKind.Sum, AmpPrecision.Fp32, AmpPrecision.Fp32, "Sum: FP32 list (inputs upcast)", 27, "[Batch]", Gradient: AmpPrecision.Fp32),
+                new("Mean@27", AmpKind.Mean, AmpPrecision.Fp32, AmpPrecision.Fp32, "Mean: FP32 list (inputs upcast)", 27, "[Batch]",
+                    Gradient: AmpPrecision.Fp32),
+                new("Add@27", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Fp32, "Add: promote, widest input FP32", 27, "[Batch]", FusedChain: 3,
+                    Gradient: AmpPrecision.Fp32),
+                new("MseLoss@31", AmpKind.MseLoss, AmpPrecision.Fp32, AmpPrecision.Fp32, "MseLoss: FP32 list, the loss is FP32", 31, "[]", FusedChain: 4,
+                    Gradient: AmpPrecision.Fp32),
             },
             new global::Amp.MemoryPlan(
                 MasterWeightBytes: 4416,
                 WorkingWeightBytes: 512,
                 GradientBytes: 4416,
                 ActivationBytesPerSample: 1876,
-                WorkspaceBytesPerSample: 4260,
+                WorkspaceBytesPerSample: 3592,
                 WorkspaceFixedBytes: 4,
                 Fp32ActivationBytesPerSample: 2804,
                 Fp32WorkspaceBytesPerSample: 4164));
@@ -163,7 +186,7 @@ namespace Demo
         ///     27  Add@27                 Add         FP32     FP32    [Batch]
         ///     31  MseLoss@31             MseLoss     FP32     FP32    []
         /// </code>
-        /// Memory per sample: 1,876 B of saved activations (FP32: 2,804 B), 4,260 B of workspace in 25 slots.
+        /// Memory per sample: 1,876 B of saved activations (FP32: 2,804 B), 3,592 B of workspace in 25 slots.
         /// </remarks>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
@@ -231,7 +254,7 @@ namespace Demo
         ///     27  Add@27                 Add         FP32     FP32    [Batch]
         ///     31  MseLoss@31             MseLoss     FP32     FP32    []
         /// </code>
-        /// Memory per sample: 1,876 B of saved activations (FP32: 2,804 B), 4,260 B of workspace in 25 slots.
+        /// Memory per sample: 1,876 B of saved activations (FP32: 2,804 B), 3,592 B of workspace in 25 slots.
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         public sealed class Compiled : global::Amp.Compilation.CompiledModel
@@ -277,27 +300,27 @@ namespace Demo
             //   slot   1: FP32 B x 64       t3, g2
             //   slot   2: FP32 B x 4        t4Mean
             //   slot   3: FP32 B x 4        t4Rstd
-            //   slot   4: FP32 B x 64       t5, t15, g13, g9, g8Context, g4
+            //   slot   4: FP32 B x 64       t5, t15, g11, g4
             //   slot   5: FP32 B x 4        t5Rstd
             //   slot   6: BF16 B x 64       t6
-            //   slot   7: BF16 B x 64       t7, t9, t12
+            //   slot   7: BF16 B x 64       t7, t9, t12, g9, g8Context
             //   slot   8: BF16 B x 64       t8Q
             //   slot   9: BF16 B x 64       t8K
             //   slot  10: BF16 B x 64       t8V
-            //   slot  11: FP32 B x 64       t8Scores, t11, t27, g17, g14, g10, g8
+            //   slot  11: FP32 B x 64       t8Scores, t11, t27, g15, g5
             //   slot  12: BF16 B x 32       t8Probs
-            //   slot  13: BF16 B x 64       t8Context, t10
-            //   slot  14: BF16 B x 64       t8, t13, t17
-            //   slot  15: BF16 B x 16       t14, t16
-            //   slot  16: BF16 B x 64       t26, t26R
-            //   slot  17: FP32 B x 64       t31, t35, g34, g27, g15, g11, g8Probs
-            //   slot  18: FP32 B x 64       t33, t37Squares, g35, g31, g5
-            //   slot  19: FP32 B x 64       t34, g33, g26, g8Scores
+            //   slot  13: BF16 B x 64       t8Context, t10, g8
+            //   slot  14: BF16 B x 64       t8, t13, t17, g16, g13, g8Probs
+            //   slot  15: BF16 B x 64       t14, t16, g14, g12, g8Scores
+            //   slot  16: BF16 B x 64       t26, t26R, g17, g10, g8Q
+            //   slot  17: FP32 B x 64       t31, t35, g34, g27
+            //   slot  18: FP32 B x 64       t33, t37Squares, g35, g31
+            //   slot  19: FP32 B x 1        t34, g33
             //   slot  20: FP32 1            t37, g37
-            //   slot  21: FP32 B x 64       g8Q
-            //   slot  22: FP32 B x 64       g7
-            //   slot  23: FP32 B x 64       g8K
-            //   slot  24: FP32 B x 64       g8V
+            //   slot  21: BF16 B x 64       g26, g6
+            //   slot  22: BF16 B x 64       g7
+            //   slot  23: BF16 B x 64       g8K
+            //   slot  24: BF16 B x 64       g8V
 
             /// <summary>[Forward] Run.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
@@ -495,7 +518,7 @@ namespace Demo
                 run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t26R, t17);
 
                 var g27 = run.Gradient(17, B, 4, 16);
-                var g26 = run.Gradient(19, B, 4, 16);
+                var g26 = run.Gradient(21, global::Amp.Precision.Bf16, B, 4, 16);
                 // Model0.cs:25, backward of Chain2 = add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))): recomputed from its inputs in FP32
                 run.Grad<Chain2Grad0, float, float, float, float>(Chain2Grad0.Kernel, g27, g31);
                 run.Grad<Chain2Grad1, float, ushort, float, float>(Chain2Grad1.Kernel, g26, g31, null, t26R);
@@ -503,62 +526,68 @@ namespace Demo
                 // Model0.cs:25, backward of LogSoftmax@25 (LogSoftmax)
                 device.SoftmaxBackward(t27, g27, g26, log: true);
 
-                var g17 = run.Gradient(11, B, 4, 16);
+                var g17 = run.Gradient(16, global::Amp.Precision.Bf16, B, 4, 16);
                 // Model0.cs:24, backward of Chain1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))):
                 // recomputed from its inputs in FP32
                 run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g17, g26, t17);
 
-                var g15 = run.Gradient(17, B, 4, 4);
-                var g16 = g15;
-                var g5 = run.Gradient(18, B, 4, 16);
-                var g6 = g5;
+                var g16 = run.Gradient(14, global::Amp.Precision.Bf16, B, 4, 4);
+                var g6 = run.Gradient(21, global::Amp.Precision.Bf16, B, 4, 16);
                 // Model0.cs:22, backward of MatMul@22 (MatMul)
                 device.Gemm(g17.Reshape(B, 4, 16), t6.Reshape(B, 4, 16), g16.Reshape(B, 4, 4), AccumulateTransposeB);
                 device.Gemm(t16.Reshape(B, 4, 4), g17.Reshape(B, 4, 16), g6.Reshape(B, 4, 16), AccumulateTransposeA);
 
-                var g14 = run.Gradient(11, B, 4, 4);
+                var g15 = run.Gradient(11, B, 4, 4);
+                // Model0.cs:22, backward of Softmax@21->bf16 (Cast)
+                device.AccumulateRows(g16, g15);
+
+                var g14 = run.Gradient(15, global::Amp.Precision.Bf16, B, 4, 4);
                 // Model0.cs:21, backward of Softmax@21 (Softmax)
                 device.SoftmaxBackward(t15, g15, g14, log: false);
 
-                var g13 = run.Gradient(4, B, 4, 4);
+                var g13 = run.Gradient(14, global::Amp.Precision.Bf16, B, 4, 4);
                 // Model0.cs:21, backward of CausalMask@21 (CausalMask)
                 device.CausalMaskBackward(g14, g13);
 
-                var g10 = run.Gradient(11, B, 4, 16);
-                var g11 = run.Gradient(17, B, 16, 4);
-                var g12 = g11;
+                var g10 = run.Gradient(16, global::Amp.Precision.Bf16, B, 4, 16);
+                var g12 = run.Gradient(15, global::Amp.Precision.Bf16, B, 16, 4);
                 // Model0.cs:21, backward of MatMul@21 (MatMul)
                 device.Gemm(g13.Reshape(B, 4, 4), t12.Reshape(B, 16, 4), g10.Reshape(B, 4, 16), AccumulateTransposeB);
                 device.Gemm(t10.Reshape(B, 4, 16), g13.Reshape(B, 4, 4), g12.Reshape(B, 16, 4), AccumulateTransposeA);
 
+                var g11 = run.Gradient(4, B, 16, 4);
+                // Model0.cs:21, backward of Transpose@21->bf16 (Cast)
+                device.AccumulateRows(g12, g11);
+
+                var g5 = run.Gradient(11, B, 4, 16);
                 // Model0.cs:21, backward of Transpose@21 (Transpose)
                 device.SwapMiddleAccumulate(g11, g5, B, 16, 4, 1);
 
-                var g9 = run.Gradient(4, B, 2, 4, 8);
+                var g9 = run.Gradient(7, global::Amp.Precision.Bf16, B, 2, 4, 8);
                 // Model0.cs:20, backward of MergeHeads@20 (MergeHeads)
                 device.SwapMiddleAccumulate(g10, g9, B, 4, 2, 8);
 
-                var g8 = run.Gradient(11, B, 4, 16);
+                var g8 = run.Gradient(13, global::Amp.Precision.Bf16, B, 4, 16);
                 // Model0.cs:20, backward of SplitHeads@20 (SplitHeads)
                 device.SwapMiddleAccumulate(g9, g8, B, 2, 4, 8);
 
-                var g7 = run.Gradient(22, B, 4, 16);
+                var g7 = run.Gradient(22, global::Amp.Precision.Bf16, B, 4, 16);
                 // Model0.cs:19, backward of Attention@19 (Attention)
-                var g8Context = run.Gradient(4, B, 2, 4, 8);
-                var g8Probs = run.Gradient(17, B, 2, 4, 4);
-                var g8Scores = run.Gradient(19, B, 2, 4, 4);
+                var g8Context = run.Gradient(7, global::Amp.Precision.Bf16, B, 2, 4, 8);
+                var g8Probs = run.Gradient(14, global::Amp.Precision.Bf16, B, 2, 4, 4);
+                var g8Scores = run.Gradient(15, global::Amp.Precision.Bf16, B, 2, 4, 4);
                 device.SwapMiddleAccumulate(g8, g8Context, B, 4, 2, 8);
                 device.Gemm(g8Context.Reshape(B * 2, 4, 8), t8V.Reshape(B * 2, 4, 8), g8Probs.Reshape(B * 2, 4, 4), AccumulateTransposeB);
                 device.SoftmaxBackward(t8Probs, g8Probs, g8Scores, log: false);
-                var g8Q = run.Gradient(21, B, 2, 4, 8);
+                var g8Q = run.Gradient(16, global::Amp.Precision.Bf16, B, 2, 4, 8);
                 device.Gemm(g8Scores.Reshape(B * 2, 4, 4), t8K.Reshape(B * 2, 4, 8), g8Q.Reshape(B * 2, 4, 8),
                     new global::Amp.GemmOptions { Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g8Q, g7, B, 2, 4, 8);
-                var g8K = run.Gradient(23, B, 2, 4, 8);
+                var g8K = run.Gradient(23, global::Amp.Precision.Bf16, B, 2, 4, 8);
                 device.Gemm(g8Scores.Reshape(B * 2, 4, 4), t8Q.Reshape(B * 2, 4, 8), g8K.Reshape(B * 2, 4, 8), new global::Amp.GemmOptions { TransposeA = true,
                     Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g8K, g6, B, 2, 4, 8);
-                var g8V = run.Gradient(24, B, 2, 4, 8);
+                var g8V = run.Gradient(24, global::Amp.Precision.Bf16, B, 2, 4, 8);
                 device.Gemm(t8Probs.Reshape(B * 2, 4, 4), g8Context.Reshape(B * 2, 4, 8), g8V.Reshape(B * 2, 4, 8),
                     new global::Amp.GemmOptions { TransposeA = true });
                 device.SwapMiddleAccumulate(g8V, g6, B, 2, 4, 8);
@@ -566,6 +595,9 @@ namespace Demo
                 // Model0.cs:19, backward of lin (Linear)
                 device.Gemm(g7.Reshape(B * 4, 16), lin_weight.Working(global::Amp.Precision.Bf16), g6.Reshape(B * 4, 16), Accumulate);
                 device.Gemm(g7.Reshape(B * 4, 16), t6.Reshape(B * 4, 16), lin_weight.Gradient, AccumulateTransposeA);
+
+                // Model0.cs:19, backward of rms->bf16 (Cast)
+                device.AccumulateRows(g6, g5);
 
                 var g4 = run.Gradient(4, B, 4, 16);
                 // Model0.cs:18, backward of rms (RmsNorm)

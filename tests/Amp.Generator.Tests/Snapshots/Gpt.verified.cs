@@ -40,7 +40,7 @@ namespace Demo
         ///     57  head                        Linear        BF16     BF16    [Batch, 16, 65]
         ///     61  CrossEntropy@61             CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 36,544 B of saved activations (FP32: 66,240 B), 83,552 B of workspace in 43 slots.
+        /// Memory per sample: 36,544 B of saved activations (FP32: 66,240 B), 58,176 B of workspace in 41 slots.
         /// </remarks>
         public static global::Amp.ModelPlan Plan { get; } = new global::Amp.ModelPlan(
             "Gpt",
@@ -48,71 +48,100 @@ namespace Demo
             new global::Amp.PlannedOp[]
             {
                 new("wte", AmpKind.Embedding, AmpPrecision.Fp32, AmpPrecision.Fp32, "Embedding: on no autocast list, reads the FP32 weight", 51,
-                    "[Batch, 16, 32]"),
-                new("blocks.0.ln1", AmpKind.LayerNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 30, "[Batch, 16, 32]"),
-                new("blocks.0.ln1->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read blocks.0.ln1", 15,
-                    "[Batch, 16, 32]"),
-                new("blocks.0.attn.q", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15,
-                    "[Batch, 16, 32]"),
-                new("blocks.0.attn.k", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15,
-                    "[Batch, 16, 32]"),
-                new("blocks.0.attn.v", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15,
-                    "[Batch, 16, 32]"),
+                    "[Batch, 16, 32]", Gradient: AmpPrecision.Fp32),
+                new("blocks.0.ln1", AmpKind.LayerNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 30, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Fp32),
+                new("blocks.0.ln1->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "cast once for the BF16 ops that read blocks.0.ln1; gradient BF16 like the activation (PyTorch's rule)", 15, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Bf16),
+                new("blocks.0.attn.q", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Linear: low-precision list, [Autocast(BF16)] on class Gpt; gradient BF16 like the activation (PyTorch's rule)", 15, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Bf16),
+                new("blocks.0.attn.k", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Linear: low-precision list, [Autocast(BF16)] on class Gpt; gradient BF16 like the activation (PyTorch's rule)", 15, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Bf16),
+                new("blocks.0.attn.v", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Linear: low-precision list, [Autocast(BF16)] on class Gpt; gradient BF16 like the activation (PyTorch's rule)", 15, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Bf16),
                 new("blocks.0.attn.Attention@15", AmpKind.Attention, AmpPrecision.Bf16, AmpPrecision.Bf16,
-                    "Attention: low-precision list, [Autocast(BF16)] on class Gpt; softmax in FP32", 15, "[Batch, 16, 32]"),
-                new("blocks.0.attn.proj", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15,
-                    "[Batch, 16, 32]"),
+                    "Attention: low-precision list, [Autocast(BF16)] on class Gpt; softmax in FP32; gradient BF16 like the activation (PyTorch's rule)", 15,
+                    "[Batch, 16, 32]", Gradient: AmpPrecision.Bf16),
+                new("blocks.0.attn.proj", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Linear: low-precision list, [Autocast(BF16)] on class Gpt; gradient BF16 like the activation (PyTorch's rule)", 15, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Bf16),
                 new("blocks.0.Add@30", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Fp32, "Add: promote, widest input FP32", 30, "[Batch, 16, 32]",
-                    FusedChain: 0),
-                new("blocks.0.ln2", AmpKind.LayerNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 31, "[Batch, 16, 32]"),
-                new("blocks.0.ln2->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read blocks.0.ln2", 35,
-                    "[Batch, 16, 32]"),
-                new("blocks.0.up", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 35,
-                    "[Batch, 16, 128]"),
-                new("blocks.0.Gelu@35", AmpKind.Gelu, AmpPrecision.Fp32, AmpPrecision.Bf16, "Gelu: elementwise in FP32 registers, keeps its input's BF16", 35,
-                    "[Batch, 16, 128]", FusedChain: 1),
-                new("blocks.0.down", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 35,
-                    "[Batch, 16, 32]"),
+                    FusedChain: 0, Gradient: AmpPrecision.Fp32),
+                new("blocks.0.ln2", AmpKind.LayerNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 31, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Fp32),
+                new("blocks.0.ln2->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "cast once for the BF16 ops that read blocks.0.ln2; gradient BF16 like the activation (PyTorch's rule)", 35, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Bf16),
+                new("blocks.0.up", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Linear: low-precision list, [Autocast(BF16)] on class Gpt; gradient BF16 like the activation (PyTorch's rule)", 35, "[Batch, 16, 128]",
+                    Gradient: AmpPrecision.Bf16),
+                new("blocks.0.Gelu@35", AmpKind.Gelu, AmpPrecision.Fp32, AmpPrecision.Bf16,
+                    "Gelu: elementwise in FP32 registers, keeps its input's BF16; gradient BF16 like the activation (PyTorch's rule)", 35, "[Batch, 16, 128]",
+                    FusedChain: 1, Gradient: AmpPrecision.Bf16),
+                new("blocks.0.down", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Linear: low-precision list, [Autocast(BF16)] on class Gpt; gradient BF16 like the activation (PyTorch's rule)", 35, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Bf16),
                 new("blocks.0.Add@31", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Fp32, "Add: promote, widest input FP32", 31, "[Batch, 16, 32]",
-                    FusedChain: 2),
-                new("blocks.1.ln1", AmpKind.LayerNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 30, "[Batch, 16, 32]"),
-                new("blocks.1.ln1->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read blocks.1.ln1", 15,
-                    "[Batch, 16, 32]"),
-                new("blocks.1.attn.q", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15,
-                    "[Batch, 16, 32]"),
-                new("blocks.1.attn.k", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15,
-                    "[Batch, 16, 32]"),
-                new("blocks.1.attn.v", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15,
-                    "[Batch, 16, 32]"),
+                    FusedChain: 2, Gradient: AmpPrecision.Fp32),
+                new("blocks.1.ln1", AmpKind.LayerNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 30, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Fp32),
+                new("blocks.1.ln1->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "cast once for the BF16 ops that read blocks.1.ln1; gradient BF16 like the activation (PyTorch's rule)", 15, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Bf16),
+                new("blocks.1.attn.q", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Linear: low-precision list, [Autocast(BF16)] on class Gpt; gradient BF16 like the activation (PyTorch's rule)", 15, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Bf16),
+                new("blocks.1.attn.k", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Linear: low-precision list, [Autocast(BF16)] on class Gpt; gradient BF16 like the activation (PyTorch's rule)", 15, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Bf16),
+                new("blocks.1.attn.v", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Linear: low-precision list, [Autocast(BF16)] on class Gpt; gradient BF16 like the activation (PyTorch's rule)", 15, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Bf16),
                 new("blocks.1.attn.Attention@15", AmpKind.Attention, AmpPrecision.Bf16, AmpPrecision.Bf16,
-                    "Attention: low-precision list, [Autocast(BF16)] on class Gpt; softmax in FP32", 15, "[Batch, 16, 32]"),
-                new("blocks.1.attn.proj", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 15,
-                    "[Batch, 16, 32]"),
+                    "Attention: low-precision list, [Autocast(BF16)] on class Gpt; softmax in FP32; gradient BF16 like the activation (PyTorch's rule)", 15,
+                    "[Batch, 16, 32]", Gradient: AmpPrecision.Bf16),
+                new("blocks.1.attn.proj", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Linear: low-precision list, [Autocast(BF16)] on class Gpt; gradient BF16 like the activation (PyTorch's rule)", 15, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Bf16),
                 new("blocks.1.Add@30", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Fp32, "Add: promote, widest input FP32", 30, "[Batch, 16, 32]",
-                    FusedChain: 3),
-                new("blocks.1.ln2", AmpKind.LayerNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 31, "[Batch, 16, 32]"),
-                new("blocks.1.ln2->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read blocks.1.ln2", 35,
-                    "[Batch, 16, 32]"),
-                new("blocks.1.up", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 35,
-                    "[Batch, 16, 128]"),
-                new("blocks.1.Gelu@35", AmpKind.Gelu, AmpPrecision.Fp32, AmpPrecision.Bf16, "Gelu: elementwise in FP32 registers, keeps its input's BF16", 35,
-                    "[Batch, 16, 128]", FusedChain: 4),
-                new("blocks.1.down", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 35,
-                    "[Batch, 16, 32]"),
+                    FusedChain: 3, Gradient: AmpPrecision.Fp32),
+                new("blocks.1.ln2", AmpKind.LayerNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 31, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Fp32),
+                new("blocks.1.ln2->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "cast once for the BF16 ops that read blocks.1.ln2; gradient BF16 like the activation (PyTorch's rule)", 35, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Bf16),
+                new("blocks.1.up", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Linear: low-precision list, [Autocast(BF16)] on class Gpt; gradient BF16 like the activation (PyTorch's rule)", 35, "[Batch, 16, 128]",
+                    Gradient: AmpPrecision.Bf16),
+                new("blocks.1.Gelu@35", AmpKind.Gelu, AmpPrecision.Fp32, AmpPrecision.Bf16,
+                    "Gelu: elementwise in FP32 registers, keeps its input's BF16; gradient BF16 like the activation (PyTorch's rule)", 35, "[Batch, 16, 128]",
+                    FusedChain: 4, Gradient: AmpPrecision.Bf16),
+                new("blocks.1.down", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Linear: low-precision list, [Autocast(BF16)] on class Gpt; gradient BF16 like the activation (PyTorch's rule)", 35, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Bf16),
                 new("blocks.1.Add@31", AmpKind.Add, AmpPrecision.Fp32, AmpPrecision.Fp32, "Add: promote, widest input FP32", 31, "[Batch, 16, 32]",
-                    FusedChain: 5),
-                new("lnf", AmpKind.LayerNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 57, "[Batch, 16, 32]"),
-                new("lnf->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read lnf", 57, "[Batch, 16, 32]"),
-                new("head", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16, "Linear: low-precision list, [Autocast(BF16)] on class Gpt", 57,
-                    "[Batch, 16, 65]"),
-                new("CrossEntropy@61", AmpKind.CrossEntropy, AmpPrecision.Fp32, AmpPrecision.Fp32, "CrossEntropy: FP32 list, the loss is FP32", 61, "[]"),
+                    FusedChain: 5, Gradient: AmpPrecision.Fp32),
+                new("lnf", AmpKind.LayerNorm, AmpPrecision.Fp32, AmpPrecision.Fp32, "LayerNorm: FP32 list (inputs upcast)", 57, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Fp32),
+                new("lnf->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "cast once for the BF16 ops that read lnf; gradient BF16 like the activation (PyTorch's rule)", 57, "[Batch, 16, 32]",
+                    Gradient: AmpPrecision.Bf16),
+                new("head", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Linear: low-precision list, [Autocast(BF16)] on class Gpt; gradient BF16 like the activation (PyTorch's rule)", 57, "[Batch, 16, 65]",
+                    Gradient: AmpPrecision.Bf16),
+                new("CrossEntropy@61", AmpKind.CrossEntropy, AmpPrecision.Fp32, AmpPrecision.Fp32, "CrossEntropy: FP32 list, the loss is FP32", 61, "[]",
+                    Gradient: AmpPrecision.Fp32),
             },
             new global::Amp.MemoryPlan(
                 MasterWeightBytes: 118528,
                 WorkingWeightBytes: 54464,
                 GradientBytes: 118528,
                 ActivationBytesPerSample: 36544,
-                WorkspaceBytesPerSample: 83552,
+                WorkspaceBytesPerSample: 58176,
                 WorkspaceFixedBytes: 4,
                 Fp32ActivationBytesPerSample: 66240,
                 Fp32WorkspaceBytesPerSample: 98880));
@@ -144,7 +173,7 @@ namespace Demo
         ///     57  head                        Linear        BF16     BF16    [Batch, 16, 65]
         ///     61  CrossEntropy@61             CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 36,544 B of saved activations (FP32: 66,240 B), 83,552 B of workspace in 43 slots.
+        /// Memory per sample: 36,544 B of saved activations (FP32: 66,240 B), 58,176 B of workspace in 41 slots.
         /// </remarks>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
@@ -197,7 +226,7 @@ namespace Demo
         ///     57  head                        Linear        BF16     BF16    [Batch, 16, 65]
         ///     61  CrossEntropy@61             CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 36,544 B of saved activations (FP32: 66,240 B), 83,552 B of workspace in 43 slots.
+        /// Memory per sample: 36,544 B of saved activations (FP32: 66,240 B), 58,176 B of workspace in 41 slots.
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         public sealed class Compiled : global::Amp.Compilation.CompiledModel
@@ -247,7 +276,7 @@ namespace Demo
             private readonly BlockInstance[] blockInstances;
 
             internal Compiled(global::Demo.Gpt definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, global::Demo.Gpt.Plan, ModelInputs, bufferSlots: 43, options)
+                : base(device, global::Demo.Gpt.Plan, ModelInputs, bufferSlots: 41, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
@@ -289,13 +318,13 @@ namespace Demo
                 head_weight = AddParameter("head.weight", weights["head.weight"]);
                 blockInstances = new BlockInstance[]
                 {
-                    new(new int[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1, 11, 12, 13, 5, 1, 14, 15, 16, 6, 7, 12, 17, 14, 30, 32, 12, 1, 39, 32, 32, 33, 30, 37, 40,
-                        42, 33, 29, 14, 36, 38, 41, 30 }, blocks_0_ln1_weight, blocks_0_ln1_bias, blocks_0_attn_q_weight, blocks_0_attn_q_bias,
+                    new(new int[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1, 11, 12, 13, 5, 1, 14, 15, 16, 6, 7, 12, 17, 14, 14, 5, 12, 22, 12, 5, 37, 37, 5, 6, 17,
+                        21, 24, 5, 26, 7, 13, 20, 23, 5, 14 }, blocks_0_ln1_weight, blocks_0_ln1_bias, blocks_0_attn_q_weight, blocks_0_attn_q_bias,
                         blocks_0_attn_k_weight, blocks_0_attn_k_bias, blocks_0_attn_v_weight, blocks_0_attn_v_bias, blocks_0_attn_proj_weight,
                         blocks_0_attn_proj_bias, blocks_0_ln2_weight, blocks_0_ln2_bias, blocks_0_up_weight, blocks_0_up_bias, blocks_0_down_weight,
                         blocks_0_down_bias), // blocks.0
-                    new(new int[] { 1, 18, 19, 12, 20, 21, 22, 23, 24, 25, 1, 26, 27, 28, 20, 1, 14, 29, 30, 21, 22, 27, 31, 14, 38, 1, 27, 39, 1, 39, 37, 1,
-                        38, 32, 40, 42, 1, 39, 29, 30, 33, 41, 30 }, blocks_1_ln1_weight, blocks_1_ln1_bias, blocks_1_attn_q_weight, blocks_1_attn_q_bias,
+                    new(new int[] { 1, 18, 19, 12, 20, 21, 22, 23, 24, 25, 1, 26, 27, 28, 20, 1, 14, 29, 30, 21, 22, 27, 31, 14, 14, 5, 27, 34, 27, 5, 39, 38,
+                        5, 17, 21, 31, 34, 5, 22, 27, 20, 28, 36, 5, 14 }, blocks_1_ln1_weight, blocks_1_ln1_bias, blocks_1_attn_q_weight, blocks_1_attn_q_bias,
                         blocks_1_attn_k_weight, blocks_1_attn_k_bias, blocks_1_attn_v_weight, blocks_1_attn_v_bias, blocks_1_attn_proj_weight,
                         blocks_1_attn_proj_bias, blocks_1_ln2_weight, blocks_1_ln2_bias, blocks_1_up_weight, blocks_1_up_bias, blocks_1_down_weight,
                         blocks_1_down_bias), // blocks.1
@@ -312,50 +341,48 @@ namespace Demo
             public global::Amp.StepResult TrainStep(int[] idx, int[] targets) => TrainStep(new global::Amp.Data.Batch { { "idx", idx }, { "targets",
                 targets } });
 
-            // Memory slots: 43 allocations; the buffers of a slot use it one after another (lifetimes never overlap), each a view of its first elements.
+            // Memory slots: 41 allocations; the buffers of a slot use it one after another (lifetimes never overlap), each a view of its first elements.
             //   slot   0: FP32 B x 512      t1
-            //   slot   1: FP32 B x 2048     t2, t7Scores, t9, t16, t21Scores, t23, t30, t34LogProbs, g30, g28, g26, g22, g21Context, g13
+            //   slot   1: FP32 B x 1040     t2, t7Scores, t9, t16, t21Scores, t23, t30, t34LogProbs, t9R
             //   slot   2: FP32 B x 16       t2Mean
             //   slot   3: FP32 B x 16       t2Rstd
             //   slot   4: BF16 B x 512      t3
-            //   slot   5: BF16 B x 512      t4, t8
-            //   slot   6: BF16 B x 512      t5, t11
-            //   slot   7: BF16 B x 2048     t6, t12
+            //   slot   5: BF16 B x 512      t4, t8, g28, g25, g22, g21Context, g17, g14, g11, g8, g7Context, g3
+            //   slot   6: BF16 B x 512      t5, t11, g7
+            //   slot   7: BF16 B x 2048     t6, t12, g7Scores
             //   slot   8: BF16 B x 512      t7Q
             //   slot   9: BF16 B x 512      t7K
             //   slot  10: BF16 B x 512      t7V
             //   slot  11: BF16 B x 1024     t7Probs
-            //   slot  12: BF16 B x 2048     t7Context, t13, t17, t13R
-            //   slot  13: BF16 B x 512      t7
-            //   slot  14: FP32 B x 1040     t10, t15, t24, t29, g32, t9R, g7Scores
+            //   slot  12: BF16 B x 2048     t7Context, t13, t17, t13R, g12
+            //   slot  13: BF16 B x 512      t7, g7Q
+            //   slot  14: FP32 B x 512      t10, t15, t24, t29, g30, g23, g16, g9, g2
             //   slot  15: FP32 B x 16       t10Mean
             //   slot  16: FP32 B x 16       t10Rstd
-            //   slot  17: BF16 B x 512      t14
+            //   slot  17: BF16 B x 512      t14, g21, g4
             //   slot  18: FP32 B x 16       t16Mean
             //   slot  19: FP32 B x 16       t16Rstd
-            //   slot  20: BF16 B x 512      t18, t22
-            //   slot  21: BF16 B x 512      t19, t25
-            //   slot  22: BF16 B x 2048     t20, t26
-            //   slot  23: BF16 B x 512      t21Q
-            //   slot  24: BF16 B x 512      t21K
+            //   slot  20: BF16 B x 512      t18, t22, g21Q, g7K
+            //   slot  21: BF16 B x 512      t19, t25, g18, g5
+            //   slot  22: BF16 B x 2048     t20, t26, g21Probs, g13
+            //   slot  23: BF16 B x 512      t21Q, g7V
+            //   slot  24: BF16 B x 512      t21K, g6
             //   slot  25: BF16 B x 512      t21V
-            //   slot  26: BF16 B x 1024     t21Probs
-            //   slot  27: BF16 B x 2048     t21Context, t27, t31, t27R
-            //   slot  28: BF16 B x 512      t21
-            //   slot  29: FP32 B x 1024     t24Mean, g21Scores, g7Probs
-            //   slot  30: FP32 B x 512      t24Rstd, g21Q, g16, g9, g7, g2
-            //   slot  31: BF16 B x 512      t28
-            //   slot  32: FP32 B x 512      t30Mean, g18, g14, g10, g1
-            //   slot  33: FP32 B x 512      t30Rstd, g21K, g8, g7Context
-            //   slot  34: BF16 B x 1040     t32
+            //   slot  26: BF16 B x 1024     t21Probs, g7Probs
+            //   slot  27: BF16 B x 2048     t21Context, t27, t31, t27R, g26, g21Scores
+            //   slot  28: BF16 B x 512      t21, g21K
+            //   slot  29: FP32 B x 16       t24Mean
+            //   slot  30: FP32 B x 16       t24Rstd
+            //   slot  31: BF16 B x 512      t28, g19
+            //   slot  32: FP32 B x 16       t30Mean
+            //   slot  33: FP32 B x 16       t30Rstd
+            //   slot  34: BF16 B x 2048     t32, g32, g27, g20
             //   slot  35: FP32 1            t34, g34
-            //   slot  36: FP32 B x 512      t15R, g7Q
-            //   slot  37: FP32 B x 512      t23R, g15, g4
-            //   slot  38: FP32 B x 512      t29R, g23, g21, g7K
-            //   slot  39: FP32 B x 2048     g29, g27, g24, g21Probs, g12
-            //   slot  40: FP32 B x 512      g19, g5
-            //   slot  41: FP32 B x 512      g21V, g7V
-            //   slot  42: FP32 B x 512      g20, g6
+            //   slot  36: BF16 B x 512      g31, g21V
+            //   slot  37: FP32 B x 512      t15R, g10, g1
+            //   slot  38: FP32 B x 512      t23R, g15
+            //   slot  39: FP32 B x 512      t29R, g24
+            //   slot  40: FP32 B x 512      g29
 
             /// <summary>[Forward] Logits.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
@@ -432,33 +459,36 @@ namespace Demo
                 var g34 = run.Gradient(35, 1);
                 device.Fill(g34, seed);
 
-                var g32 = run.Gradient(14, B, 16, 65);
+                var g32 = run.Gradient(34, global::Amp.Precision.Bf16, B, 16, 65);
                 // Model0.cs:61, backward of CrossEntropy@61 (CrossEntropy)
                 device.CrossEntropyBackward(t34LogProbs.Reshape(B * 16, 65), t33.Reshape(B * 16), g34, g32.Reshape(B * 16, 65));
 
-                var g30 = run.Gradient(1, B, 16, 32);
-                var g31 = g30;
+                var g31 = run.Gradient(36, global::Amp.Precision.Bf16, B, 16, 32);
                 // Model0.cs:57, backward of head (Linear)
                 device.Gemm(g32.Reshape(B * 16, 65), head_weight.Working(global::Amp.Precision.Bf16), g31.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g32.Reshape(B * 16, 65), t31.Reshape(B * 16, 32), head_weight.Gradient, AccumulateTransposeA);
 
+                var g30 = run.Gradient(14, B, 16, 32);
+                // Model0.cs:57, backward of lnf->bf16 (Cast)
+                device.AccumulateRows(g31, g30);
+
                 // Model0.cs:30, Chain0 = add(wte, blocks.0.attn.proj): recomputed from its leaves instead of kept from the forward pass
-                var t9R = run.Buffer(14, global::Amp.Precision.Fp32, B, 16, 32);
+                var t9R = run.Buffer(1, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain0, float, ushort, float, float, float>(Chain0.Kernel, t9R, t1, t8);
 
                 // Model0.cs:31, Chain2 = add(blocks.0.Add@30, blocks.0.down): recomputed from its leaves instead of kept from the forward pass
-                var t15R = run.Buffer(36, global::Amp.Precision.Fp32, B, 16, 32);
+                var t15R = run.Buffer(37, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain2, float, ushort, float, float, float>(Chain2.Kernel, t15R, t9R, t14);
 
                 // Model0.cs:30, Chain0 = add(blocks.0.Add@31, blocks.1.attn.proj): recomputed from its leaves instead of kept from the forward pass
-                var t23R = run.Buffer(37, global::Amp.Precision.Fp32, B, 16, 32);
+                var t23R = run.Buffer(38, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain0, float, ushort, float, float, float>(Chain0.Kernel, t23R, t15R, t22);
 
                 // Model0.cs:31, Chain2 = add(blocks.1.Add@30, blocks.1.down): recomputed from its leaves instead of kept from the forward pass
-                var t29R = run.Buffer(38, global::Amp.Precision.Fp32, B, 16, 32);
+                var t29R = run.Buffer(39, global::Amp.Precision.Fp32, B, 16, 32);
                 run.Map<Chain2, float, ushort, float, float, float>(Chain2.Kernel, t29R, t23R, t28);
 
-                var g29 = run.Gradient(39, B, 16, 32);
+                var g29 = run.Gradient(40, B, 16, 32);
                 // Model0.cs:57, backward of lnf (LayerNorm)
                 device.NormBackward(t29R, lnf_weight.Master, t30Mean, t30Rstd, g30, g29, lnf_weight.Gradient, lnf_bias.Gradient);
 
@@ -583,7 +613,7 @@ namespace Demo
                 var t12 = run.Buffer(p.Slots[20], global::Amp.Precision.Bf16, B, 16, 128);
 
                 var g9 = run.Gradient(p.Slots[24], B, 16, 32);
-                var g14 = run.Gradient(p.Slots[25], B, 16, 32);
+                var g14 = run.Gradient(p.Slots[25], global::Amp.Precision.Bf16, B, 16, 32);
                 // Model0.cs:31, backward of Chain2 = add(Add@30, down): recomputed from its inputs in FP32
                 run.Grad<Chain2Grad0, float, float, float, float>(Chain2Grad0.Kernel, g9, g15);
                 run.Grad<Chain2Grad1, float, float, float, float>(Chain2Grad1.Kernel, g14, g15);
@@ -592,63 +622,65 @@ namespace Demo
                 var t13R = run.Buffer(p.Slots[26], global::Amp.Precision.Bf16, B, 16, 128);
                 run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t13R, t12);
 
-                var g13 = run.Gradient(p.Slots[27], B, 16, 128);
+                var g13 = run.Gradient(p.Slots[27], global::Amp.Precision.Bf16, B, 16, 128);
                 // Model0.cs:35, backward of down (Linear)
                 device.Gemm(g14.Reshape(B * 16, 32), p.down_weight.Working(global::Amp.Precision.Bf16), g13.Reshape(B * 16, 128), Accumulate);
                 device.Gemm(g14.Reshape(B * 16, 32), t13R.Reshape(B * 16, 128), p.down_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g14, p.down_bias.Gradient);
 
-                var g12 = run.Gradient(p.Slots[28], B, 16, 128);
+                var g12 = run.Gradient(p.Slots[28], global::Amp.Precision.Bf16, B, 16, 128);
                 // Model0.cs:35, backward of Chain1 = gelu(up): recomputed from its inputs in FP32
                 run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g12, g13, t12);
 
-                var g10 = run.Gradient(p.Slots[29], B, 16, 32);
-                var g11 = g10;
+                var g11 = run.Gradient(p.Slots[29], global::Amp.Precision.Bf16, B, 16, 32);
                 // Model0.cs:35, backward of up (Linear)
                 device.Gemm(g12.Reshape(B * 16, 128), p.up_weight.Working(global::Amp.Precision.Bf16), g11.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g12.Reshape(B * 16, 128), t11.Reshape(B * 16, 32), p.up_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g12, p.up_bias.Gradient);
 
+                var g10 = run.Gradient(p.Slots[30], B, 16, 32);
+                // Model0.cs:35, backward of ln2->bf16 (Cast)
+                device.AccumulateRows(g11, g10);
+
                 // Model0.cs:31, backward of ln2 (LayerNorm)
                 device.NormBackward(t9R, p.ln2_weight.Master, t10Mean, t10Rstd, g10, g9, p.ln2_weight.Gradient, p.ln2_bias.Gradient);
 
-                dx0 = run.Gradient(p.Slots[30], B, 16, 32);
-                var g8 = run.Gradient(p.Slots[31], B, 16, 32);
+                dx0 = run.Gradient(p.Slots[31], B, 16, 32);
+                var g8 = run.Gradient(p.Slots[32], global::Amp.Precision.Bf16, B, 16, 32);
                 // Model0.cs:30, backward of Chain0 = add(x0, attn.proj): recomputed from its inputs in FP32
                 run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, dx0, g9);
                 run.Grad<Chain0Grad1, float, float, float, float>(Chain0Grad1.Kernel, g8, g9);
 
-                var g7 = run.Gradient(p.Slots[32], B, 16, 32);
+                var g7 = run.Gradient(p.Slots[33], global::Amp.Precision.Bf16, B, 16, 32);
                 // Model0.cs:15, backward of attn.proj (Linear)
                 device.Gemm(g8.Reshape(B * 16, 32), p.attn_proj_weight.Working(global::Amp.Precision.Bf16), g7.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g8.Reshape(B * 16, 32), t7.Reshape(B * 16, 32), p.attn_proj_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g8, p.attn_proj_bias.Gradient);
 
-                var g4 = run.Gradient(p.Slots[33], B, 16, 32);
-                var g5 = run.Gradient(p.Slots[34], B, 16, 32);
-                var g6 = run.Gradient(p.Slots[35], B, 16, 32);
+                var g4 = run.Gradient(p.Slots[34], global::Amp.Precision.Bf16, B, 16, 32);
+                var g5 = run.Gradient(p.Slots[35], global::Amp.Precision.Bf16, B, 16, 32);
+                var g6 = run.Gradient(p.Slots[36], global::Amp.Precision.Bf16, B, 16, 32);
                 // Model0.cs:15, backward of attn.Attention@15 (Attention)
-                var g7Context = run.Gradient(p.Slots[36], B, 4, 16, 8);
-                var g7Probs = run.Gradient(p.Slots[37], B, 4, 16, 16);
-                var g7Scores = run.Gradient(p.Slots[38], B, 4, 16, 16);
+                var g7Context = run.Gradient(p.Slots[37], global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var g7Probs = run.Gradient(p.Slots[38], global::Amp.Precision.Bf16, B, 4, 16, 16);
+                var g7Scores = run.Gradient(p.Slots[39], global::Amp.Precision.Bf16, B, 4, 16, 16);
                 device.SwapMiddleAccumulate(g7, g7Context, B, 16, 4, 8);
                 device.Gemm(g7Context.Reshape(B * 4, 16, 8), t7V.Reshape(B * 4, 16, 8), g7Probs.Reshape(B * 4, 16, 16), AccumulateTransposeB);
                 device.SoftmaxBackward(t7Probs, g7Probs, g7Scores, log: false);
-                var g7Q = run.Gradient(p.Slots[39], B, 4, 16, 8);
+                var g7Q = run.Gradient(p.Slots[40], global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.Gemm(g7Scores.Reshape(B * 4, 16, 16), t7K.Reshape(B * 4, 16, 8), g7Q.Reshape(B * 4, 16, 8),
                     new global::Amp.GemmOptions { Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g7Q, g4, B, 4, 16, 8);
-                var g7K = run.Gradient(p.Slots[40], B, 4, 16, 8);
+                var g7K = run.Gradient(p.Slots[41], global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.Gemm(g7Scores.Reshape(B * 4, 16, 16), t7Q.Reshape(B * 4, 16, 8), g7K.Reshape(B * 4, 16, 8),
                     new global::Amp.GemmOptions { TransposeA = true, Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g7K, g5, B, 4, 16, 8);
-                var g7V = run.Gradient(p.Slots[41], B, 4, 16, 8);
+                var g7V = run.Gradient(p.Slots[42], global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.Gemm(t7Probs.Reshape(B * 4, 16, 16), g7Context.Reshape(B * 4, 16, 8), g7V.Reshape(B * 4, 16, 8),
                     new global::Amp.GemmOptions { TransposeA = true });
                 device.SwapMiddleAccumulate(g7V, g6, B, 4, 16, 8);
 
-                var g2 = run.Gradient(p.Slots[42], B, 16, 32);
-                var g3 = g2;
+                var g3 = run.Gradient(p.Slots[43], global::Amp.Precision.Bf16, B, 16, 32);
                 // Model0.cs:15, backward of attn.v (Linear)
                 device.Gemm(g6.Reshape(B * 16, 32), p.attn_v_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g6.Reshape(B * 16, 32), t3.Reshape(B * 16, 32), p.attn_v_weight.Gradient, AccumulateTransposeA);
@@ -663,6 +695,10 @@ namespace Demo
                 device.Gemm(g4.Reshape(B * 16, 32), p.attn_q_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B * 16, 32), Accumulate);
                 device.Gemm(g4.Reshape(B * 16, 32), t3.Reshape(B * 16, 32), p.attn_q_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g4, p.attn_q_bias.Gradient);
+
+                var g2 = run.Gradient(p.Slots[44], B, 16, 32);
+                // Model0.cs:15, backward of ln1->bf16 (Cast)
+                device.AccumulateRows(g3, g2);
 
                 // Model0.cs:30, backward of ln1 (LayerNorm)
                 device.NormBackward(x0, p.ln1_weight.Master, t2Mean, t2Rstd, g2, dx0, p.ln1_weight.Gradient, p.ln1_bias.Gradient);

@@ -25,7 +25,7 @@ namespace Demo
         ///     13  fc2              Linear        FP16     FP16    [Batch, 10]
         ///     16  CrossEntropy@16  CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 680 B of saved activations (FP32: 1,064 B), 3,480 B of workspace in 7 slots.
+        /// Memory per sample: 680 B of saved activations (FP32: 1,064 B), 1,984 B of workspace in 7 slots.
         /// </remarks>
         public static global::Amp.ModelPlan Plan { get; } = new global::Amp.ModelPlan(
             "Classifier",
@@ -33,20 +33,24 @@ namespace Demo
             new global::Amp.PlannedOp[]
             {
                 new("x->fp16", AmpKind.Cast, AmpPrecision.Fp16, AmpPrecision.Fp16, "cast once for the FP16 ops that read x", 13, "[Batch, 64]"),
-                new("fc1", AmpKind.Linear, AmpPrecision.Fp16, AmpPrecision.Fp16, "Linear: low-precision list, [Autocast(FP16)] on class Classifier", 13,
-                    "[Batch, 256]"),
-                new("Gelu@13", AmpKind.Gelu, AmpPrecision.Fp32, AmpPrecision.Fp16, "Gelu: elementwise in FP32 registers, keeps its input's FP16", 13,
-                    "[Batch, 256]", FusedChain: 0),
-                new("fc2", AmpKind.Linear, AmpPrecision.Fp16, AmpPrecision.Fp16, "Linear: low-precision list, [Autocast(FP16)] on class Classifier", 13,
-                    "[Batch, 10]"),
-                new("CrossEntropy@16", AmpKind.CrossEntropy, AmpPrecision.Fp32, AmpPrecision.Fp32, "CrossEntropy: FP32 list, the loss is FP32", 16, "[]"),
+                new("fc1", AmpKind.Linear, AmpPrecision.Fp16, AmpPrecision.Fp16,
+                    "Linear: low-precision list, [Autocast(FP16)] on class Classifier; gradient FP16 like the activation (PyTorch's rule)", 13, "[Batch, 256]",
+                    Gradient: AmpPrecision.Fp16),
+                new("Gelu@13", AmpKind.Gelu, AmpPrecision.Fp32, AmpPrecision.Fp16,
+                    "Gelu: elementwise in FP32 registers, keeps its input's FP16; gradient FP16 like the activation (PyTorch's rule)", 13, "[Batch, 256]",
+                    FusedChain: 0, Gradient: AmpPrecision.Fp16),
+                new("fc2", AmpKind.Linear, AmpPrecision.Fp16, AmpPrecision.Fp16,
+                    "Linear: low-precision list, [Autocast(FP16)] on class Classifier; gradient FP16 like the activation (PyTorch's rule)", 13, "[Batch, 10]",
+                    Gradient: AmpPrecision.Fp16),
+                new("CrossEntropy@16", AmpKind.CrossEntropy, AmpPrecision.Fp32, AmpPrecision.Fp32, "CrossEntropy: FP32 list, the loss is FP32", 16, "[]",
+                    Gradient: AmpPrecision.Fp32),
             },
             new global::Amp.MemoryPlan(
                 MasterWeightBytes: 76840,
                 WorkingWeightBytes: 38420,
                 GradientBytes: 76840,
                 ActivationBytesPerSample: 680,
-                WorkspaceBytesPerSample: 3480,
+                WorkspaceBytesPerSample: 1984,
                 WorkspaceFixedBytes: 4,
                 Fp32ActivationBytesPerSample: 1064,
                 Fp32WorkspaceBytesPerSample: 3372));
@@ -63,7 +67,7 @@ namespace Demo
         ///     13  fc2              Linear        FP16     FP16    [Batch, 10]
         ///     16  CrossEntropy@16  CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 680 B of saved activations (FP32: 1,064 B), 3,480 B of workspace in 7 slots.
+        /// Memory per sample: 680 B of saved activations (FP32: 1,064 B), 1,984 B of workspace in 7 slots.
         /// </remarks>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
@@ -93,7 +97,7 @@ namespace Demo
         ///     13  fc2              Linear        FP16     FP16    [Batch, 10]
         ///     16  CrossEntropy@16  CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 680 B of saved activations (FP32: 1,064 B), 3,480 B of workspace in 7 slots.
+        /// Memory per sample: 680 B of saved activations (FP32: 1,064 B), 1,984 B of workspace in 7 slots.
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         public sealed class Compiled : global::Amp.Compilation.CompiledModel
@@ -132,11 +136,11 @@ namespace Demo
             // Memory slots: 7 allocations; the buffers of a slot use it one after another (lifetimes never overlap), each a view of its first elements.
             //   slot   0: FP16 B x 64       t1
             //   slot   1: FP16 B x 256      t2
-            //   slot   2: FP16 B x 256      t3, t3R
-            //   slot   3: FP16 B x 10       t4
-            //   slot   4: FP32 B x 256      t6LogProbs, g3
+            //   slot   2: FP16 B x 256      t3, t3R, g2
+            //   slot   3: FP16 B x 10       t4, g4
+            //   slot   4: FP32 B x 10       t6LogProbs
             //   slot   5: FP32 1            t6, g6
-            //   slot   6: FP32 B x 256      g4, g2
+            //   slot   6: FP16 B x 256      g3
 
             /// <summary>[Forward] Logits.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
@@ -199,7 +203,7 @@ namespace Demo
                 var g6 = run.Gradient(5, 1);
                 device.Fill(g6, seed);
 
-                var g4 = run.Gradient(6, B, 10);
+                var g4 = run.Gradient(3, global::Amp.Precision.Fp16, B, 10);
                 // Model0.cs:16, backward of CrossEntropy@16 (CrossEntropy)
                 device.CrossEntropyBackward(t6LogProbs.Reshape(B, 10), t5.Reshape(B), g6, g4.Reshape(B, 10));
 
@@ -207,13 +211,13 @@ namespace Demo
                 var t3R = run.Buffer(2, global::Amp.Precision.Fp16, B, 256);
                 run.Map<Chain0, global::ILGPU.Half, float, float, float, global::ILGPU.Half>(Chain0.Kernel, t3R, t2);
 
-                var g3 = run.Gradient(4, B, 256);
+                var g3 = run.Gradient(6, global::Amp.Precision.Fp16, B, 256);
                 // Model0.cs:13, backward of fc2 (Linear)
                 device.Gemm(g4.Reshape(B, 10), fc2_weight.Working(global::Amp.Precision.Fp16), g3.Reshape(B, 256), Accumulate);
                 device.Gemm(g4.Reshape(B, 10), t3R.Reshape(B, 256), fc2_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g4, fc2_bias.Gradient);
 
-                var g2 = run.Gradient(6, B, 256);
+                var g2 = run.Gradient(2, global::Amp.Precision.Fp16, B, 256);
                 // Model0.cs:13, backward of Chain0 = gelu(fc1): recomputed from its inputs in FP32
                 run.Grad<Chain0Grad0, global::ILGPU.Half, float, float, float>(Chain0Grad0.Kernel, g2, g3, t2);
 

@@ -32,12 +32,13 @@ namespace Demo
             new global::Amp.PlannedOp[]
             {
                 new("fc1", AmpKind.Linear, AmpPrecision.Fp32, AmpPrecision.Fp32, "Linear: low-precision list, [Autocast(FP32)] on class Classifier", 13,
-                    "[Batch, 256]"),
+                    "[Batch, 256]", Gradient: AmpPrecision.Fp32),
                 new("Gelu@13", AmpKind.Gelu, AmpPrecision.Fp32, AmpPrecision.Fp32, "Gelu: elementwise in FP32 registers, keeps its input's FP32", 13,
-                    "[Batch, 256]", FusedChain: 0),
+                    "[Batch, 256]", FusedChain: 0, Gradient: AmpPrecision.Fp32),
                 new("fc2", AmpKind.Linear, AmpPrecision.Fp32, AmpPrecision.Fp32, "Linear: low-precision list, [Autocast(FP32)] on class Classifier", 13,
-                    "[Batch, 10]"),
-                new("CrossEntropy@16", AmpKind.CrossEntropy, AmpPrecision.Fp32, AmpPrecision.Fp32, "CrossEntropy: FP32 list, the loss is FP32", 16, "[]"),
+                    "[Batch, 10]", Gradient: AmpPrecision.Fp32),
+                new("CrossEntropy@16", AmpKind.CrossEntropy, AmpPrecision.Fp32, AmpPrecision.Fp32, "CrossEntropy: FP32 list, the loss is FP32", 16, "[]",
+                    Gradient: AmpPrecision.Fp32),
             },
             new global::Amp.MemoryPlan(
                 MasterWeightBytes: 76840,

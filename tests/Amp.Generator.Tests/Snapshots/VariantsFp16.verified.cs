@@ -26,7 +26,7 @@ namespace Demo
         ///     16  fc2               Linear        FP32     FP32    [Batch, 4]
         ///     19  CrossEntropy@19   CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 240 B of saved activations (FP32: 144 B), 500 B of workspace in 7 slots.
+        /// Memory per sample: 240 B of saved activations (FP32: 144 B), 564 B of workspace in 8 slots.
         /// </remarks>
         public static global::Amp.ModelPlan PlanFp16 { get; } = new global::Amp.ModelPlan(
             "Multi",
@@ -34,21 +34,25 @@ namespace Demo
             new global::Amp.PlannedOp[]
             {
                 new("x->fp16", AmpKind.Cast, AmpPrecision.Fp16, AmpPrecision.Fp16, "cast once for the FP16 ops that read x", 13, "[Batch, 16]"),
-                new("fc1", AmpKind.Linear, AmpPrecision.Fp16, AmpPrecision.Fp16, "Linear: low-precision list, [Autocast(FP16)] variant of class Multi", 13,
-                    "[Batch, 32]"),
-                new("Gelu@13", AmpKind.Gelu, AmpPrecision.Fp32, AmpPrecision.Fp16, "Gelu: elementwise in FP32 registers, keeps its input's FP16", 13,
-                    "[Batch, 32]", FusedChain: 0),
-                new("Gelu@13->fp32", AmpKind.Cast, AmpPrecision.Fp32, AmpPrecision.Fp32, "cast once for the FP32 ops that read Gelu@13", 16, "[Batch, 32]"),
+                new("fc1", AmpKind.Linear, AmpPrecision.Fp16, AmpPrecision.Fp16,
+                    "Linear: low-precision list, [Autocast(FP16)] variant of class Multi; gradient FP16 like the activation (PyTorch's rule)", 13,
+                    "[Batch, 32]", Gradient: AmpPrecision.Fp16),
+                new("Gelu@13", AmpKind.Gelu, AmpPrecision.Fp32, AmpPrecision.Fp16,
+                    "Gelu: elementwise in FP32 registers, keeps its input's FP16; gradient FP16 like the activation (PyTorch's rule)", 13, "[Batch, 32]",
+                    FusedChain: 0, Gradient: AmpPrecision.Fp16),
+                new("Gelu@13->fp32", AmpKind.Cast, AmpPrecision.Fp32, AmpPrecision.Fp32, "cast once for the FP32 ops that read Gelu@13", 16, "[Batch, 32]",
+                    Gradient: AmpPrecision.Fp32),
                 new("fc2", AmpKind.Linear, AmpPrecision.Fp32, AmpPrecision.Fp32, "Linear: low-precision list, [Autocast(FP32)] on method Head", 16,
-                    "[Batch, 4]"),
-                new("CrossEntropy@19", AmpKind.CrossEntropy, AmpPrecision.Fp32, AmpPrecision.Fp32, "CrossEntropy: FP32 list, the loss is FP32", 19, "[]"),
+                    "[Batch, 4]", Gradient: AmpPrecision.Fp32),
+                new("CrossEntropy@19", AmpKind.CrossEntropy, AmpPrecision.Fp32, AmpPrecision.Fp32, "CrossEntropy: FP32 list, the loss is FP32", 19, "[]",
+                    Gradient: AmpPrecision.Fp32),
             },
             new global::Amp.MemoryPlan(
                 MasterWeightBytes: 2704,
                 WorkingWeightBytes: 1088,
                 GradientBytes: 2704,
                 ActivationBytesPerSample: 240,
-                WorkspaceBytesPerSample: 500,
+                WorkspaceBytesPerSample: 564,
                 WorkspaceFixedBytes: 4,
                 Fp32ActivationBytesPerSample: 144,
                 Fp32WorkspaceBytesPerSample: 468));
@@ -65,7 +69,7 @@ namespace Demo
         ///     16  fc2               Linear        FP32     FP32    [Batch, 4]
         ///     19  CrossEntropy@19   CrossEntropy  FP32     FP32    []
         /// </code>
-        /// Memory per sample: 240 B of saved activations (FP32: 144 B), 500 B of workspace in 7 slots.
+        /// Memory per sample: 240 B of saved activations (FP32: 144 B), 564 B of workspace in 8 slots.
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         public sealed class CompiledFp16 : global::Amp.Compilation.CompiledModel
@@ -82,7 +86,7 @@ namespace Demo
             private readonly global::Amp.Compilation.ModelParameter fc2_bias;
 
             internal CompiledFp16(global::Demo.Multi definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, global::Demo.Multi.PlanFp16, ModelInputs, bufferSlots: 7, options)
+                : base(device, global::Demo.Multi.PlanFp16, ModelInputs, bufferSlots: 8, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
@@ -101,14 +105,15 @@ namespace Demo
             /// <summary>One training step on x [Batch, 16], y class ids below 4.</summary>
             public global::Amp.StepResult TrainStep(float[] x, int[] y) => TrainStep(new global::Amp.Data.Batch { { "x", x }, { "y", y } });
 
-            // Memory slots: 7 allocations; the buffers of a slot use it one after another (lifetimes never overlap), each a view of its first elements.
+            // Memory slots: 8 allocations; the buffers of a slot use it one after another (lifetimes never overlap), each a view of its first elements.
             //   slot   0: FP16 B x 16       t1
             //   slot   1: FP16 B x 32       t2
-            //   slot   2: FP16 B x 32       t3
-            //   slot   3: FP32 B x 32       t4, g2
+            //   slot   2: FP16 B x 32       t3, g3
+            //   slot   3: FP32 B x 32       t4
             //   slot   4: FP32 B x 4        t5, g5
-            //   slot   5: FP32 B x 32       t7LogProbs, g3
+            //   slot   5: FP32 B x 32       t7LogProbs, g4
             //   slot   6: FP32 1            t7, g7
+            //   slot   7: FP16 B x 32       g2
 
             /// <summary>[Forward] Logits.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
@@ -180,14 +185,17 @@ namespace Demo
                 // Model0.cs:19, backward of CrossEntropy@19 (CrossEntropy)
                 device.CrossEntropyBackward(t7LogProbs.Reshape(B, 4), t6.Reshape(B), g7, g5.Reshape(B, 4));
 
-                var g3 = run.Gradient(5, B, 32);
-                var g4 = g3;
+                var g4 = run.Gradient(5, B, 32);
                 // Model0.cs:16, backward of fc2 (Linear)
                 device.Gemm(g5.Reshape(B, 4), fc2_weight.Working(global::Amp.Precision.Fp32), g4.Reshape(B, 32), Accumulate);
                 device.Gemm(g5.Reshape(B, 4), t4.Reshape(B, 32), fc2_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g5, fc2_bias.Gradient);
 
-                var g2 = run.Gradient(3, B, 32);
+                var g3 = run.Gradient(2, global::Amp.Precision.Fp16, B, 32);
+                // Model0.cs:16, backward of Gelu@13->fp32 (Cast)
+                device.AccumulateRows(g4, g3);
+
+                var g2 = run.Gradient(7, global::Amp.Precision.Fp16, B, 32);
                 // Model0.cs:13, backward of Chain0 = gelu(fc1): recomputed from its inputs in FP32
                 run.Grad<Chain0Grad0, global::ILGPU.Half, float, float, float>(Chain0Grad0.Kernel, g2, g3, t2);
 

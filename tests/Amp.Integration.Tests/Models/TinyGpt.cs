@@ -110,3 +110,28 @@ public partial class TinyGptFp32
     [Loss]
     public Tensor Loss(Tensor logits, [Classes(40)] Labels targets) => CrossEntropy(logits, targets);
 }
+
+/// <summary>TinyGpt with every activation gradient in FP32 (the plan before PyTorch's gradient rule).</summary>
+[Autocast(Precision.Bf16, Fp32Gradients = true)]
+public partial class TinyGptFp32Gradients
+{
+    readonly Embedding wte = new(40, 32);
+    readonly Block[] blocks = Repeat<Block>(2);
+    readonly LayerNorm lnf = new(32);
+    readonly Linear head = new(32, 40, bias: false);
+
+    [Forward]
+    public Tensor Logits([Shape(Batch, 8)] Tokens idx)
+    {
+        var x = wte.Apply(idx);
+        foreach (var block in blocks)
+        {
+            x = block.Apply(x);
+        }
+
+        return head.Apply(lnf.Apply(x));
+    }
+
+    [Loss]
+    public Tensor Loss(Tensor logits, [Classes(40)] Labels targets) => CrossEntropy(logits, targets);
+}

@@ -12,8 +12,15 @@ public abstract partial class AmpDevice
     {
         options ??= GemmOptions.Default;
         GemmProblem problem = GemmProblem.Validate(this, a, b, c, options);
+        GemmObserver?.Invoke(a.Precision, b.Precision, c.Precision);
         GemmCore(problem, a, b, c, options);
     }
+
+    /// <summary>
+    /// Test hook: called with the storage precisions of A, B and C of every product. Cuda's tensor cores and cuBLAS take
+    /// only uniform operands, so a training step whose products all read one precision stays on them.
+    /// </summary>
+    internal Action<Precision, Precision, Precision>? GemmObserver { get; set; }
 
     private protected abstract void GemmCore(GemmProblem problem, DeviceTensor a, DeviceTensor b, DeviceTensor c, GemmOptions options);
 }
