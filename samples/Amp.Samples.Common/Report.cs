@@ -21,6 +21,19 @@ public static class Report
         }
 
         AnsiConsole.Write(table);
+
+        // Where the memory goes: AMP halves activations and workspace; masters, gradients and AdamW's moments stay FP32
+        // (and working copies add half a master), so a small, weight-dominated model saves little.
+        static string K(long bytes) => (bytes / 1024.0).ToString("N0", CultureInfo.InvariantCulture);
+        var parts = new Table().Title("memory of a training session (KiB)")
+            .AddColumns("precision", "masters", "working copies", "gradients", "optimizer state", "workspace", "of it activations", "total");
+        foreach (TrainingRun run in runs)
+        {
+            var p = run.MemoryParts;
+            parts.AddRow(run.Name, K(p.Masters), K(p.Working), K(p.Gradients), K(p.Optimizer), K(p.Workspace), K(p.Activations), K(run.MemoryBytes));
+        }
+
+        AnsiConsole.Write(parts);
     }
 
     /// <summary>Writes NAME.png (training loss, smoothed, and held-out loss per precision) and NAME.csv; returns the PNG path.</summary>

@@ -36,7 +36,10 @@ public static class Trainer
                 {
                     ProgressTask task = progress.AddTask(Describe(run, float.NaN, 0, 1f), maxValue: options.Steps);
                     using ICompiledModel model = run.Compile(device);
-                    run.MemoryBytes = model.Plan.Memory.TrainingBytes(options.Batch, model.Options);
+                    MemoryPlan memory = model.Plan.Memory;
+                    run.MemoryBytes = memory.TrainingBytes(options.Batch, model.Options);
+                    run.MemoryParts = (memory.MasterWeightBytes, memory.WorkingWeightBytes, memory.GradientBytes, memory.OptimizerStateBytes(model.Options),
+                        (long)options.Batch * memory.ActivationBytesPerSample, memory.WorkspaceFixedBytes + ((long)options.Batch * memory.WorkspaceBytesPerSample));
                     var clock = Stopwatch.StartNew();
                     var training = new Stopwatch();
                     int warmup = options.Steps >= 2 * Warmup ? Warmup : 0;

@@ -19,6 +19,9 @@ public sealed class TrainingRun(Precision precision, Func<AmpDevice, ICompiledMo
 
     public long MemoryBytes { get; set; }
 
+    /// <summary>Where <see cref="MemoryBytes"/> goes: masters, working copies, gradients, optimizer state, activations (kept for the backward) and the whole workspace, for this batch.</summary>
+    public (long Masters, long Working, long Gradients, long Optimizer, long Activations, long Workspace) MemoryParts { get; set; }
+
     public int SkippedSteps { get; set; }
 
     public float FinalScale { get; set; } = 1f;
