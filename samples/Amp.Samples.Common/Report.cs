@@ -23,10 +23,11 @@ public static class Report
         AnsiConsole.Write(table);
 
         // Where the memory goes: AMP halves activations and workspace; masters, gradients and AdamW's moments stay FP32
-        // (and working copies add half a master), so a small, weight-dominated model saves little.
+        // (and working copies add half a master), so a small, weight-dominated model saves little. "saved": the
+        // activations kept for the backward, part of the workspace; "grads": the FP32 weight gradients.
         static string K(long bytes) => (bytes / 1024.0).ToString("N0", CultureInfo.InvariantCulture);
         var parts = new Table().Title("memory of a training session (KiB)")
-            .AddColumns("precision", "masters", "working copies", "gradients", "optimizer state", "workspace", "of it activations", "total");
+            .AddColumns("precision", "masters", "working", "grads", "optimizer", "workspace", "saved", "total");
         foreach (TrainingRun run in runs)
         {
             var p = run.MemoryParts;

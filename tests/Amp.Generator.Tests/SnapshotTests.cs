@@ -21,6 +21,12 @@ public sealed class SnapshotTests
         Check(Models.Gpt, "Demo.Block.Amp.g.cs", "GptBlockModule");
     }
 
+    /// <summary>[Recompute] on the block array: each block's forward again before its backward, inside the shared body.</summary>
+    [Fact]
+    public void Gpt_with_recompute_and_fp32_gradients() =>
+        Check(Models.Gpt.Replace("readonly Block[] blocks", "[Recompute] readonly Block[] blocks").Replace("[Autocast(Precision.Bf16)]", "[Autocast(Precision.Bf16, Fp32Gradients = true)]"),
+            "Demo.Gpt.Amp.g.cs", "GptRecompute");
+
     [Fact]
     public void Precision_variants_of_one_definition()
     {

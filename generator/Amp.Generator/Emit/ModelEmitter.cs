@@ -72,7 +72,7 @@ internal sealed partial class ModelEmitter
             Precision? gradient = GradientOf(node);
             string fused = node.Chain >= 0 ? $", FusedChain: {node.Chain}" : string.Empty;
             string gradientArgument = gradient is { } g ? $", Gradient: AmpPrecision.{g}" : string.Empty;
-            w.Line($"        new(\"{node.Name}\", AmpKind.{node.Kind}, AmpPrecision.{node.Compute}, AmpPrecision.{node.Output}, \"{Escape(node.Reason + GradientReason(node, gradient))}\", {SourceMap.LineOf(node.Source)}, \"{Shapes.Format(node.Shape)}\"{fused}{gradientArgument}),");
+            w.Line($"        new(\"{node.Name}\", AmpKind.{node.Kind}, AmpPrecision.{node.Compute}, AmpPrecision.{node.Output}, \"{Escape(node.Reason + GradientReason(node, gradient) + RecomputeReason(node))}\", {SourceMap.LineOf(node.Source)}, \"{Shapes.Format(node.Shape)}\"{fused}{gradientArgument}),");
         }
 
         long masters = spec.Layers.Sum(l => ParameterCount(l)) * 4L;
@@ -86,10 +86,22 @@ internal sealed partial class ModelEmitter
          .Line($"        WorkspaceBytesPerSample: {InputBytes + program.WorkspaceBytesPerSample},")
          .Line($"        WorkspaceFixedBytes: {program.WorkspaceFixedBytes},")
          .Line($"        Fp32ActivationBytesPerSample: {planned.Fp32SavedBytesPerSample},")
-         .Line($"        Fp32WorkspaceBytesPerSample: {InputBytes + planned.Fp32WorkspaceBytesPerSample}){(spec.Fp32Gradients ? "," : ");")}");
+         .Line($"        Fp32WorkspaceBytesPerSample: {InputBytes + planned.Fp32WorkspaceBytesPerSample}){(spec.Fp32Gradients || planned.RecomputeSavedBytesPerSample > 0 ? "," : ");")}");
+        var named = new List<string>();
         if (spec.Fp32Gradients)
         {
-            w.Line("    fp32Gradients: true);");
+            named.Add("fp32Gradients: true");
+        }
+
+        if (planned.RecomputeSavedBytesPerSample > 0)
+        {
+            named.Add($"recomputeSavedBytesPerSample: {planned.RecomputeSavedBytesPerSample}");
+            named.Add($"recomputeFlopsPerSample: {planned.RecomputeFlopsPerSample}");
+        }
+
+        for (int i = 0; i < named.Count; i++)
+        {
+            w.Line($"    {named[i]}{(i == named.Count - 1 ? ");" : ",")}");
         }
     }
 
@@ -99,10 +111,18 @@ internal sealed partial class ModelEmitter
             ? Steps.StepWriter.GradientPrecision(plan, n.Id)
             : null;
 
+    /// <summary>[Recompute] in the op's reason: its activations are recomputed in the backward instead of kept.</summary>
+    private string RecomputeReason(PlannedNode n)
+    {
+        IReadOnlyList<ModuleCallSpec> calls = Steps.Checkpoints.Calls(plan);
+        ModuleCallSpec? call = calls.FirstOrDefault(c => n.Source >= c.First && n.Source < c.End);
+        return call is null ? string.Empty : $"; [Recompute] {call.Path}";
+    }
+
     /// <summary>The gradient rule where it differs from FP32, in the op's reason: why its gradient is what it is.</summary>
     private string GradientReason(PlannedNode n, Precision? gradient) => gradient switch
     {
-        Precision.Fp32 when spec.Fp32Gradients && n.Output != Precision.Fp32 => "; gradient FP32 (Fp32Gradients)",
+        Precision.Fp32 when spec.Fp32Gradients && n.Output != Precision.Fp32 => "; FP32 gradient (Fp32Gradients)",
         Precision.Bf16 or Precision.Fp16 => $"; gradient {gradient.Value.Name()} like the activation (PyTorch's rule)",
         _ => string.Empty,
     };

@@ -102,7 +102,11 @@ internal sealed record NodeSpec(
 /// One inlined call of a [Module]'s forward: the instance's path (<c>blocks.3</c>), the module's type and argument
 /// list (<see cref="Module"/>; calls of one key run the same code) and the parsed nodes it added, [First, End).
 /// </summary>
-internal sealed record ModuleCallSpec(string Path, string Module, int First, int End);
+internal sealed record ModuleCallSpec(string Path, string Module, int First, int End)
+{
+    /// <summary>[Recompute] on the instance's field or class: its activations are recomputed in the backward, not kept.</summary>
+    public bool Recompute { get; init; }
+}
 
 /// <summary>A field of a model or module class, for the generated parameter walk.</summary>
 internal sealed record FieldSpec(string Name, string? LayerType, string? ModuleType, int ArrayLength, bool Nullable = false);

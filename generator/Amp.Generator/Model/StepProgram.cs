@@ -58,7 +58,14 @@ internal sealed record StepProgram(
     long SavedBytesPerSample);
 
 /// <summary>The planned model with its step program, the program as printed, and the memory the same model would take in FP32 (for the plan's comparison).</summary>
-internal sealed record ProgramSpec(PlanSpec Plan, StepProgram Program, ProgramText Text, long Fp32SavedBytesPerSample, long Fp32WorkspaceBytesPerSample);
+internal sealed record ProgramSpec(PlanSpec Plan, StepProgram Program, ProgramText Text, long Fp32SavedBytesPerSample, long Fp32WorkspaceBytesPerSample)
+{
+    /// <summary>[Recompute]: the activation bytes per sample it saves against the same plan without it.</summary>
+    public long RecomputeSavedBytesPerSample { get; init; }
+
+    /// <summary>[Recompute]: the matrix-product FLOPs per sample of the forwards it runs again.</summary>
+    public long RecomputeFlopsPerSample { get; init; }
+}
 
 internal static class PrecisionBytes
 {

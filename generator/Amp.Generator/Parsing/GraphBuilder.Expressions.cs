@@ -113,12 +113,12 @@ internal sealed partial class GraphBuilder
 
         if (KnownTypes.IsModule(field.Type))
         {
-            return new ModuleValue((INamedTypeSymbol)field.Type, path, keep);
+            return new ModuleValue((INamedTypeSymbol)field.Type, path, keep, field.Has(KnownTypes.Recompute) || field.Type.Has(KnownTypes.Recompute));
         }
 
         if (field.Type is IArrayTypeSymbol { ElementType: INamedTypeSymbol element } && KnownTypes.IsModule(element))
         {
-            return new ModuleArrayValue(element, path, FieldWalker.ArrayLength(field, context), keep);
+            return new ModuleArrayValue(element, path, FieldWalker.ArrayLength(field, context), keep, field.Has(KnownTypes.Recompute) || element.Has(KnownTypes.Recompute));
         }
 
         if (!SymbolEqualityComparer.Default.Equals(field.ContainingType, scope.Owner) && KnownTypes.LayerKindOf(field.Type) is not null)
@@ -152,7 +152,7 @@ internal sealed partial class GraphBuilder
             return null;
         }
 
-        return new ModuleValue(array.Type, $"{array.Path}.{index}", array.KeepFp32Reason);
+        return new ModuleValue(array.Type, $"{array.Path}.{index}", array.KeepFp32Reason, array.Recompute);
     }
 
     private GraphValue? Binary(BinaryExpressionSyntax binary, Scope scope, SemanticModel model)
@@ -231,7 +231,7 @@ internal sealed partial class GraphBuilder
 
             int first = Nodes.Count;
             GraphValue? result = Inline(method, new Scope(module.Type, module.Path, region, []), bound, invocation);
-            Calls.Add(new ModuleCallSpec(module.Path, module.Type.ToDisplayString(), first, Nodes.Count));
+            Calls.Add(new ModuleCallSpec(module.Path, module.Type.ToDisplayString(), first, Nodes.Count) { Recompute = module.Recompute });
             return result;
         }
 

@@ -197,7 +197,7 @@ internal sealed partial class GraphBuilder(ParseContext context, IReadOnlyDictio
         string name = loop.Identifier.ValueText;
         for (int i = 0; i < array.Count; i++)
         {
-            scope.Locals[name] = new ModuleValue(array.Type, array.Path + "." + i.ToString(CultureInfo.InvariantCulture), array.KeepFp32Reason);
+            scope.Locals[name] = new ModuleValue(array.Type, array.Path + "." + i.ToString(CultureInfo.InvariantCulture), array.KeepFp32Reason, array.Recompute);
             StatementSyntax[] body = loop.Statement is BlockSyntax block ? [.. block.Statements] : [loop.Statement];
             if (!Run(body, scope, model, out GraphValue? returned))
             {

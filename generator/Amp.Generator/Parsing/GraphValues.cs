@@ -16,11 +16,11 @@ internal sealed record LabelsValue(int Node) : GraphValue;
 /// <summary>A layer field at its path.</summary>
 internal sealed record LayerValue(LayerSpec Layer) : GraphValue;
 
-/// <summary>A [Module] instance at its path.</summary>
-internal sealed record ModuleValue(INamedTypeSymbol Type, string Path, string? KeepFp32Reason) : GraphValue;
+/// <summary>A [Module] instance at its path; <paramref name="Recompute"/>: [Recompute] on its field or class.</summary>
+internal sealed record ModuleValue(INamedTypeSymbol Type, string Path, string? KeepFp32Reason, bool Recompute = false) : GraphValue;
 
 /// <summary>A fixed-size array of modules (unrolled by foreach or indexed with constants).</summary>
-internal sealed record ModuleArrayValue(INamedTypeSymbol Type, string Path, int Count, string? KeepFp32Reason) : GraphValue;
+internal sealed record ModuleArrayValue(INamedTypeSymbol Type, string Path, int Count, string? KeepFp32Reason, bool Recompute = false) : GraphValue;
 
 /// <summary>The scope a method body is read in: its class, path prefix, region and locals.</summary>
 internal sealed class Scope(INamedTypeSymbol owner, string path, RegionSpec region, Dictionary<string, GraphValue> locals)

@@ -9,6 +9,7 @@ internal static class KnownTypes
     public const string Autocast = "Amp.AutocastAttribute";
     public const string Module = "Amp.ModuleAttribute";
     public const string KeepFp32 = "Amp.KeepFp32Attribute";
+    public const string Recompute = "Amp.RecomputeAttribute";
     public const string Forward = "Amp.ForwardAttribute";
     public const string Loss = "Amp.LossAttribute";
     public const string Shape = "Amp.ShapeAttribute";

@@ -28,7 +28,33 @@ internal static class StepProgramPass
         cancellationToken.ThrowIfCancellationRequested();
         StepProgram fp32 = IsAllFp32(plan) ? program : StepWriter.Write(Fp32Twin(plan, cancellationToken));
         ProgramText text = Outliner.Outline(plan, program);
-        return new StepResult<ProgramSpec>(new ProgramSpec(plan, program, text, fp32.SavedBytesPerSample, fp32.WorkspaceBytesPerSample), planned.Diagnostics);
+        var result = new ProgramSpec(plan, program, text, fp32.SavedBytesPerSample, fp32.WorkspaceBytesPerSample);
+        if (Checkpoints.Calls(plan).Count > 0)
+        {
+            // What [Recompute] buys and costs: the activations the same plan keeps without it, and the products it runs again.
+            int[] regionOf = Checkpoints.RegionOf(plan);
+            result = result with
+            {
+                RecomputeSavedBytesPerSample = StepWriter.Write(plan, checkpoints: false).SavedBytesPerSample - program.SavedBytesPerSample,
+                RecomputeFlopsPerSample = plan.Nodes.Where(n => regionOf[n.Id] >= 0).Sum(n => ProductFlopsPerSample(plan, n)),
+            };
+        }
+
+        return new StepResult<ProgramSpec>(result, planned.Diagnostics);
+    }
+
+    /// <summary>The multiply-add FLOPs (2 per multiply-add) of one sample of an op's matrix products; 0 for the other ops.</summary>
+    private static long ProductFlopsPerSample(PlanSpec plan, PlannedNode n)
+    {
+        long Elements(IEnumerable<int> shape) => shape.Where(d => d != Shapes.Batch).Aggregate(1L, (a, b) => a * b);
+        IReadOnlyList<int> x = n.Inputs.Count > 0 ? plan.Nodes[n.Inputs[0]].Shape : [];
+        return n.Kind switch
+        {
+            OpKind.Linear => 2 * Elements(n.Shape) * x[x.Count - 1],
+            OpKind.MatMul => 2 * Elements(n.Shape) * x[x.Count - 1],
+            OpKind.Attention => 4 * Elements(x) * x[x.Count - 2],
+            _ => 0,
+        };
     }
 
     private static bool IsAllFp32(PlanSpec plan) => plan.Nodes.All(n => n.Output == Precision.Fp32 && n.Compute == Precision.Fp32);

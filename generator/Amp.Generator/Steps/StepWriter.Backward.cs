@@ -52,9 +52,18 @@ internal sealed partial class StepWriter
             }),
         };
 
+        var checkpointed = new HashSet<int>();
         foreach (PlannedNode n in plan.Nodes.Reverse().Where(n => Needs(n.Id) && !IsInsideChain(n) && EmitterOf(n.Kind)?.Backward is not null && !IsGradientView(n)))
         {
+            // A [Recompute] module's forward runs again just before its first backward step; its backward reads those copies.
+            checkpoint = regionOf[n.Id];
+            if (checkpoint >= 0 && checkpointed.Add(checkpoint))
+            {
+                steps.AddRange(WriteCheckpoint(checkpoint));
+            }
+
             steps.Add(Step(n.Id, w => WriteNodeBackward(w, n)));
+            checkpoint = -1;
         }
 
         foreach (int root in recomputed)
@@ -84,7 +93,7 @@ internal sealed partial class StepWriter
     /// inputs, cost nothing). The forward buffer then dies with the forward pass. Chains are visited last first, so
     /// a recomputed chain that feeds another is itself recomputed. Decided on the locals each backward step reads.
     /// </summary>
-    private static List<int> RecomputeOrder(PlanSpec plan, List<HashSet<string>> backwardReads)
+    private static List<int> RecomputeOrder(PlanSpec plan, List<HashSet<string>> backwardReads, int[] regionOf)
     {
         var referenced = new HashSet<string>(backwardReads.SelectMany(r => r), StringComparer.Ordinal);
         var order = new List<int>();
@@ -92,7 +101,7 @@ internal sealed partial class StepWriter
         {
             PlannedNode root = plan.Nodes[chain.Root];
             long extra = chain.Leaves.Where(l => !referenced.Contains($"t{l}") && plan.Nodes[l].Kind != OpKind.Input).Sum(l => SampleBytes(plan.Nodes[l]));
-            if (root.Kind == OpKind.MseLoss || !referenced.Contains($"t{root.Id}") || extra >= SampleBytes(root))
+            if (root.Kind == OpKind.MseLoss || regionOf[root.Id] >= 0 || !referenced.Contains($"t{root.Id}") || extra >= SampleBytes(root))
             {
                 continue;
             }

@@ -36,19 +36,23 @@ internal sealed partial class StepWriter
     private List<string> declares = [];
     private HashSet<string> localsRead = new(StringComparer.Ordinal);
 
-    private StepWriter(PlanSpec plan, IReadOnlyList<int> recomputed)
+    private StepWriter(PlanSpec plan, IReadOnlyList<int> recomputed, bool checkpoints)
     {
         this.plan = plan;
         spec = plan.Spec;
         this.recomputed = recomputed;
+        regionOf = checkpoints ? Checkpoints.RegionOf(plan) : Enumerable.Repeat(-1, plan.Nodes.Count).ToArray();
     }
 
-    /// <summary>The step program of <paramref name="plan"/>: written once to learn what the backward reads, then with the chains worth recomputing.</summary>
-    public static StepProgram Write(PlanSpec plan)
+    /// <summary>
+    /// The step program of <paramref name="plan"/>: written once to learn what the backward reads, then with the chains
+    /// worth recomputing. <paramref name="checkpoints"/> false writes it as if no module had [Recompute] (to measure what it saves).
+    /// </summary>
+    public static StepProgram Write(PlanSpec plan, bool checkpoints = true)
     {
-        var draft = new StepWriter(plan, []);
+        var draft = new StepWriter(plan, [], checkpoints);
         List<HashSet<string>> backwardReads = draft.WriteSteps().Where(s => s.Step.Phase == StepPhase.Backward).Select(s => s.Locals).ToList();
-        var writer = new StepWriter(plan, RecomputeOrder(plan, backwardReads));
+        var writer = new StepWriter(plan, RecomputeOrder(plan, backwardReads, draft.regionOf), checkpoints);
         List<StepSpec> steps = writer.WriteSteps().Select(s => s.Step).ToList();
         var (slotOf, slots, perSample, fixedBytes, saved) = Liveness.Plan(writer.buffers, steps);
         return new StepProgram(writer.buffers.ToEquatableArray(), steps.ToEquatableArray(), writer.forwardDeclarations.ToEquatableArray(),
@@ -97,10 +101,11 @@ internal sealed partial class StepWriter
     }
 
     /// <summary>The forward value of node <paramref name="id"/> as read here: in the backward, a recomputed chain's output is its recomputed local.</summary>
-    internal string T(int id) => Use(phase == StepPhase.Backward && recomputed.Contains(id) ? $"t{id}R" : $"t{id}", write: false);
+    internal string T(int id) => Use(
+        Checkpointed(id) ? $"t{id}C" : phase == StepPhase.Backward && recomputed.Contains(id) ? $"t{id}R" : $"t{id}", write: false);
 
     /// <summary>A named scratch tensor of node <paramref name="id"/> kept from its forward (statistics, attention parts), read here.</summary>
-    internal string T(int id, string part) => Use($"t{id}{part}", write: false);
+    internal string T(int id, string part) => Use(Checkpointed(id) ? $"t{id}{part}C" : $"t{id}{part}", write: false);
 
     /// <summary>The gradient of node <paramref name="id"/>, accumulated into here (declared, zeroed, just before its first step).</summary>
     internal string G(int id)
@@ -130,8 +135,11 @@ internal sealed partial class StepWriter
     }
 
     /// <summary>Declares <paramref name="local"/> as a new buffer of <paramref name="precision"/> and <paramref name="shape"/> (Batch as -1); returns the local.</summary>
-    internal string Declare(CodeWriter w, string local, Precision precision, int[] shape) =>
-        DeclareBuffer(w, local, NewBuffer(local, precision, shape), precision, shape);
+    internal string Declare(CodeWriter w, string local, Precision precision, int[] shape)
+    {
+        local = Renamed(local);
+        return DeclareBuffer(w, local, NewBuffer(local, precision, shape), precision, shape);
+    }
 
     /// <summary>Declares <paramref name="local"/> as buffer <paramref name="id"/>, already allocated in the program.</summary>
     private string DeclareBuffer(CodeWriter w, string local, int id, Precision precision, IReadOnlyList<int> shape) =>
@@ -140,6 +148,7 @@ internal sealed partial class StepWriter
     /// <summary>Declares <paramref name="local"/> as a view of <paramref name="source"/> (a reshape): the same buffer, read here.</summary>
     internal string DeclareView(CodeWriter w, string local, string source, string initializer)
     {
+        local = Renamed(local);
         source = StepTokens.Plain(source);
         Use(source, write: false);
         return Declare(w, local, initializer, bufferOf.TryGetValue(source, out int? b) ? b : null, source);

@@ -28,6 +28,14 @@ public sealed class AutocastAttribute(Precision precision) : Attribute
 [AttributeUsage(AttributeTargets.Field | AttributeTargets.Method, Inherited = false)]
 public sealed class KeepFp32Attribute : Attribute;
 
+/// <summary>
+/// Activation checkpointing on a [Module] field or class: none of the module's activations is kept for the backward;
+/// its forward runs again just before its backward (as <c>torch.utils.checkpoint</c>), trading the FLOPs of one more
+/// forward of the module for its activation memory. Gradients are bit-identical with and without it.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Class, Inherited = false)]
+public sealed class RecomputeAttribute : Attribute;
+
 /// <summary>Marks the method whose body is the model's forward graph.</summary>
 [AttributeUsage(AttributeTargets.Method, Inherited = false)]
 public sealed class ForwardAttribute : Attribute;

@@ -62,8 +62,16 @@ public sealed record MemoryPlan(
 }
 
 /// <summary>The precision plan of a model, decided at compile time by the Amp generator.</summary>
-public sealed class ModelPlan(string model, Precision autocast, IReadOnlyList<PlannedOp> ops, MemoryPlan memory, bool fp32Gradients = false)
+public sealed class ModelPlan(
+    string model, Precision autocast, IReadOnlyList<PlannedOp> ops, MemoryPlan memory, bool fp32Gradients = false,
+    long recomputeSavedBytesPerSample = 0, long recomputeFlopsPerSample = 0)
 {
+    /// <summary>[Recompute]: the activation bytes per sample not kept (against the same plan without it); 0 without [Recompute].</summary>
+    public long RecomputeSavedBytesPerSample { get; } = recomputeSavedBytesPerSample;
+
+    /// <summary>[Recompute]: the matrix-product FLOPs per sample of the module forwards run again in the backward.</summary>
+    public long RecomputeFlopsPerSample { get; } = recomputeFlopsPerSample;
+
     public string Model { get; } = model;
 
     /// <summary>
@@ -90,6 +98,7 @@ public sealed class ModelPlan(string model, Precision autocast, IReadOnlyList<Pl
 
         return text.Append($"  memory: masters {Memory.MasterWeightBytes} B, working {Memory.WorkingWeightBytes} B, ")
             .Append($"activations {Memory.ActivationBytesPerSample} B/sample (FP32: {Memory.Fp32ActivationBytesPerSample}), ")
-            .Append($"workspace {Memory.WorkspaceBytesPerSample} B/sample (FP32: {Memory.Fp32WorkspaceBytesPerSample})").ToString();
+            .Append($"workspace {Memory.WorkspaceBytesPerSample} B/sample (FP32: {Memory.Fp32WorkspaceBytesPerSample})")
+            .Append(RecomputeSavedBytesPerSample > 0 ? $"; [Recompute] saves {RecomputeSavedBytesPerSample} B/sample for {RecomputeFlopsPerSample} product FLOPs/sample" : string.Empty).ToString();
     }
 }

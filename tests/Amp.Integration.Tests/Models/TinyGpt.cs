@@ -135,3 +135,28 @@ public partial class TinyGptFp32Gradients
     [Loss]
     public Tensor Loss(Tensor logits, [Classes(40)] Labels targets) => CrossEntropy(logits, targets);
 }
+
+/// <summary>TinyGpt with activation checkpointing on its blocks: gradients bit-identical to TinyGpt's.</summary>
+[Autocast(Precision.Bf16)]
+public partial class TinyGptRecompute
+{
+    readonly Embedding wte = new(40, 32);
+    [Recompute] readonly Block[] blocks = Repeat<Block>(2);
+    readonly LayerNorm lnf = new(32);
+    readonly Linear head = new(32, 40, bias: false);
+
+    [Forward]
+    public Tensor Logits([Shape(Batch, 8)] Tokens idx)
+    {
+        var x = wte.Apply(idx);
+        foreach (var block in blocks)
+        {
+            x = block.Apply(x);
+        }
+
+        return head.Apply(lnf.Apply(x));
+    }
+
+    [Loss]
+    public Tensor Loss(Tensor logits, [Classes(40)] Labels targets) => CrossEntropy(logits, targets);
+}
