@@ -67,8 +67,9 @@ public sealed class ForwardRun
 
     /// <summary>
     /// The backward of one leaf of a fused chain: dx += TChain(g, x0..x3), dx and g with the chain's output length;
-    /// a leaf the derivative does not read (not in TChain.Reads) is passed as null. The derivative runs in FP32: a
-    /// BF16/FP16 gradient (PyTorch's rule) is widened into an FP32 temporary, and dx rounded back once.
+    /// a leaf the derivative does not read (not in TChain.Reads) is passed as null. The derivative runs in FP32: on
+    /// ILGPU a BF16/FP16 gradient (PyTorch's rule) is widened into an FP32 temporary and dx rounded back once; the Cpu
+    /// loop converts block by block.
     /// </summary>
     public void Grad<TChain, T0, T1, T2, T3>(
         Action<Index1D, ArrayView<float>, ArrayView<T0>, ArrayView<T1>, ArrayView<T2>, ArrayView<T3>, ArrayView<float>, ChainExtent> kernel,
@@ -82,17 +83,15 @@ public sealed class ForwardRun
             throw new ArgumentException($"A backward chain needs gradients of one length; got dx {dx} and g {g}.", nameof(dx));
         }
 
-        using DeviceTensor? wideG = Widened(g), wideDx = Widened(dx);
-        DeviceTensor gradient = wideG ?? g, target = wideDx ?? dx;
         if (Device is CpuDevice)
         {
-            CpuChains.RunGrad<TChain>((CpuTensor)target, (CpuTensor)gradient, (CpuTensor?)x0, (CpuTensor?)x1, (CpuTensor?)x2, (CpuTensor?)x3);
-        }
-        else
-        {
-            ((IlgpuDevice)Device).GradChain(kernel, target, gradient, x0, x1, x2, x3);
+            // The Cpu chain loop reads every operand through FP32 blocks and rounds what it writes: any precision, no copy.
+            CpuChains.RunGrad<TChain>((CpuTensor)dx, (CpuTensor)g, (CpuTensor?)x0, (CpuTensor?)x1, (CpuTensor?)x2, (CpuTensor?)x3);
+            return;
         }
 
+        using DeviceTensor? wideG = Widened(g), wideDx = Widened(dx);
+        ((IlgpuDevice)Device).GradChain(kernel, wideDx ?? dx, wideG ?? g, x0, x1, x2, x3);
         if (wideDx is not null)
         {
             Device.Cast(wideDx, dx.Reshape(dx.Length));
