@@ -20,6 +20,13 @@ public abstract partial class AmpDevice : IDisposable
     /// <summary>The GEMM implementation in use.</summary>
     public abstract GemmPath GemmPath { get; }
 
+    /// <summary>
+    /// ILGPU devices: true queues kernels in stream order and makes the host wait only where it reads (a loss, the
+    /// found-inf flag, a tensor's values) or frees a buffer; false, the default, waits after every kernel until a
+    /// GPU run has shown both give identical results (the GPU check runs both). The Cpu device is synchronous either way.
+    /// </summary>
+    public bool StreamOrdered { get; set; }
+
     public bool IsDisposed => disposed;
 
     /// <summary>

@@ -114,6 +114,8 @@ internal sealed class IlgpuTensor : DeviceTensor
     {
         if (ownsBuffer)
         {
+            // A kernel queued in stream order may still read or write it.
+            ((IlgpuDevice)Device).Accelerator.Synchronize();
             Buffer.Dispose();
         }
     }
@@ -139,6 +141,9 @@ internal sealed class IlgpuTensor : DeviceTensor
         fixed (T* pinned = source)
         {
             view.CopyFromCPU(ref *pinned, source.Length);
+
+            // The host memory stays pinned until the copy is done, whatever the stream does.
+            view.GetAccelerator().Synchronize();
         }
     }
 
@@ -147,7 +152,10 @@ internal sealed class IlgpuTensor : DeviceTensor
     {
         fixed (T* pinned = destination)
         {
+            // The host reads: every kernel queued before must have run (stream order), and the copy must be done.
+            view.GetAccelerator().Synchronize();
             view.CopyToCPU(ref *pinned, destination.Length);
+            view.GetAccelerator().Synchronize();
         }
     }
 }

@@ -15,7 +15,7 @@ internal sealed partial class IlgpuDevice
     {
         ChainExtent e = Extent(y, x0, x1, x2, x3);
         Load(kernel, k => Accelerator.LoadAutoGroupedStreamKernel(k))(e.Stride, Leaf<T0>(x0), Leaf<T1>(x1), Leaf<T2>(x2), Leaf<T3>(x3), View<TY>(y), e);
-        Accelerator.Synchronize();
+        Launched();
     }
 
     /// <summary>A backward chain: dx (FP32, the output's length) += kernel(g, x0..x3); leaves broadcast as in the forward.</summary>
@@ -27,7 +27,7 @@ internal sealed partial class IlgpuDevice
         ChainExtent e = Extent(dx, x0, x1, x2, x3);
         Load(kernel, k => Accelerator.LoadAutoGroupedStreamKernel(k))(
             e.Stride, View<float>(g), Leaf<T0>(x0), Leaf<T1>(x1), Leaf<T2>(x2), Leaf<T3>(x3), View<float>(dx), e);
-        Accelerator.Synchronize();
+        Launched();
     }
 
     private static ArrayView<T> View<T>(DeviceTensor t)

@@ -17,6 +17,15 @@ internal sealed partial class IlgpuDevice
 
     private int Threads(long work) => (int)Math.Max(1, Math.Min(work, LaunchThreads));
 
+    /// <summary>After a launch: wait for it, unless kernels run in stream order (<see cref="AmpDevice.StreamOrdered"/>).</summary>
+    internal void Launched()
+    {
+        if (!StreamOrdered)
+        {
+            Accelerator.Synchronize();
+        }
+    }
+
     private interface ILaunch2
     {
         void Run<TI, SI, TO, SO>(IlgpuTensor input, IlgpuTensor output)
@@ -36,7 +45,7 @@ internal sealed partial class IlgpuDevice
             default: Output<KernelHalf, Fp16Storage>(); break;
         }
 
-        Accelerator.Synchronize();
+        Launched();
 
         void Output<TI, SI>()
             where TI : unmanaged where SI : struct, IKernelStorage<TI>

@@ -13,7 +13,7 @@ internal sealed partial class IlgpuDevice
         int threads = Threads(dx.Length);
         Kernel("causalmaskbackward", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(IlgpuBackwardKernels.CausalMaskBackward))(
             threads, gy.View, gx.View, dx.Shape.Columns, threads);
-        Accelerator.Synchronize();
+        Launched();
     }
 
     private protected override void CausalMaskCore(DeviceTensor x, DeviceTensor y) =>

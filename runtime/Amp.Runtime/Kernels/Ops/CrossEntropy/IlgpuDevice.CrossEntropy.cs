@@ -14,7 +14,7 @@ internal sealed partial class IlgpuDevice
         int threads = Threads(dlogits.Length);
         Kernel("crossentropybackward", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(IlgpuBackwardKernels.CrossEntropyBackward))(
             threads, lp.View, F(labels), F(dloss), gx.View, logProbs.Shape.Columns, threads);
-        Accelerator.Synchronize();
+        Launched();
     }
 
     // The ids were range-checked on the host (AmpDevice.HostIds); the kernels read the device copy.
@@ -30,7 +30,7 @@ internal sealed partial class IlgpuDevice
             default: Nll<KernelHalf, Fp16Storage>(); break;
         }
 
-        Accelerator.Synchronize();
+        Launched();
 
         void Nll<T, S>()
             where T : unmanaged where S : struct, IKernelStorage<T>

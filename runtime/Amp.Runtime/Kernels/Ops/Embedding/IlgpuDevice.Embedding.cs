@@ -13,7 +13,7 @@ internal sealed partial class IlgpuDevice
         int threads = Threads(dtable.Shape.Columns);
         Kernel("scatteraddrows", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(IlgpuBackwardKernels.ScatterAddRows))(
             threads, gy.View, F(ids), F(dtable), dtable.Shape.Columns, threads);
-        Accelerator.Synchronize();
+        Launched();
     }
 
     private protected override void GatherCore(DeviceTensor table, DeviceTensor ids, float[] hostIds, DeviceTensor y) =>

@@ -18,7 +18,7 @@ internal sealed partial class IlgpuDevice
 
         int threads = Threads(tensor.Length);
         Kernel("fill", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, float, int>(IlgpuBackwardKernels.Fill))(threads, F(tensor), value, threads);
-        Accelerator.Synchronize();
+        Launched();
     }
 }
 

@@ -32,7 +32,7 @@ internal sealed partial class IlgpuDevice
             default: call.WithA<KernelHalf, Fp16Storage>((IlgpuTensor)a, (IlgpuTensor)b, (IlgpuTensor)c); break;
         }
 
-        Accelerator.Synchronize();
+        Launched();
     }
 
     private readonly record struct GemmCall(IlgpuDevice Device, Index3D Extent, GemmKernelArgs Args, ArrayView<float> Bias)

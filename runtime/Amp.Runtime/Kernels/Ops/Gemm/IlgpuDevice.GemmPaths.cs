@@ -114,7 +114,7 @@ internal sealed partial class IlgpuDevice
             default: Launch<KernelHalf, Fp16Storage>(); break;
         }
 
-        Accelerator.Synchronize();
+        Launched();
 
         void Launch<TC, SC>()
             where TC : unmanaged where SC : struct, IKernelStorage<TC>
@@ -132,6 +132,7 @@ internal sealed partial class IlgpuDevice
     /// </summary>
     private void CuBlasGemm(GemmProblem p, IlgpuTensor a, IlgpuTensor b, IlgpuTensor c, GemmOptions options)
     {
+        // cuBLAS runs on its own (default) stream, not ILGPU's: the two are ordered by waiting, in stream order too.
         Accelerator.Synchronize();
         int type = a.Precision switch { Precision.Bf16 => CuBlas.R16BF, Precision.Fp16 => CuBlas.R16F, _ => CuBlas.R32F };
         if (c.Precision == Precision.Fp32 && options.Bias is null)
@@ -155,7 +156,7 @@ internal sealed partial class IlgpuDevice
             default: Epilogue<KernelHalf, Fp16Storage>(); break;
         }
 
-        Accelerator.Synchronize();
+        Launched();
 
         void Epilogue<TC, SC>()
             where TC : unmanaged where SC : struct, IKernelStorage<TC>

@@ -13,7 +13,7 @@ internal sealed partial class IlgpuDevice
         int threads = Threads(dx.Length);
         Kernel("swapmiddleaccumulate", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>(IlgpuBackwardKernels.SwapMiddleAccumulate))(
             threads, gy.View, gx.View, a, b, inner, threads);
-        Accelerator.Synchronize();
+        Launched();
     }
 
     private protected override void SwapMiddleCore(DeviceTensor x, DeviceTensor y, int outer, int a, int b, int inner)
@@ -28,7 +28,7 @@ internal sealed partial class IlgpuDevice
             default: Swap<KernelHalf>(); break;
         }
 
-        Accelerator.Synchronize();
+        Launched();
 
         void Swap<T>()
             where T : unmanaged

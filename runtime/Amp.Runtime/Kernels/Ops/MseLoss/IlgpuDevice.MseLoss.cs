@@ -13,7 +13,7 @@ internal sealed partial class IlgpuDevice
         int threads = Threads(a.Length);
         Kernel("mselossbackward", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(IlgpuBackwardKernels.MseLossBackward))(
             threads, x.View, y.View, F(dloss), ga.View, gb.View, da is null ? 0 : 1, db is null ? 0 : 1, threads);
-        Accelerator.Synchronize();
+        Launched();
     }
 }
 

@@ -20,7 +20,7 @@ internal sealed partial class IlgpuDevice
             default: Norm<KernelHalf, Fp16Storage>(); break;
         }
 
-        Accelerator.Synchronize();
+        Launched();
 
         void Norm<T, S>()
             where T : unmanaged where S : struct, IKernelStorage<T>
@@ -51,7 +51,7 @@ internal sealed partial class IlgpuDevice
         Kernel(
             "normbackward/weights", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(IlgpuBackwardKernels.NormBackwardWeights))(
             threads, xs.View, mu, F(rstd), gy.View, F(dweight), dbias is null ? EmptyFloats : F(dbias), rows, cols, hasMean, dbias is null ? 0 : 1, threads);
-        Accelerator.Synchronize();
+        Launched();
     }
 
     private protected override void NormAffineCore(DeviceTensor x, DeviceTensor? mean, DeviceTensor rstd, DeviceTensor weight, DeviceTensor? bias, DeviceTensor y)

@@ -40,7 +40,7 @@ internal sealed partial class IlgpuDevice
             case Precision.Bf16: Run<ushort, Bf16Storage>(wt!.View<ushort>(), 1); break;
             default: Run<KernelHalf, Fp16Storage>(wt!.View<KernelHalf>(), 1); break;
         }
-        Accelerator.Synchronize();
+        Launched();
 
         void Run<TW, SW>(ArrayView<TW> w, int hasWorking)
             where TW : unmanaged where SW : struct, IKernelStorage<TW>
@@ -63,7 +63,7 @@ internal sealed partial class IlgpuDevice
             case Precision.Bf16: Run<ushort, Bf16Storage>(wt!.View<ushort>(), 1); break;
             default: Run<KernelHalf, Fp16Storage>(wt!.View<KernelHalf>(), 1); break;
         }
-        Accelerator.Synchronize();
+        Launched();
 
         void Run<TW, SW>(ArrayView<TW> w, int hasWorking)
             where TW : unmanaged where SW : struct, IKernelStorage<TW>

@@ -28,7 +28,7 @@ internal sealed partial class IlgpuDevice
         using Fp32Copy from = new(this, source), to = new(this, destination, writeBack: true);
         int threads = Threads(destination.Length);
         Kernel("accumulaterows", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(IlgpuBackwardKernels.AccumulateRows))(threads, from.View, to.View, threads);
-        Accelerator.Synchronize();
+        Launched();
     }
 
     private protected override void BroadcastRowsAccumulateCore(DeviceTensor dy, DeviceTensor dx, float scale)
@@ -37,7 +37,7 @@ internal sealed partial class IlgpuDevice
         int threads = Threads(dx.Length);
         Kernel("broadcastrows", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, float, int>(IlgpuBackwardKernels.BroadcastRows))(
             threads, gy.View, gx.View, dx.Shape.Columns, scale, threads);
-        Accelerator.Synchronize();
+        Launched();
     }
 }
 

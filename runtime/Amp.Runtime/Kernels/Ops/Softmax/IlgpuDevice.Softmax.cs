@@ -30,7 +30,7 @@ internal sealed partial class IlgpuDevice
         int threads = Threads(y.Shape.Rows);
         Kernel("softmaxbackward", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(IlgpuBackwardKernels.SoftmaxBackward))(
             threads, saved.View, gy.View, gx.View, y.Shape.Rows, y.Shape.Columns, log ? 1 : 0, threads);
-        Accelerator.Synchronize();
+        Launched();
     }
 }
 
