@@ -68,6 +68,13 @@ internal sealed partial class GraphBuilder
                 continue;
             }
 
+            if (!constant.HasValue && argument.ArgumentKind == ArgumentKind.DefaultValue && parameter.Name == "stride" && ints.Count > 0)
+            {
+                // PyTorch's default stride: the kernel size.
+                ints.Add(ints[ints.Count - 1]);
+                continue;
+            }
+
             if (!constant.HasValue)
             {
                 context.Report(DiagnosticDescriptors.NonConstantLayerArgument, argument.Syntax, parameter.Name, name);
@@ -83,7 +90,13 @@ internal sealed partial class GraphBuilder
                     value = Convert.ToSingle(constant.Value, System.Globalization.CultureInfo.InvariantCulture);
                     break;
                 case "heads":
+                case "kernelSize":
+                case "outputSize":
                     ints.Add((int)constant.Value!);
+                    break;
+                case "stride":
+                    // PyTorch's default stride is the kernel size (null here).
+                    ints.Add(constant.Value is int stride ? stride : ints[ints.Count - 1]);
                     break;
                 case "causal":
                     flag = (bool)constant.Value!;

@@ -148,6 +148,50 @@ internal static class Shapes
 
     public static string? Reshape(ShapeQuery q, out int[] shape) => Reshape(q.X(0), q.Node.Ints, out shape);
 
+    /// <summary>MaxPool2d and AvgPool2d on [Batch, C, H, W]: padding 0, floor, OH = (H - kernel) / stride + 1.</summary>
+    public static string? Pool(ShapeQuery q, out int[] shape)
+    {
+        int[] x = q.X(0);
+        int kernel = q.Node.Ints[0], stride = q.Node.Ints[1];
+        shape = x;
+        if (x.Length != 4 || x[0] != Batch || kernel <= 0 || stride <= 0 || x[2] < kernel || x[3] < kernel)
+        {
+            return $"[Batch, C, H, W] with H and W at least kernel {kernel} (stride {stride}, padding 0)|" + Format(x);
+        }
+
+        shape = [Batch, x[1], ((x[2] - kernel) / stride) + 1, ((x[3] - kernel) / stride) + 1];
+        return null;
+    }
+
+    /// <summary>AdaptiveAvgPool2d on [Batch, C, H, W]: equal windows, so the output size must divide H and W (1: global pooling).</summary>
+    public static string? AdaptivePool(ShapeQuery q, out int[] shape)
+    {
+        int[] x = q.X(0);
+        int size = q.Node.Ints[0];
+        shape = x;
+        if (x.Length != 4 || x[0] != Batch || size <= 0 || x[2] % size != 0 || x[3] % size != 0)
+        {
+            return $"[Batch, C, H, W] with H and W multiples of the output size {size}|" + Format(x);
+        }
+
+        shape = [Batch, x[1], size, size];
+        return null;
+    }
+
+    /// <summary>[Batch, everything else] (torch.flatten(x, 1)).</summary>
+    public static string? Flatten(ShapeQuery q, out int[] shape)
+    {
+        int[] x = q.X(0);
+        shape = x;
+        if (x.Length < 2 || x[0] != Batch)
+        {
+            return "[Batch, ..]|" + Format(x);
+        }
+
+        shape = [Batch, x.Skip(1).Aggregate(1, (a, b) => a * b)];
+        return null;
+    }
+
     public static string? Transpose(ShapeQuery q, out int[] shape)
     {
         shape = q.X(0);

@@ -23,7 +23,7 @@ internal sealed partial class StepWriter
             int[] shape = n.Shape.Count == 0 ? [1] : n.Shape.ToArray();
             gradients[$"g{n.Id}"] = n.Kind switch
             {
-                OpKind.Reshape => ($"g{n.Inputs[0]}", $"{StepTokens.Local($"g{n.Inputs[0]}")}.Reshape({Dims(shape)})", shape, GradientOf(n.Id)),
+                OpKind.Reshape or OpKind.Flatten => ($"g{n.Inputs[0]}", $"{StepTokens.Local($"g{n.Inputs[0]}")}.Reshape({Dims(shape)})", shape, GradientOf(n.Id)),
                 OpKind.Cast when IsGradientView(n) => ($"g{n.Inputs[0]}", StepTokens.Local($"g{n.Inputs[0]}"), shape, GradientOf(n.Id)),
                 _ => (null, null, n.Shape.ToArray(), GradientOf(n.Id)),
             };
@@ -143,7 +143,7 @@ internal sealed partial class StepWriter
     private Precision GradientIn(Precision precision) => spec.Fp32Gradients ? Precision.Fp32 : precision;
 
     /// <summary>A Reshape, or a Cast whose input's gradient has the precision of its own: its gradient is a view of its input's, no step.</summary>
-    private bool IsGradientView(PlannedNode n) => n.Kind == OpKind.Reshape || (n.Kind == OpKind.Cast && GradientOf(n.Inputs[0]) == GradientOf(n.Id));
+    private bool IsGradientView(PlannedNode n) => n.Kind is OpKind.Reshape or OpKind.Flatten || (n.Kind == OpKind.Cast && GradientOf(n.Inputs[0]) == GradientOf(n.Id));
 
     private void WriteNodeBackward(CodeWriter w, PlannedNode n)
     {

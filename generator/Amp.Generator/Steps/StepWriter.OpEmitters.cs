@@ -53,6 +53,10 @@ internal sealed partial class StepWriter
         [OpKind.Input] = new(static (e, w, s) => e.DeclareInput(w, $"t{s.Node.Id}", s.Node.Name), null),
         [OpKind.Cast] = new(static (e, w, s) => e.CastForward(w, s), static (e, w, s) => e.CastBackward(w, s)),
         [OpKind.Reshape] = new(static (e, w, s) => e.DeclareView(w, $"t{s.Node.Id}", s.X, $"{s.X}.Reshape({Dims(s.Node.Shape)})"), null),
+        [OpKind.Flatten] = new(static (e, w, s) => e.DeclareView(w, $"t{s.Node.Id}", s.X, $"{s.X}.Reshape({Dims(s.Node.Shape)})"), null),
+        [OpKind.MaxPool2d] = new(static (e, w, s) => e.PoolForward(w, s), static (e, w, s) => e.PoolBackward(w, s)),
+        [OpKind.AvgPool2d] = new(static (e, w, s) => e.PoolForward(w, s), static (e, w, s) => e.PoolBackward(w, s)),
+        [OpKind.AdaptiveAvgPool2d] = new(static (e, w, s) => e.PoolForward(w, s), static (e, w, s) => e.PoolBackward(w, s)),
         [OpKind.Linear] = new(static (e, w, s) => e.LinearForward(w, s), static (e, w, s) => e.LinearBackward(w, s)),
         [OpKind.LayerNorm] = new(static (e, w, s) => e.LayerNormForward(w, s), static (e, w, s) => e.LayerNormBackward(w, s)),
         [OpKind.RmsNorm] = new(static (e, w, s) => e.RmsNormForward(w, s), static (e, w, s) => e.RmsNormBackward(w, s)),
@@ -258,6 +262,25 @@ internal sealed partial class StepWriter
         string classes = Dim(xs[xs.Length - 1]);
         w.Line($"{Device}.CrossEntropyBackward({T(n.Id, "LogProbs")}.Reshape({Rows(xs)}, {classes}), {T(n.Inputs[1])}.Reshape({Rows(xs)}), {s.Dy}, {s.Gx}.Reshape({Rows(xs)}, {classes}));");
     }
+
+    // Pooling on [Batch, C, H, W]: the window as kernel and stride per axis (AdaptiveAvgPool2d: equal windows); the
+    // backward reads the saved input (MaxPool2d finds each window's maximum again) and adds into the input's gradient.
+    private static string Window(OpSite s)
+    {
+        int[] x = s.Xs;
+        (int kh, int kw, int sh, int sw) = s.Node.Kind == OpKind.AdaptiveAvgPool2d
+            ? (x[2] / s.Node.Ints[0], x[3] / s.Node.Ints[0], x[2] / s.Node.Ints[0], x[3] / s.Node.Ints[0])
+            : (s.Node.Ints[0], s.Node.Ints[0], s.Node.Ints[1], s.Node.Ints[1]);
+        return $"{Int(kh)}, {Int(kw)}, {Int(sh)}, {Int(sw)}, max: {(s.Node.Kind == OpKind.MaxPool2d ? "true" : "false")}";
+    }
+
+    private void PoolForward(CodeWriter w, OpSite s)
+    {
+        string y = Buffer(w, s.Node);
+        w.Line($"{Device}.Pool2d({s.X}, {y}, {Window(s)});");
+    }
+
+    private void PoolBackward(CodeWriter w, OpSite s) => w.Line($"{Device}.Pool2dBackward({s.X}, {s.Dy}, {s.Gx}, {Window(s)});");
 
     // MseLoss: the squared error as a fused chain, then its mean; the backward reaches both sides.
     private void MseLossForward(CodeWriter w, OpSite s)

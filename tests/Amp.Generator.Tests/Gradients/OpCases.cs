@@ -78,6 +78,16 @@ public static class OpCases
         rows.Add(new(OpKind.SplitHeads, "two_heads", "SplitHeads({0}, 2)", [Of(3, 4)], [2, 3, 2]));
         rows.Add(new(OpKind.MergeHeads, "two_heads", "MergeHeads({0})", [Of(2, 3, 2)], [3, 4]));
         rows.Add(new(OpKind.CausalMask, "then_softmax", "Softmax(CausalMask({0}))", [Of(3, 3)], [3, 3]));
+
+        // Pooling on [Batch, C, H, W]: windows that tile, overlap (stride < kernel) and skip (H not a multiple of the stride).
+        rows.Add(new(OpKind.MaxPool2d, "tiling", "MaxPool2d({0}, 2)", [Of(2, 4, 4)], [2, 2, 2]));
+        rows.Add(new(OpKind.MaxPool2d, "overlapping", "MaxPool2d({0}, 3, stride: 1)", [Of(2, 4, 5)], [2, 2, 3]));
+        rows.Add(new(OpKind.AvgPool2d, "tiling", "AvgPool2d({0}, 2)", [Of(2, 4, 4)], [2, 2, 2]));
+        rows.Add(new(OpKind.AvgPool2d, "strided_remainder", "AvgPool2d({0}, 2, stride: 3)", [Of(1, 5, 6)], [1, 2, 2]));
+        rows.Add(new(OpKind.AdaptiveAvgPool2d, "global", "AdaptiveAvgPool2d({0}, 1)", [Of(3, 2, 4)], [3, 1, 1]));
+        rows.Add(new(OpKind.AdaptiveAvgPool2d, "two_by_two", "AdaptiveAvgPool2d({0}, 2)", [Of(2, 4, 6)], [2, 2, 2]));
+        rows.Add(new(OpKind.Flatten, "image", "Flatten({0})", [Of(2, 3, 2)], [12]));
+        rows.Add(new(OpKind.Flatten, "pooled_then_linear", "lin.Apply(Flatten(MaxPool2d({0}, 2)))", [Of(2, 4, 4)], [3], Fields: "readonly Linear lin = new(8, 3);"));
         rows.Add(new(OpKind.Attention, "causal", "Attention({0}, {1}, {2}, heads: 2, causal: true)", [Of(3, 4), Of(3, 4), Of(3, 4)], [3, 4]));
         rows.Add(new(OpKind.Attention, "full", "Attention({0}, {1}, {2}, heads: 2, causal: false)", [Of(3, 4), Of(3, 4), Of(3, 4)], [3, 4]));
 

@@ -95,6 +95,10 @@ internal static partial class OpTable
             },
             new(OpKind.CrossEntropy, OpPolicy.Loss, 2, Shapes.CrossEntropy, "CrossEntropy", Backward: "dlogits = g / rows * (exp(logp) - onehot)"),
             new(OpKind.MseLoss, OpPolicy.Loss, 2, Shapes.MseLoss, "MseLoss", Backward: "2 g (x - y) / n to each side that needs it"),
+            new(OpKind.MaxPool2d, OpPolicy.Layout, 1, Shapes.Pool, "MaxPool2d", Backward: "g to each window's first maximum"),
+            new(OpKind.AvgPool2d, OpPolicy.Layout, 1, Shapes.Pool, "AvgPool2d", Backward: "g / (k k) to every element of its window"),
+            new(OpKind.AdaptiveAvgPool2d, OpPolicy.Layout, 1, Shapes.AdaptivePool, "AdaptiveAvgPool2d", Backward: "g / window to every element of its window"),
+            new(OpKind.Flatten, OpPolicy.Layout, 1, Shapes.Flatten, "Flatten", Backward: "a view: the input's gradient"),
         ];
         return rows;
     }
