@@ -58,6 +58,32 @@ internal static class Models
         }
         """;
 
+    /// <summary>A small CNN: Conv2d, ReLU, max pooling, a strided Conv2d, global average pooling, Flatten, a Linear head.</summary>
+    public const string Cnn = """
+        using Amp;
+        using static Amp.Ops;
+
+        namespace Demo;
+
+        [Autocast(Precision.Bf16)]
+        public partial class Cnn
+        {
+            readonly Conv2d conv1 = new(1, 4, 3, padding: 1);
+            readonly Conv2d conv2 = new(4, 8, 3, stride: 2, bias: false);
+            readonly Linear head = new(8, 10);
+
+            [Forward]
+            Tensor Logits([Shape(Batch, 1, 12, 12)] Tensor image)
+            {
+                var x = MaxPool2d(Relu(conv1.Apply(image)), 2);
+                return head.Apply(Flatten(AdaptiveAvgPool2d(Relu(conv2.Apply(x)), 1)));
+            }
+
+            [Loss]
+            Tensor Loss(Tensor logits, [Classes(10)] Labels label) => CrossEntropy(logits, label);
+        }
+        """;
+
     public const string Gpt = """
         using Amp;
         using static Amp.Ops;

@@ -12,6 +12,9 @@ public sealed class SnapshotTests
     public void Design_mlp(string precision) => Check(Models.Mlp(precision), "Demo.Classifier.Amp.g.cs", $"Mlp{precision}");
 
     [Fact]
+    public void Cnn_with_convolutions_and_pooling() => Check(Models.Cnn, "Demo.Cnn.Amp.g.cs", "Cnn");
+
+    [Fact]
     public void Every_op() => Check(Models.EveryOp, "Demo.EveryOp.Amp.g.cs", "EveryOp");
 
     [Fact]

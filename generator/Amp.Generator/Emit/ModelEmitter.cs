@@ -250,18 +250,19 @@ internal sealed partial class ModelEmitter
 
     private IEnumerable<string> ParameterNames() => spec.Layers.SelectMany(l => l.Kind switch
     {
-        LayerKind.Linear => l.Bias ? new[] { l.Path + ".weight", l.Path + ".bias" } : [l.Path + ".weight"],
+        LayerKind.Linear or LayerKind.Conv2d => l.Bias ? new[] { l.Path + ".weight", l.Path + ".bias" } : [l.Path + ".weight"],
         LayerKind.LayerNorm => [l.Path + ".weight", l.Path + ".bias"],
         _ => [l.Path + ".weight"],
     });
 
     private IEnumerable<(string Layer, Precision Precision)> WorkingCopies() =>
-        plan.Nodes.Where(n => n.Kind == OpKind.Linear && n.Compute != Precision.Fp32).Select(n => (n.Layer!, n.Compute)).Distinct();
+        plan.Nodes.Where(n => n.Kind is OpKind.Linear or OpKind.Conv2d && n.Compute != Precision.Fp32).Select(n => (n.Layer!, n.Compute)).Distinct();
 
     /// <summary>Weights of a layer, in 64 bits: each layer fits one array (AMP1009), a model of many may pass 2^31.</summary>
     private static long ParameterCount(LayerSpec l) => l.Kind switch
     {
         LayerKind.Linear => ((long)l.A * l.B) + (l.Bias ? l.B : 0),
+        LayerKind.Conv2d => ((long)l.A * l.B * l.Int("kernelSize") * l.Int("kernelSize")) + (l.Bias ? l.B : 0),
         LayerKind.LayerNorm => 2L * l.A,
         LayerKind.RmsNorm => l.A,
         _ => (long)l.A * l.B,

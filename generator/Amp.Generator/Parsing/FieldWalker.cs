@@ -178,6 +178,13 @@ internal sealed class FieldWalker(ParseContext context)
                 }
             }
 
+            if (kind == LayerKind.Conv2d && value is int size && ((name is "kernelSize" or "stride" or "dilation" && size <= 0) || (name == "padding" && size < 0) || (name == "groups" && size != 1)))
+            {
+                string why = name == "groups" ? "groups other than 1 are not supported yet" : name == "padding" ? "padding must be 0 or more" : $"{name} must be positive";
+                context.Report(DiagnosticDescriptors.ArgumentOutOfRange, argument.Syntax, name, layer, size.ToString(System.Globalization.CultureInfo.InvariantCulture), why);
+                return false;
+            }
+
             if (name == "eps" && value is float eps && !(eps >= 0 && !float.IsInfinity(eps)))
             {
                 context.Report(DiagnosticDescriptors.ArgumentOutOfRange, argument.Syntax, name, layer, eps.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "eps must be finite and >= 0");

@@ -78,6 +78,7 @@ internal static class Shapes
             {
                 LayerKind.Linear => $"{path} (Linear {layer.A} -> {layer.B})",
                 LayerKind.Embedding => $"{path} (Embedding {layer.A} x {layer.B})",
+                LayerKind.Conv2d => $"{path} (Conv2d {layer.A} -> {layer.B}, kernel {layer.Int("kernelSize")})",
                 _ => $"{path} ({layer.Kind} {layer.A})",
             };
         }
@@ -175,6 +176,24 @@ internal static class Shapes
         }
 
         shape = [Batch, x[1], size, size];
+        return null;
+    }
+
+    /// <summary>Conv2d on [Batch, inChannels, H, W]: OH = (H + 2 padding - dilation (k - 1) - 1) / stride + 1, at least 1.</summary>
+    public static string? Conv2d(ShapeQuery q, out int[] shape)
+    {
+        int[] x = q.X(0);
+        LayerSpec l = q.Layer!;
+        int k = l.Int("kernelSize"), stride = l.Int("stride"), padding = l.Int("padding"), dilation = l.Int("dilation");
+        int Out(int size) => ((size + (2 * padding) - (dilation * (k - 1)) - 1) / stride) + 1;
+        shape = x;
+        string expected = $"[Batch, {l.A}, H, W] with H and W at least {(dilation * (k - 1)) + 1 - (2 * padding)} (kernel {k}, stride {stride}, padding {padding}, dilation {dilation})";
+        if (x.Length != 4 || x[0] != Batch || x[1] != l.A || Out(x[2]) < 1 || Out(x[3]) < 1)
+        {
+            return expected + "|" + Format(x);
+        }
+
+        shape = [Batch, l.B, Out(x[2]), Out(x[3])];
         return null;
     }
 

@@ -51,6 +51,7 @@ internal static class StepProgramPass
         return n.Kind switch
         {
             OpKind.Linear => 2 * Elements(n.Shape) * x[x.Count - 1],
+            OpKind.Conv2d => 2 * Elements(n.Shape) * x[1] * plan.Spec.Layers.First(l => l.Path == n.Layer).Int("kernelSize") * plan.Spec.Layers.First(l => l.Path == n.Layer).Int("kernelSize"),
             OpKind.MatMul => 2 * Elements(n.Shape) * x[x.Count - 1],
             OpKind.Attention => 4 * Elements(x) * x[x.Count - 2],
             _ => 0,

@@ -58,6 +58,7 @@ internal sealed partial class StepWriter
         [OpKind.AvgPool2d] = new(static (e, w, s) => e.PoolForward(w, s), static (e, w, s) => e.PoolBackward(w, s)),
         [OpKind.AdaptiveAvgPool2d] = new(static (e, w, s) => e.PoolForward(w, s), static (e, w, s) => e.PoolBackward(w, s)),
         [OpKind.Linear] = new(static (e, w, s) => e.LinearForward(w, s), static (e, w, s) => e.LinearBackward(w, s)),
+        [OpKind.Conv2d] = new(static (e, w, s) => e.Conv2dForward(w, s), static (e, w, s) => e.Conv2dBackward(w, s)),
         [OpKind.LayerNorm] = new(static (e, w, s) => e.LayerNormForward(w, s), static (e, w, s) => e.LayerNormBackward(w, s)),
         [OpKind.RmsNorm] = new(static (e, w, s) => e.RmsNormForward(w, s), static (e, w, s) => e.RmsNormBackward(w, s)),
         [OpKind.Embedding] = new(static (e, w, s) => e.EmbeddingForward(w, s), static (e, w, s) => e.EmbeddingBackward(w, s)),
@@ -120,6 +121,64 @@ internal sealed partial class StepWriter
             w.Line($"{Device}.AccumulateRows({s.Dy}, {StepTokens.Parameter(layer.Path + ".bias")}.Gradient);");
         }
     }
+
+    // Conv2d: the patches of x as columns (in x's precision: the product reads uniform operands), y = W cols for every
+    // sample (W [O, C k k] shared), plus the bias per channel. The backward makes the columns again rather than keeping them.
+    private static string Geometry(LayerSpec l) => $"{Int(l.Int("kernelSize"))}, {Int(l.Int("stride"))}, {Int(l.Int("padding"))}, {Int(l.Int("dilation"))}";
+
+    private static (int Patch, string Pixels) Columns(OpSite s) =>
+        (s.Layer!.A * s.Layer.Int("kernelSize") * s.Layer.Int("kernelSize"), Int((long)s.Node.Shape[2] * s.Node.Shape[3]));
+
+    private void Conv2dForward(CodeWriter w, OpSite s)
+    {
+        PlannedNode n = s.Node;
+        LayerSpec layer = s.Layer!;
+        (int patch, string pixels) = Columns(s);
+        string cols = Scratch(w, n, "Cols", StoredAs(s.Node.Inputs[0]), [Passes.Shapes.Batch, patch, (int)(s.Node.Shape[2] * s.Node.Shape[3])]);
+        string y = Buffer(w, n);
+        w.Line($"{Device}.Im2Col({s.X}, {cols}, {Geometry(layer)});")
+         .Line($"{Device}.Gemm({StepTokens.Parameter(layer.Path + ".weight")}.Working({Ns}Precision.{n.Compute}).Reshape({Int(layer.B)}, {Int(patch)}), {cols}, {y}.Reshape(B, {Int(layer.B)}, {pixels}));");
+        if (layer.Bias)
+        {
+            w.Line($"{Device}.AddChannelBias({y}.Reshape(B, {Int(layer.B)}, {pixels}), {StepTokens.Parameter(layer.Path + ".bias")}.Master);");
+        }
+    }
+
+    private void Conv2dBackward(CodeWriter w, OpSite s)
+    {
+        PlannedNode n = s.Node;
+        LayerSpec layer = s.Layer!;
+        (int patch, string pixels) = Columns(s);
+        int[] colShape = [Passes.Shapes.Batch, patch, (int)(s.Node.Shape[2] * s.Node.Shape[3])];
+        string weight = StepTokens.Parameter(layer.Path + ".weight");
+        string dy = $"{s.Dy}.Reshape(B, {Int(layer.B)}, {pixels})";
+
+        // dX: the column gradients W^T dY (FP32), added back onto the pixels they were read from.
+        if (Needs(n.Inputs[0]))
+        {
+            string dcols = Gradient(w, $"g{n.Id}Cols", Precision.Fp32, colShape);
+            w.Line($"{Device}.Gemm({weight}.Working({Ns}Precision.{n.Compute}).Reshape({Int(layer.B)}, {Int(patch)}), {dy}, {dcols}, new {Ns}GemmOptions {{ TransposeA = true }});")
+             .Line($"{Device}.Col2ImAccumulate({dcols}, {s.Gx}, {Geometry(layer)});");
+        }
+
+        // dW += dY cols^T summed over the batch: both with the batch moved inside ([O, B, P], [C k k, B, P]), one product
+        // over B P; db += dY summed per channel.
+        int pixelCount = (int)(s.Node.Shape[2] * s.Node.Shape[3]);
+        string cols = Declare(w, $"t{n.Id}ColsB", StoredAs(s.Node.Inputs[0]), colShape);
+        string colsT = Declare(w, $"t{n.Id}ColsT", StoredAs(s.Node.Inputs[0]), [patch, Passes.Shapes.Batch, pixelCount]);
+        string dyT = Declare(w, $"t{n.Id}DyT", GradientOf(n.Id), [layer.B, Passes.Shapes.Batch, pixelCount]);
+        w.Line($"{Device}.Im2Col({s.X}, {cols}, {Geometry(layer)});")
+         .Line($"{Device}.SwapMiddle({cols}, {colsT}, 1, B, {Int(patch)}, {pixels});")
+         .Line($"{Device}.SwapMiddle({s.Dy}, {dyT}, 1, B, {Int(layer.B)}, {pixels});")
+         .Line($"{Device}.Gemm({dyT}.Reshape({Int(layer.B)}, B * {pixels}), {colsT}.Reshape({Int(patch)}, B * {pixels}), {weight}.Gradient.Reshape({Int(layer.B)}, {Int(patch)}), AccumulateTransposeB);");
+        if (layer.Bias)
+        {
+            w.Line($"{Device}.ChannelSumAccumulate({dy}, {StepTokens.Parameter(layer.Path + ".bias")}.Gradient);");
+        }
+    }
+
+    /// <summary>The storage precision of node <paramref name="id"/>'s output.</summary>
+    private Precision StoredAs(int id) => plan.Nodes[id].Output;
 
     // LayerNorm: FP32 statistics per row, kept for the backward.
     private void LayerNormForward(CodeWriter w, OpSite s)

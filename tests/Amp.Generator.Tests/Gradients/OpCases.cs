@@ -86,6 +86,10 @@ public static class OpCases
         rows.Add(new(OpKind.AvgPool2d, "strided_remainder", "AvgPool2d({0}, 2, stride: 3)", [Of(1, 5, 6)], [1, 2, 2]));
         rows.Add(new(OpKind.AdaptiveAvgPool2d, "global", "AdaptiveAvgPool2d({0}, 1)", [Of(3, 2, 4)], [3, 1, 1]));
         rows.Add(new(OpKind.AdaptiveAvgPool2d, "two_by_two", "AdaptiveAvgPool2d({0}, 2)", [Of(2, 4, 6)], [2, 2, 2]));
+        rows.Add(new(OpKind.Conv2d, "same_padding", "conv.Apply({0})", [Of(2, 5, 5)], [3, 5, 5], Fields: "readonly Conv2d conv = new(2, 3, 3, padding: 1);"));
+        rows.Add(new(OpKind.Conv2d, "strided_no_bias", "conv.Apply({0})", [Of(2, 6, 5)], [3, 2, 2], Fields: "readonly Conv2d conv = new(2, 3, 3, stride: 2, bias: false);"));
+        rows.Add(new(OpKind.Conv2d, "dilated", "conv.Apply({0})", [Of(1, 6, 6)], [2, 4, 4], Fields: "readonly Conv2d conv = new(1, 2, 2, stride: 1, padding: 0, dilation: 2);"));
+        rows.Add(new(OpKind.Conv2d, "pointwise_then_pool", "AvgPool2d(conv.Apply({0}), 2)", [Of(3, 4, 4)], [2, 2, 2], Fields: "readonly Conv2d conv = new(3, 2, 1);"));
         rows.Add(new(OpKind.Flatten, "image", "Flatten({0})", [Of(2, 3, 2)], [12]));
         rows.Add(new(OpKind.Flatten, "pooled_then_linear", "lin.Apply(Flatten(MaxPool2d({0}, 2)))", [Of(2, 4, 4)], [3], Fields: "readonly Linear lin = new(8, 3);"));
         rows.Add(new(OpKind.Attention, "causal", "Attention({0}, {1}, {2}, heads: 2, causal: true)", [Of(3, 4), Of(3, 4), Of(3, 4)], [3, 4]));

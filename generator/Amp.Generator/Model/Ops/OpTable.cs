@@ -99,6 +99,9 @@ internal static partial class OpTable
             new(OpKind.AvgPool2d, OpPolicy.Layout, 1, Shapes.Pool, "AvgPool2d", Backward: "g / (k k) to every element of its window"),
             new(OpKind.AdaptiveAvgPool2d, OpPolicy.Layout, 1, Shapes.AdaptivePool, "AdaptiveAvgPool2d", Backward: "g / window to every element of its window"),
             new(OpKind.Flatten, OpPolicy.Layout, 1, Shapes.Flatten, "Flatten", Backward: "a view: the input's gradient"),
+            new(OpKind.Conv2d, OpPolicy.LowPrecision, 1, Shapes.Conv2d,
+                Layer: new LayerRow("Amp.Conv2d", LayerKind.Conv2d, "inChannels", "outChannels", "bias", FixedBias: false),
+                Backward: "dcols = W^T dY into dX (col2im), dW += dY cols^T summed over the batch, db += sum of dY per channel"),
         ];
         return rows;
     }
