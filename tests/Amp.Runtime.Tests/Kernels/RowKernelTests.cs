@@ -18,7 +18,11 @@ public class RowKernelTests(DeviceFixture devices) : IClassFixture<DeviceFixture
             foreach (Precision x in Enum.GetValues<Precision>())
             {
                 data.Add(kind, x, Precision.Fp32);
-                data.Add(kind, x, x);
+                if (x != Precision.Fp32)
+                {
+                    // FP32 -> FP32 is the row above: one case, not two with one ID (xUnit skipped the second).
+                    data.Add(kind, x, x);
+                }
             }
         }
 
