@@ -10,6 +10,12 @@ public static class Report
 {
     public static void Table(IReadOnlyList<TrainingRun> runs, string title)
     {
+        // Redirected output (a log, CI) has no terminal width and Spectre assumes 80 columns, which wraps every cell.
+        if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 140)
+        {
+            AnsiConsole.Profile.Width = 140;
+        }
+
         TrainingRun? fp32 = runs.FirstOrDefault(r => r.Precision == Precision.Fp32);
         var table = new Table().Title(title).AddColumns("precision", "final loss (held out)", "vs FP32", "time / step", "memory (plan)", "skipped steps", "final scale");
         foreach (TrainingRun run in runs)
