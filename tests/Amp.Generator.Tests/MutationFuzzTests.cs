@@ -13,7 +13,7 @@ public sealed class MutationFuzzTests
 {
     private static readonly int Mutants = int.TryParse(Environment.GetEnvironmentVariable("AMP_FUZZ_MUTANTS"), out int n) ? n : 300;
 
-    private static readonly string[] Seeds = [Models.Mlp("Bf16"), Models.EveryOp, Models.Gpt, Models.Variants];
+    private static readonly string[] Seeds = [Models.Mlp("Bf16"), Models.EveryOp, Models.Gpt, Models.Variants, Models.Cnn];
 
     private static readonly string[] Literals = ["0", "-1", "1", "3", "64", "1 << 20", "int.MaxValue", "float.NaN", "1e-5f", "-0.5f", "Batch"];
 
