@@ -40,6 +40,12 @@ public sealed class PtxTests
         { nameof(IlgpuBackwardKernels), "NormBackwardInput", [] },
         { nameof(IlgpuBackwardKernels), "CrossEntropyBackward", [] },
         { nameof(IlgpuModelKernels), "NormAffine", [typeof(float), typeof(Fp32Storage), typeof(ushort), typeof(Bf16Storage)] },
+        { nameof(IlgpuModelKernels), "Pool2d", [typeof(ushort), typeof(Bf16Storage), typeof(ushort), typeof(Bf16Storage)] },
+        { nameof(IlgpuModelKernels), "Im2Col", [typeof(KernelHalf), typeof(Fp16Storage), typeof(KernelHalf), typeof(Fp16Storage)] },
+        { nameof(IlgpuModelKernels), "AddChannelBias", [] },
+        { nameof(IlgpuBackwardKernels), "Pool2dBackward", [] },
+        { nameof(IlgpuBackwardKernels), "Col2Im", [] },
+        { nameof(IlgpuBackwardKernels), "ChannelSum", [] },
     };
 
     [Theory]
