@@ -89,6 +89,16 @@ internal sealed partial class GraphBuilder
                 case "factor":
                     value = Convert.ToSingle(constant.Value, System.Globalization.CultureInfo.InvariantCulture);
                     break;
+                case "p":
+                    value = Convert.ToSingle(constant.Value, System.Globalization.CultureInfo.InvariantCulture);
+                    if (!(value >= 0f && value < 1f))
+                    {
+                        context.Report(DiagnosticDescriptors.ArgumentOutOfRange, argument.Syntax, "p", name,
+                            value.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "a dropout probability is in [0, 1)");
+                        return null;
+                    }
+
+                    break;
                 case "heads":
                 case "kernelSize":
                 case "outputSize":

@@ -59,6 +59,7 @@ internal sealed partial class StepWriter
         [OpKind.AdaptiveAvgPool2d] = new(static (e, w, s) => e.PoolForward(w, s), static (e, w, s) => e.PoolBackward(w, s)),
         [OpKind.Linear] = new(static (e, w, s) => e.LinearForward(w, s), static (e, w, s) => e.LinearBackward(w, s)),
         [OpKind.Conv2d] = new(static (e, w, s) => e.Conv2dForward(w, s), static (e, w, s) => e.Conv2dBackward(w, s)),
+        [OpKind.Dropout] = new(static (e, w, s) => e.DropoutForward(w, s), static (e, w, s) => e.DropoutBackward(w, s)),
         [OpKind.LayerNorm] = new(static (e, w, s) => e.LayerNormForward(w, s), static (e, w, s) => e.LayerNormBackward(w, s)),
         [OpKind.RmsNorm] = new(static (e, w, s) => e.RmsNormForward(w, s), static (e, w, s) => e.RmsNormBackward(w, s)),
         [OpKind.Embedding] = new(static (e, w, s) => e.EmbeddingForward(w, s), static (e, w, s) => e.EmbeddingBackward(w, s)),
@@ -179,6 +180,17 @@ internal sealed partial class StepWriter
 
     /// <summary>The storage precision of node <paramref name="id"/>'s output.</summary>
     private Precision StoredAs(int id) => plan.Nodes[id].Output;
+
+    // Dropout: the pass's key (the model's seed and TrainStep counter; inactive in eval mode) and this op's salt draw the
+    // mask, in the forward and again in the backward, so no mask is kept.
+    private void DropoutForward(CodeWriter w, OpSite s)
+    {
+        string y = Buffer(w, s.Node);
+        w.Line($"{Device}.Dropout({s.X}, {y}, {Fusion.Literal(s.Node.Float)}, run.Dropout({Int(s.Node.Source)}));");
+    }
+
+    private void DropoutBackward(CodeWriter w, OpSite s) =>
+        w.Line($"{Device}.DropoutBackward({s.Dy}, {s.Gx}, {Fusion.Literal(s.Node.Float)}, run.Dropout({Int(s.Node.Source)}));");
 
     // LayerNorm: FP32 statistics per row, kept for the backward.
     private void LayerNormForward(CodeWriter w, OpSite s)

@@ -10,6 +10,10 @@ public abstract partial class CompiledModel
     private const string StepKey = "amp.optimizer_step";
     private const string OptimizerKey = "amp.optimizer";
     private const string ScalerPrefix = "amp.scaler.";
+    private const string DropoutSeedKey = "amp.dropout.seed";
+    private const string DropoutCounterKey = "amp.dropout.counter";
+
+    private bool HasDropout => Plan.Ops.Any(op => op.Kind == OpKind.Dropout);
 
     public void SaveSafetensors(string path)
     {
@@ -50,6 +54,13 @@ public abstract partial class CompiledModel
             {
                 metadata[ScalerPrefix + key] = value;
             }
+        }
+
+        // Dropout's masks resume where they were: the same seed and TrainStep count give the same next masks.
+        if (HasDropout)
+        {
+            metadata[DropoutSeedKey] = DropoutSeed.ToString(CultureInfo.InvariantCulture);
+            metadata[DropoutCounterKey] = DropoutCounter.ToString(CultureInfo.InvariantCulture);
         }
 
         SafetensorsFile.Write(path, tensors, metadata);
@@ -100,6 +111,15 @@ public abstract partial class CompiledModel
             throw new InvalidDataException($"{where} has tensor '{unknown}', which {Plan.Model} does not have{(hasOptimizer ? string.Empty : " (optimizer state without amp.optimizer_step)")}.");
         }
 
+        ulong dropoutSeed = DropoutSeed, dropoutCounter = DropoutCounter;
+        if (HasDropout && metadata.ContainsKey(DropoutSeedKey)
+            && (!ulong.TryParse(metadata[DropoutSeedKey], NumberStyles.None, CultureInfo.InvariantCulture, out dropoutSeed)
+                || !metadata.TryGetValue(DropoutCounterKey, out string? counter)
+                || !ulong.TryParse(counter, NumberStyles.None, CultureInfo.InvariantCulture, out dropoutCounter)))
+        {
+            throw new InvalidDataException($"{where} has a Dropout state ({DropoutSeedKey}, {DropoutCounterKey}) that is not two unsigned integers.");
+        }
+
         var scalerState = metadata.Where(m => m.Key.StartsWith(ScalerPrefix, StringComparison.Ordinal))
             .ToDictionary(m => m.Key[ScalerPrefix.Length..], m => m.Value);
 
@@ -142,6 +162,8 @@ public abstract partial class CompiledModel
             optimizerStep = step;
         }
 
+        DropoutSeed = dropoutSeed;
+        DropoutCounter = dropoutCounter;
         microStep = 0;
         ZeroGradients();
         if (metadata.TryGetValue("amp.model", out string? savedBy) && savedBy != Plan.Model)

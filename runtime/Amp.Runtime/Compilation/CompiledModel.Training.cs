@@ -32,6 +32,9 @@ public abstract partial class CompiledModel
         float scale = Scaler.Enabled ? Scaler.Scale : 1f;
         float loss = RunLoss(run, RunForward(run)).ToArray()[0];
         RunBackward(run, scale / Options.AccumulationSteps);
+
+        // Each TrainStep call (micro-batch) draws new Dropout masks; ComputeGradients and EvaluateTrainMode draw the next call's.
+        DropoutCounter++;
         pendingScale = scale;
         if (++microStep < Options.AccumulationSteps)
         {

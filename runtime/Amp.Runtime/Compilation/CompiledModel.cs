@@ -30,7 +30,19 @@ public abstract partial class CompiledModel : ICompiledModel
         Scaler = options.Scaler ?? new LossScaler(enabled: plan.Ops.Any(op => op.Compute == Precision.Fp16 || op.Output == Precision.Fp16));
         this.inputs = inputs;
         buffers = new DeviceTensor?[bufferSlots];
+
+        // Drawn only by a model with Dropout, so every other model's weights stay where Init's stream left them.
+        if (plan.Ops.Any(op => op.Kind == OpKind.Dropout))
+        {
+            DropoutSeed = Init.NextSeed();
+        }
     }
+
+    /// <summary>The seed of this model's Dropout masks, drawn from <see cref="Init"/> at Compile (saved in checkpoints).</summary>
+    internal ulong DropoutSeed { get; set; }
+
+    /// <summary>TrainStep calls so far: the counter of the next training pass's masks (saved in checkpoints).</summary>
+    internal ulong DropoutCounter { get; set; }
 
     /// <summary>The training options this model was compiled with.</summary>
     public TrainingOptions Options { get; }

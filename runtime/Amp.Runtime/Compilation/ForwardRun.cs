@@ -27,6 +27,9 @@ public sealed class ForwardRun
     /// <summary>Training-mode semantics: Dropout active, BatchNorm on the batch's statistics.</summary>
     public bool Training => Mode != RunMode.Eval;
 
+    /// <summary>The masks of Dropout op <paramref name="salt"/> in this pass: the model's seed and TrainStep counter; inactive in eval mode.</summary>
+    public DropoutKey Dropout(int salt) => new(model.DropoutSeed, model.DropoutCounter, salt, Training ? 1 : 0);
+
     /// <summary>Whether the pass may change model state: BatchNorm's running statistics, the Dropout counter.</summary>
     public bool UpdatesState => Mode == RunMode.Train;
 

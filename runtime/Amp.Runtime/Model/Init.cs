@@ -15,6 +15,9 @@ public static class Init
     /// <summary>Restarts this thread's weight generator at <paramref name="seed"/>.</summary>
     public static void ManualSeed(long seed) => current = new SplitMix64((ulong)seed);
 
+    /// <summary>The next 64 bits of this thread's stream: the seed of a compiled model's Dropout masks.</summary>
+    internal static ulong NextSeed() => (ulong)(Current.NextDouble() * ulong.MaxValue);
+
     /// <summary>Fills with U(-bound, bound), the PyTorch default for Linear weights and biases (bound = 1/sqrt(in)).</summary>
     internal static void Uniform(Span<float> values, double bound)
     {

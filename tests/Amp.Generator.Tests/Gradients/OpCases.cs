@@ -91,6 +91,10 @@ public static class OpCases
         rows.Add(new(OpKind.Conv2d, "dilated", "conv.Apply({0})", [Of(1, 6, 6)], [2, 4, 4], Fields: "readonly Conv2d conv = new(1, 2, 2, stride: 1, padding: 0, dilation: 2);"));
         rows.Add(new(OpKind.Conv2d, "pointwise_then_pool", "AvgPool2d(conv.Apply({0}), 2)", [Of(3, 4, 4)], [2, 2, 2], Fields: "readonly Conv2d conv = new(3, 2, 1);"));
         rows.Add(new(OpKind.Flatten, "image", "Flatten({0})", [Of(2, 3, 2)], [12]));
+
+        // The eager reference is eval mode (Dropout the identity); p = 0 makes training mode the same function. Masks
+        // with p > 0 are checked against finite differences of the compiled EvaluateTrainMode (DropoutTests).
+        rows.Add(new(OpKind.Dropout, "p_zero", "Dropout({0}, 0f)", [Of(3, 4)], [3, 4]));
         rows.Add(new(OpKind.Flatten, "pooled_then_linear", "lin.Apply(Flatten(MaxPool2d({0}, 2)))", [Of(2, 4, 4)], [3], Fields: "readonly Linear lin = new(8, 3);"));
         rows.Add(new(OpKind.Attention, "causal", "Attention({0}, {1}, {2}, heads: 2, causal: true)", [Of(3, 4), Of(3, 4), Of(3, 4)], [3, 4]));
         rows.Add(new(OpKind.Attention, "full", "Attention({0}, {1}, {2}, heads: 2, causal: false)", [Of(3, 4), Of(3, 4), Of(3, 4)], [3, 4]));

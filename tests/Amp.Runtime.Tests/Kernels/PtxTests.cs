@@ -43,6 +43,7 @@ public sealed class PtxTests
         { nameof(IlgpuModelKernels), "Pool2d", [typeof(ushort), typeof(Bf16Storage), typeof(ushort), typeof(Bf16Storage)] },
         { nameof(IlgpuModelKernels), "Im2Col", [typeof(KernelHalf), typeof(Fp16Storage), typeof(KernelHalf), typeof(Fp16Storage)] },
         { nameof(IlgpuModelKernels), "AddChannelBias", [] },
+        { nameof(IlgpuModelKernels), "Dropout", [] },
         { nameof(IlgpuBackwardKernels), "Pool2dBackward", [] },
         { nameof(IlgpuBackwardKernels), "Col2Im", [] },
         { nameof(IlgpuBackwardKernels), "ChannelSum", [] },
