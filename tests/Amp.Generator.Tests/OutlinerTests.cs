@@ -68,6 +68,25 @@ public sealed class OutlinerTests
     }
 
     [Fact]
+    public void Blocks_with_dropout_share_a_body_and_each_draws_its_own_masks()
+    {
+        string source = Models.Gpt.Replace("const int BlockCount = 2;", "const int BlockCount = 3;")
+            .Replace("Tensor Mlp(Tensor h) => down.Apply(Gelu(up.Apply(h)));", "Tensor Mlp(Tensor h) => Dropout(down.Apply(Gelu(up.Apply(h))), 0.1f);");
+        Assert.Contains("Dropout(down", source);
+        var (sources, generator, output) = GeneratorHarness.Run(source);
+        Assert.Empty(generator);
+        Assert.Empty(output);
+        string code = sources.Single(s => s.HintName == "Demo.Gpt.Amp.g.cs").SourceText.ToString();
+        Assert.Equal(3, Count(code, @"\bBlockForward\(run, blockInstances\[\d\]"));
+        Assert.Matches(@"run\.Dropout\(p\.Salt \+ \d+\)", code);
+        Assert.Contains("public readonly int Salt;", code);
+
+        // Three instances, three salts (each instance's first parsed node): three different mask streams.
+        var salts = Regex.Matches(code, @"new\(new int\[\] \{[^}]*\}, (\d+),").Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(3, salts.Distinct().Count());
+    }
+
+    [Fact]
     public void Two_instances_whose_code_differs_are_both_written_out()
     {
         // The second block keeps FP32: its steps are not the first's, so no body is shared.

@@ -89,15 +89,26 @@ internal sealed partial class ModelEmitter
          .Line($"/// <summary>One instance of {Xml(body.Module)} for {body.Name}Forward and {body.Name}Backward: its parameters, named as inside the module, and the slot of each of its buffers.</summary>")
          .Open($"private sealed class {instance}")
          .Line("public readonly int[] Slots;");
+        if (body.UsesSalt)
+        {
+            w.Line("/// <summary>The salt of the instance's random ops (its Dropout masks are its own).</summary>")
+             .Line("public readonly int Salt;");
+        }
+
         foreach (string weight in body.Weights)
         {
             w.Line($"public readonly {Ns}Compilation.ModelParameter {Field(weight)};");
         }
 
-        IEnumerable<string> arguments = new[] { "int[] slots" }.Concat(body.Weights.Select(x => $"{Ns}Compilation.ModelParameter {Field(x)}"));
+        IEnumerable<string> arguments = new[] { "int[] slots" }.Concat(body.UsesSalt ? ["int salt"] : []).Concat(body.Weights.Select(x => $"{Ns}Compilation.ModelParameter {Field(x)}"));
         w.Line()
          .Open($"public {instance}({string.Join(", ", arguments)})")
          .Line("Slots = slots;");
+        if (body.UsesSalt)
+        {
+            w.Line("Salt = salt;");
+        }
+
         foreach (string weight in body.Weights)
         {
             w.Line($"this.{Field(weight)} = {Field(weight)};");
@@ -121,7 +132,7 @@ internal sealed partial class ModelEmitter
             foreach (InstanceSpec instance in body.Instances)
             {
                 string slots = $"new int[] {{ {string.Join(", ", instance.Slots.Select(s => Int(s)))} }}";
-                w.Line($"    new({string.Join(", ", new[] { slots }.Concat(instance.Parameters))}), // {instance.Path}");
+                w.Line($"    new({string.Join(", ", new[] { slots }.Concat(body.UsesSalt ? [Int(instance.Salt)] : []).Concat(instance.Parameters))}), // {instance.Path}");
             }
 
             w.Line("};");

@@ -33,7 +33,11 @@ internal sealed record BodySpec(
     EquatableArray<string> BackwardInputs,
     EquatableArray<string> BackwardOutputs,
     EquatableArray<string> BackwardSaved,
-    EquatableArray<StepText> BackwardSteps);
+    EquatableArray<StepText> BackwardSteps)
+{
+    /// <summary>Whether the body draws random masks: each instance then passes its salt (its first parsed node), so instances draw their own.</summary>
+    public bool UsesSalt { get; init; }
+}
 
 /// <summary>An instance of a shared body: its path, its planned nodes [First, End), the slot of each of the body's buffers, the fields of its parameters (in the body's weight order).</summary>
-internal sealed record InstanceSpec(string Path, int First, int End, EquatableArray<int> Slots, EquatableArray<string> Parameters);
+internal sealed record InstanceSpec(string Path, int First, int End, EquatableArray<int> Slots, EquatableArray<string> Parameters, int Salt);

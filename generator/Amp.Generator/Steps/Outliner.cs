@@ -194,7 +194,7 @@ internal static class Outliner
             name,
             head.Call.Module,
             head.Source,
-            instances.Select(i => new InstanceSpec(i.Call.Path, i.Span.Start, i.Span.End, i.Slots.ToEquatableArray(), i.WeightFields.ToEquatableArray())).ToEquatableArray(),
+            instances.Select(i => new InstanceSpec(i.Call.Path, i.Span.Start, i.Span.End, i.Slots.ToEquatableArray(), i.WeightFields.ToEquatableArray(), i.Call.First)).ToEquatableArray(),
             head.Weights.ToEquatableArray(),
             head.ForwardInputs.ToEquatableArray(),
             head.ForwardOutputs.ToEquatableArray(),
@@ -202,7 +202,10 @@ internal static class Outliner
             head.BackwardInputs.ToEquatableArray(),
             head.BackwardOutputs.ToEquatableArray(),
             head.SavedText.ToEquatableArray(),
-            head.BackwardText.ToEquatableArray());
+            head.BackwardText.ToEquatableArray())
+        {
+            UsesSalt = head.UsesSalt,
+        };
     }
 
     /// <summary>A module's class name without namespace or type arguments (Demo.Block -> Block).</summary>
@@ -282,6 +285,8 @@ internal static class Outliner
         public string Spell(string line, IReadOnlyList<int> slotOf) => StepWriter.WithSlots(StepTokens.Resolve(line, this), slotOf);
 
         public string Local(string name) => name;
+
+        public string Salt(int source) => Int(source);
 
         public string Parameter(string path) => Field(path);
 
@@ -580,6 +585,20 @@ internal static class Outliner
         }
 
         public string Local(string name) => names[name];
+
+        /// <summary>Whether the body's statements read the instance's salt (a Dropout in it).</summary>
+        public bool UsesSalt { get; private set; }
+
+        public string Salt(int source)
+        {
+            if (source < Call.First || source >= Call.End)
+            {
+                return Int(source);
+            }
+
+            UsesSalt = true;
+            return canonical ? $"salt[{Int(source - Call.First)}]" : $"p.Salt + {Int(source - Call.First)}";
+        }
 
         public string Parameter(string path)
         {

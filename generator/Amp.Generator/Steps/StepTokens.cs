@@ -22,6 +22,9 @@ internal static class StepTokens
     /// <summary>The struct of fused chain <paramref name="index"/>.</summary>
     public static string Chain(int index) => $"{Open}c:{Int(index)}{Close}";
 
+    /// <summary>The salt of a random op (Dropout's masks) at parsed node <paramref name="source"/>: per instance, so a shared body draws each instance's own masks.</summary>
+    public static string Salt(int source) => $"{Open}s:{Int(source)}{Close}";
+
     /// <summary>The struct of the backward of fused chain <paramref name="chain"/> into its leaf <paramref name="leaf"/>.</summary>
     public static string GradChain(int chain, int leaf) => $"{Open}d:{Int(chain)}:{Int(leaf)}{Close}";
 
@@ -78,6 +81,7 @@ internal static class StepTokens
         {
             'p' => spell.Parameter(parts[0]),
             'c' => spell.Chain(ParseInt(parts[0])),
+            's' => spell.Salt(ParseInt(parts[0])),
             _ => spell.GradChain(ParseInt(parts[0]), ParseInt(parts[1])),
         };
     }
@@ -97,4 +101,6 @@ internal interface ITokenSpelling
     string Chain(int index);
 
     string GradChain(int chain, int leaf);
+
+    string Salt(int source);
 }

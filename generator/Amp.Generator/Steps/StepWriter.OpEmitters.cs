@@ -186,11 +186,11 @@ internal sealed partial class StepWriter
     private void DropoutForward(CodeWriter w, OpSite s)
     {
         string y = Buffer(w, s.Node);
-        w.Line($"{Device}.Dropout({s.X}, {y}, {Fusion.Literal(s.Node.Float)}, run.Dropout({Int(s.Node.Source)}));");
+        w.Line($"{Device}.Dropout({s.X}, {y}, {Fusion.Literal(s.Node.Float)}, run.Dropout({StepTokens.Salt(s.Node.Source)}));");
     }
 
     private void DropoutBackward(CodeWriter w, OpSite s) =>
-        w.Line($"{Device}.DropoutBackward({s.Dy}, {s.Gx}, {Fusion.Literal(s.Node.Float)}, run.Dropout({Int(s.Node.Source)}));");
+        w.Line($"{Device}.DropoutBackward({s.Dy}, {s.Gx}, {Fusion.Literal(s.Node.Float)}, run.Dropout({StepTokens.Salt(s.Node.Source)}));");
 
     // LayerNorm: FP32 statistics per row, kept for the backward.
     private void LayerNormForward(CodeWriter w, OpSite s)
