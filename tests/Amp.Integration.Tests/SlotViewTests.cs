@@ -19,7 +19,7 @@ public sealed class SlotViewTests
         var cases = new TheoryData<DeviceKind, string>();
         foreach (DeviceKind kind in new[] { DeviceKind.Cpu, DeviceKind.IlgpuCpu })
         {
-            foreach (string model in new[] { "EveryOp", "TinyGpt", "TinyGptFp16", "ClassifierFp16", "GptBlockFp32", "DeepGptBf16" })
+            foreach (string model in new[] { "EveryOp", "TinyGpt", "TinyGptFp16", "ClassifierFp16", "GptBlockFp32", "DeepGptBf16", "SmallCnnBf16", "DropoutMlp" })
             {
                 cases.Add(kind, model);
             }
@@ -79,6 +79,12 @@ public sealed class SlotViewTests
                 return (Seeded(() => new TinyGpt().Compile(device)), new Batch { { "idx", tokens }, { "targets", targets } }, new Batch { { "idx", tokens } });
             case "TinyGptFp16":
                 return (Seeded(() => new TinyGptFp16().Compile(device)), new Batch { { "idx", tokens }, { "targets", targets } }, new Batch { { "idx", tokens } });
+            case "SmallCnnBf16":
+                float[] images = Data.Gaussian(3 * 144, seed: 9);
+                return (Seeded(() => new SmallCnn().Compile(device)), new Batch { { "image", images }, { "label", new[] { 1, 4, 0 } } }, new Batch { { "image", images } });
+            case "DropoutMlp":
+                float[] rows = Data.Gaussian(5 * 6, seed: 10);
+                return (Seeded(() => new DropoutMlp().Compile(device, Precision.Bf16)), new Batch { { "x", rows }, { "y", new[] { 0, 1, 2, 1, 0 } } }, new Batch { { "x", rows } });
             case "DeepGptBf16":
                 return (Seeded(() => new DeepGpt().Compile(device, Precision.Bf16)), new Batch { { "idx", tokens }, { "targets", targets } }, new Batch { { "idx", tokens } });
             case "ClassifierFp16":
