@@ -19,7 +19,7 @@ internal sealed partial class ModelEmitter
         const string v = "AmpVector";
         string Parameters(string type) => string.Join(", ", Enumerable.Range(0, MaxLeaves).Select(i => $"{type} x{Int(i)}"));
         w.Line($"/// <summary>Chain {chain.Index} ({SourceMap.FileLineOf(root.Source)}): {chain.Description}. Reads {reads}; FP32 in registers; stores {stored.Name()}.</summary>")
-         .Open($"private readonly struct Chain{chain.Index} : {Ns}Compilation.IChain")
+         .Open($"private readonly struct {ChainText.ChainName(chain.Index)} : {Ns}Compilation.IChain")
          .Line($"/// <summary>The leaves the formula reads: {LeafList(Enumerable.Range(0, arity))}.</summary>")
          .Line($"public static int Reads => {ReadMask(Enumerable.Range(0, arity))};")
          .Line()
@@ -116,5 +116,11 @@ internal static class ChainText
     public static bool ReadsLeaf(ChainSpec chain, GradChainSpec grad, int i) =>
         i < chain.Leaves.Count && Regex.IsMatch(grad.Scalar, $@"\bx{i.ToString(CultureInfo.InvariantCulture)}\b");
 
-    public static string GradChainName(GradChainSpec grad) => $"Chain{grad.Chain}Grad{grad.Leaf.ToString(CultureInfo.InvariantCulture)}";
+    public static string GradChainName(GradChainSpec grad) => GradChainName(grad.Chain, grad.Leaf);
+
+    /// <summary>The struct of fused chain <paramref name="chain"/>.</summary>
+    public static string ChainName(int chain) => "Chain" + chain.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The struct of the backward of chain <paramref name="chain"/> into its leaf <paramref name="leaf"/>.</summary>
+    public static string GradChainName(int chain, int leaf) => $"{ChainName(chain)}Grad{leaf.ToString(CultureInfo.InvariantCulture)}";
 }

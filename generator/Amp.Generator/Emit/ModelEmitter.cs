@@ -17,6 +17,9 @@ internal sealed partial class ModelEmitter
     private readonly StepProgram program;
     private readonly SourceMap? map;
 
+    /// <summary>The [Recompute] module calls (their ops say so in their reasons).</summary>
+    private readonly IReadOnlyList<ModuleCallSpec> checkpoints;
+
     private ModelEmitter(ProgramSpec planned, SourceMap? map)
     {
         this.map = map;
@@ -24,6 +27,7 @@ internal sealed partial class ModelEmitter
         plan = planned.Plan;
         spec = plan.Spec;
         program = planned.Program;
+        checkpoints = Steps.Checkpoints.Calls(plan);
     }
 
     /// <summary>The model's file: the program printed, and the lines of <paramref name="map"/> joined into its names and comments.</summary>
@@ -114,8 +118,7 @@ internal sealed partial class ModelEmitter
     /// <summary>[Recompute] in the op's reason: its activations are recomputed in the backward instead of kept.</summary>
     private string RecomputeReason(PlannedNode n)
     {
-        IReadOnlyList<ModuleCallSpec> calls = Steps.Checkpoints.Calls(plan);
-        ModuleCallSpec? call = calls.FirstOrDefault(c => n.Source >= c.First && n.Source < c.End);
+        ModuleCallSpec? call = checkpoints.FirstOrDefault(c => n.Source >= c.First && n.Source < c.End);
         return call is null ? string.Empty : $"; [Recompute] {call.Path}";
     }
 

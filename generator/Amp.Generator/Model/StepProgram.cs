@@ -45,7 +45,7 @@ internal sealed record SlotSpec(int Index, Precision Precision, long PerSample, 
 
 /// <summary>
 /// The step program: every buffer, every block in execution order (forward, loss, backward), the forward's
-/// declarations and the saved locals the backward fetches again, the slot of each buffer and what the memory plan adds up.
+/// declarations (the backward fetches the ones it reads again), the slot of each buffer and what the memory plan adds up.
 /// </summary>
 internal sealed record StepProgram(
     EquatableArray<BufferSpec> Buffers,

@@ -16,7 +16,8 @@ internal static class Outliner
 {
     public static ProgramText Outline(PlanSpec plan, StepProgram program)
     {
-        var outlined = Bodies(plan, program);
+        var index = new ProgramIndex(plan, program);
+        var outlined = Bodies(index);
         var chains = new SortedSet<int>();
         var grads = new SortedSet<(int, int)>();
         var spelling = new UnrolledSpelling(chains, grads, Aliases(plan, outlined));
@@ -57,23 +58,16 @@ internal static class Outliner
 
             if (step.Phase == StepPhase.Backward)
             {
-                backwardReads.AddRange(step.Lines.SelectMany(StepTokens.Locals));
+                backwardReads.AddRange(index.Tokens[s]);
             }
 
             outer[step.Phase].Add(new StepText(step.Lines.Select(l => spelling.Spell(l, program.SlotOf)).ToEquatableArray()));
         }
 
-        var declarations = program.ForwardDeclarations.GroupBy(d => d.Local).ToDictionary(g => g.Key, g => g.First());
-        IEnumerable<string> saved = StepWriter.SavedClosure(program.ForwardDeclarations, backwardReads)
-            .Select(local => spelling.Spell(declarations[local].Line, program.SlotOf));
-        foreach (BodySpec body in outlined.Select(o => o.Body))
-        {
-            foreach (string line in body.ForwardSteps.Concat(body.BackwardSteps).SelectMany(s => s.Lines).Concat(body.BackwardSaved))
-            {
-                spelling.Spell(line, program.SlotOf);
-            }
-        }
+        List<string> saved = SavedClosure(program.ForwardDeclarations, backwardReads)
+            .Select(local => spelling.Spell(index.Declarations[local].Line, program.SlotOf)).ToList();
 
+        // The bodies' statements are spelled already; the chains they run are their first instance's.
         foreach ((_, List<Instance> instances) in outlined)
         {
             chains.UnionWith(instances[0].Chains);
@@ -139,10 +133,10 @@ internal static class Outliner
     /// The bodies: per module key, the instances written as body text, grouped by equal text; a group of two or more
     /// shares a body (the first instance names it). An instance inside another outlined one stays inside it.
     /// </summary>
-    private static List<(BodySpec Body, List<Instance> Instances)> Bodies(PlanSpec plan, StepProgram program)
+    private static List<(BodySpec Body, List<Instance> Instances)> Bodies(ProgramIndex index)
     {
+        PlanSpec plan = index.Plan;
         var calls = plan.Spec.Calls;
-        var index = new ProgramIndex(plan, program);
         var repeated = calls.GroupBy(c => c.Module).Where(g => g.Count() > 1).SelectMany(g => g).ToList();
 
         // Outermost first: a block's body already holds the modules inside it.
@@ -241,6 +235,21 @@ internal static class Outliner
         return start < 0 || plan.Nodes.Skip(start).Take(end - start).Any(n => n.InLoss) ? null : (start, end);
     }
 
+    /// <summary>The forward locals among <paramref name="reads"/> and the locals they view, in forward order (each once).</summary>
+    private static IEnumerable<string> SavedClosure(IReadOnlyList<ForwardDeclaration> declarations, IEnumerable<string> reads)
+    {
+        var used = new HashSet<string>(reads, StringComparer.Ordinal);
+        for (int i = declarations.Count - 1; i >= 0; i--)
+        {
+            if (used.Contains(declarations[i].Local) && declarations[i].ViewOf is { } viewed)
+            {
+                used.Add(viewed);
+            }
+        }
+
+        return declarations.Where(d => used.Contains(d.Local)).Select(d => d.Local).Distinct();
+    }
+
     /// <summary>What every instance asks of the whole program, computed once: each step's locals, where each local is last used, each forward declaration.</summary>
     private sealed class ProgramIndex
     {
@@ -294,7 +303,7 @@ internal static class Outliner
         {
             index = aliases.TryGetValue(index, out int alias) ? alias : index;
             chains.Add(index);
-            return "Chain" + Int(index);
+            return Emit.ChainText.ChainName(index);
         }
 
         public string GradChain(int chain, int leaf)
@@ -302,7 +311,7 @@ internal static class Outliner
             chain = aliases.TryGetValue(chain, out int alias) ? alias : chain;
             grads.Add((chain, leaf));
             chains.Add(chain);
-            return $"Chain{Int(chain)}Grad{Int(leaf)}";
+            return Emit.ChainText.GradChainName(chain, leaf);
         }
     }
 
@@ -424,7 +433,7 @@ internal static class Outliner
             var declarations = index.Declarations;
             List<string> forwardLines = ForwardSteps.SelectMany(s => steps[s].Lines).ToList();
             List<string> backwardLines = BackwardSteps.SelectMany(s => steps[s].Lines).ToList();
-            List<string> saved = StepWriter.SavedClosure(program.ForwardDeclarations, BackwardSteps.SelectMany(s => index.Tokens[s]))
+            List<string> saved = SavedClosure(program.ForwardDeclarations, BackwardSteps.SelectMany(s => index.Tokens[s]))
                 .Where(forwardDeclared.Contains).ToList();
             var backwardDeclared = new HashSet<string>(saved.Concat(BackwardSteps.SelectMany(s => steps[s].Declares)), StringComparer.Ordinal);
 
@@ -617,7 +626,7 @@ internal static class Outliner
             return "p." + Field(relative);
         }
 
-        public string Chain(int index) => canonical ? Canonical(index) : "Chain" + Int(MapChain(index));
+        public string Chain(int index) => canonical ? Canonical(index) : Emit.ChainText.ChainName(MapChain(index));
 
         public string GradChain(int chain, int leaf)
         {
@@ -633,7 +642,7 @@ internal static class Outliner
             }
 
             GradChains.Add((mapped, leaf));
-            return $"Chain{Int(mapped)}Grad{Int(leaf)}";
+            return Emit.ChainText.GradChainName(mapped, leaf);
         }
 
         /// <summary>A chain by where its root is, relative to the instance, and by what it computes.</summary>

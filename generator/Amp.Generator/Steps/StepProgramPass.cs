@@ -48,10 +48,11 @@ internal static class StepProgramPass
     {
         long Elements(IEnumerable<int> shape) => shape.Where(d => d != Shapes.Batch).Aggregate(1L, (a, b) => a * b);
         IReadOnlyList<int> x = n.Inputs.Count > 0 ? plan.Nodes[n.Inputs[0]].Shape : [];
+        int Kernel() => plan.Spec.Layers.First(l => l.Path == n.Layer).Int("kernelSize");
         return n.Kind switch
         {
             OpKind.Linear => 2 * Elements(n.Shape) * x[x.Count - 1],
-            OpKind.Conv2d => 2 * Elements(n.Shape) * x[1] * plan.Spec.Layers.First(l => l.Path == n.Layer).Int("kernelSize") * plan.Spec.Layers.First(l => l.Path == n.Layer).Int("kernelSize"),
+            OpKind.Conv2d => 2 * Elements(n.Shape) * x[1] * Kernel() * Kernel(),
             OpKind.MatMul => 2 * Elements(n.Shape) * x[x.Count - 1],
             OpKind.Attention => 4 * Elements(x) * x[x.Count - 2],
             _ => 0,

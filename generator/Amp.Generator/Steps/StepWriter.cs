@@ -193,21 +193,6 @@ internal sealed partial class StepWriter
         ? line
         : Placeholders.Replace(line, m => Int(slotOf[int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)]));
 
-    /// <summary>The forward locals among <paramref name="reads"/> and the locals they view, in forward order (each once).</summary>
-    internal static IEnumerable<string> SavedClosure(IReadOnlyList<ForwardDeclaration> declarations, IEnumerable<string> reads)
-    {
-        var used = new HashSet<string>(reads, StringComparer.Ordinal);
-        for (int i = declarations.Count - 1; i >= 0; i--)
-        {
-            if (used.Contains(declarations[i].Local) && declarations[i].ViewOf is { } viewed)
-            {
-                used.Add(viewed);
-            }
-        }
-
-        return declarations.Where(d => used.Contains(d.Local)).Select(d => d.Local).Distinct();
-    }
-
     private bool Needs(int id) => plan.NeedsGradient.Count > id && plan.NeedsGradient[id];
 
     /// <summary>An op absorbed into a fused chain: its gradient never exists, the chain's backward skips over it.</summary>

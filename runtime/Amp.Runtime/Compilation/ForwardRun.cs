@@ -70,9 +70,8 @@ public sealed class ForwardRun
 
     /// <summary>
     /// The backward of one leaf of a fused chain: dx += TChain(g, x0..x3), dx and g with the chain's output length;
-    /// a leaf the derivative does not read (not in TChain.Reads) is passed as null. The derivative runs in FP32: on
-    /// ILGPU a BF16/FP16 gradient (PyTorch's rule) is widened into an FP32 temporary and dx rounded back once; the Cpu
-    /// loop converts block by block.
+    /// a leaf the derivative does not read (not in TChain.Reads) is passed as null. The derivative runs in FP32 for any
+    /// gradient precision (PyTorch's rule): the Cpu loop converts block by block, ILGPU widens into a temporary.
     /// </summary>
     public void Grad<TChain, T0, T1, T2, T3>(
         Action<Index1D, ArrayView<float>, ArrayView<T0>, ArrayView<T1>, ArrayView<T2>, ArrayView<T3>, ArrayView<float>, ChainExtent> kernel,
@@ -88,30 +87,12 @@ public sealed class ForwardRun
 
         if (Device is CpuDevice)
         {
-            // The Cpu chain loop reads every operand through FP32 blocks and rounds what it writes: any precision, no copy.
             CpuChains.RunGrad<TChain>((CpuTensor)dx, (CpuTensor)g, (CpuTensor?)x0, (CpuTensor?)x1, (CpuTensor?)x2, (CpuTensor?)x3);
-            return;
         }
-
-        using DeviceTensor? wideG = Widened(g), wideDx = Widened(dx);
-        ((IlgpuDevice)Device).GradChain(kernel, wideDx ?? dx, wideG ?? g, x0, x1, x2, x3);
-        if (wideDx is not null)
+        else
         {
-            Device.Cast(wideDx, dx.Reshape(dx.Length));
+            ((IlgpuDevice)Device).GradChain(kernel, dx, g, x0, x1, x2, x3);
         }
-    }
-
-    /// <summary>An FP32 copy of a low-precision gradient (flat), or null for an FP32 one.</summary>
-    private DeviceTensor? Widened(DeviceTensor t)
-    {
-        if (t.Precision == Precision.Fp32)
-        {
-            return null;
-        }
-
-        DeviceTensor wide = Device.Allocate(Precision.Fp32, t.Length);
-        Device.Cast(t.Reshape(t.Length), wide);
-        return wide;
     }
 
     /// <summary>Leaf k is given exactly when the chain reads it, lives on this device and broadcasts to the output.</summary>

@@ -28,7 +28,7 @@ public sealed class PoolKernelTests(DeviceFixture devices) : IClassFixture<Devic
             ("max 2", Ops.MaxPool2d(eager, 2), 2, 2, 2, 2, true),
             ("max 3 stride 1", Ops.MaxPool2d(eager, 3, stride: 1), 3, 3, 1, 1, true),
             ("avg 2 stride 3", Ops.AvgPool2d(eager, 2, stride: 3), 2, 2, 3, 3, false),
-            ("global", Ops.AdaptiveAvgPool2d(Ops.AvgPool2d(eager, 1), 1), 5, 6, 5, 6, false),
+            ("global", Ops.AdaptiveAvgPool2d(eager, 1), 5, 6, 5, 6, false),
         })
         {
             using DeviceTensor y = device.Allocate(precision, [.. expected.Shape]);

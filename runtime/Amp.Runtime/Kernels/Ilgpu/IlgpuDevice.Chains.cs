@@ -18,15 +18,19 @@ internal sealed partial class IlgpuDevice
         Launched();
     }
 
-    /// <summary>A backward chain: dx (FP32, the output's length) += kernel(g, x0..x3); leaves broadcast as in the forward.</summary>
+    /// <summary>
+    /// A backward chain: dx (the output's length) += kernel(g, x0..x3); leaves broadcast as in the forward. The kernel
+    /// reads and adds FP32: a BF16/FP16 gradient is widened first and dx rounded back once (<see cref="Fp32Copy"/>).
+    /// </summary>
     internal void GradChain<T0, T1, T2, T3>(
         Action<Index1D, ArrayView<float>, ArrayView<T0>, ArrayView<T1>, ArrayView<T2>, ArrayView<T3>, ArrayView<float>, ChainExtent> kernel,
         DeviceTensor dx, DeviceTensor g, DeviceTensor? x0, DeviceTensor? x1, DeviceTensor? x2, DeviceTensor? x3)
         where T0 : unmanaged where T1 : unmanaged where T2 : unmanaged where T3 : unmanaged
     {
         ChainExtent e = Extent(dx, x0, x1, x2, x3);
+        using Fp32Copy gradient = new(this, g), target = new(this, dx, writeBack: true);
         Load(kernel, k => Accelerator.LoadAutoGroupedStreamKernel(k))(
-            e.Stride, View<float>(g), Leaf<T0>(x0), Leaf<T1>(x1), Leaf<T2>(x2), Leaf<T3>(x3), View<float>(dx), e);
+            e.Stride, gradient.View, Leaf<T0>(x0), Leaf<T1>(x1), Leaf<T2>(x2), Leaf<T3>(x3), target.View, e);
         Launched();
     }
 

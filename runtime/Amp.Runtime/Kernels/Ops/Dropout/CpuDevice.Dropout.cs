@@ -6,14 +6,15 @@ internal sealed partial class CpuDevice
     private protected override void DropoutCore(DeviceTensor x, DeviceTensor y, float p, DropoutKey key)
     {
         using Fp32Elements input = new(x);
-        float[] values = new float[x.Length];
+        float[] values = System.Buffers.ArrayPool<float>.Shared.Rent(x.Length);
         float scale = 1f / (1f - p);
-        for (int i = 0; i < values.Length; i++)
+        for (int i = 0; i < x.Length; i++)
         {
             values[i] = key.Active == 0 ? input.Values[i] : key.Keep(i, p) ? input.Values[i] * scale : 0f;
         }
 
-        ((CpuTensor)y).Write(0, values);
+        ((CpuTensor)y).Write(0, values.AsSpan(0, x.Length));
+        System.Buffers.ArrayPool<float>.Shared.Return(values);
     }
 
     private protected override void DropoutBackwardCore(DeviceTensor dy, DeviceTensor dx, float p, DropoutKey key)
