@@ -97,10 +97,10 @@ internal sealed partial class ModelEmitter
 
         foreach (string weight in body.Weights)
         {
-            w.Line($"public readonly {Ns}Compilation.ModelParameter {Field(weight)};");
+            w.Line($"public readonly {HolderType(weight)} {Field(weight)};");
         }
 
-        IEnumerable<string> arguments = new[] { "int[] slots" }.Concat(body.UsesSalt ? ["int salt"] : []).Concat(body.Weights.Select(x => $"{Ns}Compilation.ModelParameter {Field(x)}"));
+        IEnumerable<string> arguments = new[] { "int[] slots" }.Concat(body.UsesSalt ? ["int salt"] : []).Concat(body.Weights.Select(x => $"{HolderType(x)} {Field(x)}"));
         w.Line()
          .Open($"public {instance}({string.Join(", ", arguments)})")
          .Line("Slots = slots;");
@@ -116,6 +116,9 @@ internal sealed partial class ModelEmitter
 
         w.Close().Close();
     }
+
+    /// <summary>The type of the field that holds a weight or buffer an instance names (BatchNorm's running statistics are buffers).</summary>
+    private static string HolderType(string path) => OpTable.BufferAt(path) is null ? $"{Ns}Compilation.ModelParameter" : $"{Ns}Compilation.ModelBuffer";
 
     /// <summary>The instances' paths, the first and the last when there are many.</summary>
     private static string InstanceList(BodySpec body) => body.Instances.Count <= 4

@@ -150,6 +150,11 @@ internal sealed partial class ModelEmitter
             w.Line($"private readonly {Ns}Compilation.ModelParameter {Field(name)};");
         }
 
+        foreach ((string name, _) in BufferNames())
+        {
+            w.Line($"private readonly {Ns}Compilation.ModelBuffer {Field(name)};");
+        }
+
         foreach (BodySpec body in Text.Bodies)
         {
             w.Line($"private readonly {body.Name}Instance[] {Steps.Outliner.InstancesField(body)};");
@@ -163,6 +168,11 @@ internal sealed partial class ModelEmitter
         foreach (string name in ParameterNames())
         {
             w.Line($"{Field(name)} = AddParameter(\"{name}\", weights[\"{name}\"]);");
+        }
+
+        foreach ((string name, BufferRow buffer) in BufferNames())
+        {
+            w.Line($"{Field(name)} = AddBuffer(\"{name}\", weights[\"{name}\"]{(buffer.Counter ? ", counter: true" : string.Empty)});");
         }
 
         WriteInstances(w);
@@ -254,9 +264,13 @@ internal sealed partial class ModelEmitter
     private IEnumerable<string> ParameterNames() => spec.Layers.SelectMany(l => l.Kind switch
     {
         LayerKind.Linear or LayerKind.Conv2d => l.Bias ? new[] { l.Path + ".weight", l.Path + ".bias" } : [l.Path + ".weight"],
-        LayerKind.LayerNorm => [l.Path + ".weight", l.Path + ".bias"],
+        LayerKind.LayerNorm or LayerKind.BatchNorm2d => [l.Path + ".weight", l.Path + ".bias"],
         _ => [l.Path + ".weight"],
     });
+
+    /// <summary>Every layer's buffers by PyTorch path (BatchNorm's running statistics), after the parameters as in a state_dict.</summary>
+    private IEnumerable<(string Path, BufferRow Buffer)> BufferNames() =>
+        spec.Layers.SelectMany(l => OpTable.ForLayer(l.Kind).Layer!.Buffers.Select(b => (l.Path + "." + b.Name, b)));
 
     private IEnumerable<(string Layer, Precision Precision)> WorkingCopies() =>
         plan.Nodes.Where(n => n.Kind is OpKind.Linear or OpKind.Conv2d && n.Compute != Precision.Fp32).Select(n => (n.Layer!, n.Compute)).Distinct();
@@ -266,7 +280,7 @@ internal sealed partial class ModelEmitter
     {
         LayerKind.Linear => ((long)l.A * l.B) + (l.Bias ? l.B : 0),
         LayerKind.Conv2d => ((long)l.A * l.B * l.Int("kernelSize") * l.Int("kernelSize")) + (l.Bias ? l.B : 0),
-        LayerKind.LayerNorm => 2L * l.A,
+        LayerKind.LayerNorm or LayerKind.BatchNorm2d => 2L * l.A,
         LayerKind.RmsNorm => l.A,
         _ => (long)l.A * l.B,
     };

@@ -71,6 +71,14 @@ internal static class ModuleEmitter
                 w.Open($"foreach (global::Amp.LayerParameter parameter in {self}.Parameters)")
                  .Line($"sink.Add(prefix + \"{field.Name}.\" + parameter.Name, parameter);")
                  .Close();
+
+                // Buffers (BatchNorm's running statistics) under their own names, beside the weights.
+                if (OpTable.ForLayerType(field.LayerType)?.Layer?.Buffers.Count > 0)
+                {
+                    w.Open($"foreach (global::Amp.LayerParameter buffer in {self}.Buffers)")
+                     .Line($"sink.Add(prefix + \"{field.Name}.\" + buffer.Name, buffer);")
+                     .Close();
+                }
             }
             else if (field.ArrayLength < 0)
             {

@@ -23,7 +23,7 @@ internal enum OpKind
 {
     Input, Cast, Linear, LayerNorm, RmsNorm, Embedding, MatMul, Add, Sub, Mul, Scale, Relu, Gelu, Silu, Tanh, Sigmoid,
     Exp, Log, Softplus, Softmax, LogSoftmax, Sum, Mean, Reshape, Transpose, SplitHeads, MergeHeads, CausalMask, Attention,
-    CrossEntropy, MseLoss, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Conv2d, Dropout,
+    CrossEntropy, MseLoss, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Conv2d, Dropout, BatchNorm2d,
 }
 
 internal enum LayerKind
@@ -33,6 +33,7 @@ internal enum LayerKind
     RmsNorm,
     Embedding,
     Conv2d,
+    BatchNorm2d,
 }
 
 internal enum InputKind

@@ -185,6 +185,12 @@ internal sealed class FieldWalker(ParseContext context)
                 return false;
             }
 
+            if (name == "momentum" && value is float momentum && !(momentum >= 0 && momentum <= 1))
+            {
+                context.Report(DiagnosticDescriptors.ArgumentOutOfRange, argument.Syntax, name, layer, momentum.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "momentum must be in [0, 1]");
+                return false;
+            }
+
             if (name == "eps" && value is float eps && !(eps >= 0 && !float.IsInfinity(eps)))
             {
                 context.Report(DiagnosticDescriptors.ArgumentOutOfRange, argument.Syntax, name, layer, eps.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "eps must be finite and >= 0");

@@ -97,6 +97,10 @@ internal static class PrecisionPass
                 return (Precision.Fp32, widest, $"{kind}: promote, widest input {widest.Name()}", null);
             case OpPolicy.Layout or OpPolicy.Cast:
                 return (inputs[0], inputs[0], $"{kind}: layout, keeps {inputs[0].Name()}", null);
+            case OpPolicy.Normalization:
+                return forced is { } kept
+                    ? (Precision.Fp32, kept, forcedReason, kept)
+                    : (Precision.Fp32, inputs[0], $"{kind}: FP32 statistics and normalisation, stored as its input's {inputs[0].Name()}", null);
             case OpPolicy.Elementwise:
                 return forced is { } e
                     ? (Precision.Fp32, e, forcedReason, e)

@@ -197,6 +197,14 @@ internal static class Shapes
         return null;
     }
 
+    /// <summary>BatchNorm2d on [Batch, channels, H, W]: the same shape.</summary>
+    public static string? BatchNorm2d(ShapeQuery q, out int[] shape)
+    {
+        int[] x = q.X(0);
+        shape = x;
+        return x.Length == 4 && x[0] == Batch && x[1] == q.Layer!.A ? null : $"[Batch, {q.Layer!.A}, H, W]|" + Format(x);
+    }
+
     /// <summary>[Batch, everything else] (torch.flatten(x, 1)).</summary>
     public static string? Flatten(ShapeQuery q, out int[] shape)
     {

@@ -61,6 +61,7 @@ internal sealed partial class StepWriter
         [OpKind.Conv2d] = new(static (e, w, s) => e.Conv2dForward(w, s), static (e, w, s) => e.Conv2dBackward(w, s)),
         [OpKind.Dropout] = new(static (e, w, s) => e.DropoutForward(w, s), static (e, w, s) => e.DropoutBackward(w, s)),
         [OpKind.LayerNorm] = new(static (e, w, s) => e.LayerNormForward(w, s), static (e, w, s) => e.LayerNormBackward(w, s)),
+        [OpKind.BatchNorm2d] = new(static (e, w, s) => e.BatchNorm2dForward(w, s), static (e, w, s) => e.BatchNorm2dBackward(w, s)),
         [OpKind.RmsNorm] = new(static (e, w, s) => e.RmsNormForward(w, s), static (e, w, s) => e.RmsNormBackward(w, s)),
         [OpKind.Embedding] = new(static (e, w, s) => e.EmbeddingForward(w, s), static (e, w, s) => e.EmbeddingBackward(w, s)),
         [OpKind.MatMul] = new(static (e, w, s) => e.MatMulForward(w, s), static (e, w, s) => e.MatMulBackward(w, s)),
@@ -206,6 +207,28 @@ internal sealed partial class StepWriter
     {
         string path = s.Layer!.Path;
         w.Line($"{Device}.NormBackward({s.X}, {StepTokens.Parameter(path + ".weight")}.Master, {T(s.Node.Id, "Mean")}, {T(s.Node.Id, "Rstd")}, {s.Dy}, {s.Gx ?? "null"}, {StepTokens.Parameter(path + ".weight")}.Gradient, {StepTokens.Parameter(path + ".bias")}.Gradient);");
+    }
+
+    // BatchNorm2d: in training the batch's FP32 mean and variance per channel (kept for the backward; TrainStep also
+    // updates the running statistics), in eval the running ones; the run picks by its mode.
+    private void BatchNorm2dForward(CodeWriter w, OpSite s)
+    {
+        PlannedNode n = s.Node;
+        string path = s.Layer!.Path;
+        int channels = s.Layer.A;
+        string mean = Scratch(w, n, "Mean", Precision.Fp32, [channels]);
+        string variance = Scratch(w, n, "Var", Precision.Fp32, [channels]);
+        string y = Buffer(w, n);
+        string state = string.Join(", ", new[] { "weight", "bias", "running_mean", "running_var", "num_batches_tracked" }.Select(p => StepTokens.Parameter(path + "." + p)));
+        // Recomputed for the backward ([Recompute]): the same statistics again, and the running ones updated only once.
+        string again = recomputing ? ", recomputed: true" : string.Empty;
+        w.Line($"run.BatchNorm2d({s.X}, {y}, {state}, {mean}, {variance}, {Fusion.Literal(s.Layer.Eps)}, {Fusion.Literal(s.Layer.Float("momentum"))}{again});");
+    }
+
+    private void BatchNorm2dBackward(CodeWriter w, OpSite s)
+    {
+        string path = s.Layer!.Path;
+        w.Line($"{Device}.BatchNormBackward({s.X}, {StepTokens.Parameter(path + ".weight")}.Master, {T(s.Node.Id, "Mean")}, {T(s.Node.Id, "Var")}, {Fusion.Literal(s.Layer.Eps)}, {s.Dy}, {s.Gx ?? "null"}, {StepTokens.Parameter(path + ".weight")}.Gradient, {StepTokens.Parameter(path + ".bias")}.Gradient);");
     }
 
     // RmsNorm: FP32 1/rms per row, kept for the backward.

@@ -3,13 +3,27 @@ using System.Text.Json;
 
 namespace Amp.Checkpoints;
 
-/// <summary>One tensor of a safetensors file, as FP32 host values.</summary>
-public sealed record SafetensorsTensor(string Name, int[] Shape, float[] Values);
+/// <summary>
+/// One tensor of a safetensors file, as FP32 host values; an I64 tensor (a counter such as BatchNorm's
+/// <c>num_batches_tracked</c>) carries its exact values in <see cref="Integers"/> and their FP32 image in Values.
+/// </summary>
+public sealed record SafetensorsTensor(string Name, int[] Shape, float[] Values)
+{
+    /// <summary>An I64 tensor of <paramref name="values"/>.</summary>
+    public static SafetensorsTensor Int64(string name, int[] shape, long[] values) =>
+        new(name, shape, values.Select(v => (float)v).ToArray()) { Integers = values };
+
+    /// <summary>The exact values of an I64 tensor; null for a floating-point one.</summary>
+    public long[]? Integers { get; init; }
+
+    /// <summary>The dtype it is written as (F32, or I64 when <see cref="Integers"/> is set).</summary>
+    public string DType => Integers is null ? "F32" : "I64";
+}
 
 /// <summary>
 /// The safetensors format (8-byte little-endian header length, a JSON header naming each tensor's dtype, shape
-/// and data_offsets, then the raw little-endian data; string pairs under __metadata__). Writes F32; reads F32,
-/// BF16 and F16. Reading validates the whole file before it returns anything: a truncated file, an oversized or
+/// and data_offsets, then the raw little-endian data; string pairs under __metadata__). Writes F32 and I64; reads
+/// F32, BF16, F16 and I64. Reading validates the whole file before it returns anything: a truncated file, an oversized or
 /// malformed header, an unknown dtype, offsets outside the data or a size that disagrees with the shape is refused
 /// with an <see cref="InvalidDataException"/> naming the problem.
 /// </summary>
@@ -38,13 +52,13 @@ public static class SafetensorsFile
         long offset = 0;
         foreach (SafetensorsTensor t in tensors)
         {
-            long bytes = (long)t.Values.Length * 4;
-            if (t.Shape.Aggregate(1L, (a, b) => a * b) != t.Values.Length)
+            long bytes = (long)t.Values.Length * (t.Integers is null ? 4 : 8);
+            if (t.Shape.Aggregate(1L, (a, b) => a * b) != t.Values.Length || (t.Integers is { } ints && ints.Length != t.Values.Length))
             {
                 throw new ArgumentException($"Tensor '{t.Name}' has {t.Values.Length} values but shape [{string.Join(", ", t.Shape)}].", nameof(tensors));
             }
 
-            header.Add(t.Name, new Dictionary<string, object> { ["dtype"] = "F32", ["shape"] = t.Shape, ["data_offsets"] = new[] { offset, offset + bytes } });
+            header.Add(t.Name, new Dictionary<string, object> { ["dtype"] = t.DType, ["shape"] = t.Shape, ["data_offsets"] = new[] { offset, offset + bytes } });
             offset += bytes;
         }
 
@@ -72,6 +86,20 @@ public static class SafetensorsFile
                 var chunk = new byte[ChunkBytes];
                 foreach (SafetensorsTensor t in tensors)
                 {
+                    if (t.Integers is { } integers)
+                    {
+                        // Counters are a handful of scalars: one small write each.
+                        byte[] data = new byte[integers.Length * 8];
+                        for (int i = 0; i < integers.Length; i++)
+                        {
+                            BinaryPrimitives.WriteInt64LittleEndian(data.AsSpan(i * 8), integers[i]);
+                        }
+
+                        stream.Write(data);
+                        sha.AppendData(data);
+                        continue;
+                    }
+
                     for (int start = 0; start < t.Values.Length; start += ChunkBytes / 4)
                     {
                         int count = Math.Min(ChunkBytes / 4, t.Values.Length - start);
@@ -226,7 +254,9 @@ public static class SafetensorsFile
             var tensors = new Dictionary<string, SafetensorsTensor>(StringComparer.Ordinal);
             foreach ((string name, Entry entry) in entries.OrderBy(e => e.Value.Begin))
             {
-                tensors.Add(name, new SafetensorsTensor(name, entry.Shape, ReadValues(stream, dataStart, entry, sha)));
+                tensors.Add(name, entry.DType == "I64"
+                    ? SafetensorsTensor.Int64(name, entry.Shape, ReadIntegers(stream, dataStart, entry, sha))
+                    : new SafetensorsTensor(name, entry.Shape, ReadValues(stream, dataStart, entry, sha)));
             }
 
             if (sha is not null)
@@ -300,6 +330,22 @@ public static class SafetensorsFile
         return values;
     }
 
+    /// <summary>An I64 tensor's values (counters: small, read in one piece), hashed when a hash is given.</summary>
+    private static long[] ReadIntegers(FileStream stream, long dataStart, Entry entry, System.Security.Cryptography.IncrementalHash? sha)
+    {
+        var data = new byte[entry.End - entry.Begin];
+        stream.Position = dataStart + entry.Begin;
+        stream.ReadExactly(data);
+        sha?.AppendData(data);
+        var values = new long[data.Length / 8];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(i * 8));
+        }
+
+        return values;
+    }
+
     private static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata, string where)
     {
         if (value.ValueKind != JsonValueKind.Object)
@@ -326,7 +372,8 @@ public static class SafetensorsFile
             {
                 "F32" => 4,
                 "BF16" or "F16" => 2,
-                _ => throw new InvalidDataException($"{where}: tensor '{name}' has dtype {dtype}; Amp reads F32, BF16 and F16."),
+                "I64" => 8,
+                _ => throw new InvalidDataException($"{where}: tensor '{name}' has dtype {dtype}; Amp reads F32, BF16, F16 and I64."),
             };
             int[] shape = e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
             long[] offsets = e.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();

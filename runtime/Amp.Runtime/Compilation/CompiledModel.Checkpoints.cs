@@ -3,7 +3,7 @@ using Amp.Checkpoints;
 
 namespace Amp.Compilation;
 
-// Checkpoints: parameters under their PyTorch names and layouts, the optimizer state under
+// Checkpoints: parameters and buffers under their PyTorch names, layouts and dtypes, the optimizer state under
 // "optimizer.<name>.<state>" (PyTorch's state names), and the step counter and scaler state in __metadata__.
 public abstract partial class CompiledModel
 {
@@ -29,6 +29,12 @@ public abstract partial class CompiledModel
         foreach (ModelParameter p in parameters)
         {
             tensors.Add(new SafetensorsTensor(p.Name, [.. p.Shape], p.ReadMaster()));
+        }
+
+        // Buffers follow the parameters, as in PyTorch's state_dict (a counter as a rank-0 I64).
+        foreach (ModelBuffer b in modelBuffers)
+        {
+            tensors.Add(b.IsCounter ? SafetensorsTensor.Int64(b.Name, [.. b.Shape], [b.Count]) : new SafetensorsTensor(b.Name, [.. b.Shape], b.Read()));
         }
 
         foreach (ModelParameter p in parameters)
@@ -77,7 +83,24 @@ public abstract partial class CompiledModel
         string where = $"Checkpoint '{path}'";
         foreach (ModelParameter p in parameters)
         {
-            Expect(tensors, p.Name, p, where);
+            Expect(tensors, p.Name, [.. p.Shape], where);
+            if (tensors[p.Name].Integers is not null)
+            {
+                throw new InvalidDataException($"{where}: tensor '{p.Name}' is I64 but {p.Name} is a floating-point parameter.");
+            }
+        }
+
+        foreach (ModelBuffer b in modelBuffers)
+        {
+            Expect(tensors, b.Name, [.. b.Shape], where);
+            SafetensorsTensor saved = tensors[b.Name];
+            bool fits = b.IsCounter
+                ? (saved.Integers is { } count ? count[0] >= 0 : saved.Values[0] >= 0 && saved.Values[0] == MathF.Floor(saved.Values[0]))
+                : saved.Integers is null;
+            if (!fits)
+            {
+                throw new InvalidDataException($"{where}: tensor '{b.Name}' ({saved.DType}) does not fit buffer {b}.");
+            }
         }
 
         bool hasOptimizer = metadata.ContainsKey(StepKey);
@@ -99,12 +122,12 @@ public abstract partial class CompiledModel
             {
                 foreach (string state in OptimizerStateNames())
                 {
-                    Expect(tensors, $"optimizer.{p.Name}.{state}", p, where);
+                    Expect(tensors, $"optimizer.{p.Name}.{state}", [.. p.Shape], where);
                 }
             }
         }
 
-        var known = new HashSet<string>(parameters.Select(p => p.Name)
+        var known = new HashSet<string>(parameters.Select(p => p.Name).Concat(modelBuffers.Select(b => b.Name))
             .Concat(hasOptimizer ? parameters.SelectMany(p => OptimizerStateNames().Select(s => $"optimizer.{p.Name}.{s}")) : []));
         if (tensors.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
         {
@@ -157,6 +180,19 @@ public abstract partial class CompiledModel
             }
         }
 
+        foreach (ModelBuffer b in modelBuffers)
+        {
+            SafetensorsTensor saved = tensors[b.Name];
+            if (b.IsCounter)
+            {
+                b.WriteCount(saved.Integers?[0] ?? (long)saved.Values[0]);
+            }
+            else
+            {
+                b.Write(saved.Values);
+            }
+        }
+
         if (hasOptimizer)
         {
             optimizerStep = step;
@@ -195,17 +231,29 @@ public abstract partial class CompiledModel
         }
     }
 
-    private static void Expect(Dictionary<string, SafetensorsTensor> tensors, string name, ModelParameter p, string where)
+    private static void Expect(Dictionary<string, SafetensorsTensor> tensors, string name, int[] shape, string where)
     {
         if (!tensors.TryGetValue(name, out SafetensorsTensor? tensor))
         {
             throw new InvalidDataException($"{where} has no tensor '{name}'.");
         }
 
-        if (!tensor.Shape.SequenceEqual(p.Shape))
+        if (!tensor.Shape.SequenceEqual(shape))
         {
             throw new InvalidDataException(
-                $"{where}: tensor '{name}' has shape {SafetensorsFile.Describe(tensor.Shape)} but {p.Name} is {SafetensorsFile.Describe([.. p.Shape])}.");
+                $"{where}: tensor '{name}' has shape {SafetensorsFile.Describe(tensor.Shape)} but {Owner(name)} is {SafetensorsFile.Describe(shape)}.");
         }
+    }
+
+    /// <summary>The model tensor a checkpoint entry belongs to (optimizer state names its parameter).</summary>
+    private static string Owner(string name)
+    {
+        if (!name.StartsWith("optimizer.", StringComparison.Ordinal))
+        {
+            return name;
+        }
+
+        int last = name.LastIndexOf('.');
+        return name["optimizer.".Length..last];
     }
 }

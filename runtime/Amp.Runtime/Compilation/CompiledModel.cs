@@ -12,6 +12,7 @@ namespace Amp.Compilation;
 public abstract partial class CompiledModel : ICompiledModel
 {
     private readonly List<ModelParameter> parameters = [];
+    private readonly List<ModelBuffer> modelBuffers = [];
     private readonly IReadOnlyList<ModelInput> inputs;
     private readonly DeviceTensor?[] buffers;
     private readonly Dictionary<string, DeviceTensor> uploaded = new(StringComparer.Ordinal);
@@ -56,6 +57,8 @@ public abstract partial class CompiledModel : ICompiledModel
 
     public IReadOnlyList<IParameter> Parameters => parameters;
 
+    public IReadOnlyList<IBuffer> Buffers => modelBuffers;
+
     /// <summary>The inputs the definition declares, in order.</summary>
     public IReadOnlyList<ModelInput> Inputs => inputs;
 
@@ -90,6 +93,7 @@ public abstract partial class CompiledModel : ICompiledModel
         disposed = true;
         ReleaseBuffers();
         parameters.ForEach(p => p.Dispose());
+        modelBuffers.ForEach(b => b.Dispose());
         GC.SuppressFinalize(this);
     }
 
@@ -99,6 +103,18 @@ public abstract partial class CompiledModel : ICompiledModel
         var parameter = new ModelParameter(this, name, values.Shape, values.Values);
         parameters.Add(parameter);
         return parameter;
+    }
+
+    /// <summary>
+    /// Registers a buffer with its PyTorch name and initial values (copied to the device): an FP32 tensor, or with
+    /// <paramref name="counter"/> a rank-0 I64 counter held on the host.
+    /// </summary>
+    protected ModelBuffer AddBuffer(string name, LayerParameter values, bool counter = false)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var buffer = new ModelBuffer(this, name, values.Shape, values.Values, counter);
+        modelBuffers.Add(buffer);
+        return buffer;
     }
 
     protected abstract DeviceTensor RunForward(ForwardRun run);

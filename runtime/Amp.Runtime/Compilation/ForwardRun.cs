@@ -48,6 +48,44 @@ public sealed class ForwardRun
     public DeviceTensor Gradient(int slot, Precision precision, params int[] shape) => model.GradientBuffer(slot, precision, shape);
 
     /// <summary>
+    /// BatchNorm2d's forward in this pass's mode. Training: the batch's mean and biased variance per channel into
+    /// <paramref name="mean"/> and <paramref name="variance"/> (kept for the backward), and when the pass updates state
+    /// (TrainStep) PyTorch's running update and num_batches_tracked + 1. Eval: the running statistics. Either way
+    /// y = (x - mean) / sqrt(variance + eps) weight + bias in FP32, stored in y's precision. A forward
+    /// <paramref name="recomputed"/> for the backward ([Recompute]) leaves the running statistics alone: they were
+    /// updated when it first ran.
+    /// </summary>
+    public void BatchNorm2d(
+        DeviceTensor x, DeviceTensor y, ModelParameter weight, ModelParameter bias, ModelBuffer runningMean, ModelBuffer runningVar, ModelBuffer batchesTracked,
+        DeviceTensor mean, DeviceTensor variance, float epsilon, float momentum, bool recomputed = false)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(runningMean);
+        ArgumentNullException.ThrowIfNull(batchesTracked);
+        if (!Training)
+        {
+            Device.BatchNorm(x, runningMean.Tensor, runningVar.Tensor, weight.Master, bias.Master, y, epsilon);
+            return;
+        }
+
+        long count = x.Shape.Rank == 4 ? (long)x.Shape[0] * x.Shape[2] * x.Shape[3] : 0;
+        if (count == 1)
+        {
+            string layer = runningMean.Name[..runningMean.Name.LastIndexOf('.')];
+            throw new ArgumentException($"BatchNorm2d '{layer}' needs more than one value per channel in training (as PyTorch); got input {x.Shape}.", nameof(x));
+        }
+
+        Device.ChannelStatistics(x, mean, variance);
+        if (UpdatesState && !recomputed)
+        {
+            Device.UpdateRunningStatistics(mean, variance, runningMean.Tensor, runningVar.Tensor, momentum, count);
+            batchesTracked.Increment();
+        }
+
+        Device.BatchNorm(x, mean, variance, weight.Master, bias.Master, y, epsilon);
+    }
+
+    /// <summary>
     /// A fused elementwise chain of one to four leaves, written once for every arity: y = TChain(x0..x3), leaves
     /// shorter than y broadcast. A leaf slot past the chain's arity is null (its type argument is float) and is
     /// never read; the kernel is the chain's ILGPU kernel, used on ILGPU devices.

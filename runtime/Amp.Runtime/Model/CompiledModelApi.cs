@@ -24,6 +24,12 @@ public interface ICompiledModel : IDisposable
     /// <summary>The weights, by PyTorch name, in declaration order.</summary>
     IReadOnlyList<IParameter> Parameters { get; }
 
+    /// <summary>
+    /// Non-trained state by PyTorch name, in declaration order: BatchNorm's <c>running_mean</c>, <c>running_var</c> and
+    /// <c>num_batches_tracked</c>. <see cref="TrainStep"/> updates them; checkpoints save and load them with the parameters.
+    /// </summary>
+    IReadOnlyList<IBuffer> Buffers { get; }
+
     /// <summary>Runs the [Forward] method on the batch and returns its output as floats (row-major).</summary>
     float[] Forward(Batch batch);
 
@@ -58,6 +64,25 @@ public interface ICompiledModel : IDisposable
 
     /// <summary>Reads a checkpoint written by <see cref="SaveSafetensors"/> (or parameters from PyTorch); a corrupt or mismatched file is refused and nothing changes.</summary>
     void LoadSafetensors(string path);
+}
+
+/// <summary>One buffer of a compiled model: state the optimizer never touches (PyTorch's <c>register_buffer</c>).</summary>
+public interface IBuffer
+{
+    /// <summary>PyTorch name, for example <c>bn1.running_mean</c>.</summary>
+    string Name { get; }
+
+    /// <summary>The shape; empty for a scalar (<c>num_batches_tracked</c>).</summary>
+    IReadOnlyList<int> Shape { get; }
+
+    /// <summary>The safetensors dtype it is saved as: <c>F32</c>, or <c>I64</c> for a counter.</summary>
+    string DType { get; }
+
+    /// <summary>A copy of the values (a counter as a float: exact up to 2^24).</summary>
+    float[] Read();
+
+    /// <summary>Replaces the values (a counter takes a whole, non-negative number).</summary>
+    void Write(ReadOnlySpan<float> values);
 }
 
 /// <summary>One weight tensor of a compiled model.</summary>

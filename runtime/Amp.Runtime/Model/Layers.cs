@@ -9,6 +9,9 @@ public abstract class Layer
     /// <summary>The layer's weights in PyTorch order and layout (for example weight [out, in], then bias).</summary>
     public abstract IReadOnlyList<LayerParameter> Parameters { get; }
 
+    /// <summary>The layer's buffers (state that is not trained, such as BatchNorm's running statistics), PyTorch names; none by default.</summary>
+    public virtual IReadOnlyList<LayerParameter> Buffers => [];
+
     /// <summary>Draws fresh initial values from <see cref="Init"/>, as the constructor did.</summary>
     public abstract void ResetParameters();
 

@@ -92,7 +92,13 @@ public static class OpCases
         rows.Add(new(OpKind.Conv2d, "pointwise_then_pool", "AvgPool2d(conv.Apply({0}), 2)", [Of(3, 4, 4)], [2, 2, 2], Fields: "readonly Conv2d conv = new(3, 2, 1);"));
         rows.Add(new(OpKind.Flatten, "image", "Flatten({0})", [Of(2, 3, 2)], [12]));
 
-        // The eager reference is eval mode (Dropout the identity); p = 0 makes training mode the same function. Masks
+        // BatchNorm2d in training mode (the gradient test runs the eager reference in EagerMode.Train): statistics over
+        // the batch and the pixels, so at batch 5 every sample's gradient reaches every other's.
+        rows.Add(new(OpKind.BatchNorm2d, "batch_statistics", "bn.Apply({0})", [Of(2, 3, 3)], [2, 3, 3], Fields: "readonly BatchNorm2d bn = new(2);"));
+        rows.Add(new(OpKind.BatchNorm2d, "eps_momentum_then_conv", "conv.Apply(bn.Apply({0}))", [Of(3, 2, 2)], [2, 2, 2],
+            Fields: "readonly BatchNorm2d bn = new(3, eps: 1e-3f, momentum: 0.5f); readonly Conv2d conv = new(3, 2, 1);"));
+
+        // The eager reference draws no masks (Dropout the identity); p = 0 makes training mode the same function. Masks
         // with p > 0 are checked against finite differences of the compiled EvaluateTrainMode (DropoutTests).
         rows.Add(new(OpKind.Dropout, "p_zero", "Dropout({0}, 0f)", [Of(3, 4)], [3, 4]));
         rows.Add(new(OpKind.Flatten, "pooled_then_linear", "lin.Apply(Flatten(MaxPool2d({0}, 2)))", [Of(2, 4, 4)], [3], Fields: "readonly Linear lin = new(8, 3);"));

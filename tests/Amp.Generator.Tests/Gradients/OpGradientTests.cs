@@ -39,7 +39,7 @@ public sealed class CaseDevices : IDisposable
 /// <summary>
 /// Every op of the table, in every form, inside [Forward] and inside [Loss], at batch 1 and 5, on Cpu and
 /// IlgpuCpu: the generated FP32 gradient of every weight entry against central finite differences of the FP64
-/// eager reference (the model's own definition, run directly). h = 1e-3 max(1, |w|), so the FD truncation error
+/// eager reference (the model's own definition, run directly in training mode: BatchNorm on the batch's statistics). h = 1e-3 max(1, |w|), so the FD truncation error
 /// is O(h^2) ~ 1e-6 relative; FP32 rounding of the generated passes is ~1e-6 relative. Bound:
 /// |g - fd| &lt;= tol |fd| + tol/10 max|g of the tensor| + 1e-6, tol = 2e-3 (0.1 for the BF16 cast row, see OpCases).
 /// </summary>
@@ -176,9 +176,10 @@ public sealed class OpGradientTests(CaseDevices devices)
         return Enumerable.Range(0, MaxEntriesPerTensor).Select(_ => random.Next(length)).Distinct();
     }
 
-    /// <summary>The definition run directly: [Forward] then [Loss], eager FP64, on the same values as the batch.</summary>
+    /// <summary>The definition run directly in training mode (as ComputeGradients): [Forward] then [Loss], eager FP64, on the same values as the batch.</summary>
     private static double EagerLoss(Type type, object definition, Dictionary<string, (Array Values, int[] Shape)> inputs)
     {
+        using IDisposable training = EagerMode.Train();
         MethodInfo forward = type.GetMethod("Run")!, loss = type.GetMethod("Loss")!;
         object output = forward.Invoke(definition, forward.GetParameters().Select(p => Eager(p, inputs)).ToArray())!;
         object?[] lossArguments = [output, .. loss.GetParameters().Skip(1).Select(p => Eager(p, inputs))];

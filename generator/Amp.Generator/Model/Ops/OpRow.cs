@@ -34,6 +34,9 @@ internal enum OpPolicy
 
     /// <summary>On no autocast list: reads the FP32 master weight (a gather).</summary>
     Fp32Weights,
+
+    /// <summary>Batch normalisation: FP32 statistics and normalisation, stored in its input's type (cuDNN's rule, off PyTorch's FP32 list).</summary>
+    Normalization,
 }
 
 /// <summary>
@@ -48,7 +51,14 @@ internal sealed record ElementwiseMath(string Formula, params string[] Derivativ
 /// The layer that applies an op (<c>fc1.Apply(x)</c>): its runtime type, and which constructor arguments (read as
 /// constants, all of them, defaults included) are its input width, output width and bias switch.
 /// </summary>
-internal sealed record LayerRow(string TypeName, LayerKind Kind, string InWidth, string? OutWidth, string? BiasArgument, bool FixedBias);
+internal sealed record LayerRow(string TypeName, LayerKind Kind, string InWidth, string? OutWidth, string? BiasArgument, bool FixedBias)
+{
+    /// <summary>The layer's buffers (state that is not trained), PyTorch names, in state_dict order; none for most layers.</summary>
+    public IReadOnlyList<BufferRow> Buffers { get; init; } = [];
+}
+
+/// <summary>A buffer of a layer: its PyTorch name, and whether it is a rank-0 I64 counter (else an FP32 tensor of one value per channel).</summary>
+internal sealed record BufferRow(string Name, bool Counter);
 
 /// <summary>
 /// Everything the generator and the analyzers know about one op. Parser (name, layer), shapes (rule), precision

@@ -12,6 +12,7 @@ internal static partial class OpTable
         ([OpPolicy.Elementwise], "elementwise", "FP32 registers", "input's type"),
         ([OpPolicy.Layout], "layout", "moves values (no arithmetic)", "input's type"),
         ([OpPolicy.Fp32Weights], "FP32 weights", "FP32 (reads the FP32 master weight)", "FP32"),
+        ([OpPolicy.Normalization], "batch norm", "FP32 statistics and normalisation", "input's type"),
     ];
 
     /// <summary>The policy as a Markdown table, one line per category, ops in the table's order.</summary>

@@ -41,6 +41,13 @@ internal static partial class OpTable
 
     public static OpRow ForLayer(LayerKind kind) => All.First(r => r.Layer?.Kind == kind);
 
+    /// <summary>The buffer a PyTorch path names (<c>bn1.running_mean</c>): its last part is a buffer of some layer; null for a parameter.</summary>
+    public static BufferRow? BufferAt(string path)
+    {
+        string last = path.Substring(path.LastIndexOf('.') + 1);
+        return All.Select(r => r.Layer?.Buffers.FirstOrDefault(b => b.Name == last)).FirstOrDefault(b => b is not null);
+    }
+
     private static OpRow Unary(OpKind kind, OpPolicy policy) =>
         new(kind, policy, 1, Shapes.SameShape, kind.ToString(), Math: new ElementwiseMath($"ChainMath.{kind}({{0}})", $"ChainGradMath.{kind}Grad({{0}})"),
             Backward: Chain);
@@ -103,6 +110,12 @@ internal static partial class OpTable
                 Layer: new LayerRow("Amp.Conv2d", LayerKind.Conv2d, "inChannels", "outChannels", "bias", FixedBias: false),
                 Backward: "dcols = W^T dY into dX (col2im), dW += dY cols^T summed over the batch, db += sum of dY per channel"),
             new(OpKind.Dropout, OpPolicy.Layout, 1, Shapes.SameShape, "Dropout", Backward: "g * mask / (1 - p), the mask drawn again from the pass's key"),
+            new(OpKind.BatchNorm2d, OpPolicy.Normalization, 1, Shapes.BatchNorm2d,
+                Layer: new LayerRow("Amp.BatchNorm2d", LayerKind.BatchNorm2d, "channels", null, null, FixedBias: true)
+                {
+                    Buffers = [new BufferRow("running_mean", false), new BufferRow("running_var", false), new BufferRow("num_batches_tracked", true)],
+                },
+                Backward: "FP32 from the batch's saved mean and variance per channel: dx = w rstd (dy - mean(dy) - x_hat mean(dy x_hat))"),
         ];
         return rows;
     }

@@ -228,4 +228,23 @@ internal static class VectorMath
 
         return sum;
     }
+
+    /// <summary>sum of a * (b - c), vectorised: the centred product without the cancellation of dot(a, b) - c sum(a).</summary>
+    public static float DotCentered(ReadOnlySpan<float> a, ReadOnlySpan<float> b, float c)
+    {
+        int i = 0;
+        Vector<float> acc = Vector<float>.Zero, centre = new(c);
+        for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            acc += new Vector<float>(a[i..]) * (new Vector<float>(b[i..]) - centre);
+        }
+
+        float sum = Vector.Sum(acc);
+        for (; i < a.Length; i++)
+        {
+            sum += a[i] * (b[i] - c);
+        }
+
+        return sum;
+    }
 }
