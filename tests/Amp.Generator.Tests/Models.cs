@@ -69,13 +69,14 @@ internal static class Models
         public partial class Cnn
         {
             readonly Conv2d conv1 = new(1, 4, 3, padding: 1);
+            readonly BatchNorm2d bn1 = new(4);
             readonly Conv2d conv2 = new(4, 8, 3, stride: 2, bias: false);
             readonly Linear head = new(8, 10);
 
             [Forward]
             Tensor Logits([Shape(Batch, 1, 12, 12)] Tensor image)
             {
-                var x = MaxPool2d(Relu(conv1.Apply(image)), 2);
+                var x = MaxPool2d(Relu(bn1.Apply(conv1.Apply(image))), 2);
                 return head.Apply(Flatten(AdaptiveAvgPool2d(Relu(conv2.Apply(x)), 1)));
             }
 

@@ -19,59 +19,63 @@ namespace Demo
         /// The plan in BF16:
         /// <code>
         ///   line  op                    kind               compute  stored  shape
-        ///     16  image-&gt;bf16        Cast               BF16     BF16    [Batch, 1, 12, 12]
-        ///     16  conv1                 Conv2d             BF16     BF16    [Batch, 4, 12, 12]
-        ///     16  Relu@16               Relu               FP32     BF16    [Batch, 4, 12, 12]
-        ///     16  MaxPool2d@16          MaxPool2d          BF16     BF16    [Batch, 4, 6, 6]
-        ///     17  conv2                 Conv2d             BF16     BF16    [Batch, 8, 2, 2]
-        ///     17  Relu@17               Relu               FP32     BF16    [Batch, 8, 2, 2]
-        ///     17  AdaptiveAvgPool2d@17  AdaptiveAvgPool2d  BF16     BF16    [Batch, 8, 1, 1]
-        ///     17  Flatten@17            Flatten            BF16     BF16    [Batch, 8]
-        ///     17  head                  Linear             BF16     BF16    [Batch, 10]
-        ///     21  CrossEntropy@21       CrossEntropy       FP32     FP32    []
+        ///     17  image-&gt;bf16        Cast               BF16     BF16    [Batch, 1, 12, 12]
+        ///     17  conv1                 Conv2d             BF16     BF16    [Batch, 4, 12, 12]
+        ///     17  bn1                   BatchNorm2d        FP32     BF16    [Batch, 4, 12, 12]
+        ///     17  Relu@17               Relu               FP32     BF16    [Batch, 4, 12, 12]
+        ///     17  MaxPool2d@17          MaxPool2d          BF16     BF16    [Batch, 4, 6, 6]
+        ///     18  conv2                 Conv2d             BF16     BF16    [Batch, 8, 2, 2]
+        ///     18  Relu@18               Relu               FP32     BF16    [Batch, 8, 2, 2]
+        ///     18  AdaptiveAvgPool2d@18  AdaptiveAvgPool2d  BF16     BF16    [Batch, 8, 1, 1]
+        ///     18  Flatten@18            Flatten            BF16     BF16    [Batch, 8]
+        ///     18  head                  Linear             BF16     BF16    [Batch, 10]
+        ///     22  CrossEntropy@22       CrossEntropy       FP32     FP32    []
         /// </code>
-        /// Memory per sample: 1,848 B of saved activations (FP32: 3,080 B), 11,012 B of workspace in 10 slots.
+        /// Memory per sample: 3,000 B of saved activations (FP32: 5,384 B), 9,860 B of workspace in 13 slots.
         /// </remarks>
         public static global::Amp.ModelPlan Plan { get; } = new global::Amp.ModelPlan(
             "Cnn",
             global::Amp.Precision.Bf16,
             new global::Amp.PlannedOp[]
             {
-                new("image->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read image", 16, "[Batch, 1, 12, 12]"),
+                new("image->bf16", AmpKind.Cast, AmpPrecision.Bf16, AmpPrecision.Bf16, "cast once for the BF16 ops that read image", 17, "[Batch, 1, 12, 12]"),
                 new("conv1", AmpKind.Conv2d, AmpPrecision.Bf16, AmpPrecision.Bf16,
-                    "Conv2d: low-precision list, [Autocast(BF16)] on class Cnn; gradient BF16 like the activation (PyTorch's rule)", 16, "[Batch, 4, 12, 12]",
+                    "Conv2d: low-precision list, [Autocast(BF16)] on class Cnn; gradient BF16 like the activation (PyTorch's rule)", 17, "[Batch, 4, 12, 12]",
                     Gradient: AmpPrecision.Bf16),
-                new("Relu@16", AmpKind.Relu, AmpPrecision.Fp32, AmpPrecision.Bf16,
-                    "Relu: elementwise in FP32 registers, keeps its input's BF16; gradient BF16 like the activation (PyTorch's rule)", 16, "[Batch, 4, 12, 12]",
-                    FusedChain: 0, Gradient: AmpPrecision.Bf16),
-                new("MaxPool2d@16", AmpKind.MaxPool2d, AmpPrecision.Bf16, AmpPrecision.Bf16,
-                    "MaxPool2d: layout, keeps BF16; gradient BF16 like the activation (PyTorch's rule)", 16, "[Batch, 4, 6, 6]", Gradient: AmpPrecision.Bf16),
-                new("conv2", AmpKind.Conv2d, AmpPrecision.Bf16, AmpPrecision.Bf16,
-                    "Conv2d: low-precision list, [Autocast(BF16)] on class Cnn; gradient BF16 like the activation (PyTorch's rule)", 17, "[Batch, 8, 2, 2]",
-                    Gradient: AmpPrecision.Bf16),
+                new("bn1", AmpKind.BatchNorm2d, AmpPrecision.Fp32, AmpPrecision.Bf16,
+                    "BatchNorm2d: FP32 statistics and normalisation, stored as its input's BF16; gradient BF16 like the activation (PyTorch's rule)", 17,
+                    "[Batch, 4, 12, 12]", Gradient: AmpPrecision.Bf16),
                 new("Relu@17", AmpKind.Relu, AmpPrecision.Fp32, AmpPrecision.Bf16,
-                    "Relu: elementwise in FP32 registers, keeps its input's BF16; gradient BF16 like the activation (PyTorch's rule)", 17, "[Batch, 8, 2, 2]",
+                    "Relu: elementwise in FP32 registers, keeps its input's BF16; gradient BF16 like the activation (PyTorch's rule)", 17, "[Batch, 4, 12, 12]",
+                    FusedChain: 0, Gradient: AmpPrecision.Bf16),
+                new("MaxPool2d@17", AmpKind.MaxPool2d, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "MaxPool2d: layout, keeps BF16; gradient BF16 like the activation (PyTorch's rule)", 17, "[Batch, 4, 6, 6]", Gradient: AmpPrecision.Bf16),
+                new("conv2", AmpKind.Conv2d, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Conv2d: low-precision list, [Autocast(BF16)] on class Cnn; gradient BF16 like the activation (PyTorch's rule)", 18, "[Batch, 8, 2, 2]",
+                    Gradient: AmpPrecision.Bf16),
+                new("Relu@18", AmpKind.Relu, AmpPrecision.Fp32, AmpPrecision.Bf16,
+                    "Relu: elementwise in FP32 registers, keeps its input's BF16; gradient BF16 like the activation (PyTorch's rule)", 18, "[Batch, 8, 2, 2]",
                     FusedChain: 1, Gradient: AmpPrecision.Bf16),
-                new("AdaptiveAvgPool2d@17", AmpKind.AdaptiveAvgPool2d, AmpPrecision.Bf16, AmpPrecision.Bf16,
-                    "AdaptiveAvgPool2d: layout, keeps BF16; gradient BF16 like the activation (PyTorch's rule)", 17, "[Batch, 8, 1, 1]",
+                new("AdaptiveAvgPool2d@18", AmpKind.AdaptiveAvgPool2d, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "AdaptiveAvgPool2d: layout, keeps BF16; gradient BF16 like the activation (PyTorch's rule)", 18, "[Batch, 8, 1, 1]",
                     Gradient: AmpPrecision.Bf16),
-                new("Flatten@17", AmpKind.Flatten, AmpPrecision.Bf16, AmpPrecision.Bf16,
-                    "Flatten: layout, keeps BF16; gradient BF16 like the activation (PyTorch's rule)", 17, "[Batch, 8]", Gradient: AmpPrecision.Bf16),
+                new("Flatten@18", AmpKind.Flatten, AmpPrecision.Bf16, AmpPrecision.Bf16,
+                    "Flatten: layout, keeps BF16; gradient BF16 like the activation (PyTorch's rule)", 18, "[Batch, 8]", Gradient: AmpPrecision.Bf16),
                 new("head", AmpKind.Linear, AmpPrecision.Bf16, AmpPrecision.Bf16,
-                    "Linear: low-precision list, [Autocast(BF16)] on class Cnn; gradient BF16 like the activation (PyTorch's rule)", 17, "[Batch, 10]",
+                    "Linear: low-precision list, [Autocast(BF16)] on class Cnn; gradient BF16 like the activation (PyTorch's rule)", 18, "[Batch, 10]",
                     Gradient: AmpPrecision.Bf16),
-                new("CrossEntropy@21", AmpKind.CrossEntropy, AmpPrecision.Fp32, AmpPrecision.Fp32, "CrossEntropy: FP32 list, the loss is FP32", 21, "[]",
+                new("CrossEntropy@22", AmpKind.CrossEntropy, AmpPrecision.Fp32, AmpPrecision.Fp32, "CrossEntropy: FP32 list, the loss is FP32", 22, "[]",
                     Gradient: AmpPrecision.Fp32),
             },
             new global::Amp.MemoryPlan(
-                MasterWeightBytes: 1672,
+                MasterWeightBytes: 1704,
                 WorkingWeightBytes: 836,
-                GradientBytes: 1672,
-                ActivationBytesPerSample: 1848,
-                WorkspaceBytesPerSample: 11012,
-                WorkspaceFixedBytes: 4,
-                Fp32ActivationBytesPerSample: 3080,
-                Fp32WorkspaceBytesPerSample: 20292));
+                GradientBytes: 1704,
+                ActivationBytesPerSample: 3000,
+                WorkspaceBytesPerSample: 9860,
+                WorkspaceFixedBytes: 36,
+                Fp32ActivationBytesPerSample: 5384,
+                Fp32WorkspaceBytesPerSample: 17988));
 
         /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with
         /// <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
@@ -79,18 +83,19 @@ namespace Demo
         /// The plan in BF16:
         /// <code>
         ///   line  op                    kind               compute  stored  shape
-        ///     16  image-&gt;bf16        Cast               BF16     BF16    [Batch, 1, 12, 12]
-        ///     16  conv1                 Conv2d             BF16     BF16    [Batch, 4, 12, 12]
-        ///     16  Relu@16               Relu               FP32     BF16    [Batch, 4, 12, 12]
-        ///     16  MaxPool2d@16          MaxPool2d          BF16     BF16    [Batch, 4, 6, 6]
-        ///     17  conv2                 Conv2d             BF16     BF16    [Batch, 8, 2, 2]
-        ///     17  Relu@17               Relu               FP32     BF16    [Batch, 8, 2, 2]
-        ///     17  AdaptiveAvgPool2d@17  AdaptiveAvgPool2d  BF16     BF16    [Batch, 8, 1, 1]
-        ///     17  Flatten@17            Flatten            BF16     BF16    [Batch, 8]
-        ///     17  head                  Linear             BF16     BF16    [Batch, 10]
-        ///     21  CrossEntropy@21       CrossEntropy       FP32     FP32    []
+        ///     17  image-&gt;bf16        Cast               BF16     BF16    [Batch, 1, 12, 12]
+        ///     17  conv1                 Conv2d             BF16     BF16    [Batch, 4, 12, 12]
+        ///     17  bn1                   BatchNorm2d        FP32     BF16    [Batch, 4, 12, 12]
+        ///     17  Relu@17               Relu               FP32     BF16    [Batch, 4, 12, 12]
+        ///     17  MaxPool2d@17          MaxPool2d          BF16     BF16    [Batch, 4, 6, 6]
+        ///     18  conv2                 Conv2d             BF16     BF16    [Batch, 8, 2, 2]
+        ///     18  Relu@18               Relu               FP32     BF16    [Batch, 8, 2, 2]
+        ///     18  AdaptiveAvgPool2d@18  AdaptiveAvgPool2d  BF16     BF16    [Batch, 8, 1, 1]
+        ///     18  Flatten@18            Flatten            BF16     BF16    [Batch, 8]
+        ///     18  head                  Linear             BF16     BF16    [Batch, 10]
+        ///     22  CrossEntropy@22       CrossEntropy       FP32     FP32    []
         /// </code>
-        /// Memory per sample: 1,848 B of saved activations (FP32: 3,080 B), 11,012 B of workspace in 10 slots.
+        /// Memory per sample: 3,000 B of saved activations (FP32: 5,384 B), 9,860 B of workspace in 13 slots.
         /// </remarks>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
@@ -102,6 +107,14 @@ namespace Demo
             foreach (global::Amp.LayerParameter parameter in this.conv1.Parameters)
             {
                 sink.Add(prefix + "conv1." + parameter.Name, parameter);
+            }
+            foreach (global::Amp.LayerParameter parameter in this.bn1.Parameters)
+            {
+                sink.Add(prefix + "bn1." + parameter.Name, parameter);
+            }
+            foreach (global::Amp.LayerParameter buffer in this.bn1.Buffers)
+            {
+                sink.Add(prefix + "bn1." + buffer.Name, buffer);
             }
             foreach (global::Amp.LayerParameter parameter in this.conv2.Parameters)
             {
@@ -118,18 +131,19 @@ namespace Demo
         /// The plan in BF16:
         /// <code>
         ///   line  op                    kind               compute  stored  shape
-        ///     16  image-&gt;bf16        Cast               BF16     BF16    [Batch, 1, 12, 12]
-        ///     16  conv1                 Conv2d             BF16     BF16    [Batch, 4, 12, 12]
-        ///     16  Relu@16               Relu               FP32     BF16    [Batch, 4, 12, 12]
-        ///     16  MaxPool2d@16          MaxPool2d          BF16     BF16    [Batch, 4, 6, 6]
-        ///     17  conv2                 Conv2d             BF16     BF16    [Batch, 8, 2, 2]
-        ///     17  Relu@17               Relu               FP32     BF16    [Batch, 8, 2, 2]
-        ///     17  AdaptiveAvgPool2d@17  AdaptiveAvgPool2d  BF16     BF16    [Batch, 8, 1, 1]
-        ///     17  Flatten@17            Flatten            BF16     BF16    [Batch, 8]
-        ///     17  head                  Linear             BF16     BF16    [Batch, 10]
-        ///     21  CrossEntropy@21       CrossEntropy       FP32     FP32    []
+        ///     17  image-&gt;bf16        Cast               BF16     BF16    [Batch, 1, 12, 12]
+        ///     17  conv1                 Conv2d             BF16     BF16    [Batch, 4, 12, 12]
+        ///     17  bn1                   BatchNorm2d        FP32     BF16    [Batch, 4, 12, 12]
+        ///     17  Relu@17               Relu               FP32     BF16    [Batch, 4, 12, 12]
+        ///     17  MaxPool2d@17          MaxPool2d          BF16     BF16    [Batch, 4, 6, 6]
+        ///     18  conv2                 Conv2d             BF16     BF16    [Batch, 8, 2, 2]
+        ///     18  Relu@18               Relu               FP32     BF16    [Batch, 8, 2, 2]
+        ///     18  AdaptiveAvgPool2d@18  AdaptiveAvgPool2d  BF16     BF16    [Batch, 8, 1, 1]
+        ///     18  Flatten@18            Flatten            BF16     BF16    [Batch, 8]
+        ///     18  head                  Linear             BF16     BF16    [Batch, 10]
+        ///     22  CrossEntropy@22       CrossEntropy       FP32     FP32    []
         /// </code>
-        /// Memory per sample: 1,848 B of saved activations (FP32: 3,080 B), 11,012 B of workspace in 10 slots.
+        /// Memory per sample: 3,000 B of saved activations (FP32: 5,384 B), 9,860 B of workspace in 13 slots.
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
         public sealed class Compiled : global::Amp.Compilation.CompiledModel
@@ -142,20 +156,30 @@ namespace Demo
 
             private readonly global::Amp.Compilation.ModelParameter conv1_weight;
             private readonly global::Amp.Compilation.ModelParameter conv1_bias;
+            private readonly global::Amp.Compilation.ModelParameter bn1_weight;
+            private readonly global::Amp.Compilation.ModelParameter bn1_bias;
             private readonly global::Amp.Compilation.ModelParameter conv2_weight;
             private readonly global::Amp.Compilation.ModelParameter head_weight;
             private readonly global::Amp.Compilation.ModelParameter head_bias;
+            private readonly global::Amp.Compilation.ModelBuffer bn1_running__mean;
+            private readonly global::Amp.Compilation.ModelBuffer bn1_running__var;
+            private readonly global::Amp.Compilation.ModelBuffer bn1_num__batches__tracked;
 
             internal Compiled(global::Demo.Cnn definition, global::Amp.AmpDevice device, global::Amp.TrainingOptions? options)
-                : base(device, global::Demo.Cnn.Plan, ModelInputs, bufferSlots: 10, options)
+                : base(device, global::Demo.Cnn.Plan, ModelInputs, bufferSlots: 13, options)
             {
                 var weights = new global::System.Collections.Generic.Dictionary<string, global::Amp.LayerParameter>();
                 definition.CollectAmpParameters(string.Empty, weights);
                 conv1_weight = AddParameter("conv1.weight", weights["conv1.weight"]);
                 conv1_bias = AddParameter("conv1.bias", weights["conv1.bias"]);
+                bn1_weight = AddParameter("bn1.weight", weights["bn1.weight"]);
+                bn1_bias = AddParameter("bn1.bias", weights["bn1.bias"]);
                 conv2_weight = AddParameter("conv2.weight", weights["conv2.weight"]);
                 head_weight = AddParameter("head.weight", weights["head.weight"]);
                 head_bias = AddParameter("head.bias", weights["head.bias"]);
+                bn1_running__mean = AddBuffer("bn1.running_mean", weights["bn1.running_mean"]);
+                bn1_running__var = AddBuffer("bn1.running_var", weights["bn1.running_var"]);
+                bn1_num__batches__tracked = AddBuffer("bn1.num_batches_tracked", weights["bn1.num_batches_tracked"], counter: true);
             }
 
             /// <summary>Runs [Forward] Logits on image [Batch, 1, 12, 12]; the output as floats (row-major).</summary>
@@ -168,17 +192,20 @@ namespace Demo
             public global::Amp.StepResult TrainStep(float[] image, int[] label) => TrainStep(new global::Amp.Data.Batch { { "image", image }, { "label",
                 label } });
 
-            // Memory slots: 10 allocations; the buffers of a slot use it one after another (lifetimes never overlap), each a view of its first elements.
+            // Memory slots: 13 allocations; the buffers of a slot use it one after another (lifetimes never overlap), each a view of its first elements.
             //   slot   0: BF16 B x 144      t1
-            //   slot   1: BF16 B x 1296     t2Cols, t3, t5Cols, t6, t9, g9, t6R, g5, t3R, g2
-            //   slot   2: BF16 B x 1296     t2, t2ColsB
-            //   slot   3: BF16 B x 1296     t4, g3, t2ColsT
-            //   slot   4: BF16 B x 576      t5, g4, t2DyT
-            //   slot   5: BF16 B x 144      t7, g6, t5ColsB
-            //   slot   6: FP32 B x 144      t11LogProbs, g5Cols
-            //   slot   7: FP32 1            t11, g11
-            //   slot   8: BF16 B x 144      g7, t5ColsT
-            //   slot   9: BF16 B x 32       t5DyT
+            //   slot   1: BF16 B x 1296     t2Cols, t3, t2ColsB
+            //   slot   2: BF16 B x 1296     t2, t2ColsT
+            //   slot   3: FP32 4            t3Mean
+            //   slot   4: FP32 4            t3Var
+            //   slot   5: BF16 B x 576      t4, t6Cols, t7, t10, g10, t7R, g6, t4R, g3, t2DyT
+            //   slot   6: BF16 B x 576      t5, g4, g2
+            //   slot   7: BF16 B x 144      t6, g5
+            //   slot   8: BF16 B x 144      t8, g7, t6ColsB
+            //   slot   9: FP32 B x 144      t12LogProbs, g6Cols
+            //   slot  10: FP32 1            t12, g12
+            //   slot  11: BF16 B x 144      g8, t6ColsT
+            //   slot  12: BF16 B x 32       t6DyT
 
             /// <summary>[Forward] Logits.</summary>
             protected override global::Amp.DeviceTensor RunForward(global::Amp.Compilation.ForwardRun run)
@@ -186,50 +213,57 @@ namespace Demo
                 global::Amp.AmpDevice device = run.Device;
                 int B = run.BatchSize;
 
-                // Model0.cs:14, image: Input, compute FP32, stored FP32 [Batch, 1, 12, 12] (input: FP32 from the host)
+                // Model0.cs:15, image: Input, compute FP32, stored FP32 [Batch, 1, 12, 12] (input: FP32 from the host)
                 var t0 = run.Input("image");
 
-                // Model0.cs:16, image->bf16: Cast, compute BF16, stored BF16 [Batch, 1, 12, 12] (cast once for the BF16 ops that read image)
+                // Model0.cs:17, image->bf16: Cast, compute BF16, stored BF16 [Batch, 1, 12, 12] (cast once for the BF16 ops that read image)
                 var t1 = run.Buffer(0, global::Amp.Precision.Bf16, B, 1, 12, 12);
                 device.Cast(t0, t1);
 
-                // Model0.cs:16, conv1: Conv2d, compute BF16, stored BF16 [Batch, 4, 12, 12] (Conv2d: low-precision list, [Autocast(BF16)] on class Cnn)
+                // Model0.cs:17, conv1: Conv2d, compute BF16, stored BF16 [Batch, 4, 12, 12] (Conv2d: low-precision list, [Autocast(BF16)] on class Cnn)
                 var t2Cols = run.Buffer(1, global::Amp.Precision.Bf16, B, 9, 144);
                 var t2 = run.Buffer(2, global::Amp.Precision.Bf16, B, 4, 12, 12);
                 device.Im2Col(t1, t2Cols, 3, 1, 1, 1);
                 device.Gemm(conv1_weight.Working(global::Amp.Precision.Bf16).Reshape(4, 9), t2Cols, t2.Reshape(B, 4, 144));
                 device.AddChannelBias(t2.Reshape(B, 4, 144), conv1_bias.Master);
 
-                // Model0.cs:16, Chain0 = relu(conv1): fused, FP32 registers, stored BF16 [Batch, 4, 12, 12]
+                // Model0.cs:17, bn1: BatchNorm2d, compute FP32, stored BF16 [Batch, 4, 12, 12] (BatchNorm2d: FP32 statistics and normalisation, stored as its
+                // input's BF16)
+                var t3Mean = run.Buffer(3, global::Amp.Precision.Fp32, 4);
+                var t3Var = run.Buffer(4, global::Amp.Precision.Fp32, 4);
                 var t3 = run.Buffer(1, global::Amp.Precision.Bf16, B, 4, 12, 12);
-                run.Map<Chain0, ushort, float, float, float, ushort>(Chain0.Kernel, t3, t2);
+                run.BatchNorm2d(t2, t3, bn1_weight, bn1_bias, bn1_running__mean, bn1_running__var, bn1_num__batches__tracked, t3Mean, t3Var, 1E-05f, 0.1f);
 
-                // Model0.cs:16, MaxPool2d@16: MaxPool2d, compute BF16, stored BF16 [Batch, 4, 6, 6] (MaxPool2d: layout, keeps BF16)
-                var t4 = run.Buffer(3, global::Amp.Precision.Bf16, B, 4, 6, 6);
-                device.Pool2d(t3, t4, 2, 2, 2, 2, max: true);
+                // Model0.cs:17, Chain0 = relu(bn1): fused, FP32 registers, stored BF16 [Batch, 4, 12, 12]
+                var t4 = run.Buffer(5, global::Amp.Precision.Bf16, B, 4, 12, 12);
+                run.Map<Chain0, ushort, float, float, float, ushort>(Chain0.Kernel, t4, t3);
 
-                // Model0.cs:17, conv2: Conv2d, compute BF16, stored BF16 [Batch, 8, 2, 2] (Conv2d: low-precision list, [Autocast(BF16)] on class Cnn)
-                var t5Cols = run.Buffer(1, global::Amp.Precision.Bf16, B, 36, 4);
-                var t5 = run.Buffer(4, global::Amp.Precision.Bf16, B, 8, 2, 2);
-                device.Im2Col(t4, t5Cols, 3, 2, 0, 1);
-                device.Gemm(conv2_weight.Working(global::Amp.Precision.Bf16).Reshape(8, 36), t5Cols, t5.Reshape(B, 8, 4));
+                // Model0.cs:17, MaxPool2d@17: MaxPool2d, compute BF16, stored BF16 [Batch, 4, 6, 6] (MaxPool2d: layout, keeps BF16)
+                var t5 = run.Buffer(6, global::Amp.Precision.Bf16, B, 4, 6, 6);
+                device.Pool2d(t4, t5, 2, 2, 2, 2, max: true);
 
-                // Model0.cs:17, Chain1 = relu(conv2): fused, FP32 registers, stored BF16 [Batch, 8, 2, 2]
-                var t6 = run.Buffer(1, global::Amp.Precision.Bf16, B, 8, 2, 2);
-                run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t6, t5);
+                // Model0.cs:18, conv2: Conv2d, compute BF16, stored BF16 [Batch, 8, 2, 2] (Conv2d: low-precision list, [Autocast(BF16)] on class Cnn)
+                var t6Cols = run.Buffer(5, global::Amp.Precision.Bf16, B, 36, 4);
+                var t6 = run.Buffer(7, global::Amp.Precision.Bf16, B, 8, 2, 2);
+                device.Im2Col(t5, t6Cols, 3, 2, 0, 1);
+                device.Gemm(conv2_weight.Working(global::Amp.Precision.Bf16).Reshape(8, 36), t6Cols, t6.Reshape(B, 8, 4));
 
-                // Model0.cs:17, AdaptiveAvgPool2d@17: AdaptiveAvgPool2d, compute BF16, stored BF16 [Batch, 8, 1, 1] (AdaptiveAvgPool2d: layout, keeps BF16)
-                var t7 = run.Buffer(5, global::Amp.Precision.Bf16, B, 8, 1, 1);
-                device.Pool2d(t6, t7, 2, 2, 2, 2, max: false);
+                // Model0.cs:18, Chain1 = relu(conv2): fused, FP32 registers, stored BF16 [Batch, 8, 2, 2]
+                var t7 = run.Buffer(5, global::Amp.Precision.Bf16, B, 8, 2, 2);
+                run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t7, t6);
 
-                // Model0.cs:17, Flatten@17: Flatten, compute BF16, stored BF16 [Batch, 8] (Flatten: layout, keeps BF16)
-                var t8 = t7.Reshape(B, 8);
+                // Model0.cs:18, AdaptiveAvgPool2d@18: AdaptiveAvgPool2d, compute BF16, stored BF16 [Batch, 8, 1, 1] (AdaptiveAvgPool2d: layout, keeps BF16)
+                var t8 = run.Buffer(8, global::Amp.Precision.Bf16, B, 8, 1, 1);
+                device.Pool2d(t7, t8, 2, 2, 2, 2, max: false);
 
-                // Model0.cs:17, head: Linear, compute BF16, stored BF16 [Batch, 10] (Linear: low-precision list, [Autocast(BF16)] on class Cnn)
-                var t9 = run.Buffer(1, global::Amp.Precision.Bf16, B, 10);
-                device.Gemm(t8.Reshape(B, 8), head_weight.Working(global::Amp.Precision.Bf16), t9.Reshape(B, 10),
+                // Model0.cs:18, Flatten@18: Flatten, compute BF16, stored BF16 [Batch, 8] (Flatten: layout, keeps BF16)
+                var t9 = t8.Reshape(B, 8);
+
+                // Model0.cs:18, head: Linear, compute BF16, stored BF16 [Batch, 10] (Linear: low-precision list, [Autocast(BF16)] on class Cnn)
+                var t10 = run.Buffer(5, global::Amp.Precision.Bf16, B, 10);
+                device.Gemm(t9.Reshape(B, 8), head_weight.Working(global::Amp.Precision.Bf16), t10.Reshape(B, 10),
                     new global::Amp.GemmOptions { TransposeB = true, Bias = head_bias.Working(global::Amp.Precision.Bf16) });
-                return t9;
+                return t10;
             }
 
             /// <summary>[Loss] Loss: the loss of the forward output, one FP32 value.</summary>
@@ -237,17 +271,17 @@ namespace Demo
             {
                 global::Amp.AmpDevice device = run.Device;
                 int B = run.BatchSize;
-                global::Amp.DeviceTensor t9 = output;
+                global::Amp.DeviceTensor t10 = output;
 
-                // Model0.cs:21, label: Input, compute FP32, stored FP32 [Batch] (input: FP32 from the host)
-                var t10 = run.Input("label");
+                // Model0.cs:22, label: Input, compute FP32, stored FP32 [Batch] (input: FP32 from the host)
+                var t11 = run.Input("label");
 
-                // Model0.cs:21, CrossEntropy@21: CrossEntropy, compute FP32, stored FP32 [] (CrossEntropy: FP32 list, the loss is FP32)
-                var t11LogProbs = run.Buffer(6, global::Amp.Precision.Fp32, B, 10);
-                var t11 = run.Buffer(7, global::Amp.Precision.Fp32, 1);
-                device.LogSoftmax(t9, t11LogProbs);
-                device.NllLoss(t11LogProbs.Reshape(B, 10), t10.Reshape(B), t11);
-                return t11;
+                // Model0.cs:22, CrossEntropy@22: CrossEntropy, compute FP32, stored FP32 [] (CrossEntropy: FP32 list, the loss is FP32)
+                var t12LogProbs = run.Buffer(9, global::Amp.Precision.Fp32, B, 10);
+                var t12 = run.Buffer(10, global::Amp.Precision.Fp32, 1);
+                device.LogSoftmax(t10, t12LogProbs);
+                device.NllLoss(t12LogProbs.Reshape(B, 10), t11.Reshape(B), t12);
+                return t12;
             }
 
             /// <summary>The backward pass: every gradient of the graph in reverse, seeded at the loss with <paramref name="seed"/> (the loss scale).</summary>
@@ -258,69 +292,76 @@ namespace Demo
                 // Saved activations, in the precision they were stored in.
                 var t1 = run.Buffer(0, global::Amp.Precision.Bf16, B, 1, 12, 12);
                 var t2 = run.Buffer(2, global::Amp.Precision.Bf16, B, 4, 12, 12);
-                var t4 = run.Buffer(3, global::Amp.Precision.Bf16, B, 4, 6, 6);
-                var t5 = run.Buffer(4, global::Amp.Precision.Bf16, B, 8, 2, 2);
-                var t7 = run.Buffer(5, global::Amp.Precision.Bf16, B, 8, 1, 1);
-                var t8 = t7.Reshape(B, 8);
-                var t10 = run.Input("label");
-                var t11LogProbs = run.Buffer(6, global::Amp.Precision.Fp32, B, 10);
+                var t3Mean = run.Buffer(3, global::Amp.Precision.Fp32, 4);
+                var t3Var = run.Buffer(4, global::Amp.Precision.Fp32, 4);
+                var t3 = run.Buffer(1, global::Amp.Precision.Bf16, B, 4, 12, 12);
+                var t5 = run.Buffer(6, global::Amp.Precision.Bf16, B, 4, 6, 6);
+                var t6 = run.Buffer(7, global::Amp.Precision.Bf16, B, 8, 2, 2);
+                var t8 = run.Buffer(8, global::Amp.Precision.Bf16, B, 8, 1, 1);
+                var t9 = t8.Reshape(B, 8);
+                var t11 = run.Input("label");
+                var t12LogProbs = run.Buffer(9, global::Amp.Precision.Fp32, B, 10);
 
-                var g11 = run.Gradient(7, 1);
-                device.Fill(g11, seed);
+                var g12 = run.Gradient(10, 1);
+                device.Fill(g12, seed);
 
-                var g9 = run.Gradient(1, global::Amp.Precision.Bf16, B, 10);
-                // Model0.cs:21, backward of CrossEntropy@21 (CrossEntropy)
-                device.CrossEntropyBackward(t11LogProbs.Reshape(B, 10), t10.Reshape(B), g11, g9.Reshape(B, 10));
+                var g10 = run.Gradient(5, global::Amp.Precision.Bf16, B, 10);
+                // Model0.cs:22, backward of CrossEntropy@22 (CrossEntropy)
+                device.CrossEntropyBackward(t12LogProbs.Reshape(B, 10), t11.Reshape(B), g12, g10.Reshape(B, 10));
 
-                var g7 = run.Gradient(8, global::Amp.Precision.Bf16, B, 8, 1, 1);
-                var g8 = g7.Reshape(B, 8);
-                // Model0.cs:17, backward of head (Linear)
-                device.Gemm(g9.Reshape(B, 10), head_weight.Working(global::Amp.Precision.Bf16), g8.Reshape(B, 8), Accumulate);
-                device.Gemm(g9.Reshape(B, 10), t8.Reshape(B, 8), head_weight.Gradient, AccumulateTransposeA);
-                device.AccumulateRows(g9, head_bias.Gradient);
+                var g8 = run.Gradient(11, global::Amp.Precision.Bf16, B, 8, 1, 1);
+                var g9 = g8.Reshape(B, 8);
+                // Model0.cs:18, backward of head (Linear)
+                device.Gemm(g10.Reshape(B, 10), head_weight.Working(global::Amp.Precision.Bf16), g9.Reshape(B, 8), Accumulate);
+                device.Gemm(g10.Reshape(B, 10), t9.Reshape(B, 8), head_weight.Gradient, AccumulateTransposeA);
+                device.AccumulateRows(g10, head_bias.Gradient);
 
-                // Model0.cs:17, Chain1 = relu(conv2): recomputed from its leaves instead of kept from the forward pass
-                var t6R = run.Buffer(1, global::Amp.Precision.Bf16, B, 8, 2, 2);
-                run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t6R, t5);
+                // Model0.cs:18, Chain1 = relu(conv2): recomputed from its leaves instead of kept from the forward pass
+                var t7R = run.Buffer(5, global::Amp.Precision.Bf16, B, 8, 2, 2);
+                run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t7R, t6);
+
+                var g7 = run.Gradient(8, global::Amp.Precision.Bf16, B, 8, 2, 2);
+                // Model0.cs:18, backward of AdaptiveAvgPool2d@18 (AdaptiveAvgPool2d)
+                device.Pool2dBackward(t7R, g8, g7, 2, 2, 2, 2, max: false);
 
                 var g6 = run.Gradient(5, global::Amp.Precision.Bf16, B, 8, 2, 2);
-                // Model0.cs:17, backward of AdaptiveAvgPool2d@17 (AdaptiveAvgPool2d)
-                device.Pool2dBackward(t6R, g7, g6, 2, 2, 2, 2, max: false);
+                // Model0.cs:18, backward of Chain1 = relu(conv2): recomputed from its inputs in FP32
+                run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g6, g7, t6);
 
-                var g5 = run.Gradient(1, global::Amp.Precision.Bf16, B, 8, 2, 2);
-                // Model0.cs:17, backward of Chain1 = relu(conv2): recomputed from its inputs in FP32
-                run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g5, g6, t5);
-
-                var g4 = run.Gradient(4, global::Amp.Precision.Bf16, B, 4, 6, 6);
-                // Model0.cs:17, backward of conv2 (Conv2d)
-                var g5Cols = run.Gradient(6, B, 36, 4);
-                device.Gemm(conv2_weight.Working(global::Amp.Precision.Bf16).Reshape(8, 36), g5.Reshape(B, 8, 4), g5Cols,
+                var g5 = run.Gradient(7, global::Amp.Precision.Bf16, B, 4, 6, 6);
+                // Model0.cs:18, backward of conv2 (Conv2d)
+                var g6Cols = run.Gradient(9, B, 36, 4);
+                device.Gemm(conv2_weight.Working(global::Amp.Precision.Bf16).Reshape(8, 36), g6.Reshape(B, 8, 4), g6Cols,
                     new global::Amp.GemmOptions { TransposeA = true });
-                device.Col2ImAccumulate(g5Cols, g4, 3, 2, 0, 1);
-                var t5ColsB = run.Buffer(5, global::Amp.Precision.Bf16, B, 36, 4);
-                var t5ColsT = run.Buffer(8, global::Amp.Precision.Bf16, 36, B, 4);
-                var t5DyT = run.Buffer(9, global::Amp.Precision.Bf16, 8, B, 4);
-                device.Im2Col(t4, t5ColsB, 3, 2, 0, 1);
-                device.SwapMiddle(t5ColsB, t5ColsT, 1, B, 36, 4);
-                device.SwapMiddle(g5, t5DyT, 1, B, 8, 4);
-                device.Gemm(t5DyT.Reshape(8, B * 4), t5ColsT.Reshape(36, B * 4), conv2_weight.Gradient.Reshape(8, 36), AccumulateTransposeB);
+                device.Col2ImAccumulate(g6Cols, g5, 3, 2, 0, 1);
+                var t6ColsB = run.Buffer(8, global::Amp.Precision.Bf16, B, 36, 4);
+                var t6ColsT = run.Buffer(11, global::Amp.Precision.Bf16, 36, B, 4);
+                var t6DyT = run.Buffer(12, global::Amp.Precision.Bf16, 8, B, 4);
+                device.Im2Col(t5, t6ColsB, 3, 2, 0, 1);
+                device.SwapMiddle(t6ColsB, t6ColsT, 1, B, 36, 4);
+                device.SwapMiddle(g6, t6DyT, 1, B, 8, 4);
+                device.Gemm(t6DyT.Reshape(8, B * 4), t6ColsT.Reshape(36, B * 4), conv2_weight.Gradient.Reshape(8, 36), AccumulateTransposeB);
 
-                // Model0.cs:16, Chain0 = relu(conv1): recomputed from its leaves instead of kept from the forward pass
-                var t3R = run.Buffer(1, global::Amp.Precision.Bf16, B, 4, 12, 12);
-                run.Map<Chain0, ushort, float, float, float, ushort>(Chain0.Kernel, t3R, t2);
+                // Model0.cs:17, Chain0 = relu(bn1): recomputed from its leaves instead of kept from the forward pass
+                var t4R = run.Buffer(5, global::Amp.Precision.Bf16, B, 4, 12, 12);
+                run.Map<Chain0, ushort, float, float, float, ushort>(Chain0.Kernel, t4R, t3);
 
-                var g3 = run.Gradient(3, global::Amp.Precision.Bf16, B, 4, 12, 12);
-                // Model0.cs:16, backward of MaxPool2d@16 (MaxPool2d)
-                device.Pool2dBackward(t3R, g4, g3, 2, 2, 2, 2, max: true);
+                var g4 = run.Gradient(6, global::Amp.Precision.Bf16, B, 4, 12, 12);
+                // Model0.cs:17, backward of MaxPool2d@17 (MaxPool2d)
+                device.Pool2dBackward(t4R, g5, g4, 2, 2, 2, 2, max: true);
 
-                var g2 = run.Gradient(1, global::Amp.Precision.Bf16, B, 4, 12, 12);
-                // Model0.cs:16, backward of Chain0 = relu(conv1): recomputed from its inputs in FP32
-                run.Grad<Chain0Grad0, ushort, float, float, float>(Chain0Grad0.Kernel, g2, g3, t2);
+                var g3 = run.Gradient(5, global::Amp.Precision.Bf16, B, 4, 12, 12);
+                // Model0.cs:17, backward of Chain0 = relu(bn1): recomputed from its inputs in FP32
+                run.Grad<Chain0Grad0, ushort, float, float, float>(Chain0Grad0.Kernel, g3, g4, t3);
 
-                // Model0.cs:16, backward of conv1 (Conv2d)
-                var t2ColsB = run.Buffer(2, global::Amp.Precision.Bf16, B, 9, 144);
-                var t2ColsT = run.Buffer(3, global::Amp.Precision.Bf16, 9, B, 144);
-                var t2DyT = run.Buffer(4, global::Amp.Precision.Bf16, 4, B, 144);
+                var g2 = run.Gradient(6, global::Amp.Precision.Bf16, B, 4, 12, 12);
+                // Model0.cs:17, backward of bn1 (BatchNorm2d)
+                device.BatchNormBackward(t2, bn1_weight.Master, t3Mean, t3Var, 1E-05f, g3, g2, bn1_weight.Gradient, bn1_bias.Gradient);
+
+                // Model0.cs:17, backward of conv1 (Conv2d)
+                var t2ColsB = run.Buffer(1, global::Amp.Precision.Bf16, B, 9, 144);
+                var t2ColsT = run.Buffer(2, global::Amp.Precision.Bf16, 9, B, 144);
+                var t2DyT = run.Buffer(5, global::Amp.Precision.Bf16, 4, B, 144);
                 device.Im2Col(t1, t2ColsB, 3, 1, 1, 1);
                 device.SwapMiddle(t2ColsB, t2ColsT, 1, B, 9, 144);
                 device.SwapMiddle(g2, t2DyT, 1, B, 4, 144);
@@ -328,7 +369,7 @@ namespace Demo
                 device.ChannelSumAccumulate(g2.Reshape(B, 4, 144), conv1_bias.Gradient);
             }
 
-            /// <summary>Chain 0 (Model0.cs:16): relu(conv1). Reads BF16; FP32 in registers; stores BF16.</summary>
+            /// <summary>Chain 0 (Model0.cs:17): relu(bn1). Reads BF16; FP32 in registers; stores BF16.</summary>
             private readonly struct Chain0 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0.</summary>
@@ -357,7 +398,7 @@ namespace Demo
                 }
             }
 
-            /// <summary>Chain 1 (Model0.cs:17): relu(conv2). Reads BF16; FP32 in registers; stores BF16.</summary>
+            /// <summary>Chain 1 (Model0.cs:18): relu(conv2). Reads BF16; FP32 in registers; stores BF16.</summary>
             private readonly struct Chain1 : global::Amp.Compilation.IChain
             {
                 /// <summary>The leaves the formula reads: x0.</summary>
@@ -386,7 +427,7 @@ namespace Demo
                 }
             }
 
-            /// <summary>Backward of chain 0 (relu(conv1)) into x0 = conv1: g * d(chain)/d(x0).</summary>
+            /// <summary>Backward of chain 0 (relu(bn1)) into x0 = bn1: g * d(chain)/d(x0).</summary>
             private readonly struct Chain0Grad0 : global::Amp.Compilation.IGradChain
             {
                 /// <summary>The leaves the derivative reads: x0.</summary>
