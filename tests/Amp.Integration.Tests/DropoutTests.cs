@@ -75,6 +75,25 @@ public sealed class DropoutTests
     }
 
     [Fact]
+    public void A_dropout_layer_field_is_the_same_op_with_the_same_masks()
+    {
+        using AmpDevice device = AmpDevice.Create(DeviceKind.Cpu);
+        using ICompiledModel op = Compile(device);
+        Init.ManualSeed(12);
+        using ICompiledModel layer = new DropoutLayerMlp().Compile(device, new TrainingOptions { AdamW = new AdamWHyperparameters(LearningRate: 1e-3f) });
+        PlannedOp planned = layer.Plan.Ops.Single(o => o.Kind == OpKind.Dropout);
+        Assert.Equal("drop", planned.Name);
+        Assert.Equal(op.Parameters.Select(p => p.Name), layer.Parameters.Select(p => p.Name));
+        for (int step = 0; step < 3; step++)
+        {
+            Assert.Equal(op.TrainStep(Data4).Loss, layer.TrainStep(Data4).Loss);
+        }
+
+        Assert.Equal(op.Forward(Data4), layer.Forward(Data4));
+        Assert.NotEqual(layer.EvaluateTrainMode(Data4), layer.Evaluate(Data4));
+    }
+
+    [Fact]
     public void Masks_are_the_same_on_cpu_and_ilgpu_and_advance_per_train_step()
     {
         using AmpDevice cpu = AmpDevice.Create(DeviceKind.Cpu), ilgpu = AmpDevice.Create(DeviceKind.IlgpuCpu);

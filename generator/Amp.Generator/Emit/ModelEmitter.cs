@@ -265,6 +265,7 @@ internal sealed partial class ModelEmitter
     {
         LayerKind.Linear or LayerKind.Conv2d => l.Bias ? new[] { l.Path + ".weight", l.Path + ".bias" } : [l.Path + ".weight"],
         LayerKind.LayerNorm or LayerKind.BatchNorm2d => [l.Path + ".weight", l.Path + ".bias"],
+        LayerKind.Dropout => [],
         _ => [l.Path + ".weight"],
     });
 
@@ -281,6 +282,7 @@ internal sealed partial class ModelEmitter
         LayerKind.Linear => ((long)l.A * l.B) + (l.Bias ? l.B : 0),
         LayerKind.Conv2d => ((long)l.A * l.B * l.Int("kernelSize") * l.Int("kernelSize")) + (l.Bias ? l.B : 0),
         LayerKind.LayerNorm or LayerKind.BatchNorm2d => 2L * l.A,
+        LayerKind.Dropout => 0,
         LayerKind.RmsNorm => l.A,
         _ => (long)l.A * l.B,
     };

@@ -68,12 +68,16 @@ internal static class ModuleEmitter
             string self = $"this.{Escape(field.Name)}{(field.Nullable ? "!" : string.Empty)}";
             if (field.LayerType is not null)
             {
-                w.Open($"foreach (global::Amp.LayerParameter parameter in {self}.Parameters)")
-                 .Line($"sink.Add(prefix + \"{field.Name}.\" + parameter.Name, parameter);")
-                 .Close();
+                LayerRow? row = OpTable.ForLayerType(field.LayerType)?.Layer;
+                if (row?.Weights != false)
+                {
+                    w.Open($"foreach (global::Amp.LayerParameter parameter in {self}.Parameters)")
+                     .Line($"sink.Add(prefix + \"{field.Name}.\" + parameter.Name, parameter);")
+                     .Close();
+                }
 
                 // Buffers (BatchNorm's running statistics) under their own names, beside the weights.
-                if (OpTable.ForLayerType(field.LayerType)?.Layer?.Buffers.Count > 0)
+                if (row?.Buffers.Count > 0)
                 {
                     w.Open($"foreach (global::Amp.LayerParameter buffer in {self}.Buffers)")
                      .Line($"sink.Add(prefix + \"{field.Name}.\" + buffer.Name, buffer);")

@@ -34,6 +34,7 @@ internal enum LayerKind
     Embedding,
     Conv2d,
     BatchNorm2d,
+    Dropout,
 }
 
 internal enum InputKind

@@ -185,6 +185,12 @@ internal sealed class FieldWalker(ParseContext context)
                 return false;
             }
 
+            if (kind == LayerKind.Dropout && name == "p" && value is float p && !(p >= 0 && p < 1))
+            {
+                context.Report(DiagnosticDescriptors.ArgumentOutOfRange, argument.Syntax, name, layer, p.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "a dropout probability is in [0, 1)");
+                return false;
+            }
+
             if (name == "momentum" && value is float momentum && !(momentum >= 0 && momentum <= 1))
             {
                 context.Report(DiagnosticDescriptors.ArgumentOutOfRange, argument.Syntax, name, layer, momentum.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "momentum must be in [0, 1]");

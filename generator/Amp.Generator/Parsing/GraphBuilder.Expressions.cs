@@ -286,6 +286,9 @@ internal sealed partial class GraphBuilder
         }
 
         RegionSpec region = layer.KeepFp32Reason is null ? scope.Region : scope.Region with { KeepFp32Reason = layer.KeepFp32Reason };
-        return new TensorValue(Add(kind, [x], at, region, layer: layer.Path));
+
+        // A Dropout layer is the Dropout op with the layer's p (the op reads its probability from the node).
+        float value = layer.Kind == LayerKind.Dropout ? layer.Float("p") : 0f;
+        return new TensorValue(Add(kind, [x], at, region, layer: layer.Path, value: value));
     }
 }

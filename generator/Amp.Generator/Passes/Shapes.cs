@@ -79,6 +79,7 @@ internal static class Shapes
                 LayerKind.Linear => $"{path} (Linear {layer.A} -> {layer.B})",
                 LayerKind.Embedding => $"{path} (Embedding {layer.A} x {layer.B})",
                 LayerKind.Conv2d => $"{path} (Conv2d {layer.A} -> {layer.B}, kernel {layer.Int("kernelSize")})",
+                LayerKind.Dropout => $"{path} (Dropout)",
                 _ => $"{path} ({layer.Kind} {layer.A})",
             };
         }

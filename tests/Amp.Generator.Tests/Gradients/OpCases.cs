@@ -101,6 +101,7 @@ public static class OpCases
         // The eager reference draws no masks (Dropout the identity); p = 0 makes training mode the same function. Masks
         // with p > 0 are checked against finite differences of the compiled EvaluateTrainMode (DropoutTests).
         rows.Add(new(OpKind.Dropout, "p_zero", "Dropout({0}, 0f)", [Of(3, 4)], [3, 4]));
+        rows.Add(new(OpKind.Dropout, "layer_p_zero", "drop.Apply({0})", [Of(3, 4)], [3, 4], Fields: "readonly Dropout drop = new(0f);"));
         rows.Add(new(OpKind.Flatten, "pooled_then_linear", "lin.Apply(Flatten(MaxPool2d({0}, 2)))", [Of(2, 4, 4)], [3], Fields: "readonly Linear lin = new(8, 3);"));
         rows.Add(new(OpKind.Attention, "causal", "Attention({0}, {1}, {2}, heads: 2, causal: true)", [Of(3, 4), Of(3, 4), Of(3, 4)], [3, 4]));
         rows.Add(new(OpKind.Attention, "full", "Attention({0}, {1}, {2}, heads: 2, causal: false)", [Of(3, 4), Of(3, 4), Of(3, 4)], [3, 4]));

@@ -53,6 +53,9 @@ internal sealed record ElementwiseMath(string Formula, params string[] Derivativ
 /// </summary>
 internal sealed record LayerRow(string TypeName, LayerKind Kind, string InWidth, string? OutWidth, string? BiasArgument, bool FixedBias)
 {
+    /// <summary>Whether the layer owns trainable weights (Dropout's layer form has none).</summary>
+    public bool Weights { get; init; } = true;
+
     /// <summary>The layer's buffers (state that is not trained), PyTorch names, in state_dict order; none for most layers.</summary>
     public IReadOnlyList<BufferRow> Buffers { get; init; } = [];
 }
@@ -84,7 +87,7 @@ internal sealed record OpRow(
     string Backward = "")
 {
     /// <summary>Whether it owns trainable weights (everything computed from it needs a gradient).</summary>
-    public bool OwnsWeights => Layer is not null;
+    public bool OwnsWeights => Layer is { Weights: true };
 
     /// <summary>Fused into elementwise chains (FP32 registers, one rounding at the chain's output).</summary>
     public bool IsElementwise => Math is not null;

@@ -109,7 +109,9 @@ internal static partial class OpTable
             new(OpKind.Conv2d, OpPolicy.LowPrecision, 1, Shapes.Conv2d,
                 Layer: new LayerRow("Amp.Conv2d", LayerKind.Conv2d, "inChannels", "outChannels", "bias", FixedBias: false),
                 Backward: "dcols = W^T dY into dX (col2im), dW += dY cols^T summed over the batch, db += sum of dY per channel"),
-            new(OpKind.Dropout, OpPolicy.Layout, 1, Shapes.SameShape, "Dropout", Backward: "g * mask / (1 - p), the mask drawn again from the pass's key"),
+            new(OpKind.Dropout, OpPolicy.Layout, 1, Shapes.SameShape, "Dropout",
+                Layer: new LayerRow("Amp.Dropout", LayerKind.Dropout, "p", null, null, FixedBias: false) { Weights = false },
+                Backward: "g * mask / (1 - p), the mask drawn again from the pass's key"),
             new(OpKind.BatchNorm2d, OpPolicy.Normalization, 1, Shapes.BatchNorm2d,
                 Layer: new LayerRow("Amp.BatchNorm2d", LayerKind.BatchNorm2d, "channels", null, null, FixedBias: true)
                 {
