@@ -1,6 +1,7 @@
 namespace Amp;
 
-// Conv2d's column passes on Cpu: one sample per work item, its image read (and its gradient added) through FP32.
+// Conv2d's column passes on Cpu: one sample per work item, its image read (and its gradient added) through FP32, one
+// output row's run of pixels at a time (a copy or an axpy at stride 1).
 internal sealed partial class CpuDevice
 {
     private protected override void Im2ColCore(DeviceTensor x, DeviceTensor cols, ConvGeometry g)
@@ -8,6 +9,7 @@ internal sealed partial class CpuDevice
         var cx = (CpuTensor)x;
         var cc = (CpuTensor)cols;
         int image = g.C * g.H * g.W, columns = g.Patch * g.Pixels;
+        ColumnPlan plan = new(g);
         CpuParallel.For(g.Batch, columns, image + g.Pixels, (start, end, scratch) =>
         {
             Span<float> input = scratch.AsSpan(0, image), row = scratch.AsSpan(image, g.Pixels);
@@ -16,12 +18,7 @@ internal sealed partial class CpuDevice
                 cx.Read(b * image, input);
                 for (int r = 0; r < g.Patch; r++)
                 {
-                    for (int p = 0; p < g.Pixels; p++)
-                    {
-                        int at = g.Source(r, p);
-                        row[p] = at < 0 ? 0f : input[at];
-                    }
-
+                    plan.Gather(input, r, row);
                     cc.Write((b * columns) + (r * g.Pixels), row);
                 }
             }
@@ -33,23 +30,99 @@ internal sealed partial class CpuDevice
         using Fp32Elements gc = new(dcols), gx = new(dx, accumulate: true);
         float[] c = gc.Values, d = gx.Values;
         int image = g.C * g.H * g.W, columns = g.Patch * g.Pixels;
+        ColumnPlan plan = new(g);
         CpuParallel.For(g.Batch, columns, 0, (start, end, _) =>
         {
             for (int b = start; b < end; b++)
             {
                 for (int r = 0; r < g.Patch; r++)
                 {
-                    for (int p = 0; p < g.Pixels; p++)
-                    {
-                        int at = g.Source(r, p);
-                        if (at >= 0)
-                        {
-                            d[(b * image) + at] += c[(b * columns) + (r * g.Pixels) + p];
-                        }
-                    }
+                    plan.Scatter(c.AsSpan((b * columns) + (r * g.Pixels), g.Pixels), r, d.AsSpan(b * image, image));
                 }
             }
         });
+    }
+
+    /// <summary>
+    /// The geometry of one column row (channel c, kernel offset u, v) resolved once per output row instead of per
+    /// element: the source image row of output row i is i stride - padding + u dilation, and the output columns that
+    /// read inside the image form one range [first, last) per kernel column v, contiguous in the image at stride 1.
+    /// </summary>
+    private readonly struct ColumnPlan(ConvGeometry g)
+    {
+        private readonly int outH = g.OutH, outW = g.OutW;
+
+        /// <summary>The output columns j whose source column j stride - padding + v dilation lies in [0, W).</summary>
+        private (int First, int Last) Columns(int v)
+        {
+            int shift = (v * g.Dilation) - g.Padding;
+            int first = shift >= 0 ? 0 : Math.Min(outW, (-shift + g.Stride - 1) / g.Stride);
+            int last = g.W - 1 - shift < 0 ? 0 : Math.Min(outW, ((g.W - 1 - shift) / g.Stride) + 1);
+            return (first, Math.Max(first, last));
+        }
+
+        /// <summary>row[p] = the pixel column row r reads at output pixel p (0 in the padding).</summary>
+        public void Gather(ReadOnlySpan<float> input, int r, Span<float> row)
+        {
+            int v = r % g.K, u = r / g.K % g.K, c = r / (g.K * g.K);
+            (int first, int last) = Columns(v);
+            int shift = (v * g.Dilation) - g.Padding;
+            for (int i = 0; i < outH; i++)
+            {
+                Span<float> output = row.Slice(i * outW, outW);
+                int source = (i * g.Stride) - g.Padding + (u * g.Dilation);
+                if (source < 0 || source >= g.H || first == last)
+                {
+                    output.Clear();
+                    continue;
+                }
+
+                output[..first].Clear();
+                output[last..].Clear();
+                int at = (((c * g.H) + source) * g.W) + shift;
+                if (g.Stride == 1)
+                {
+                    input.Slice(at + first, last - first).CopyTo(output[first..last]);
+                }
+                else
+                {
+                    for (int j = first; j < last; j++)
+                    {
+                        output[j] = input[at + (j * g.Stride)];
+                    }
+                }
+            }
+        }
+
+        /// <summary>image[the pixel output pixel p of row r read] += row[p]: the gradient of <see cref="Gather"/>.</summary>
+        public void Scatter(ReadOnlySpan<float> row, int r, Span<float> image)
+        {
+            int v = r % g.K, u = r / g.K % g.K, c = r / (g.K * g.K);
+            (int first, int last) = Columns(v);
+            int shift = (v * g.Dilation) - g.Padding;
+            for (int i = 0; i < outH; i++)
+            {
+                int source = (i * g.Stride) - g.Padding + (u * g.Dilation);
+                if (source < 0 || source >= g.H || first == last)
+                {
+                    continue;
+                }
+
+                ReadOnlySpan<float> gradient = row.Slice((i * outW) + first, last - first);
+                int at = (((c * g.H) + source) * g.W) + shift;
+                if (g.Stride == 1)
+                {
+                    VectorMath.Axpy(image.Slice(at + first, last - first), gradient, 1f);
+                }
+                else
+                {
+                    for (int j = 0; j < gradient.Length; j++)
+                    {
+                        image[at + ((first + j) * g.Stride)] += gradient[j];
+                    }
+                }
+            }
+        }
     }
 
     private protected override void AddChannelBiasCore(DeviceTensor y, DeviceTensor bias)
