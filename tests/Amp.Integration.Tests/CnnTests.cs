@@ -119,4 +119,53 @@ public sealed class CnnTests
         Assert.True(fp32 < 1.5f, $"FP32 loss {fp32}");
         Assert.True(Math.Abs(bf16 - fp32) <= 0.05 * fp32, $"BF16 {bf16} vs FP32 {fp32}");
     }
+
+    [Theory]
+    [InlineData(DeviceKind.Cpu)]
+    [InlineData(DeviceKind.IlgpuCpu)]
+    public void Grouped_and_depthwise_convolutions_match_the_fp64_reference_and_train(DeviceKind kind)
+    {
+        Init.ManualSeed(21);
+        var model = new SeparableCnn();
+        float[] pixels = Data.Gaussian(3 * 144, seed: 22);
+        using AmpDevice device = AmpDevice.Create(kind);
+        using ICompiledModel compiled = model.Compile(device, Precision.Fp32);
+        Assert.Equal([4, 1, 3, 3], compiled.Parameters.Single(p => p.Name == "depthwise.weight").Shape);
+        Assert.Equal([8, 4, 3, 3], compiled.Parameters.Single(p => p.Name == "grouped.weight").Shape);
+        float[] actual = compiled.Forward(new Batch { { "image", pixels } });
+        double[] expected = model.Logits(Tensor.FromFloats(pixels, 3, 1, 12, 12)).ToArray();
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-5 + (1e-5 * Math.Abs(expected[i])), $"[{i}] {actual[i]} vs {expected[i]}");
+        }
+
+        if (kind != DeviceKind.Cpu)
+        {
+            return;
+        }
+
+        // BF16 from the same weights: every product uniform, and it learns the patches as FP32 does.
+        float first = 0;
+        float Train(Precision p)
+        {
+            Init.ManualSeed(23);
+            using ICompiledModel m = new SeparableCnn().Compile(device, p, new TrainingOptions { AdamW = new AdamWHyperparameters(LearningRate: 1e-2f) });
+            var products = new List<(Precision A, Precision B)>();
+            device.GemmObserver = (a, b, _) => products.Add((a, b));
+            float loss = 0;
+            for (int step = 0; step < 40; step++)
+            {
+                loss = m.TrainStep(Images(16, seed: 200 + (step % 4))).Loss;
+                first = step == 0 ? loss : first;
+            }
+
+            device.GemmObserver = null;
+            Assert.All(products, q => Assert.Equal(q.A, q.B));
+            return loss;
+        }
+
+        float fp32 = Train(Precision.Fp32), bf16 = Train(Precision.Bf16);
+        Assert.True(fp32 < 0.7f * first, $"FP32 loss {fp32}, first {first}");
+        Assert.True(Math.Abs(bf16 - fp32) <= (0.1 * fp32) + 0.02, $"BF16 {bf16} vs FP32 {fp32}");
+    }
 }

@@ -280,7 +280,7 @@ internal sealed partial class ModelEmitter
     private static long ParameterCount(LayerSpec l) => l.Kind switch
     {
         LayerKind.Linear => ((long)l.A * l.B) + (l.Bias ? l.B : 0),
-        LayerKind.Conv2d => ((long)l.A * l.B * l.Int("kernelSize") * l.Int("kernelSize")) + (l.Bias ? l.B : 0),
+        LayerKind.Conv2d => ((long)l.A / Math.Max(1, l.Int("groups")) * l.B * l.Int("kernelSize") * l.Int("kernelSize")) + (l.Bias ? l.B : 0),
         LayerKind.LayerNorm or LayerKind.BatchNorm2d => 2L * l.A,
         LayerKind.Dropout => 0,
         LayerKind.RmsNorm => l.A,

@@ -178,9 +178,12 @@ internal sealed class FieldWalker(ParseContext context)
                 }
             }
 
-            if (kind == LayerKind.Conv2d && value is int size && ((name is "kernelSize" or "stride" or "dilation" && size <= 0) || (name == "padding" && size < 0) || (name == "groups" && size != 1)))
+            if (kind == LayerKind.Conv2d && value is int size && ((name is "kernelSize" or "stride" or "dilation" or "groups" && size <= 0) || (name == "padding" && size < 0)
+                || (name == "groups" && (Constant(creation, "inChannels") % size != 0 || Constant(creation, "outChannels") % size != 0))))
             {
-                string why = name == "groups" ? "groups other than 1 are not supported yet" : name == "padding" ? "padding must be 0 or more" : $"{name} must be positive";
+                string why = name == "groups" && size > 0
+                    ? $"groups must divide inChannels ({Constant(creation, "inChannels")}) and outChannels ({Constant(creation, "outChannels")})"
+                    : name == "padding" ? "padding must be 0 or more" : $"{name} must be positive";
                 context.Report(DiagnosticDescriptors.ArgumentOutOfRange, argument.Syntax, name, layer, size.ToString(System.Globalization.CultureInfo.InvariantCulture), why);
                 return false;
             }
@@ -206,6 +209,10 @@ internal sealed class FieldWalker(ParseContext context)
 
         return true;
     }
+
+    /// <summary>An int argument of the constructor call by parameter name (0 when not a constant int).</summary>
+    private static int Constant(IObjectCreationOperation creation, string name) =>
+        creation.Arguments.FirstOrDefault(a => a.Parameter?.Name == name)?.Value.ConstantValue.Value is int value ? value : 0;
 
     /// <summary>Array.MaxLength: the most elements one weight (a .NET array) can hold.</summary>
     internal const long MaxWeightElements = 0x7FFFFFC7;

@@ -135,6 +135,12 @@ internal sealed partial class StepWriter
     {
         PlannedNode n = s.Node;
         LayerSpec layer = s.Layer!;
+        if (layer.Int("groups") > 1)
+        {
+            GroupedConv2dForward(w, s);
+            return;
+        }
+
         (int patch, string pixels) = Columns(s);
         string cols = Scratch(w, n, "Cols", StoredAs(s.Node.Inputs[0]), [Passes.Shapes.Batch, patch, (int)(s.Node.Shape[2] * s.Node.Shape[3])]);
         string y = Buffer(w, n);
@@ -150,6 +156,12 @@ internal sealed partial class StepWriter
     {
         PlannedNode n = s.Node;
         LayerSpec layer = s.Layer!;
+        if (layer.Int("groups") > 1)
+        {
+            GroupedConv2dBackward(w, s);
+            return;
+        }
+
         (int patch, string pixels) = Columns(s);
         int[] colShape = [Passes.Shapes.Batch, patch, (int)(s.Node.Shape[2] * s.Node.Shape[3])];
         string weight = StepTokens.Parameter(layer.Path + ".weight");
@@ -176,6 +188,67 @@ internal sealed partial class StepWriter
         if (layer.Bias)
         {
             w.Line($"{Device}.ChannelSumAccumulate({dy}, {StepTokens.Parameter(layer.Path + ".bias")}.Gradient);");
+        }
+    }
+
+    // Grouped Conv2d (groups G > 1): the columns' rows of group g are its channels' patches, contiguous, and the weight
+    // is [G, O/G, R] with R = (C/G) k k. With the batch moved inside ([patch, B, P], [O, B, P]) each group is one plain
+    // product over B P, so the G groups are one batched GEMM: Y_g [O/G, B P] = W_g [O/G, R] cols_g [R, B P].
+    private (int Groups, int GroupOut, int Rows, int Patch, int Pixels) Grouping(OpSite s)
+    {
+        LayerSpec layer = s.Layer!;
+        int groups = layer.Int("groups"), k = layer.Int("kernelSize");
+        return (groups, layer.B / groups, layer.A / groups * k * k, layer.A * k * k, (int)(s.Node.Shape[2] * s.Node.Shape[3]));
+    }
+
+    private void GroupedConv2dForward(CodeWriter w, OpSite s)
+    {
+        PlannedNode n = s.Node;
+        LayerSpec layer = s.Layer!;
+        (int groups, int groupOut, int rows, int patch, int pixels) = Grouping(s);
+        string cols = Scratch(w, n, "Cols", StoredAs(n.Inputs[0]), [Passes.Shapes.Batch, patch, pixels]);
+        string colsT = Scratch(w, n, "ColsT", StoredAs(n.Inputs[0]), [patch, Passes.Shapes.Batch, pixels]);
+        string yT = Scratch(w, n, "YT", n.Output, [layer.B, Passes.Shapes.Batch, pixels]);
+        string y = Buffer(w, n);
+        w.Line($"{Device}.Im2Col({s.X}, {cols}, {Geometry(layer)});")
+         .Line($"{Device}.SwapMiddle({cols}, {colsT}, 1, B, {Int(patch)}, {Int(pixels)});")
+         .Line($"{Device}.Gemm({StepTokens.Parameter(layer.Path + ".weight")}.Working({Ns}Precision.{n.Compute}).Reshape({Int(groups)}, {Int(groupOut)}, {Int(rows)}), {colsT}.Reshape({Int(groups)}, {Int(rows)}, B * {Int(pixels)}), {yT}.Reshape({Int(groups)}, {Int(groupOut)}, B * {Int(pixels)}));")
+         .Line($"{Device}.SwapMiddle({yT}, {y}.Reshape(B, {Int(layer.B)}, {Int(pixels)}), 1, {Int(layer.B)}, B, {Int(pixels)});");
+        if (layer.Bias)
+        {
+            w.Line($"{Device}.AddChannelBias({y}.Reshape(B, {Int(layer.B)}, {Int(pixels)}), {StepTokens.Parameter(layer.Path + ".bias")}.Master);");
+        }
+    }
+
+    private void GroupedConv2dBackward(CodeWriter w, OpSite s)
+    {
+        PlannedNode n = s.Node;
+        LayerSpec layer = s.Layer!;
+        (int groups, int groupOut, int rows, int patch, int pixels) = Grouping(s);
+        string weight = StepTokens.Parameter(layer.Path + ".weight");
+        string cols = Declare(w, $"t{n.Id}ColsB", StoredAs(n.Inputs[0]), [Passes.Shapes.Batch, patch, pixels]);
+        string colsT = Declare(w, $"t{n.Id}ColsBT", StoredAs(n.Inputs[0]), [patch, Passes.Shapes.Batch, pixels]);
+        string dyT = Declare(w, $"t{n.Id}DyT", GradientOf(n.Id), [layer.B, Passes.Shapes.Batch, pixels]);
+        string perGroup = $"B * {Int(pixels)}";
+        w.Line($"{Device}.SwapMiddle({s.Dy}, {dyT}, 1, B, {Int(layer.B)}, {Int(pixels)});");
+
+        // dX: per group dcols_g [R, B P] = W_g^T dY_g (FP32), moved back to [B, patch, P] and added onto the pixels.
+        if (Needs(n.Inputs[0]))
+        {
+            string dcolsT = Gradient(w, $"g{n.Id}ColsT", Precision.Fp32, [patch, Passes.Shapes.Batch, pixels]);
+            string dcols = Declare(w, $"g{n.Id}Cols", Precision.Fp32, [Passes.Shapes.Batch, patch, pixels]);
+            w.Line($"{Device}.Gemm({weight}.Working({Ns}Precision.{n.Compute}).Reshape({Int(groups)}, {Int(groupOut)}, {Int(rows)}), {dyT}.Reshape({Int(groups)}, {Int(groupOut)}, {perGroup}), {dcolsT}.Reshape({Int(groups)}, {Int(rows)}, {perGroup}), new {Ns}GemmOptions {{ TransposeA = true }});")
+             .Line($"{Device}.SwapMiddle({dcolsT}, {dcols}, 1, {Int(patch)}, B, {Int(pixels)});")
+             .Line($"{Device}.Col2ImAccumulate({dcols}, {s.Gx}, {Geometry(layer)});");
+        }
+
+        // dW_g += dY_g cols_g^T over B P, for every group in one batched product; db += dY summed per channel.
+        w.Line($"{Device}.Im2Col({s.X}, {cols}, {Geometry(layer)});")
+         .Line($"{Device}.SwapMiddle({cols}, {colsT}, 1, B, {Int(patch)}, {Int(pixels)});")
+         .Line($"{Device}.Gemm({dyT}.Reshape({Int(groups)}, {Int(groupOut)}, {perGroup}), {colsT}.Reshape({Int(groups)}, {Int(rows)}, {perGroup}), {weight}.Gradient.Reshape({Int(groups)}, {Int(groupOut)}, {Int(rows)}), AccumulateTransposeB);");
+        if (layer.Bias)
+        {
+            w.Line($"{Device}.ChannelSumAccumulate({s.Dy}.Reshape(B, {Int(layer.B)}, {Int(pixels)}), {StepTokens.Parameter(layer.Path + ".bias")}.Gradient);");
         }
     }
 

@@ -1,8 +1,9 @@
 namespace Amp;
 
 /// <summary>
-/// PyTorch's nn.Conv2d on [Batch, C, H, W]: weight [out, in, k, k] and bias [out], initialised as PyTorch does
-/// (uniform in +-1/sqrt(in k k)); square kernel, stride, zero padding and dilation. Groups other than 1 are refused.
+/// PyTorch's nn.Conv2d on [Batch, C, H, W]: weight [out, in / groups, k, k] and bias [out], initialised as PyTorch
+/// does (uniform in +-1/sqrt(in / groups k k)); square kernel, stride, zero padding, dilation and groups (output
+/// channel o reads only the input channels of its group: groups = in is a depthwise convolution).
 /// </summary>
 public sealed class Conv2d : Layer
 {
@@ -14,12 +15,13 @@ public sealed class Conv2d : Layer
         Stride = Positive(stride, nameof(stride));
         Dilation = Positive(dilation, nameof(dilation));
         Padding = padding >= 0 ? padding : throw new ArgumentOutOfRangeException(nameof(padding), padding, "Padding must be 0 or more.");
-        if (groups != 1)
+        Groups = Positive(groups, nameof(groups));
+        if (inChannels % groups != 0 || outChannels % groups != 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(groups), groups, "Conv2d supports groups = 1 only for now.");
+            throw new ArgumentOutOfRangeException(nameof(groups), groups, $"Groups must divide both inChannels ({inChannels}) and outChannels ({outChannels}).");
         }
 
-        Weight = Weights(outChannels, inChannels * kernelSize * kernelSize, $"Conv2d({inChannels}, {outChannels}, {kernelSize})");
+        Weight = Weights(outChannels, inChannels / groups * kernelSize * kernelSize, $"Conv2d({inChannels}, {outChannels}, {kernelSize})");
         Bias = bias ? new float[outChannels] : null;
         ResetParameters();
     }
@@ -36,17 +38,23 @@ public sealed class Conv2d : Layer
 
     public int Dilation { get; }
 
+    /// <summary>Input and output channels split into this many groups (1: every output reads every input channel).</summary>
+    public int Groups { get; }
+
+    /// <summary>Input channels per group: the weight's second dimension.</summary>
+    private int GroupInputs => InChannels / Groups;
+
     public float[] Weight { get; }
 
     public float[]? Bias { get; }
 
     public override IReadOnlyList<LayerParameter> Parameters => Bias is null
-        ? [new("weight", [OutChannels, InChannels, KernelSize, KernelSize], Weight)]
-        : [new("weight", [OutChannels, InChannels, KernelSize, KernelSize], Weight), new("bias", [OutChannels], Bias)];
+        ? [new("weight", [OutChannels, GroupInputs, KernelSize, KernelSize], Weight)]
+        : [new("weight", [OutChannels, GroupInputs, KernelSize, KernelSize], Weight), new("bias", [OutChannels], Bias)];
 
     public override void ResetParameters()
     {
-        double bound = 1 / Math.Sqrt(InChannels * KernelSize * KernelSize);
+        double bound = 1 / Math.Sqrt(GroupInputs * KernelSize * KernelSize);
         Init.Uniform(Weight, bound);
         if (Bias is not null)
         {
@@ -79,8 +87,10 @@ public sealed class Conv2d : Layer
                     for (int j = 0; j < ow; j++)
                     {
                         double sum = Bias is null ? 0 : Bias[o];
-                        for (int c = 0; c < InChannels; c++)
+                        int first = o / (OutChannels / Groups) * GroupInputs;
+                        for (int g = 0; g < GroupInputs; g++)
                         {
+                            int c = first + g;
                             for (int u = 0; u < k; u++)
                             {
                                 int row = (i * Stride) - Padding + (u * Dilation);
@@ -89,7 +99,7 @@ public sealed class Conv2d : Layer
                                     int col = (j * Stride) - Padding + (v * Dilation);
                                     if (row >= 0 && row < h && col >= 0 && col < w)
                                     {
-                                        sum += x.Values[(((((b * InChannels) + c) * h) + row) * w) + col] * (double)Weight[(((((o * InChannels) + c) * k) + u) * k) + v];
+                                        sum += x.Values[(((((b * InChannels) + c) * h) + row) * w) + col] * (double)Weight[(((((o * GroupInputs) + g) * k) + u) * k) + v];
                                     }
                                 }
                             }

@@ -90,6 +90,8 @@ public static class OpCases
         rows.Add(new(OpKind.Conv2d, "strided_no_bias", "conv.Apply({0})", [Of(2, 6, 5)], [3, 2, 2], Fields: "readonly Conv2d conv = new(2, 3, 3, stride: 2, bias: false);"));
         rows.Add(new(OpKind.Conv2d, "dilated", "conv.Apply({0})", [Of(1, 6, 6)], [2, 4, 4], Fields: "readonly Conv2d conv = new(1, 2, 2, stride: 1, padding: 0, dilation: 2);"));
         rows.Add(new(OpKind.Conv2d, "pointwise_then_pool", "AvgPool2d(conv.Apply({0}), 2)", [Of(3, 4, 4)], [2, 2, 2], Fields: "readonly Conv2d conv = new(3, 2, 1);"));
+        rows.Add(new(OpKind.Conv2d, "grouped", "conv.Apply({0})", [Of(4, 4, 4)], [6, 4, 4], Fields: "readonly Conv2d conv = new(4, 6, 3, padding: 1, groups: 2);"));
+        rows.Add(new(OpKind.Conv2d, "depthwise_strided_no_bias", "conv.Apply({0})", [Of(3, 5, 5)], [3, 2, 2], Fields: "readonly Conv2d conv = new(3, 3, 3, stride: 2, groups: 3, bias: false);"));
         rows.Add(new(OpKind.Flatten, "image", "Flatten({0})", [Of(2, 3, 2)], [12]));
 
         // BatchNorm2d in training mode (the gradient test runs the eager reference in EagerMode.Train): statistics over

@@ -47,6 +47,10 @@ public sealed class PtxTests
         { nameof(IlgpuBackwardKernels), "Pool2dBackward", [] },
         { nameof(IlgpuBackwardKernels), "Col2Im", [] },
         { nameof(IlgpuBackwardKernels), "ChannelSum", [] },
+        { nameof(IlgpuKernels), "ChannelStatistics", [] },
+        { nameof(IlgpuKernels), "UpdateRunningStatistics", [] },
+        { nameof(IlgpuModelKernels), "BatchNorm", [] },
+        { nameof(IlgpuBackwardKernels), "BatchNormBackward", [] },
     };
 
     [Theory]
