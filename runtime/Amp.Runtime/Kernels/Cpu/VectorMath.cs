@@ -247,4 +247,24 @@ internal static class VectorMath
 
         return sum;
     }
+
+    /// <summary>y[i] = max(y[i], x[i]), vectorised; NaN wins (as PyTorch's max pooling propagates it).</summary>
+    public static void MaxInPlace(Span<float> y, ReadOnlySpan<float> x)
+    {
+        int i = 0;
+        for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var a = new Vector<float>(y[i..]);
+            var b = new Vector<float>(x[i..]);
+            Vector.ConditionalSelect(Vector.GreaterThan(a, b) | ~Vector.Equals(a, a), a, b).CopyTo(y[i..]);
+        }
+
+        for (; i < y.Length; i++)
+        {
+            y[i] = MaxOrNaN(y[i], x[i]);
+        }
+    }
+
+    /// <summary>The larger of a and b, or NaN when either is NaN.</summary>
+    public static float MaxOrNaN(float a, float b) => a > b || float.IsNaN(a) ? a : b;
 }

@@ -1,6 +1,7 @@
 namespace Amp;
 
-// Pooling on Cpu: one plane (an image channel) per work item, rows read and written through FP32.
+// Pooling on Cpu: one plane (an image channel) per work item, rows read and written through FP32; the forward reduces
+// a window's rows with vector max/add along whole rows, then its columns.
 internal sealed partial class CpuDevice
 {
     private protected override void Pool2dCore(DeviceTensor x, DeviceTensor y, PoolWindow p)
@@ -8,34 +9,47 @@ internal sealed partial class CpuDevice
         var cx = (CpuTensor)x;
         var cy = (CpuTensor)y;
         int plane = p.H * p.W, outPlane = p.OutH * p.OutW;
-        CpuParallel.For(p.Planes, plane * 2L, plane + outPlane, (start, end, scratch) =>
+        float share = 1f / (p.KernelH * p.KernelW);
+        PoolWindow window = p;
+        CpuParallel.For(p.Planes, plane * 2L, plane + outPlane + p.W, (start, end, scratch) =>
         {
-            Span<float> input = scratch.AsSpan(0, plane), output = scratch.AsSpan(plane, outPlane);
+            Span<float> input = scratch.AsSpan(0, plane), output = scratch.AsSpan(plane, outPlane), column = scratch.AsSpan(plane + outPlane, window.W);
             for (int q = start; q < end; q++)
             {
                 cx.Read(q * plane, input);
-                for (int i = 0; i < p.OutH; i++)
+                for (int i = 0; i < window.OutH; i++)
                 {
-                    for (int j = 0; j < p.OutW; j++)
+                    // The window's rows reduced first, vectorised along the whole row; then each window's columns.
+                    input.Slice(i * window.StrideH * window.W, window.W).CopyTo(column);
+                    for (int u = 1; u < window.KernelH; u++)
                     {
-                        output[(i * p.OutW) + j] = p.Max ? input[p.ArgMax(input, i, j)] : Mean(input, p, i, j);
+                        ReadOnlySpan<float> row = input.Slice(((i * window.StrideH) + u) * window.W, window.W);
+                        if (window.Max)
+                        {
+                            VectorMath.MaxInPlace(column, row);
+                        }
+                        else
+                        {
+                            VectorMath.Axpy(column, row, 1f);
+                        }
+                    }
+
+                    for (int j = 0; j < window.OutW; j++)
+                    {
+                        ReadOnlySpan<float> cells = column.Slice(j * window.StrideW, window.KernelW);
+                        float value = cells[0];
+                        for (int v = 1; v < cells.Length; v++)
+                        {
+                            value = window.Max ? VectorMath.MaxOrNaN(value, cells[v]) : value + cells[v];
+                        }
+
+                        output[(i * window.OutW) + j] = window.Max ? value : value * share;
                     }
                 }
 
                 cy.Write(q * outPlane, output);
             }
         });
-    }
-
-    private static float Mean(ReadOnlySpan<float> plane, in PoolWindow p, int i, int j)
-    {
-        float sum = 0;
-        for (int u = 0; u < p.KernelH; u++)
-        {
-            sum += VectorMath.Sum(plane.Slice((((i * p.StrideH) + u) * p.W) + (j * p.StrideW), p.KernelW));
-        }
-
-        return sum / (p.KernelH * p.KernelW);
     }
 
     private protected override void Pool2dBackwardCore(DeviceTensor x, DeviceTensor dy, DeviceTensor dx, PoolWindow p)
