@@ -77,3 +77,33 @@ public partial class Mlp1024
     [Loss]
     public Tensor Loss(Tensor logits, [Classes(10)] Labels y) => CrossEntropy(logits, y);
 }
+
+/// <summary>ResidualMlp in FP32 with its products in TF32: TF32's accuracy beside BF16's and FP16's.</summary>
+[Autocast(Precision.Fp32, Tf32 = true)]
+public partial class ResidualMlpTf32
+{
+    readonly Linear stem = new(64, 256);
+    readonly ResidualBlock b1 = new();
+    readonly ResidualBlock b2 = new();
+    readonly LayerNorm ln = new(256);
+    readonly Linear head = new(256, 10);
+
+    [Forward]
+    public Tensor Logits([Shape(Batch, 64)] Tensor x) => head.Apply(ln.Apply(b2.Apply(b1.Apply(Gelu(stem.Apply(x))))));
+
+    [Loss]
+    public Tensor Loss(Tensor logits, [Classes(10)] Labels y) => CrossEntropy(logits, y);
+}
+
+/// <summary>The GPT block in FP32 with its products in TF32.</summary>
+[Autocast(Precision.Fp32, Tf32 = true)]
+public partial class GptBlockTf32
+{
+    readonly global::Models.WideBlock block = new();
+
+    [Forward]
+    public Tensor Run([Shape(Batch, 64, 128)] Tensor x) => block.Apply(x);
+
+    [Loss]
+    public Tensor Loss(Tensor y, [Shape(Batch, 64, 128)] Tensor target) => MseLoss(y, target);
+}

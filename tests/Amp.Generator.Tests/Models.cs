@@ -195,6 +195,27 @@ internal static class Models
         }
         """;
 
+    /// <summary>TF32 on a BF16 plan with an FP32 variant: the [KeepFp32] head's products (and all of the variant's) in TF32.</summary>
+    public const string Tf32 = """
+        using Amp;
+        using static Amp.Ops;
+
+        namespace Demo;
+
+        [Autocast(Precision.Bf16, Also = new[] { Precision.Fp32 }, Tf32 = true)]
+        public partial class Tf32Mlp
+        {
+            readonly Linear fc1 = new(8, 16);
+            [KeepFp32] readonly Linear fc2 = new(16, 4);
+
+            [Forward]
+            Tensor Run([Shape(Batch, 8)] Tensor x) => fc2.Apply(Relu(fc1.Apply(x)));
+
+            [Loss]
+            Tensor Loss(Tensor y, [Classes(4)] Labels label) => CrossEntropy(y, label);
+        }
+        """;
+
     public const string Overrides = """
         using Amp;
         using static Amp.Ops;

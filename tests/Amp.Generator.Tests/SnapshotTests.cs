@@ -40,6 +40,14 @@ public sealed class SnapshotTests
     [Fact]
     public void KeepFp32_on_field_and_method() => Check(Models.KeepFp32, "Demo.Kept.Amp.g.cs", "KeepFp32");
 
+    /// <summary>[Autocast(.., Tf32 = true)]: the FP32 products pass Tf32 (forward and backward), the BF16 ones do not.</summary>
+    [Fact]
+    public void Tf32_products()
+    {
+        Check(Models.Tf32, "Demo.Tf32Mlp.Amp.g.cs", "Tf32");
+        Check(Models.Tf32, "Demo.Tf32Mlp.Fp32.Amp.g.cs", "Tf32Fp32");
+    }
+
     [Fact]
     public void Explicit_overrides() => Check(Models.Overrides, "Demo.Overrides.Amp.g.cs", "Overrides");
 

@@ -16,7 +16,7 @@ internal sealed partial class ModelEmitter
         int name = Math.Min(40, ops.Select(n => (map?.Resolve(Xml(n.Name)) ?? n.Name).Length).DefaultIfEmpty(2).Max());
         int kind = ops.Select(n => n.Kind.ToString().Length).DefaultIfEmpty(4).Max();
         w.Line("/// <remarks>")
-         .Line($"/// The plan in {spec.Autocast.Name()}:")
+         .Line($"/// The plan in {spec.Autocast.Name()}{(spec.Tf32 ? ", FP32 products in TF32 (Tf32 = true)" : string.Empty)}:")
          .Line("/// <code>")
          .Line($"///   line  {"op".PadRight(name)}  {"kind".PadRight(kind)}  compute  stored  shape");
         // The instances after the first of a shared body are one row: their ops are the first instance's, under their own paths.
@@ -46,7 +46,7 @@ internal sealed partial class ModelEmitter
             // Resolved here, not at the end, so the column stays aligned.
             string line = map?.Resolve(SourceMap.LineOf(n.Source)) ?? string.Empty;
             string op = map?.Resolve(Xml(n.Name)) ?? Xml(n.Name);
-            w.Line($"/// {line,6}  {op.PadRight(name)}  {n.Kind.ToString().PadRight(kind)}  {n.Compute.Name(),-7}  {n.Output.Name(),-6}  {Shapes.Format(n.Shape)}");
+            w.Line($"/// {line,6}  {op.PadRight(name)}  {n.Kind.ToString().PadRight(kind)}  {(Steps.StepWriter.UsesTf32(spec, n) ? "TF32" : n.Compute.Name()),-7}  {n.Output.Name(),-6}  {Shapes.Format(n.Shape)}");
         }
 
         w.Line("/// </code>")

@@ -76,7 +76,10 @@ internal sealed partial class ModelEmitter
             Precision? gradient = GradientOf(node);
             string fused = node.Chain >= 0 ? $", FusedChain: {node.Chain}" : string.Empty;
             string gradientArgument = gradient is { } g ? $", Gradient: AmpPrecision.{g}" : string.Empty;
-            w.Line($"        new(\"{node.Name}\", AmpKind.{node.Kind}, AmpPrecision.{node.Compute}, AmpPrecision.{node.Output}, \"{Escape(node.Reason + GradientReason(node, gradient) + RecomputeReason(node))}\", {SourceMap.LineOf(node.Source)}, \"{Shapes.Format(node.Shape)}\"{fused}{gradientArgument}),");
+            bool tf32 = Steps.StepWriter.UsesTf32(spec, node);
+            string tf32Argument = tf32 ? ", Tf32: true" : string.Empty;
+            string tf32Reason = tf32 ? "; products in TF32 (Tf32 = true)" : string.Empty;
+            w.Line($"        new(\"{node.Name}\", AmpKind.{node.Kind}, AmpPrecision.{node.Compute}, AmpPrecision.{node.Output}, \"{Escape(node.Reason + tf32Reason + GradientReason(node, gradient) + RecomputeReason(node))}\", {SourceMap.LineOf(node.Source)}, \"{Shapes.Format(node.Shape)}\"{fused}{gradientArgument}{tf32Argument}),");
         }
 
         long masters = spec.Layers.Sum(l => ParameterCount(l)) * 4L;
@@ -90,7 +93,7 @@ internal sealed partial class ModelEmitter
          .Line($"        WorkspaceBytesPerSample: {InputBytes + program.WorkspaceBytesPerSample},")
          .Line($"        WorkspaceFixedBytes: {program.WorkspaceFixedBytes},")
          .Line($"        Fp32ActivationBytesPerSample: {planned.Fp32SavedBytesPerSample},")
-         .Line($"        Fp32WorkspaceBytesPerSample: {InputBytes + planned.Fp32WorkspaceBytesPerSample}){(spec.Fp32Gradients || planned.RecomputeSavedBytesPerSample > 0 ? "," : ");")}");
+         .Line($"        Fp32WorkspaceBytesPerSample: {InputBytes + planned.Fp32WorkspaceBytesPerSample}){(spec.Fp32Gradients || spec.Tf32 || planned.RecomputeSavedBytesPerSample > 0 ? "," : ");")}");
         var named = new List<string>();
         if (spec.Fp32Gradients)
         {
@@ -101,6 +104,11 @@ internal sealed partial class ModelEmitter
         {
             named.Add($"recomputeSavedBytesPerSample: {planned.RecomputeSavedBytesPerSample}");
             named.Add($"recomputeFlopsPerSample: {planned.RecomputeFlopsPerSample}");
+        }
+
+        if (spec.Tf32)
+        {
+            named.Add("tf32: true");
         }
 
         for (int i = 0; i < named.Count; i++)

@@ -141,6 +141,9 @@ internal sealed record ModelSpec(
     /// </summary>
     public bool Fp32Gradients { get; init; }
 
+    /// <summary><c>[Autocast(.., Tf32 = true)]</c>: FP32 products round their operands to TF32 (a Linear, MatMul, Conv2d or Attention computing in FP32).</summary>
+    public bool Tf32 { get; init; }
+
     /// <summary>True for a precision variant: the same definition re-planned in <see cref="Autocast"/>.</summary>
     public bool IsVariant { get; init; }
 

@@ -187,6 +187,7 @@ internal static class ModelParser
             Variants = Variants(autocast, precision),
             Calls = builder.Calls.ToEquatableArray(),
             Fp32Gradients = autocast.NamedArguments.Any(a => a.Key == "Fp32Gradients" && a.Value.Value is true),
+            Tf32 = autocast.NamedArguments.Any(a => a.Key == "Tf32" && a.Value.Value is true),
         };
         return new ParsedModel(spec, new SourceMap(spec.Key, System.IO.Path.GetFileName(syntax.SyntaxTree.FilePath), builder.Locations.ToEquatableArray()));
     }

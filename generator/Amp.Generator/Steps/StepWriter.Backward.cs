@@ -165,12 +165,12 @@ internal sealed partial class StepWriter
         // dA += dC B^T; dB += A^T dC (summed over the batch when B is shared).
         if (Needs(n.Inputs[0]))
         {
-            w.Line($"{Device}.Gemm({C(Dy(n.Id))}, {B(T(n.Inputs[1]))}, {A(G(n.Inputs[0]))}, AccumulateTransposeB);");
+            w.Line($"{Device}.Gemm({C(Dy(n.Id))}, {B(T(n.Inputs[1]))}, {A(G(n.Inputs[0]))}, {Named(n, "AccumulateTransposeB")});");
         }
 
         if (Needs(n.Inputs[1]))
         {
-            w.Line($"{Device}.Gemm({A(T(n.Inputs[0]))}, {C(Dy(n.Id))}, {B(G(n.Inputs[1]))}, AccumulateTransposeA);");
+            w.Line($"{Device}.Gemm({A(T(n.Inputs[0]))}, {C(Dy(n.Id))}, {B(G(n.Inputs[1]))}, {Named(n, "AccumulateTransposeA")});");
         }
     }
 
@@ -186,7 +186,7 @@ internal sealed partial class StepWriter
         Precision low = GradientIn(n.Compute);
         string dContext = Gradient(w, $"g{n.Id}Context", low, split), dProbs = Gradient(w, $"g{n.Id}Probs", low, scores), dScores = Gradient(w, $"g{n.Id}Scores", low, scores);
         w.Line($"{Device}.SwapMiddleAccumulate({Dy(n.Id)}, {dContext}, {outer}, {t}, {heads}, {d});")
-         .Line($"{Device}.Gemm({H(dContext)}, {H(T(n.Id, "V"))}, {S(dProbs)}, AccumulateTransposeB);")
+         .Line($"{Device}.Gemm({H(dContext)}, {H(T(n.Id, "V"))}, {S(dProbs)}, {Named(n, "AccumulateTransposeB")});")
          .Line($"{Device}.SoftmaxBackward({T(n.Id, "Probs")}, {dProbs}, {dScores}, log: false);");
         string[] names = ["Q", "K", "V"];
         for (int i = 0; i < 3; i++)
@@ -200,9 +200,9 @@ internal sealed partial class StepWriter
             string part = Gradient(w, $"g{n.Id}{names[i]}", low, split);
             w.Line(i switch
             {
-                0 => $"{Device}.Gemm({S(dScores)}, {H(T(n.Id, "K"))}, {H(part)}, new {Ns}GemmOptions {{ Alpha = {alpha} }});",
-                1 => $"{Device}.Gemm({S(dScores)}, {H(T(n.Id, "Q"))}, {H(part)}, new {Ns}GemmOptions {{ TransposeA = true, Alpha = {alpha} }});",
-                _ => $"{Device}.Gemm({S(T(n.Id, "Probs"))}, {H(dContext)}, {H(part)}, new {Ns}GemmOptions {{ TransposeA = true }});",
+                0 => $"{Device}.Gemm({S(dScores)}, {H(T(n.Id, "K"))}, {H(part)}, {Options(n, $"Alpha = {alpha}")});",
+                1 => $"{Device}.Gemm({S(dScores)}, {H(T(n.Id, "Q"))}, {H(part)}, {Options(n, $"TransposeA = true, Alpha = {alpha}")});",
+                _ => $"{Device}.Gemm({S(T(n.Id, "Probs"))}, {H(dContext)}, {H(part)}, {Options(n, "TransposeA = true")});",
             });
             w.Line($"{Device}.SwapMiddleAccumulate({part}, {G(n.Inputs[i])}, {outer}, {heads}, {t}, {d});");
         }

@@ -26,12 +26,12 @@ internal sealed partial class StepWriter
         string m = Dim(a[a.Length - 2]), k = Dim(a[a.Length - 1]), cols = Dim(b[b.Length - 1]);
         if (b.Length == 2 && b[0] != Shapes.Batch)
         {
-            w.Line($"{Device}.Gemm({x}.Reshape({Rows(a)}, {k}), {other}, {y}.Reshape({Rows(n.Shape)}, {cols}));");
+            w.Line($"{Device}.Gemm({x}.Reshape({Rows(a)}, {k}), {other}, {y}.Reshape({Rows(n.Shape)}, {cols}){Tf32Options(n)});");
             return;
         }
 
         string batch = Rows(a.Take(a.Length - 1).ToArray());
-        w.Line($"{Device}.Gemm({x}.Reshape({batch}, {m}, {k}), {other}.Reshape({batch}, {k}, {cols}), {y}.Reshape({batch}, {m}, {cols}));");
+        w.Line($"{Device}.Gemm({x}.Reshape({batch}, {m}, {k}), {other}.Reshape({batch}, {k}, {cols}), {y}.Reshape({batch}, {m}, {cols}){Tf32Options(n)});");
     }
 
     private void WriteAttention(CodeWriter w, PlannedNode n, int[] q)
@@ -49,14 +49,14 @@ internal sealed partial class StepWriter
 
         string s = Scratch(w, n, "Scores", Precision.Fp32, scores), p = Scratch(w, n, "Probs", n.Compute, scores), c = Scratch(w, n, "Context", n.Compute, split);
         w.Line($"{Device}.Gemm({parts[0]}.Reshape({groups}, {t}, {d}), {parts[1]}.Reshape({groups}, {t}, {d}), {s}.Reshape({groups}, {t}, {t}),")
-         .Line($"    new {Ns}GemmOptions {{ TransposeB = true, Alpha = {Fusion.Literal((float)(1 / Math.Sqrt(d)))} }});");
+         .Line($"    {Options(n, $"TransposeB = true, Alpha = {Fusion.Literal((float)(1 / Math.Sqrt(d)))}")});");
         if (n.Flag)
         {
             w.Line($"{Device}.CausalMask({s}, {s});");
         }
 
         w.Line($"{Device}.Softmax({s}, {p});")
-         .Line($"{Device}.Gemm({p}.Reshape({groups}, {t}, {t}), {parts[2]}.Reshape({groups}, {t}, {d}), {c}.Reshape({groups}, {t}, {d}));");
+         .Line($"{Device}.Gemm({p}.Reshape({groups}, {t}, {t}), {parts[2]}.Reshape({groups}, {t}, {d}), {c}.Reshape({groups}, {t}, {d}){Tf32Options(n)});");
         w.Line($"{Device}.SwapMiddle({c}, {Buffer(w, n)}, {outer}, {heads}, {t}, {d});");
     }
 

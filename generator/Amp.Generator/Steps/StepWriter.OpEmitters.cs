@@ -104,7 +104,7 @@ internal sealed partial class StepWriter
         string y = Buffer(w, n);
         string bias = layer.Bias ? $", Bias = {StepTokens.Parameter(layer.Path + ".bias")}.Working({Ns}Precision.{n.Compute})" : string.Empty;
         w.Line($"{Device}.Gemm({s.X}.Reshape({Rows(s.Xs)}, {layer.A}), {StepTokens.Parameter(layer.Path + ".weight")}.Working({Ns}Precision.{n.Compute}), {y}.Reshape({Rows(n.Shape)}, {layer.B}),")
-         .Line($"    new {Ns}GemmOptions {{ TransposeB = true{bias} }});");
+         .Line($"    {Options(n, $"TransposeB = true{bias}")});");
     }
 
     private void LinearBackward(CodeWriter w, OpSite s)
@@ -114,10 +114,10 @@ internal sealed partial class StepWriter
         string weight = StepTokens.Parameter(layer.Path + ".weight");
         if (Needs(n.Inputs[0]))
         {
-            w.Line($"{Device}.Gemm({s.Dy}.Reshape({Rows(n.Shape)}, {layer.B}), {weight}.Working({Ns}Precision.{n.Compute}), {s.Gx}.Reshape({Rows(s.Xs)}, {layer.A}), Accumulate);");
+            w.Line($"{Device}.Gemm({s.Dy}.Reshape({Rows(n.Shape)}, {layer.B}), {weight}.Working({Ns}Precision.{n.Compute}), {s.Gx}.Reshape({Rows(s.Xs)}, {layer.A}), {Named(n, "Accumulate")});");
         }
 
-        w.Line($"{Device}.Gemm({s.Dy}.Reshape({Rows(n.Shape)}, {layer.B}), {s.X}.Reshape({Rows(s.Xs)}, {layer.A}), {weight}.Gradient, AccumulateTransposeA);");
+        w.Line($"{Device}.Gemm({s.Dy}.Reshape({Rows(n.Shape)}, {layer.B}), {s.X}.Reshape({Rows(s.Xs)}, {layer.A}), {weight}.Gradient, {Named(n, "AccumulateTransposeA")});");
         if (layer.Bias)
         {
             w.Line($"{Device}.AccumulateRows({s.Dy}, {StepTokens.Parameter(layer.Path + ".bias")}.Gradient);");
@@ -145,7 +145,7 @@ internal sealed partial class StepWriter
         string cols = Scratch(w, n, "Cols", StoredAs(s.Node.Inputs[0]), [Passes.Shapes.Batch, patch, (int)(s.Node.Shape[2] * s.Node.Shape[3])]);
         string y = Buffer(w, n);
         w.Line($"{Device}.Im2Col({s.X}, {cols}, {Geometry(layer)});")
-         .Line($"{Device}.Gemm({StepTokens.Parameter(layer.Path + ".weight")}.Working({Ns}Precision.{n.Compute}).Reshape({Int(layer.B)}, {Int(patch)}), {cols}, {y}.Reshape(B, {Int(layer.B)}, {pixels}));");
+         .Line($"{Device}.Gemm({StepTokens.Parameter(layer.Path + ".weight")}.Working({Ns}Precision.{n.Compute}).Reshape({Int(layer.B)}, {Int(patch)}), {cols}, {y}.Reshape(B, {Int(layer.B)}, {pixels}){Tf32Options(n)});");
         if (layer.Bias)
         {
             w.Line($"{Device}.AddChannelBias({y}.Reshape(B, {Int(layer.B)}, {pixels}), {StepTokens.Parameter(layer.Path + ".bias")}.Master);");
@@ -171,7 +171,7 @@ internal sealed partial class StepWriter
         if (Needs(n.Inputs[0]))
         {
             string dcols = Gradient(w, $"g{n.Id}Cols", Precision.Fp32, colShape);
-            w.Line($"{Device}.Gemm({weight}.Working({Ns}Precision.{n.Compute}).Reshape({Int(layer.B)}, {Int(patch)}), {dy}, {dcols}, new {Ns}GemmOptions {{ TransposeA = true }});")
+            w.Line($"{Device}.Gemm({weight}.Working({Ns}Precision.{n.Compute}).Reshape({Int(layer.B)}, {Int(patch)}), {dy}, {dcols}, {Options(n, "TransposeA = true")});")
              .Line($"{Device}.Col2ImAccumulate({dcols}, {s.Gx}, {Geometry(layer)});");
         }
 
@@ -184,7 +184,7 @@ internal sealed partial class StepWriter
         w.Line($"{Device}.Im2Col({s.X}, {cols}, {Geometry(layer)});")
          .Line($"{Device}.SwapMiddle({cols}, {colsT}, 1, B, {Int(patch)}, {pixels});")
          .Line($"{Device}.SwapMiddle({s.Dy}, {dyT}, 1, B, {Int(layer.B)}, {pixels});")
-         .Line($"{Device}.Gemm({dyT}.Reshape({Int(layer.B)}, B * {pixels}), {colsT}.Reshape({Int(patch)}, B * {pixels}), {weight}.Gradient.Reshape({Int(layer.B)}, {Int(patch)}), AccumulateTransposeB);");
+         .Line($"{Device}.Gemm({dyT}.Reshape({Int(layer.B)}, B * {pixels}), {colsT}.Reshape({Int(patch)}, B * {pixels}), {weight}.Gradient.Reshape({Int(layer.B)}, {Int(patch)}), {Named(n, "AccumulateTransposeB")});");
         if (layer.Bias)
         {
             w.Line($"{Device}.ChannelSumAccumulate({dy}, {StepTokens.Parameter(layer.Path + ".bias")}.Gradient);");
@@ -212,7 +212,7 @@ internal sealed partial class StepWriter
         string y = Buffer(w, n);
         w.Line($"{Device}.Im2Col({s.X}, {cols}, {Geometry(layer)});")
          .Line($"{Device}.SwapMiddle({cols}, {colsT}, 1, B, {Int(patch)}, {Int(pixels)});")
-         .Line($"{Device}.Gemm({StepTokens.Parameter(layer.Path + ".weight")}.Working({Ns}Precision.{n.Compute}).Reshape({Int(groups)}, {Int(groupOut)}, {Int(rows)}), {colsT}.Reshape({Int(groups)}, {Int(rows)}, B * {Int(pixels)}), {yT}.Reshape({Int(groups)}, {Int(groupOut)}, B * {Int(pixels)}));")
+         .Line($"{Device}.Gemm({StepTokens.Parameter(layer.Path + ".weight")}.Working({Ns}Precision.{n.Compute}).Reshape({Int(groups)}, {Int(groupOut)}, {Int(rows)}), {colsT}.Reshape({Int(groups)}, {Int(rows)}, B * {Int(pixels)}), {yT}.Reshape({Int(groups)}, {Int(groupOut)}, B * {Int(pixels)}){Tf32Options(n)});")
          .Line($"{Device}.SwapMiddle({yT}, {y}.Reshape(B, {Int(layer.B)}, {Int(pixels)}), 1, {Int(layer.B)}, B, {Int(pixels)});");
         if (layer.Bias)
         {
@@ -237,7 +237,7 @@ internal sealed partial class StepWriter
         {
             string dcolsT = Gradient(w, $"g{n.Id}ColsT", Precision.Fp32, [patch, Passes.Shapes.Batch, pixels]);
             string dcols = Declare(w, $"g{n.Id}Cols", Precision.Fp32, [Passes.Shapes.Batch, patch, pixels]);
-            w.Line($"{Device}.Gemm({weight}.Working({Ns}Precision.{n.Compute}).Reshape({Int(groups)}, {Int(groupOut)}, {Int(rows)}), {dyT}.Reshape({Int(groups)}, {Int(groupOut)}, {perGroup}), {dcolsT}.Reshape({Int(groups)}, {Int(rows)}, {perGroup}), new {Ns}GemmOptions {{ TransposeA = true }});")
+            w.Line($"{Device}.Gemm({weight}.Working({Ns}Precision.{n.Compute}).Reshape({Int(groups)}, {Int(groupOut)}, {Int(rows)}), {dyT}.Reshape({Int(groups)}, {Int(groupOut)}, {perGroup}), {dcolsT}.Reshape({Int(groups)}, {Int(rows)}, {perGroup}), {Options(n, "TransposeA = true")});")
              .Line($"{Device}.SwapMiddle({dcolsT}, {dcols}, 1, {Int(patch)}, B, {Int(pixels)});")
              .Line($"{Device}.Col2ImAccumulate({dcols}, {s.Gx}, {Geometry(layer)});");
         }
@@ -245,7 +245,7 @@ internal sealed partial class StepWriter
         // dW_g += dY_g cols_g^T over B P, for every group in one batched product; db += dY summed per channel.
         w.Line($"{Device}.Im2Col({s.X}, {cols}, {Geometry(layer)});")
          .Line($"{Device}.SwapMiddle({cols}, {colsT}, 1, B, {Int(patch)}, {Int(pixels)});")
-         .Line($"{Device}.Gemm({dyT}.Reshape({Int(groups)}, {Int(groupOut)}, {perGroup}), {colsT}.Reshape({Int(groups)}, {Int(rows)}, {perGroup}), {weight}.Gradient.Reshape({Int(groups)}, {Int(groupOut)}, {Int(rows)}), AccumulateTransposeB);");
+         .Line($"{Device}.Gemm({dyT}.Reshape({Int(groups)}, {Int(groupOut)}, {perGroup}), {colsT}.Reshape({Int(groups)}, {Int(rows)}, {perGroup}), {weight}.Gradient.Reshape({Int(groups)}, {Int(groupOut)}, {Int(rows)}), {Named(n, "AccumulateTransposeB")});");
         if (layer.Bias)
         {
             w.Line($"{Device}.ChannelSumAccumulate({s.Dy}.Reshape(B, {Int(layer.B)}, {Int(pixels)}), {StepTokens.Parameter(layer.Path + ".bias")}.Gradient);");

@@ -195,6 +195,23 @@ internal sealed partial class StepWriter
 
     private bool Needs(int id) => plan.NeedsGradient.Count > id && plan.NeedsGradient[id];
 
+    /// <summary>
+    /// True where <c>[Autocast(.., Tf32 = true)]</c> rounds an op's products to TF32: a product op (Linear, MatMul, Conv2d,
+    /// Attention) computing in FP32. Its low-precision twins already read BF16/FP16 operands and are left alone.
+    /// </summary>
+    internal static bool UsesTf32(ModelSpec spec, PlannedNode n) =>
+        spec.Tf32 && n.Compute == Precision.Fp32 && n.Kind is OpKind.Linear or OpKind.MatMul or OpKind.Conv2d or OpKind.Attention;
+
+    /// <summary>GEMM options written out: the given initialisers, plus <c>Tf32 = true</c> for a TF32 op.</summary>
+    private string Options(PlannedNode n, string initialisers) =>
+        $"new {Ns}GemmOptions {{ {initialisers}{(UsesTf32(spec, n) ? ", Tf32 = true" : string.Empty)} }}";
+
+    /// <summary>The options argument of a product that has no other option: none, or the TF32 one.</summary>
+    private string Tf32Options(PlannedNode n) => UsesTf32(spec, n) ? ", Tf32Products" : string.Empty;
+
+    /// <summary>A shared options property of the compiled model (Accumulate, ..), or its TF32 twin.</summary>
+    private string Named(PlannedNode n, string name) => UsesTf32(spec, n) ? name + "Tf32" : name;
+
     /// <summary>An op absorbed into a fused chain: its gradient never exists, the chain's backward skips over it.</summary>
     private bool IsInsideChain(PlannedNode n) => n.Chain >= 0 && plan.Chains[n.Chain].Root != n.Id;
 }

@@ -164,6 +164,16 @@ public abstract partial class CompiledModel
 
     protected static GemmOptions AccumulateTransposeB { get; } = new() { TransposeB = true, Beta = 1f };
 
+    // The same for the products of a plan with [Autocast(.., Tf32 = true)]: FP32 operands rounded to TF32.
+    protected static GemmOptions AccumulateTf32 { get; } = new() { Beta = 1f, Tf32 = true };
+
+    protected static GemmOptions AccumulateTransposeATf32 { get; } = new() { TransposeA = true, Beta = 1f, Tf32 = true };
+
+    protected static GemmOptions AccumulateTransposeBTf32 { get; } = new() { TransposeB = true, Beta = 1f, Tf32 = true };
+
+    /// <summary>A forward product of a TF32 plan (no other option).</summary>
+    protected static GemmOptions Tf32Products { get; } = new() { Tf32 = true };
+
     /// <summary>SGD with momentum keeps one FP32 buffer per weight, AdamW two; allocated once, zeroed.</summary>
     private void EnsureOptimizerState()
     {

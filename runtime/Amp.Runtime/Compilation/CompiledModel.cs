@@ -25,6 +25,7 @@ public abstract partial class CompiledModel : ICompiledModel
         device.ThrowIfDisposed();
         options ??= new TrainingOptions();
         options.Validate();
+        device.CheckFormats(plan);
         Device = device;
         Plan = plan;
         Options = options;

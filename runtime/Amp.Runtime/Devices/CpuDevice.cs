@@ -9,6 +9,8 @@ internal sealed partial class CpuDevice : AmpDevice
 
     public override GemmPath GemmPath => GemmPath.CpuPacked;
 
+    private protected override DeviceCapabilities CapabilitiesCore => DeviceCapabilities.Cpu(Description);
+
     public override string Description =>
         $"Cpu: {Environment.ProcessorCount} threads, {SimdDescription()}, GEMM {CpuGemmMicroKernel.Mr}x{CpuGemmMicroKernel.Nr} packed FMA micro-kernel";
 

@@ -30,6 +30,10 @@ internal sealed partial class IlgpuDevice : AmpDevice
 
     public override GemmPath GemmPath => cuBlas is not null ? GemmPath.CuBlas : tensorCores ? GemmPath.IlgpuTensorCore : GemmPath.IlgpuSimt;
 
+    private protected override DeviceCapabilities CapabilitiesCore => Kind == DeviceKind.Cuda
+        ? DeviceCapabilities.Cuda(Description, GemmPath, ((ILGPU.Runtime.Cuda.CudaAccelerator)Accelerator).Architecture)
+        : DeviceCapabilities.Simulator(Description);
+
     public override string Description => Kind == DeviceKind.Cuda
         ? $"Cuda: {Accelerator.Name}, {Accelerator.NumMultiprocessors} SMs, {Accelerator.MemorySize / (1 << 20)} MiB, GEMM {GemmPathText}"
         : $"IlgpuCpu: ILGPU CPU simulator ({Accelerator.MaxNumThreads} kernel threads), for checking kernels, not for speed";

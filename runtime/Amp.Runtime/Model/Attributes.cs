@@ -22,6 +22,15 @@ public sealed class AutocastAttribute(Precision precision) : Attribute
     /// uniform low-precision operands and the backward moves half the bytes. Weight gradients are FP32 either way.
     /// </summary>
     public bool Fp32Gradients { get; set; }
+
+    /// <summary>
+    /// Rounds the operands of every FP32 matrix product of the plan to TF32 (10 mantissa bits, NVIDIA Ampere's tensor-core
+    /// format) and accumulates in FP32: FP32 plans' Linear, MatMul, Conv2d and Attention products and [KeepFp32] layers,
+    /// forward and backward. Low-precision products are unchanged. Cpu emulates it exactly (rounding while packing), so a
+    /// model's accuracy under TF32 can be seen before a GPU runs it; Cuda runs it on tensor cores. <c>Plan</c> marks each op.
+    /// On the class only.
+    /// </summary>
+    public bool Tf32 { get; set; }
 }
 
 /// <summary>Forces FP32 for a layer field or for every op of a method, whatever the autocast region says.</summary>

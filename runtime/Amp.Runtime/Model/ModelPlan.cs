@@ -14,9 +14,16 @@ public enum OpKind
 /// One op of the compile-time precision plan: <see cref="Name"/> is the layer's field path (<c>fc1</c>,
 /// <c>blocks.0.attn.qkv</c>) or the op and its source line for functions (<c>Softmax@14</c>).
 /// </summary>
-public sealed record PlannedOp(string Name, OpKind Kind, Precision Compute, Precision Output, string Reason, int Line, string Shape, int FusedChain = -1, Precision? Gradient = null)
+/// <param name="Tf32">
+/// True where the op's FP32 products round their operands to TF32 (<c>[Autocast(.., Tf32 = true)]</c>: a Linear, MatMul,
+/// Conv2d or Attention computing in FP32, forward and backward); its <see cref="Compute"/> stays FP32 (FP32 accumulation).
+/// </param>
+public sealed record PlannedOp(string Name, OpKind Kind, Precision Compute, Precision Output, string Reason, int Line, string Shape, int FusedChain = -1, Precision? Gradient = null, bool Tf32 = false)
 {
-    public override string ToString() => $"{Name} {Kind} compute {Compute.Name()} -> {Output.Name()}{(Gradient is { } g ? $", gradient {g.Name()}" : string.Empty)} {Shape}: {Reason}";
+    /// <summary>The compute format in words: TF32 for FP32 products rounded to TF32, else the compute precision.</summary>
+    public string ComputeName => Tf32 ? "TF32" : Compute.Name();
+
+    public override string ToString() => $"{Name} {Kind} compute {ComputeName} -> {Output.Name()}{(Gradient is { } g ? $", gradient {g.Name()}" : string.Empty)} {Shape}: {Reason}";
 }
 
 /// <summary>
@@ -64,8 +71,15 @@ public sealed record MemoryPlan(
 /// <summary>The precision plan of a model, decided at compile time by the Amp generator.</summary>
 public sealed class ModelPlan(
     string model, Precision autocast, IReadOnlyList<PlannedOp> ops, MemoryPlan memory, bool fp32Gradients = false,
-    long recomputeSavedBytesPerSample = 0, long recomputeFlopsPerSample = 0)
+    long recomputeSavedBytesPerSample = 0, long recomputeFlopsPerSample = 0, bool tf32 = false)
 {
+    /// <summary>
+    /// True for <c>[Autocast(.., Tf32 = true)]</c>: every FP32 product of the plan (FP32 plans' Linear/MatMul/Conv2d/Attention,
+    /// [KeepFp32] layers; forward and backward) rounds its operands to TF32 and accumulates in FP32 (ops with
+    /// <see cref="PlannedOp.Tf32"/>).
+    /// </summary>
+    public bool Tf32 { get; } = tf32;
+
     /// <summary>[Recompute]: the activation bytes per sample not kept (against the same plan without it); 0 without [Recompute].</summary>
     public long RecomputeSavedBytesPerSample { get; } = recomputeSavedBytesPerSample;
 
@@ -90,7 +104,7 @@ public sealed class ModelPlan(
     /// <summary>The plan as a table, one op per line.</summary>
     public override string ToString()
     {
-        var text = new StringBuilder($"{Model} (autocast {Autocast.Name()}, {(Fp32Gradients ? "FP32 activation gradients" : "each activation's gradient in its precision")})").AppendLine();
+        var text = new StringBuilder($"{Model} (autocast {Autocast.Name()}{(Tf32 ? ", FP32 products in TF32" : string.Empty)}, {(Fp32Gradients ? "FP32 activation gradients" : "each activation's gradient in its precision")})").AppendLine();
         foreach (PlannedOp op in Ops)
         {
             text.Append("  ").AppendLine(op.ToString());

@@ -7,7 +7,7 @@ internal struct GemmKernelArgs
 {
     public int M, N, K, Lda, Ldb, Ldc;
     public long StrideA, StrideB, StrideC;
-    public int TransposeA, TransposeB, HasBias;
+    public int TransposeA, TransposeB, HasBias, Tf32;
     public float Alpha, Beta;
 }
 

@@ -107,10 +107,21 @@ internal static unsafe class CpuGemm
         {
             int kc = Math.Min(Kc, p.K - p0);
             CpuGemmPacking.PackB(b, p.Ldb, p.TransposeB, p0, j0, kc, nc, ws.PackedB, ws.Run);
+            if (p.Tf32 && typeof(TB) == typeof(float))
+            {
+                Tf32.Round(new Span<float>(ws.PackedB, panelsN * kc * CpuGemmMicroKernel.Nr));
+            }
+
             for (int i0 = iStart; i0 < iEnd; i0 += Mc)
             {
                 int mc = Math.Min(Mc, iEnd - i0);
                 CpuGemmPacking.PackA(a, p.Lda, p.TransposeA, i0, p0, mc, kc, ws.PackedA, ws.Run);
+                if (p.Tf32 && typeof(TA) == typeof(float))
+                {
+                    // TF32 emulated exactly: the packed FP32 operand rounded as cvt.rna.tf32.f32 would (zero padding stays zero).
+                    Tf32.Round(new Span<float>(ws.PackedA, ((mc + CpuGemmMicroKernel.Mr - 1) / CpuGemmMicroKernel.Mr) * kc * CpuGemmMicroKernel.Mr));
+                }
+
                 int panelsM = (mc + CpuGemmMicroKernel.Mr - 1) / CpuGemmMicroKernel.Mr;
                 float* tile = block + ((long)(i0 - iStart) * Nc);
                 for (int jr = 0; jr < panelsN; jr++)

@@ -13,6 +13,7 @@ internal sealed unsafe class CuBlas : IDisposable
     public const int R16F = 2;
     public const int R16BF = 14;
     private const int Compute32F = 68;
+    private const int Compute32FFastTf32 = 77;   // CUBLAS_COMPUTE_32F_FAST_TF32: FP32 operands rounded to TF32 on tensor cores
     private const int DefaultTensorOp = 99;
 
     private static readonly string[] Names =
@@ -75,7 +76,8 @@ internal sealed unsafe class CuBlas : IDisposable
     {
         float alpha = p.Alpha;
         int opA = p.TransposeA ? 1 : 0, opB = p.TransposeB ? 1 : 0;
-        Check(gemm(handle, opB, opA, p.N, p.M, p.K, &alpha, b, bType, p.Ldb, p.StrideB, a, aType, p.Lda, p.StrideA, &beta, c, cType, p.Ldc, p.StrideC, p.Batch, Compute32F, DefaultTensorOp),
+        Check(gemm(handle, opB, opA, p.N, p.M, p.K, &alpha, b, bType, p.Ldb, p.StrideB, a, aType, p.Lda, p.StrideA, &beta, c, cType, p.Ldc, p.StrideC, p.Batch,
+                p.Tf32 && aType == R32F && bType == R32F ? Compute32FFastTf32 : Compute32F, DefaultTensorOp),
             "cublasGemmStridedBatchedEx");
     }
 

@@ -21,6 +21,13 @@ public sealed record GemmOptions
 
     /// <summary>Optional [n] vector added to every row of the result, in FP32 before C is rounded.</summary>
     public DeviceTensor? Bias { get; init; }
+
+    /// <summary>
+    /// Round FP32 operands to TF32 (10 mantissa bits, <see cref="Amp.Tf32"/>) before the products; accumulation stays
+    /// FP32. BF16 and FP16 operands are exact in TF32 and unchanged. Cpu and ILGPU emulate it exactly (rounding while
+    /// packing, or on load); cuBLAS runs it as <c>CUBLAS_COMPUTE_32F_FAST_TF32</c> on tensor cores.
+    /// </summary>
+    public bool Tf32 { get; init; }
 }
 
 /// <summary>Which implementation a device uses for GEMM; leaves room for tensor-core paths on Cuda.</summary>

@@ -9,7 +9,7 @@ internal readonly record struct GemmProblem(
     bool TransposeA, bool TransposeB,
     int Lda, int Ldb, int Ldc,
     long StrideA, long StrideB, long StrideC,
-    float Alpha, float Beta)
+    float Alpha, float Beta, bool Tf32 = false)
 {
     public long Flops => 2L * Batch * M * N * K;
 
@@ -66,7 +66,7 @@ internal readonly record struct GemmProblem(
             options.TransposeA, options.TransposeB,
             Lda: a.Shape[-1], Ldb: b.Shape[-1], Ldc: n,
             strideA, strideB, StrideC: (long)m * n,
-            options.Alpha, options.Beta);
+            options.Alpha, options.Beta, options.Tf32);
     }
 
     /// <summary>Returns op(X)'s rows and columns and its batch stride (0 when shared across the batch).</summary>

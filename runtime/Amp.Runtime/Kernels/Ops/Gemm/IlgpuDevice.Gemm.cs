@@ -90,7 +90,7 @@ internal static partial class IlgpuKernels
         {
             long ai = aBase + (p.TransposeA != 0 ? ((long)k * p.Lda) + i : ((long)i * p.Lda) + k);
             long bi = bBase + (p.TransposeB != 0 ? ((long)j * p.Ldb) + k : ((long)k * p.Ldb) + j);
-            acc += sa.ToFloat(a[ai]) * sb.ToFloat(b[bi]);
+            acc += Operand(sa.ToFloat(a[ai]), p.Tf32) * Operand(sb.ToFloat(b[bi]), p.Tf32);
         }
 
         long ci = (batch * p.StrideC) + ((long)i * p.Ldc) + j;
@@ -107,4 +107,7 @@ internal static partial class IlgpuKernels
 
         c[ci] = sc.FromFloat(result);
     }
+
+    /// <summary>An operand as the product reads it: rounded to TF32 when asked (the identity on values read from BF16 or FP16), else as loaded.</summary>
+    public static float Operand(float value, int tf32) => tf32 != 0 ? Interop.IntAsFloat(Tf32.RoundBits(Interop.FloatAsInt(value))) : value;
 }

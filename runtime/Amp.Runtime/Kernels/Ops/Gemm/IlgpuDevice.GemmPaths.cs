@@ -186,6 +186,6 @@ internal sealed partial class IlgpuDevice
         M = p.M, N = p.N, K = p.K, Lda = p.Lda, Ldb = p.Ldb, Ldc = p.Ldc,
         StrideA = p.StrideA, StrideB = p.StrideB, StrideC = p.StrideC,
         TransposeA = p.TransposeA ? 1 : 0, TransposeB = p.TransposeB ? 1 : 0,
-        Alpha = p.Alpha, Beta = p.Beta, HasBias = options.Bias is null ? 0 : 1,
+        Alpha = p.Alpha, Beta = p.Beta, HasBias = options.Bias is null ? 0 : 1, Tf32 = p.Tf32 ? 1 : 0,
     };
 }
