@@ -91,11 +91,14 @@ public sealed class CapabilityTests
         DeviceCapabilities ampere = DeviceCapabilities.Cuda("A100", GemmPath.CuBlas, ILGPU.Runtime.Cuda.CudaArchitecture.SM_80);
         Assert.All(Enum.GetValues<ComputeFormat>(), f => Assert.True(ampere.IsNative(f)));
 
-        // Amp's own mma kernel (no cuBLAS) covers BF16/FP16 on sm_80 but not TF32, which runs on the SIMT kernel.
+        // Amp's own mma kernels (no cuBLAS) cover BF16/FP16 (m16n8k16) and TF32 (m16n8k8) from sm_80.
         DeviceCapabilities kernel = DeviceCapabilities.Cuda("A100", GemmPath.IlgpuTensorCore, ILGPU.Runtime.Cuda.CudaArchitecture.SM_80);
-        Assert.True(kernel.IsNative(ComputeFormat.Bf16));
-        Assert.False(kernel.IsNative(ComputeFormat.Tf32));
-        Assert.True(kernel.CanRun(ComputeFormat.Tf32));
+        Assert.All(Enum.GetValues<ComputeFormat>(), f => Assert.True(kernel.IsNative(f)));
+
+        // Without tensor cores everything but FP32 runs on the SIMT kernel.
+        DeviceCapabilities simt = DeviceCapabilities.Cuda("P100", GemmPath.IlgpuSimt, ILGPU.Runtime.Cuda.CudaArchitecture.SM_60);
+        Assert.Equal(new[] { ComputeFormat.Fp32 }, simt.NativeCompute);
+        Assert.All(new[] { ComputeFormat.Tf32, ComputeFormat.Bf16, ComputeFormat.Fp16 }, f => Assert.True(simt.CanRun(f)));
     }
 
     private static DeviceCapabilities PreAmpere(AmpDevice device) =>

@@ -60,7 +60,8 @@ public sealed record DeviceCapabilities(
 
     /// <summary>
     /// Cuda by compute capability and GEMM path: FP16 tensor cores from sm_70 (cuBLAS; Amp's own mma kernel needs sm_80),
-    /// BF16 and TF32 from sm_80 (TF32 through cuBLAS's TF32 compute type); everything else emulated on the SIMT kernel.
+    /// BF16 and TF32 from sm_80 (cuBLAS's TF32 compute type, or Amp's m16n8k8.tf32 kernel); everything else emulated on the
+    /// SIMT kernel.
     /// </summary>
     internal static DeviceCapabilities Cuda(string device, GemmPath path, CudaArchitecture? architecture)
     {
@@ -76,7 +77,7 @@ public sealed record DeviceCapabilities(
             native.Add(ComputeFormat.Bf16);
         }
 
-        if (path == GemmPath.CuBlas && sm >= 80)
+        if (path is GemmPath.CuBlas or GemmPath.IlgpuTensorCore && sm >= 80)
         {
             native.Add(ComputeFormat.Tf32);
         }

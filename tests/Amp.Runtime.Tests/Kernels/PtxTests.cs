@@ -26,6 +26,15 @@ public sealed class PtxTests
         Ptx.AssertNoFp64(ptx, "TensorCoreGemm.Kernel<ushort, Bf16Storage>");
     }
 
+    [Fact]
+    public void The_tf32_tensor_core_gemm_issues_mma_sync_m16n8k8_tf32()
+    {
+        string ptx = Ptx.Compile(Method(nameof(TensorCoreGemmTf32), nameof(TensorCoreGemmTf32.Kernel), typeof(float), typeof(Fp32Storage)), explicitlyGrouped: true);
+        Assert.Contains("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32", ptx);
+        Assert.Contains(".shared", ptx);
+        Ptx.AssertNoFp64(ptx, "TensorCoreGemmTf32.Kernel<float, Fp32Storage>");
+    }
+
     public static TheoryData<string, string, Type[]> Kernels => new()
     {
         { nameof(IlgpuKernels), "Gemm", [typeof(ushort), typeof(Bf16Storage), typeof(KernelHalf), typeof(Fp16Storage), typeof(float), typeof(Fp32Storage)] },

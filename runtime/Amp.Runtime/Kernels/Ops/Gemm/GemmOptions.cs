@@ -39,7 +39,7 @@ public enum GemmPath
     /// <summary>ILGPU SIMT kernel: one thread per output element, FP32 accumulation (the portable fallback).</summary>
     IlgpuSimt,
 
-    /// <summary>ILGPU tensor-core kernel (mma.sync m16n8k16) for BF16/FP16 operands; SIMT for the rest.</summary>
+    /// <summary>ILGPU tensor-core kernels (mma.sync m16n8k16 for BF16/FP16 operands, m16n8k8 for FP32 operands under TF32); SIMT for the rest.</summary>
     IlgpuTensorCore,
 
     /// <summary>cuBLAS cublasGemmStridedBatchedEx (FP32 compute, tensor-op algorithm); ILGPU kernels for mixed operands.</summary>

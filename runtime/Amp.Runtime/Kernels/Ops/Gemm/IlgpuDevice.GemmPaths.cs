@@ -18,7 +18,7 @@ internal sealed partial class IlgpuDevice
     private string GemmPathText => (GemmPath switch
     {
         GemmPath.CuBlas => $"cuBLAS ({cuBlas!.Path}) for uniform operands, ILGPU for mixed",
-        GemmPath.IlgpuTensorCore => "ILGPU tensor cores (mma.sync) for BF16/FP16, SIMT otherwise",
+        GemmPath.IlgpuTensorCore => "ILGPU tensor cores (mma.sync) for BF16/FP16 and TF32, SIMT otherwise",
         _ => "ILGPU SIMT",
     }) + gemmNote;
 
@@ -56,24 +56,27 @@ internal sealed partial class IlgpuDevice
         }
     }
 
-    /// <summary>BF16 and FP16 products of 80 x 72 x 40 (edge tiles, a transposed B) on the current fast path against SIMT.</summary>
+    /// <summary>BF16, FP16 and TF32 products of 80 x 72 x 40 (edge tiles, a transposed B) on the current fast path against SIMT.</summary>
     private bool AgreesWithSimt()
     {
-        foreach (Precision precision in new[] { Precision.Bf16, Precision.Fp16 })
+        foreach (Precision precision in new[] { Precision.Bf16, Precision.Fp16, Precision.Fp32 })
         {
             var random = new Random(7);
             float[] a = Enumerable.Range(0, 80 * 40).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
             float[] b = Enumerable.Range(0, 72 * 40).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
             using DeviceTensor ta = FromHost(a, precision, 80, 40), tb = FromHost(b, precision, 72, 40);
             using DeviceTensor fast = Allocate(Precision.Fp32, 80, 72), simt = Allocate(Precision.Fp32, 80, 72);
-            var options = new GemmOptions { TransposeB = true };
+            // FP32 operands are checked under TF32: the fast paths and SIMT then multiply the same rounded values.
+            var options = new GemmOptions { TransposeB = true, Tf32 = precision == Precision.Fp32 };
             Gemm(ta, tb, fast, options);
             SimtGemm(GemmProblem.Validate(this, ta, tb, simt, options), ta, tb, simt, options);
             float[] x = fast.ToArray(), y = simt.ToArray();
+            // Both accumulate the same 40 exact products in FP32, in different orders. Under TF32 cuBLAS converts the
+            // operands its own way (not necessarily cvt.rna), so its products may differ by TF32's 2u each (|a|, |b| < 1).
+            float tolerance = precision == Precision.Fp32 ? 1e-4f + (40 * 2f / 2048) : 1e-4f;
             for (int i = 0; i < x.Length; i++)
             {
-                // Both accumulate the same 40 exact products in FP32, in different orders.
-                if (!(Math.Abs(x[i] - y[i]) <= 1e-4f))
+                if (!(Math.Abs(x[i] - y[i]) <= tolerance))
                 {
                     return false;
                 }
@@ -95,6 +98,12 @@ internal sealed partial class IlgpuDevice
         if (tensorCores && sixteen)
         {
             TensorCore(p, (IlgpuTensor)a, (IlgpuTensor)b, (IlgpuTensor)c, options);
+            return true;
+        }
+
+        if (tensorCores && p.Tf32 && a.Precision == Precision.Fp32 && b.Precision == Precision.Fp32)
+        {
+            TensorCoreTf32(p, (IlgpuTensor)a, (IlgpuTensor)b, (IlgpuTensor)c, options);
             return true;
         }
 
@@ -123,6 +132,31 @@ internal sealed partial class IlgpuDevice
                 $"tensorcore/{typeof(SC).Name}",
                 acc => acc.LoadStreamKernel<ArrayView<ushort>, ArrayView<ushort>, ArrayView<TC>, ArrayView<float>, GemmKernelArgs, int, SC>(TensorCoreGemm.Kernel<TC, SC>));
             kernel(config, a.Bits16(), b.Bits16(), c.View<TC>(), bias.View, args, isBf16, default);
+        }
+    }
+
+    /// <summary>FP32 operands under TF32 on the tensor cores (mma m16n8k8.tf32), C in any precision.</summary>
+    private void TensorCoreTf32(GemmProblem p, IlgpuTensor a, IlgpuTensor b, IlgpuTensor c, GemmOptions options)
+    {
+        using Fp32Copy bias = new(this, options.Bias);
+        GemmKernelArgs args = Args(p, options);
+        KernelConfig config = TensorCoreGemm.Config(p.M, p.N, p.Batch);
+        switch (c.Precision)
+        {
+            case Precision.Fp32: Launch<float, Fp32Storage>(); break;
+            case Precision.Bf16: Launch<ushort, Bf16Storage>(); break;
+            default: Launch<KernelHalf, Fp16Storage>(); break;
+        }
+
+        Launched();
+
+        void Launch<TC, SC>()
+            where TC : unmanaged where SC : struct, IKernelStorage<TC>
+        {
+            var kernel = Kernel(
+                $"tensorcore-tf32/{typeof(SC).Name}",
+                acc => acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<TC>, ArrayView<float>, GemmKernelArgs, SC>(TensorCoreGemmTf32.Kernel<TC, SC>));
+            kernel(config, a.View<float>(), b.View<float>(), c.View<TC>(), bias.View, args, default);
         }
     }
 
