@@ -72,7 +72,8 @@ internal static class SpeedComparison
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private const double WarmupSeconds = 4;
+    /// <summary>4 s, or AMP_COMPARE_WARMUP_SECONDS (0 measures the first steps, JIT warm-up included).</summary>
+    private static readonly double WarmupSeconds = double.TryParse(Environment.GetEnvironmentVariable("AMP_COMPARE_WARMUP_SECONDS"), CultureInfo.InvariantCulture, out double s) ? s : 4;
 
     private static int StepsFor(string model) => model.StartsWith("GptBlock", StringComparison.Ordinal) ? 60 : 300;
 
@@ -123,6 +124,7 @@ internal static class SpeedComparison
             times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
 
+        Console.WriteLine($"mean-ms {times.Average().ToString("F4", CultureInfo.InvariantCulture)}");
         Console.WriteLine($"median-ms {Median(times).ToString("F4", CultureInfo.InvariantCulture)}");
         return 0;
     }
