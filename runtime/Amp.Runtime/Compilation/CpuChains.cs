@@ -14,9 +14,10 @@ internal static class CpuChains
     private const int Block = 2048;
 
     /// <summary>y = TChain(x0..x3); x1..x3 null where the chain has fewer leaves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TChain>(CpuTensor y, CpuTensor x0, CpuTensor? x1, CpuTensor? x2, CpuTensor? x3)
         where TChain : struct, IChain =>
-        Run(y, [x0, x1, x2, x3], TChain.Reads, static (s, n) =>
+        Run(y, [x0, x1, x2, x3], TChain.Reads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] static (s, n) =>
         {
             int reads = TChain.Reads;
             ref float a = ref s[0];
@@ -37,9 +38,10 @@ internal static class CpuChains
         });
 
     /// <summary>dx += TChain(g, x0..x3): the backward of one leaf of a chain, accumulated into its FP32 gradient.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunGrad<TChain>(CpuTensor dx, CpuTensor g, CpuTensor? x0, CpuTensor? x1, CpuTensor? x2, CpuTensor? x3)
         where TChain : struct, IGradChain =>
-        Run(dx, [dx, g, x0, x1, x2, x3], 0b11 | (TChain.Reads << 2), static (s, n) =>
+        Run(dx, [dx, g, x0, x1, x2, x3], 0b11 | (TChain.Reads << 2), [MethodImpl(MethodImplOptions.AggressiveOptimization)] static (s, n) =>
         {
             int reads = TChain.Reads;
             ref float d = ref s[0];
@@ -79,10 +81,11 @@ internal static class CpuChains
     /// compute(scratch, n): input k (bit k of <paramref name="read"/> set) copied to scratch[k * Block], the output
     /// written at scratch[inputs * Block]; inputs whose bit is clear are not read.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(CpuTensor y, CpuTensor?[] inputs, int read, Action<float[], int> compute)
     {
         int blocks = (y.Length + Block - 1) / Block;
-        CpuParallel.For(blocks, Block, (inputs.Length + 1) * Block, (first, last, scratch) =>
+        CpuParallel.For(blocks, Block, (inputs.Length + 1) * Block, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last, scratch) =>
         {
             for (int blockIndex = first; blockIndex < last; blockIndex++)
             {

@@ -27,6 +27,7 @@ internal static class Bf16Convert
         ToFloatsScalar(source[done..], destination[done..]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void FromFloatsScalar(ReadOnlySpan<float> source, Span<ushort> destination)
     {
         for (int i = 0; i < source.Length; i++)
@@ -35,6 +36,7 @@ internal static class Bf16Convert
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ToFloatsScalar(ReadOnlySpan<ushort> source, Span<float> destination)
     {
         for (int i = 0; i < source.Length; i++)

@@ -20,6 +20,7 @@ internal static class HalfConvert
     private const uint OverflowLimit = 0x477FF000;    // 65520
     private const uint FloatInfinity = 0x7F800000;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FromFloats(ReadOnlySpan<float> source, Span<Half> destination)
     {
         Span<ushort> bits = MemoryMarshal.Cast<Half, ushort>(destination);
@@ -32,6 +33,7 @@ internal static class HalfConvert
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ToFloats(ReadOnlySpan<Half> source, Span<float> destination)
     {
         ReadOnlySpan<ushort> bits = MemoryMarshal.Cast<Half, ushort>(source);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -25,6 +26,7 @@ internal interface IWideningOp
 /// </summary>
 internal static class VectorLoops
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Narrow256<TOp>(ReadOnlySpan<float> source, Span<ushort> destination)
         where TOp : INarrowingOp
     {
@@ -41,6 +43,7 @@ internal static class VectorLoops
         return i;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Narrow512<TOp>(ReadOnlySpan<float> source, Span<ushort> destination)
         where TOp : INarrowingOp
     {
@@ -57,6 +60,7 @@ internal static class VectorLoops
         return i;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Widen256<TOp>(ReadOnlySpan<ushort> source, Span<float> destination)
         where TOp : IWideningOp
     {
@@ -73,6 +77,7 @@ internal static class VectorLoops
         return i;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Widen512<TOp>(ReadOnlySpan<ushort> source, Span<float> destination)
         where TOp : IWideningOp
     {

@@ -36,6 +36,7 @@ internal static class VectorMath
         return Vector256.ConditionalSelect(Vector256.Equals(x, x), result, x);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Sum(ReadOnlySpan<float> x)
     {
         ref float r = ref MemoryMarshal.GetReference(x);
@@ -56,6 +57,7 @@ internal static class VectorMath
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Max(ReadOnlySpan<float> x)
     {
         ref float r = ref MemoryMarshal.GetReference(x);
@@ -92,6 +94,7 @@ internal static class VectorMath
     }
 
     /// <summary>x[i] = exp(x[i] - shift); returns the FP32 sum of the results.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float ExpShiftedInPlace(Span<float> x, float shift)
     {
         ref float r = ref MemoryMarshal.GetReference(x);
@@ -123,6 +126,7 @@ internal static class VectorMath
     }
 
     /// <summary>x[i] = x[i] * s + t.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScaleShift(Span<float> x, float s, float t)
     {
         ref float r = ref MemoryMarshal.GetReference(x);
@@ -139,6 +143,7 @@ internal static class VectorMath
     }
 
     /// <summary>Sum of (x[i] - c)^2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float SumSquaredDeviation(ReadOnlySpan<float> x, float c)
     {
         ref float r = ref MemoryMarshal.GetReference(x);
@@ -161,6 +166,7 @@ internal static class VectorMath
     }
 
     /// <summary>y += a * x, vectorised.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Axpy(Span<float> y, ReadOnlySpan<float> x, float a)
     {
         int i = 0;
@@ -180,6 +186,7 @@ internal static class VectorMath
     }
 
     /// <summary>y += a, vectorised.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddScalar(Span<float> y, float a)
     {
         int i = 0;
@@ -196,6 +203,7 @@ internal static class VectorMath
     }
 
     /// <summary>result = a * b elementwise, vectorised.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> result)
     {
         int i = 0;
@@ -211,6 +219,7 @@ internal static class VectorMath
     }
 
     /// <summary>sum of a * b, vectorised (FP32 lanes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         int i = 0;
@@ -230,6 +239,7 @@ internal static class VectorMath
     }
 
     /// <summary>sum of a * (b - c), vectorised: the centred product without the cancellation of dot(a, b) - c sum(a).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotCentered(ReadOnlySpan<float> a, ReadOnlySpan<float> b, float c)
     {
         int i = 0;
@@ -249,6 +259,7 @@ internal static class VectorMath
     }
 
     /// <summary>y[i] = max(y[i], x[i]), vectorised; NaN wins (as PyTorch's max pooling propagates it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxInPlace(Span<float> y, ReadOnlySpan<float> x)
     {
         int i = 0;

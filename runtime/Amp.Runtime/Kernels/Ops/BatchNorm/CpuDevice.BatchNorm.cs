@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Amp;
 
 // BatchNorm2d on [B, C, H, W]: channel-parallel statistics and backward (each channel's sums stay on one core, in a
@@ -9,7 +10,7 @@ internal sealed partial class CpuDevice
         var cx = (CpuTensor)x;
         float[] means = ((CpuTensor)mean).As<float>(), variances = ((CpuTensor)variance).As<float>();
         (int batch, int channels, int pixels) = Layout(x);
-        CpuParallel.For(channels, (long)batch * pixels * 2, pixels, (start, end, scratch) =>
+        CpuParallel.For(channels, (long)batch * pixels * 2, pixels, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, scratch) =>
         {
             Span<float> row = scratch.AsSpan(0, pixels);
             for (int c = start; c < end; c++)
@@ -53,7 +54,7 @@ internal sealed partial class CpuDevice
         var cy = (CpuTensor)y;
         (int batch, int channels, int pixels) = Layout(x);
         (float[] scale, float[] shift) = Affine(mean, variance, weight, bias, epsilon);
-        CpuParallel.For(batch * channels, pixels, pixels, (start, end, scratch) =>
+        CpuParallel.For(batch * channels, pixels, pixels, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, scratch) =>
         {
             Span<float> row = scratch.AsSpan(0, pixels);
             for (int r = start; r < end; r++)
@@ -76,7 +77,7 @@ internal sealed partial class CpuDevice
         float[] dw = ((CpuTensor)dweight).As<float>(), db = ((CpuTensor)dbias).As<float>();
         (int batch, int channels, int pixels) = Layout(x);
         long n = (long)batch * pixels;
-        CpuParallel.For(channels, n * 4, 0, (start, end, _) =>
+        CpuParallel.For(channels, n * 4, 0, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, _) =>
         {
             for (int c = start; c < end; c++)
             {

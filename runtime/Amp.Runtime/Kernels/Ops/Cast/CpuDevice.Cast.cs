@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Amp;
 
 // Casts between storage precisions (round to nearest even).
@@ -9,7 +10,7 @@ internal sealed partial class CpuDevice
         var dst = (CpuTensor)destination;
         int n = source.Length;
         int chunks = (n + ElementChunk - 1) / ElementChunk;
-        CpuParallel.For(chunks, ElementChunk, ElementChunk, (start, end, scratch) =>
+        CpuParallel.For(chunks, ElementChunk, ElementChunk, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, scratch) =>
         {
             for (int c = start; c < end; c++)
             {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace Amp;
@@ -22,7 +23,7 @@ internal sealed partial class CpuDevice
         var cx = (CpuTensor)x;
         var cy = (CpuTensor)y;
         int t = x.Shape.Columns;
-        CpuParallel.For(x.Shape.Rows, t, t, (start, end, scratch) =>
+        CpuParallel.For(x.Shape.Rows, t, t, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, scratch) =>
         {
             Span<float> row = scratch.AsSpan(0, t);
             for (int r = start; r < end; r++)

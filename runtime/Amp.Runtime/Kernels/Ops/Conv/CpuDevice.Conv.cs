@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Amp;
 
 // Conv2d's column passes on Cpu: one sample per work item, its image read (and its gradient added) through FP32, one
@@ -10,7 +11,7 @@ internal sealed partial class CpuDevice
         var cc = (CpuTensor)cols;
         int image = g.C * g.H * g.W, columns = g.Patch * g.Pixels;
         ColumnPlan plan = new(g);
-        CpuParallel.For(g.Batch, columns, image + g.Pixels, (start, end, scratch) =>
+        CpuParallel.For(g.Batch, columns, image + g.Pixels, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, scratch) =>
         {
             Span<float> input = scratch.AsSpan(0, image), row = scratch.AsSpan(image, g.Pixels);
             for (int b = start; b < end; b++)
@@ -31,7 +32,7 @@ internal sealed partial class CpuDevice
         float[] c = gc.Values, d = gx.Values;
         int image = g.C * g.H * g.W, columns = g.Patch * g.Pixels;
         ColumnPlan plan = new(g);
-        CpuParallel.For(g.Batch, columns, 0, (start, end, _) =>
+        CpuParallel.For(g.Batch, columns, 0, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, _) =>
         {
             for (int b = start; b < end; b++)
             {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace Amp;
@@ -12,7 +13,7 @@ internal sealed partial class CpuDevice
         float[] d = gx.Values;
         int cols = logProbs.Shape.Columns, rows = hostLabels.Length;
         float seed = ((CpuTensor)dloss).As<float>()[0] / rows;
-        CpuParallel.For(rows, cols * 4L, cols, (start, end, scratch) =>
+        CpuParallel.For(rows, cols * 4L, cols, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, scratch) =>
         {
             Span<float> row = scratch.AsSpan(0, cols);
             for (int r = start; r < end; r++)

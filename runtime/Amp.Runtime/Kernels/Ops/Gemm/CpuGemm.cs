@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -27,6 +28,7 @@ internal static unsafe class CpuGemm
     /// <summary>Below this many flops one thread does it all: thread hand-off costs more than it saves.</summary>
     private const long ParallelThreshold = 1L << 21;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TA, TB, TC>(in GemmProblem p, TA[] a, TB[] b, TC[] c, float[]? bias)
         where TA : unmanaged
         where TB : unmanaged
@@ -83,6 +85,7 @@ internal static unsafe class CpuGemm
         public readonly float* Bias = bias;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Item<TA, TB, TC>(in GemmProblem p, in Pointers<TA, TB, TC> ptr, ItemLayout layout, int item)
         where TA : unmanaged
         where TB : unmanaged
@@ -172,6 +175,7 @@ internal static unsafe class CpuGemm
         HostStorage.FromFloats<TC>(row, c);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scale(Span<float> x, float s)
     {
         int i = 0;
@@ -187,6 +191,7 @@ internal static unsafe class CpuGemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AddScaled(Span<float> x, ReadOnlySpan<float> y, float s)
     {
         int i = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace Amp;
@@ -11,7 +12,7 @@ internal sealed partial class CpuDevice
         float[]? means = ((CpuTensor?)mean)?.As<float>();
         float[] rstds = ((CpuTensor)rstd).As<float>();
         int cols = x.Shape.Columns;
-        CpuParallel.For(x.Shape.Rows, cols, cols, (start, end, scratch) =>
+        CpuParallel.For(x.Shape.Rows, cols, cols, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, scratch) =>
         {
             Span<float> row = scratch.AsSpan(0, cols);
             for (int r = start; r < end; r++)
@@ -43,7 +44,7 @@ internal sealed partial class CpuDevice
         float[] xhat = System.Buffers.ArrayPool<float>.Shared.Rent(rows * cols);
 
         // dx, row-parallel; x_hat is kept for the weight gradients below.
-        CpuParallel.For(rows, cols * 6L, cols, (start, end, scratch) =>
+        CpuParallel.For(rows, cols * 6L, cols, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, scratch) =>
         {
             Span<float> gw = scratch.AsSpan(0, cols);
             for (int r = start; r < end; r++)
@@ -99,7 +100,7 @@ internal sealed partial class CpuDevice
         int cols = x.Shape.Columns;
         float[] m = mean?.ToArray() ?? new float[x.Shape.Rows];
         float[] r = rstd.ToArray(), w = weight.ToArray(), b = bias?.ToArray() ?? new float[cols];
-        CpuParallel.For(x.Shape.Rows, cols, cols, (start, end, scratch) =>
+        CpuParallel.For(x.Shape.Rows, cols, cols, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, scratch) =>
         {
             Span<float> row = scratch.AsSpan(0, cols);
             for (int i = start; i < end; i++)

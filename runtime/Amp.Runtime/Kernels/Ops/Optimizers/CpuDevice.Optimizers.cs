@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -51,7 +52,7 @@ internal sealed partial class CpuDevice
         }
 
         int found = 0;
-        CpuParallel.For(work.Count, ElementChunk, 0, (start, end, _) =>
+        CpuParallel.For(work.Count, ElementChunk, 0, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, _) =>
         {
             bool local = false;
             for (int w = start; w < end; w++)
@@ -98,7 +99,7 @@ internal sealed partial class CpuDevice
         float[]? buf = ((CpuTensor?)momentumBuffer)?.As<float>();
         var w = (CpuTensor?)working;
         SgdStepScalars s = SgdStepScalars.From(hyper, step);
-        ForChunks(p.Length, (offset, length) =>
+        ForChunks(p.Length, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (offset, length) =>
         {
             Span<float> pc = p.AsSpan(offset, length);
             ReadOnlySpan<float> gc = g.AsSpan(offset, length);
@@ -132,7 +133,7 @@ internal sealed partial class CpuDevice
         float[] m1 = ((CpuTensor)m).As<float>();
         float[] m2 = ((CpuTensor)v).As<float>();
         var w = (CpuTensor?)working;
-        ForChunks(p.Length, (offset, length) =>
+        ForChunks(p.Length, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (offset, length) =>
         {
             Span<float> pc = p.AsSpan(offset, length);
             ReadOnlySpan<float> gc = g.AsSpan(offset, length);
@@ -167,7 +168,7 @@ internal sealed partial class CpuDevice
     private static void ForChunks(int n, ChunkBody body)
     {
         int chunks = (n + ElementChunk - 1) / ElementChunk;
-        CpuParallel.For(chunks, ElementChunk, 0, (start, end, _) =>
+        CpuParallel.For(chunks, ElementChunk, 0, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, _) =>
         {
             for (int c = start; c < end; c++)
             {

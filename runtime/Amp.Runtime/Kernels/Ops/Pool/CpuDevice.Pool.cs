@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Amp;
 
 // Pooling on Cpu: one plane (an image channel) per work item, rows read and written through FP32; the forward reduces
@@ -11,7 +12,7 @@ internal sealed partial class CpuDevice
         int plane = p.H * p.W, outPlane = p.OutH * p.OutW;
         float share = 1f / (p.KernelH * p.KernelW);
         PoolWindow window = p;
-        CpuParallel.For(p.Planes, plane * 2L, plane + outPlane + p.W, (start, end, scratch) =>
+        CpuParallel.For(p.Planes, plane * 2L, plane + outPlane + p.W, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, scratch) =>
         {
             Span<float> input = scratch.AsSpan(0, plane), output = scratch.AsSpan(plane, outPlane), column = scratch.AsSpan(plane + outPlane, window.W);
             for (int q = start; q < end; q++)
@@ -59,7 +60,7 @@ internal sealed partial class CpuDevice
         float[] g = gy.Values, d = gx.Values;
         int plane = p.H * p.W, outPlane = p.OutH * p.OutW;
         float share = 1f / (p.KernelH * p.KernelW);
-        CpuParallel.For(p.Planes, plane * 2L, plane, (start, end, scratch) =>
+        CpuParallel.For(p.Planes, plane * 2L, plane, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, scratch) =>
         {
             Span<float> input = scratch.AsSpan(0, plane);
             for (int q = start; q < end; q++)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace Amp;
@@ -10,7 +11,7 @@ internal sealed partial class CpuDevice
         var cx = (CpuTensor)x;
         var cr = (CpuTensor)result;
         int cols = x.Shape.Columns;
-        CpuParallel.For(x.Shape.Rows, cols, cols + 1, (start, end, scratch) =>
+        CpuParallel.For(x.Shape.Rows, cols, cols + 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, scratch) =>
         {
             Span<float> row = scratch.AsSpan(0, cols);
             Span<float> value = scratch.AsSpan(cols, 1);
@@ -35,7 +36,7 @@ internal sealed partial class CpuDevice
         int n = destination.Length, rows = source.Length / n;
 
         // Split the columns across cores; each chunk adds the rows in order, so the result is deterministic.
-        CpuParallel.For(n, rows, 0, (start, end, _) =>
+        CpuParallel.For(n, rows, 0, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, _) =>
         {
             Span<float> d = dst.AsSpan(start, end - start);
             for (int r = 0; r < rows; r++)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace Amp;
@@ -10,7 +11,7 @@ internal sealed partial class CpuDevice
         var cx = (CpuTensor)x;
         var cy = (CpuTensor)y;
         int cols = x.Shape.Columns;
-        CpuParallel.For(x.Shape.Rows, cols, 2 * cols, (start, end, scratch) =>
+        CpuParallel.For(x.Shape.Rows, cols, 2 * cols, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, scratch) =>
         {
             Span<float> row = scratch.AsSpan(0, cols);
             Span<float> exps = scratch.AsSpan(cols, cols);
@@ -40,7 +41,7 @@ internal sealed partial class CpuDevice
         using Fp32Elements gy = new(dy), gx = new(dx, accumulate: true);
         float[] g = gy.Values, d = gx.Values;
         int cols = y.Shape.Columns;
-        CpuParallel.For(y.Shape.Rows, cols * 4L, cols, (start, end, scratch) =>
+        CpuParallel.For(y.Shape.Rows, cols * 4L, cols, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, scratch) =>
         {
             Span<float> row = scratch.AsSpan(0, cols);
             for (int r = start; r < end; r++)
