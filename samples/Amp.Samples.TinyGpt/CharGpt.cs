@@ -4,28 +4,28 @@ using Amp;
 
 namespace Amp.Samples.TinyGpt;
 
-/// <summary>Causal self-attention over d = 64 with 4 heads.</summary>
+/// <summary>Causal self-attention over d features in <paramref name="heads"/> heads.</summary>
 [Module]
-public partial class SelfAttention
+public partial class SelfAttention(int d, int heads)
 {
-    readonly Linear q = new(64, 64);
-    readonly Linear k = new(64, 64);
-    readonly Linear v = new(64, 64);
-    readonly Linear proj = new(64, 64);
+    readonly Linear q = new(d, d);
+    readonly Linear k = new(d, d);
+    readonly Linear v = new(d, d);
+    readonly Linear proj = new(d, d);
 
     [Forward]
-    public Tensor Apply(Tensor x) => proj.Apply(Attention(q.Apply(x), k.Apply(x), v.Apply(x), heads: 4, causal: true));
+    public Tensor Apply(Tensor x) => proj.Apply(Attention(q.Apply(x), k.Apply(x), v.Apply(x), heads: heads, causal: true));
 }
 
-/// <summary>A pre-norm transformer block: x + attn(ln1(x)), then x + mlp(ln2(x)).</summary>
+/// <summary>A pre-norm transformer block of width d: x + attn(ln1(x)), then x + mlp(ln2(x)) with a 4x MLP.</summary>
 [Module]
-public partial class Block
+public partial class Block(int d, int heads)
 {
-    readonly LayerNorm ln1 = new(64);
-    readonly SelfAttention attn = new();
-    readonly LayerNorm ln2 = new(64);
-    readonly Linear up = new(64, 256);
-    readonly Linear down = new(256, 64);
+    readonly LayerNorm ln1 = new(d);
+    readonly SelfAttention attn = new(d, heads);
+    readonly LayerNorm ln2 = new(d);
+    readonly Linear up = new(d, 4 * d);
+    readonly Linear down = new(4 * d, d);
 
     [Forward]
     public Tensor Apply(Tensor x)
@@ -36,20 +36,22 @@ public partial class Block
 }
 
 /// <summary>
-/// The character GPT: 48 symbols, 32 characters of context, 3 blocks of d = 64; one definition planned in BF16,
-/// FP32 and FP16.
+/// The character GPT: 48 symbols, 32 characters of context, 3 blocks of d = 64 with 4 heads (set here, in one place:
+/// the blocks take them as constructor arguments); one definition planned in BF16, FP32 and FP16.
 /// </summary>
 [Autocast(Precision.Bf16, Also = new[] { Precision.Fp32, Precision.Fp16 })]
 public partial class CharGpt
 {
-    readonly Embedding tokens = new(48, 64);
-    readonly Embedding positions = new(32, 64);
-    readonly Block[] blocks = Repeat<Block>(3);
-    readonly LayerNorm lnf = new(64);
-    readonly Linear head = new(64, 48, bias: false);
+    public const int Symbols = 48, Context = 32, Width = 64, Heads = 4, Depth = 3;
+
+    readonly Embedding tokens = new(Symbols, Width);
+    readonly Embedding positions = new(Context, Width);
+    readonly Block[] blocks = Repeat(Depth, () => new Block(Width, Heads));
+    readonly LayerNorm lnf = new(Width);
+    readonly Linear head = new(Width, Symbols, bias: false);
 
     [Forward]
-    public Tensor Logits([Shape(Batch, 32)] Tokens idx, [Shape(Batch, 32)] Tokens pos)
+    public Tensor Logits([Shape(Batch, Context)] Tokens idx, [Shape(Batch, Context)] Tokens pos)
     {
         var x = tokens.Apply(idx) + positions.Apply(pos);
         foreach (var block in blocks)
@@ -61,5 +63,5 @@ public partial class CharGpt
     }
 
     [Loss]
-    public Tensor Loss(Tensor logits, [Classes(48)] Labels next) => CrossEntropy(logits, next);
+    public Tensor Loss(Tensor logits, [Classes(Symbols)] Labels next) => CrossEntropy(logits, next);
 }

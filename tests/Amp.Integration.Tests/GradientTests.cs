@@ -73,7 +73,7 @@ public sealed class GradientTests
         Check(kind, d => model.Compile(d), parameters, Reference, new Batch { { "idx", ids }, { "targets", targets } });
     }
 
-    private static void Check(DeviceKind kind, Func<AmpDevice, ICompiledModel> compile, Dictionary<string, LayerParameter> parameters, Func<double> reference, Batch batch)
+    internal static void Check(DeviceKind kind, Func<AmpDevice, ICompiledModel> compile, Dictionary<string, LayerParameter> parameters, Func<double> reference, Batch batch)
     {
         using AmpDevice device = AmpDevice.Create(kind);
         using ICompiledModel compiled = compile(device);

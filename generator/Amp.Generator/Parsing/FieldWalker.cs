@@ -22,6 +22,7 @@ internal sealed class FieldWalker(ParseContext context)
 
     public void Walk(INamedTypeSymbol type, string prefix, string? keepReason)
     {
+        RefuseConstructorBodies(type);
         walking.Push(type);
         try
         {
@@ -62,23 +63,169 @@ internal sealed class FieldWalker(ParseContext context)
                     // Two fields of one name (C# reports CS0102 too; a lost brace can merge two classes' fields).
                     context.Report(DiagnosticDescriptors.UnsupportedSyntax, field, $"A second layer field named '{path}'", ": rename one of them");
                 }
-                else if (ReadLayer(field, kind, path, keep) is { } layer)
+                else if (ReadLayer(field, kind, prefix, path, keep) is { } layer)
                 {
                     Layers.Add(layer);
                 }
             }
             else if (KnownTypes.IsModule(field.Type))
             {
-                Walk((INamedTypeSymbol)field.Type, path, keep);
+                var held = (INamedTypeSymbol)field.Type.WithNullableAnnotation(NullableAnnotation.None);
+                if (Creation(field) is not { } creation || Bind(held, creation, prefix, path))
+                {
+                    Walk(held, path, keep);
+                }
             }
             else if (field.Type is IArrayTypeSymbol { ElementType: var element } && KnownTypes.IsModule(element))
             {
-                int count = ArrayLength(field, context);
+                int count = ArrayLength(field, context, prefix);
+                IReadOnlyList<IObjectCreationOperation?> creations = ElementCreations(field, count);
                 for (int i = 0; i < count; i++)
                 {
-                    Walk((INamedTypeSymbol)element, path + "." + i.ToString(System.Globalization.CultureInfo.InvariantCulture), keep);
+                    string at = path + "." + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    if (creations[i] is not { } creation || Bind((INamedTypeSymbol)element, creation, prefix, at))
+                    {
+                        Walk((INamedTypeSymbol)element, at, keep);
+                    }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Binds the primary-constructor arguments of one module instance (<paramref name="creation"/>, evaluated inside the
+    /// instance at <paramref name="outer"/>) to the instance at <paramref name="path"/>. An explicit constructor that takes
+    /// arguments, or an argument that does not fold to a constant, is reported where it is written: the generator never
+    /// plans a module with an argument it did not read.
+    /// </summary>
+    private bool Bind(INamedTypeSymbol module, IObjectCreationOperation creation, string outer, string path)
+    {
+        if (creation.Constructor is not { Parameters.Length: > 0 } constructor)
+        {
+            return true;
+        }
+
+        if (!IsPrimary(constructor, context.CancellationToken))
+        {
+            string parameters = string.Join(", ", constructor.Parameters.Select(p => $"{p.Type.ToDisplayString()} {p.Name}"));
+            context.Report(DiagnosticDescriptors.UnsupportedSyntax, creation.Syntax, $"Passing arguments to the explicit constructor of the module '{module.Name}'",
+                $" (the generator would not see what the constructor does with them): declare them on the class, partial class {module.Name}({parameters})");
+            return false;
+        }
+
+        var bound = new Dictionary<IParameterSymbol, object?>(SymbolEqualityComparer.Default);
+        bool ok = true;
+        foreach (IArgumentOperation argument in creation.Arguments)
+        {
+            if (context.Fold(argument.Value, outer) is { HasValue: true } value)
+            {
+                bound[argument.Parameter!] = value.Value;
+            }
+            else
+            {
+                context.Report(DiagnosticDescriptors.NonConstantLayerArgument, argument.Syntax, argument.Parameter!.Name, $"{module.Name} {path}");
+                ok = false;
+            }
+        }
+
+        context.ModuleArguments[path] = bound;
+        return ok;
+    }
+
+    private readonly HashSet<string> refusedConstructors = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A module's explicit constructor with statements runs at run time but not in the plan: what it does to the layers
+    /// (or with its arguments) would differ between the FP64 reference and the compiled model. Refused at the declaration.
+    /// </summary>
+    private void RefuseConstructorBodies(INamedTypeSymbol type)
+    {
+        if (!KnownTypes.IsModule(type) || !refusedConstructors.Add(type.ToDisplayString()))
+        {
+            return;
+        }
+
+        foreach (IMethodSymbol constructor in type.InstanceConstructors.Where(c => !c.IsImplicitlyDeclared && !IsPrimary(c, context.CancellationToken)))
+        {
+            if (constructor.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(context.CancellationToken) is ConstructorDeclarationSyntax declaration
+                && (declaration.Body is { Statements.Count: > 0 } || declaration.ExpressionBody is not null || declaration.Initializer is not null))
+            {
+                context.Report(DiagnosticDescriptors.UnsupportedSyntax, declaration.Identifier, $"A constructor with a body in the module '{type.Name}'",
+                    ": the generator plans the field initializers only; take arguments through a primary constructor, partial class " + type.Name + "(int d)");
+            }
+        }
+    }
+
+    /// <summary>A primary constructor is declared by the type declaration itself (<c>partial class Block(int d)</c>).</summary>
+    private static bool IsPrimary(IMethodSymbol constructor, CancellationToken cancellationToken) =>
+        constructor.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) is TypeDeclarationSyntax;
+
+    /// <summary>The module arguments of a module instance as written in its field initializer (<c>new(128, 4)</c>).</summary>
+    private IObjectCreationOperation? Creation(IFieldSymbol field)
+    {
+        if (Initializer(field, context) is not { } found)
+        {
+            return null;
+        }
+
+        IOperation? value = found.Model.GetOperation(found.Init.Value, context.CancellationToken);
+        while (value is IConversionOperation conversion)
+        {
+            value = conversion.Operand;
+        }
+
+        return value as IObjectCreationOperation;
+    }
+
+    /// <summary>
+    /// The creation of each element of a module array: <c>Repeat(n, () =&gt; new Block(128, 4))</c> (the same for all),
+    /// <c>new Block[] { new(64), new(128) }</c> or <c>[new(64), new(128)]</c> (one each); none for <c>Repeat&lt;T&gt;(n)</c>.
+    /// </summary>
+    private IReadOnlyList<IObjectCreationOperation?> ElementCreations(IFieldSymbol field, int count)
+    {
+        var none = new IObjectCreationOperation?[count];
+        if (Initializer(field, context) is not { } found)
+        {
+            return none;
+        }
+
+        if (found.Init.Value is CollectionExpressionSyntax collection)
+        {
+            // Roslyn 4.8 has no operation for a collection expression: its elements one by one.
+            return collection.Elements.Select(e => e is ExpressionElementSyntax item ? Unwrap(found.Model.GetOperation(item.Expression, context.CancellationToken)) : null)
+                .Concat(none).Take(count).ToList();
+        }
+
+        IOperation? value = found.Model.GetOperation(found.Init.Value, context.CancellationToken);
+        while (value is IConversionOperation conversion)
+        {
+            value = conversion.Operand;
+        }
+
+        IEnumerable<IOperation>? items = value is IArrayCreationOperation { Initializer: { } initializer } ? initializer.ElementValues : null;
+        if (items is not null)
+        {
+            return items.Select(Unwrap).Concat(none).Take(count).ToList();
+        }
+
+        if (value is IInvocationOperation { TargetMethod.Name: "Repeat", Arguments.Length: 2 } repeat
+            && repeat.Arguments[1].Value is IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda }
+            && lambda.Body.Operations.LastOrDefault() is IReturnOperation { ReturnedValue: var made })
+        {
+            IObjectCreationOperation? creation = Unwrap(made);
+            return Enumerable.Repeat(creation, count).ToList();
+        }
+
+        return none;
+
+        static IObjectCreationOperation? Unwrap(IOperation? operation)
+        {
+            while (operation is IConversionOperation conversion)
+            {
+                operation = conversion.Operand;
+            }
+
+            return operation as IObjectCreationOperation;
         }
     }
 
@@ -89,19 +236,24 @@ internal sealed class FieldWalker(ParseContext context)
         return KnownTypes.IsModule(type) ? (INamedTypeSymbol)type.WithNullableAnnotation(NullableAnnotation.None) : null;
     }
 
-    /// <summary>The constant length of a module array field: <c>Repeat&lt;T&gt;(n)</c>, <c>new T[] { ... }</c> or <c>[ ... ]</c>.</summary>
-    public static int ArrayLength(IFieldSymbol field, ParseContext context)
+    /// <summary>
+    /// The constant length of a module array field in the instance at <paramref name="path"/>: <c>Repeat&lt;T&gt;(n)</c>,
+    /// <c>Repeat(n, () =&gt; new T(..))</c>, <c>new T[] { ... }</c> or <c>[ ... ]</c>; n may be a constructor parameter of
+    /// the module that holds the field.
+    /// </summary>
+    public static int ArrayLength(IFieldSymbol field, ParseContext context, string path)
     {
-        if (!context.ArrayLengths.TryGetValue(field, out int length))
+        string key = field.ToDisplayString() + "@" + path;
+        if (!context.ArrayLengths.TryGetValue(key, out int length))
         {
-            length = ReadArrayLength(field, context);
-            context.ArrayLengths.Add(field, length);
+            length = ReadArrayLength(field, context, path);
+            context.ArrayLengths.Add(key, length);
         }
 
         return length;
     }
 
-    private static int ReadArrayLength(IFieldSymbol field, ParseContext context)
+    private static int ReadArrayLength(IFieldSymbol field, ParseContext context, string path)
     {
         if (Initializer(field, context) is not { } found)
         {
@@ -126,7 +278,7 @@ internal sealed class FieldWalker(ParseContext context)
         {
             case IInvocationOperation { TargetMethod.Name: "Repeat" } repeat when repeat.TargetMethod.ContainingType.Is(KnownTypes.Ops):
                 IOperation count = repeat.Arguments[0].Value;
-                if (count.ConstantValue is { HasValue: true, Value: int n })
+                if (context.Fold(count, path) is { HasValue: true, Value: int n })
                 {
                     if (n is < 1 or > MaxArrayLength)
                     {
@@ -152,7 +304,7 @@ internal sealed class FieldWalker(ParseContext context)
     /// The row's width arguments positive and their product one array (the runtime refused them only at run time),
     /// eps finite and non-negative: AMP1009 at the argument.
     /// </summary>
-    private bool InRange(IObjectCreationOperation creation, LayerKind kind, string path)
+    private bool InRange(IObjectCreationOperation creation, Dictionary<string, object?> values, LayerKind kind, string path)
     {
         LayerRow row = OpTable.ForLayer(kind).Layer!;
         string layer = $"{row.TypeName.Replace("Amp.", string.Empty)} {path}";
@@ -160,7 +312,7 @@ internal sealed class FieldWalker(ParseContext context)
         foreach (IArgumentOperation argument in creation.Arguments)
         {
             string name = argument.Parameter!.Name;
-            object? value = argument.Value.ConstantValue.Value;
+            object? value = values[name];
             if ((name == row.InWidth || name == row.OutWidth) && value is int width)
             {
                 if (width <= 0)
@@ -179,10 +331,10 @@ internal sealed class FieldWalker(ParseContext context)
             }
 
             if (kind == LayerKind.Conv2d && value is int size && ((name is "kernelSize" or "stride" or "dilation" or "groups" && size <= 0) || (name == "padding" && size < 0)
-                || (name == "groups" && (Constant(creation, "inChannels") % size != 0 || Constant(creation, "outChannels") % size != 0))))
+                || (name == "groups" && (Constant(values, "inChannels") % size != 0 || Constant(values, "outChannels") % size != 0))))
             {
                 string why = name == "groups" && size > 0
-                    ? $"groups must divide inChannels ({Constant(creation, "inChannels")}) and outChannels ({Constant(creation, "outChannels")})"
+                    ? $"groups must divide inChannels ({Constant(values, "inChannels")}) and outChannels ({Constant(values, "outChannels")})"
                     : name == "padding" ? "padding must be 0 or more" : $"{name} must be positive";
                 context.Report(DiagnosticDescriptors.ArgumentOutOfRange, argument.Syntax, name, layer, size.ToString(System.Globalization.CultureInfo.InvariantCulture), why);
                 return false;
@@ -211,8 +363,7 @@ internal sealed class FieldWalker(ParseContext context)
     }
 
     /// <summary>An int argument of the constructor call by parameter name (0 when not a constant int).</summary>
-    private static int Constant(IObjectCreationOperation creation, string name) =>
-        creation.Arguments.FirstOrDefault(a => a.Parameter?.Name == name)?.Value.ConstantValue.Value is int value ? value : 0;
+    private static int Constant(Dictionary<string, object?> values, string name) => values.TryGetValue(name, out object? value) && value is int n ? n : 0;
 
     /// <summary>Array.MaxLength: the most elements one weight (a .NET array) can hold.</summary>
     internal const long MaxWeightElements = 0x7FFFFFC7;
@@ -236,8 +387,17 @@ internal sealed class FieldWalker(ParseContext context)
         }
 
         return field.Type is IArrayTypeSymbol { ElementType: var element } && KnownTypes.IsModule(element)
-            ? new FieldSpec(field.Name, null, element.FullName(), ArrayLength(field, context), field.NullableAnnotation == NullableAnnotation.Annotated)
+            ? new FieldSpec(field.Name, null, element.FullName(), Math.Max(0, QuietArrayLength(field, context)), field.NullableAnnotation == NullableAnnotation.Annotated)
             : null;
+    }
+
+    /// <summary>An array field's length for the class-level field list, which only needs to know it is an array: no report.</summary>
+    private static int QuietArrayLength(IFieldSymbol field, ParseContext context)
+    {
+        int reported = context.Diagnostics.Count;
+        int length = ReadArrayLength(field, context, string.Empty);
+        context.Diagnostics.RemoveRange(reported, context.Diagnostics.Count - reported);
+        return length;
     }
 
     private static (EqualsValueClauseSyntax Init, SemanticModel Model)? Initializer(IFieldSymbol field, ParseContext context)
@@ -253,7 +413,7 @@ internal sealed class FieldWalker(ParseContext context)
         return null;
     }
 
-    private LayerSpec? ReadLayer(IFieldSymbol field, LayerKind kind, string path, string? keep)
+    private LayerSpec? ReadLayer(IFieldSymbol field, LayerKind kind, string prefix, string path, string? keep)
     {
         if (Initializer(field, context) is not { } found
             || found.Model.GetOperation(found.Init.Value, context.CancellationToken) is not IObjectCreationOperation creation)
@@ -266,7 +426,8 @@ internal sealed class FieldWalker(ParseContext context)
         bool ok = true;
         foreach (IArgumentOperation argument in creation.Arguments)
         {
-            if (argument.Value.ConstantValue is { HasValue: true } constant)
+            // A constant, or inside a module a constructor parameter or arithmetic on them (new Linear(d, 4 * d)).
+            if (context.Fold(argument.Value, prefix) is { HasValue: true } constant)
             {
                 values.Add(new KeyValuePair<string, object?>(argument.Parameter!.Name, constant.Value));
             }
@@ -277,7 +438,7 @@ internal sealed class FieldWalker(ParseContext context)
             }
         }
 
-        if (!ok || !InRange(creation, kind, path))
+        if (!ok || !InRange(creation, values.ToDictionary(v => v.Key, v => v.Value), kind, path))
         {
             return null;
         }

@@ -118,7 +118,7 @@ internal sealed partial class GraphBuilder
 
         if (field.Type is IArrayTypeSymbol { ElementType: INamedTypeSymbol element } && KnownTypes.IsModule(element))
         {
-            return new ModuleArrayValue(element, path, FieldWalker.ArrayLength(field, context), keep, field.Has(KnownTypes.Recompute) || element.Has(KnownTypes.Recompute));
+            return new ModuleArrayValue(element, path, FieldWalker.ArrayLength(field, context, prefix), keep, field.Has(KnownTypes.Recompute) || element.Has(KnownTypes.Recompute));
         }
 
         if (!SymbolEqualityComparer.Default.Equals(field.ContainingType, scope.Owner) && KnownTypes.LayerKindOf(field.Type) is not null)
@@ -140,7 +140,7 @@ internal sealed partial class GraphBuilder
         }
 
         if (element.ArgumentList.Arguments.Count != 1
-            || model.GetConstantValue(element.ArgumentList.Arguments[0].Expression, context.CancellationToken) is not { HasValue: true, Value: int index })
+            || ConstantOf(element.ArgumentList.Arguments[0].Expression, scope, model) is not { HasValue: true, Value: int index })
         {
             context.Report(DiagnosticDescriptors.NonConstantLayerArgument, element.ArgumentList, "index", array.Path);
             return null;
@@ -154,6 +154,36 @@ internal sealed partial class GraphBuilder
 
         return new ModuleValue(array.Type, $"{array.Path}.{index}", array.KeepFp32Reason, array.Recompute);
     }
+
+    /// <summary>
+    /// The body key of a module call: its type, and its constructor arguments when it has any (<c>Demo.Block(128, 4)</c>):
+    /// instances with one key run the same code, so one argument list is planned once.
+    /// </summary>
+    private string ModuleKey(ModuleValue module)
+    {
+        string type = module.Type.ToDisplayString();
+        if (context.ArgumentsAt(module.Path) is not { Count: > 0 } bound)
+        {
+            return type;
+        }
+
+        IEnumerable<string> values = module.Type.InstanceConstructors.SelectMany(c => c.Parameters)
+            .Where(bound.ContainsKey)
+            .Select(p => bound[p] switch
+            {
+                float f => f.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f",
+                double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+                bool b => b ? "true" : "false",
+                var v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) ?? "null",
+            });
+        return $"{type}({string.Join(", ", values)})";
+    }
+
+    /// <summary>The compile-time value of an expression in this scope: a C# constant, or one folded from the instance's module arguments.</summary>
+    private Optional<object?> ConstantOf(ExpressionSyntax expression, Scope scope, SemanticModel model) =>
+        model.GetConstantValue(expression, context.CancellationToken) is { HasValue: true } constant
+            ? constant
+            : context.Fold(model.GetOperation(expression, context.CancellationToken), scope.Path);
 
     private GraphValue? Binary(BinaryExpressionSyntax binary, Scope scope, SemanticModel model)
     {
@@ -169,7 +199,7 @@ internal sealed partial class GraphBuilder
         {
             foreach ((ExpressionSyntax constant, ExpressionSyntax other) in new[] { (binary.Right, binary.Left), (binary.Left, binary.Right) })
             {
-                if (model.GetConstantValue(constant, context.CancellationToken) is { HasValue: true, Value: var factor } && factor is not null and not bool)
+                if (ConstantOf(constant, scope, model) is { HasValue: true, Value: var factor } && factor is not null and not bool)
                 {
                     return Eval(other, scope, model) is { } x && Tensor(x, other) is { } node
                         ? new TensorValue(Add(OpKind.Scale, [node], binary, scope.Region, name: scope.Child($"Scale@{LineMark}"),
@@ -231,7 +261,7 @@ internal sealed partial class GraphBuilder
 
             int first = Nodes.Count;
             GraphValue? result = Inline(method, new Scope(module.Type, module.Path, region, []), bound, invocation);
-            Calls.Add(new ModuleCallSpec(module.Path, module.Type.ToDisplayString(), first, Nodes.Count) { Recompute = module.Recompute });
+            Calls.Add(new ModuleCallSpec(module.Path, ModuleKey(module), first, Nodes.Count) { Recompute = module.Recompute });
             return result;
         }
 

@@ -53,7 +53,7 @@ internal sealed partial class GraphBuilder
 
             if (parameter.Name == "shape")
             {
-                if (Dimensions(argument, name) is not { } dims)
+                if (Dimensions(argument, name, scope) is not { } dims)
                 {
                     return null;
                 }
@@ -62,7 +62,7 @@ internal sealed partial class GraphBuilder
                 continue;
             }
 
-            Optional<object?> constant = Constant(argument.Value);
+            Optional<object?> constant = Constant(argument.Value, scope);
             if (!constant.HasValue && argument.ArgumentKind == ArgumentKind.DefaultValue && parameter.Name == "precision")
             {
                 continue;
@@ -118,25 +118,29 @@ internal sealed partial class GraphBuilder
             ints: [.. ints], value: value, flag: flag, precision: precision));
     }
 
-    /// <summary>A constant through implicit conversions (an enum passed to a Precision? parameter).</summary>
-    private static Optional<object?> Constant(IOperation value)
+    /// <summary>
+    /// A constant through implicit conversions (an enum passed to a Precision? parameter), or inside a module a value
+    /// folded from its constructor arguments (<c>heads: heads</c>, <c>d / heads</c>).
+    /// </summary>
+    private Optional<object?> Constant(IOperation value, Scope scope)
     {
-        while (!value.ConstantValue.HasValue && value is IConversionOperation conversion)
+        IOperation inner = value;
+        while (!inner.ConstantValue.HasValue && inner is IConversionOperation conversion)
         {
-            value = conversion.Operand;
+            inner = conversion.Operand;
         }
 
-        return value.ConstantValue;
+        return inner.ConstantValue.HasValue ? inner.ConstantValue : context.Fold(value, scope.Path);
     }
 
-    private int[]? Dimensions(IArgumentOperation argument, string op)
+    private int[]? Dimensions(IArgumentOperation argument, string op, Scope scope)
     {
         if (argument.Value is IArrayCreationOperation { Initializer: { } items })
         {
             var dims = new List<int>();
             foreach (IOperation item in items.ElementValues)
             {
-                if (item.ConstantValue is not { HasValue: true, Value: int d })
+                if (context.Fold(item, scope.Path) is not { HasValue: true, Value: int d })
                 {
                     context.Report(DiagnosticDescriptors.NonConstantLayerArgument, item.Syntax, "shape", op);
                     return null;

@@ -10,10 +10,25 @@ internal sealed class ParseContext(Compilation compilation, CancellationToken ca
 
     public CancellationToken CancellationToken { get; } = cancellationToken;
 
-    /// <summary>Module array lengths by field, read once (the field walk, the parameter walk and the graph all ask).</summary>
-    public Dictionary<IFieldSymbol, int> ArrayLengths { get; } = new(SymbolEqualityComparer.Default);
+    /// <summary>Module array lengths by field (its display name) and instance path, read once (the field walk, the parameter walk and the graph all ask).</summary>
+    public Dictionary<string, int> ArrayLengths { get; } = new(StringComparer.Ordinal);
 
     public List<DiagnosticInfo> Diagnostics { get; } = [];
+
+    /// <summary>
+    /// The primary-constructor arguments of each [Module] instance by its path (<c>blocks.3</c>), folded to constants by the
+    /// field walk (<c>new Block(128, 4)</c>); the graph reads a module's constants under its instance's arguments.
+    /// </summary>
+    public Dictionary<string, IReadOnlyDictionary<IParameterSymbol, object?>> ModuleArguments { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The arguments bound at <paramref name="path"/>: none for the model itself or a module without a constructor.</summary>
+    public IReadOnlyDictionary<IParameterSymbol, object?> ArgumentsAt(string path) =>
+        ModuleArguments.TryGetValue(path, out var bound) ? bound : NoArguments;
+
+    /// <summary>The value of an expression where a constant goes, inside the instance at <paramref name="path"/>.</summary>
+    public Optional<object?> Fold(IOperation? operation, string path) => ConstantFolder.Fold(operation, ArgumentsAt(path));
+
+    private static readonly IReadOnlyDictionary<IParameterSymbol, object?> NoArguments = new Dictionary<IParameterSymbol, object?>(SymbolEqualityComparer.Default);
 
     public bool HasErrors => Diagnostics.Count > 0;
 

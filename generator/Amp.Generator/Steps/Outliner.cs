@@ -205,7 +205,7 @@ internal static class Outliner
     /// <summary>A module's class name without namespace or type arguments (Demo.Block -> Block).</summary>
     private static string ShortName(string module)
     {
-        string name = module.Split('<')[0];
+        string name = module.Split('<', '(')[0];
         name = name.Substring(name.LastIndexOf('.') + 1).TrimStart('@');
         return name.Length == 0 ? "Module" : name;
     }

@@ -147,6 +147,23 @@ public static partial class Ops
         return modules;
     }
 
+    /// <summary>
+    /// <paramref name="count"/> modules made by <paramref name="create"/>, for a block array whose module takes arguments:
+    /// <c>Repeat(12, () =&gt; new Block(128, 4))</c>. The generator reads the constructor call inside the lambda.
+    /// </summary>
+    public static T[] Repeat<T>(int count, Func<T> create)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentNullException.ThrowIfNull(create);
+        var modules = new T[count];
+        for (int i = 0; i < count; i++)
+        {
+            modules[i] = create();
+        }
+
+        return modules;
+    }
+
     // [outer, a, b, inner] -> [outer, b, a, inner]
     private static Tensor SwapMiddle(Tensor x, int outer, int a, int b, int inner, int[] shape)
     {
