@@ -55,8 +55,11 @@ public sealed class OpTableTests
                 {
                     Type host = hosts.Single(h => h.Name == call.Groups[1].Value);
                     string name = call.Groups[2].Value;
-                    Assert.True(host.GetMethod(name, [typeof(float)]) is not null, $"{row.Kind}: {host.Name}.{name}(float) is missing");
-                    Assert.True(host.GetMethod(name, [typeof(Vector256<float>)]) is not null, $"{row.Kind}: {host.Name}.{name}(Vector256<float>) is missing");
+                    // One operand, then the op's constants ({c}, {c2}: floats in both forms).
+                    int constants = code.Contains("{c2}", StringComparison.Ordinal) ? 2 : code.Contains("{c})", StringComparison.Ordinal) ? 1 : 0;
+                    Type[] Signature(Type operand) => [operand, .. Enumerable.Repeat(typeof(float), constants)];
+                    Assert.True(host.GetMethod(name, Signature(typeof(float))) is not null, $"{row.Kind}: {host.Name}.{name}(float) is missing");
+                    Assert.True(host.GetMethod(name, Signature(typeof(Vector256<float>))) is not null, $"{row.Kind}: {host.Name}.{name}(Vector256<float>) is missing");
                 }
             }
         }

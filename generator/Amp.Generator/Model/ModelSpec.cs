@@ -24,6 +24,7 @@ internal enum OpKind
     Input, Cast, Linear, LayerNorm, RmsNorm, Embedding, MatMul, Add, Sub, Mul, Scale, Relu, Gelu, Silu, Tanh, Sigmoid,
     Exp, Log, Softplus, Softmax, LogSoftmax, Sum, Mean, Reshape, Transpose, SplitHeads, MergeHeads, CausalMask, Attention,
     CrossEntropy, MseLoss, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Conv2d, Dropout, BatchNorm2d,
+    Div, Sqrt, AddScalar, Clamp,
 }
 
 internal enum LayerKind
@@ -99,7 +100,11 @@ internal sealed record NodeSpec(
     bool Flag,
     Precision? Override,
     RegionSpec Region,
-    bool InLoss);
+    bool InLoss)
+{
+    /// <summary>The op's second constant where it has two (Clamp's max; {c2} in its formula); <see cref="Float"/> is the first.</summary>
+    public float Float2 { get; init; }
+}
 
 /// <summary>
 /// One inlined call of a [Module]'s forward: the instance's path (<c>blocks.3</c>), the module's type and argument

@@ -23,7 +23,11 @@ internal sealed record PlannedNode(
     string Reason,
     int Source,
     bool InLoss,
-    int Chain);
+    int Chain)
+{
+    /// <summary>The op's second constant (see <see cref="NodeSpec.Float2"/>).</summary>
+    public float Float2 { get; init; }
+}
 
 /// <summary>
 /// A fused elementwise chain: the root node that stores the result, the leaf tensors it reads (at most four),

@@ -72,7 +72,7 @@ internal sealed partial class GraphBuilder
                 return Element(element, scope, model);
             case InvocationExpressionSyntax invocation:
                 return Invoke(invocation, scope, model);
-            case BinaryExpressionSyntax binary when binary.Kind() is SyntaxKind.AddExpression or SyntaxKind.SubtractExpression or SyntaxKind.MultiplyExpression:
+            case BinaryExpressionSyntax binary when binary.Kind() is SyntaxKind.AddExpression or SyntaxKind.SubtractExpression or SyntaxKind.MultiplyExpression or SyntaxKind.DivideExpression:
                 return Binary(binary, scope, model);
             default:
                 Unsupported(expression, Describe(expression));
@@ -191,22 +191,39 @@ internal sealed partial class GraphBuilder
         {
             SyntaxKind.AddExpression => OpKind.Add,
             SyntaxKind.SubtractExpression => OpKind.Sub,
+            SyntaxKind.DivideExpression => OpKind.Div,
             _ => OpKind.Mul,
         };
 
-        // tensor * constant (either side) is Scale.
-        if (kind == OpKind.Mul)
+        // A tensor and a constant: x * c, c * x and x / c are Scale (by c, or by 1 / c rounded once); x + c, c + x and
+        // x - c are AddScalar; c - x is AddScalar(Scale(x, -1), c). c / x has no such form (it is Div by a tensor).
+        foreach ((ExpressionSyntax constant, ExpressionSyntax other, bool constantLeft) in new[] { (binary.Right, binary.Left, false), (binary.Left, binary.Right, true) })
         {
-            foreach ((ExpressionSyntax constant, ExpressionSyntax other) in new[] { (binary.Right, binary.Left), (binary.Left, binary.Right) })
+            if (kind == OpKind.Div && constantLeft)
             {
-                if (ConstantOf(constant, scope, model) is { HasValue: true, Value: var factor } && factor is not null and not bool)
-                {
-                    return Eval(other, scope, model) is { } x && Tensor(x, other) is { } node
-                        ? new TensorValue(Add(OpKind.Scale, [node], binary, scope.Region, name: scope.Child($"Scale@{LineMark}"),
-                            value: Convert.ToSingle(factor, System.Globalization.CultureInfo.InvariantCulture)))
-                        : null;
-                }
+                continue;
             }
+
+            if (ConstantOf(constant, scope, model) is not { HasValue: true, Value: var value } || value is null or bool)
+            {
+                continue;
+            }
+
+            if (Eval(other, scope, model) is not { } x || Tensor(x, other) is not { } node)
+            {
+                return null;
+            }
+
+            float c = Convert.ToSingle(value, System.Globalization.CultureInfo.InvariantCulture);
+            return kind switch
+            {
+                OpKind.Mul => Scalar(OpKind.Scale, node, c),
+                OpKind.Div => Scalar(OpKind.Scale, node, 1f / c),
+                OpKind.Add => Scalar(OpKind.AddScalar, node, c),
+                OpKind.Sub when !constantLeft => Scalar(OpKind.AddScalar, node, -c),
+                _ => new TensorValue(Add(OpKind.AddScalar, [Add(OpKind.Scale, [node], binary, scope.Region, name: scope.Child($"Scale@{LineMark}"), value: -1f)],
+                    binary, scope.Region, name: scope.Child($"AddScalar@{LineMark}"), value: c)),
+            };
         }
 
         if (Eval(binary.Left, scope, model) is not { } l || Tensor(l, binary.Left) is not { } a
@@ -216,6 +233,9 @@ internal sealed partial class GraphBuilder
         }
 
         return new TensorValue(Add(kind, [a, b], binary, scope.Region, name: scope.Child($"{kind}@{LineMark}")));
+
+        TensorValue Scalar(OpKind op, int input, float c) =>
+            new(Add(op, [input], binary, scope.Region, name: scope.Child($"{op}@{LineMark}"), value: c));
     }
 
     private GraphValue? Invoke(InvocationExpressionSyntax invocation, Scope scope, SemanticModel model)

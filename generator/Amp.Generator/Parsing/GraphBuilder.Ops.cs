@@ -22,7 +22,7 @@ internal sealed partial class GraphBuilder
         OpKind kind = row.Kind;
         var inputs = new List<int>();
         var ints = new List<int>();
-        float value = 0f;
+        float value = 0f, value2 = 0f;
         bool flag = false;
         Precision? precision = null;
         foreach (IArgumentOperation argument in operation.Arguments)
@@ -87,7 +87,12 @@ internal sealed partial class GraphBuilder
                     precision = constant.Value is null ? null : KnownTypes.ToPrecision(constant.Value);
                     break;
                 case "factor":
+                case "value":
+                case "min":
                     value = Convert.ToSingle(constant.Value, System.Globalization.CultureInfo.InvariantCulture);
+                    break;
+                case "max":
+                    value2 = Convert.ToSingle(constant.Value, System.Globalization.CultureInfo.InvariantCulture);
                     break;
                 case "p":
                     value = Convert.ToSingle(constant.Value, System.Globalization.CultureInfo.InvariantCulture);
@@ -111,11 +116,15 @@ internal sealed partial class GraphBuilder
                 case "causal":
                     flag = (bool)constant.Value!;
                     break;
+                default:
+                    // Every constant an op takes must reach its node: a parameter the parser does not know would be lost.
+                    context.Report(DiagnosticDescriptors.UnsupportedSyntax, argument.Syntax, $"The argument '{parameter.Name}' of '{name}'", " (the generator does not read it)");
+                    return null;
             }
         }
 
         return new TensorValue(Add(kind, [.. inputs], invocation, scope.Region, name: scope.Child($"{kind}@{LineMark}"),
-            ints: [.. ints], value: value, flag: flag, precision: precision));
+            ints: [.. ints], value: value, flag: flag, precision: precision, value2: value2));
     }
 
     /// <summary>

@@ -160,6 +160,7 @@ internal sealed partial class GraphBuilder(ParseContext context, IReadOnlyDictio
             SyntaxKind.AddAssignmentExpression => OpKind.Add,
             SyntaxKind.SubtractAssignmentExpression => OpKind.Sub,
             SyntaxKind.MultiplyAssignmentExpression => OpKind.Mul,
+            SyntaxKind.DivideAssignmentExpression => OpKind.Div,
             _ => OpKind.Input,
         };
         if (compound == OpKind.Input)
@@ -256,7 +257,7 @@ internal sealed partial class GraphBuilder(ParseContext context, IReadOnlyDictio
     public List<LocationInfo> Locations { get; } = [];
 
     private int Add(OpKind kind, int[] inputs, SyntaxNode at, RegionSpec region, string? name = null, string? layer = null,
-        int[]? ints = null, float value = 0f, bool flag = false, Precision? precision = null)
+        int[]? ints = null, float value = 0f, bool flag = false, Precision? precision = null, float value2 = 0f)
     {
         LocationInfo location = LocationInfo.From(at);
         int id = Nodes.Count;
@@ -267,7 +268,7 @@ internal sealed partial class GraphBuilder(ParseContext context, IReadOnlyDictio
         names[shown] = names.TryGetValue(shown, out int seen) ? seen + 1 : 1;
         string unique = baseName.Replace(LineMark, SourceMap.LineOf(id)) + (names[shown] == 1 ? string.Empty : $"#{names[shown]}");
         Nodes.Add(new NodeSpec(id, kind, new EquatableArray<int>(inputs), unique, layer,
-            new EquatableArray<int>(ints ?? []), value, flag, precision, region, InLoss));
+            new EquatableArray<int>(ints ?? []), value, flag, precision, region, InLoss) { Float2 = value2 });
         Locations.Add(location);
         return id;
     }

@@ -108,7 +108,7 @@ internal static class Fusion
     /// <summary>A row's formula or derivative with {0}, {1}.. replaced by the inputs' expressions and {c} by the op's constant.</summary>
     internal static string Substitute(string template, PlannedNode node, Func<int, string> input)
     {
-        string text = template.Replace("{c}", Literal(node.Float));
+        string text = template.Replace("{c}", Literal(node.Float)).Replace("{c2}", Literal(node.Float2));
         for (int k = 0; k < node.Inputs.Count; k++)
         {
             string placeholder = "{" + k.ToString(CultureInfo.InvariantCulture) + "}";

@@ -50,7 +50,7 @@ internal static class PrecisionPass
 
             newId[node.Id] = planned.Count;
             planned.Add(new PlannedNode(planned.Count, node.Kind, new EquatableArray<int>(inputs), node.Name, node.Layer, node.Ints, node.Float, node.Flag,
-                model.Shapes[node.Id], compute, output, reason, node.Id, node.InLoss, -1));
+                model.Shapes[node.Id], compute, output, reason, node.Id, node.InLoss, -1) { Float2 = node.Float2 });
         }
 
         return new StepResult<PlanSpec>(

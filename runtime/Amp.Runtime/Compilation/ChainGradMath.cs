@@ -71,6 +71,17 @@ public static class ChainGradMath
 
     public static float ExpGrad(float x) => MathF.Exp(x);
 
+    /// <summary>d sqrt(x) / dx = 1 / (2 sqrt(x)).</summary>
+    public static float SqrtGrad(float x) => 0.5f / MathF.Sqrt(x);
+
+    public static Vector256<float> SqrtGrad(Vector256<float> x) => Vector256.Create(0.5f) / Vector256.Sqrt(x);
+
+    /// <summary>Clamp's derivative as PyTorch's: 1 where lo &lt;= x &lt;= hi (the bounds included), else 0.</summary>
+    public static float ClampGrad(float x, float lo, float hi) => x >= lo && x <= hi ? 1f : 0f;
+
+    public static Vector256<float> ClampGrad(Vector256<float> x, float lo, float hi) =>
+        Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256.Create(lo)) & Vector256.LessThanOrEqual(x, Vector256.Create(hi)), Vector256<float>.One, Vector256<float>.Zero);
+
     public static Vector256<float> ExpGrad(Vector256<float> x) => ChainMath.Exp(x);
 
     public static float LogGrad(float x) => 1f / x;

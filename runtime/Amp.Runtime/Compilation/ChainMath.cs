@@ -40,6 +40,29 @@ public static class ChainMath
 
     public static float Exp(float x) => MathF.Exp(x);
 
+    public static float Sqrt(float x) => MathF.Sqrt(x);
+
+    public static Vector256<float> Sqrt(Vector256<float> x) => Vector256.Sqrt(x);
+
+    /// <summary>1 / x (Div's derivative with respect to its left operand).</summary>
+    public static float Reciprocal(float x) => 1f / x;
+
+    public static Vector256<float> Reciprocal(Vector256<float> x) => Vector256<float>.One / x;
+
+    /// <summary>x + c: Vector256 has no vector + scalar operator, so the scalar and vector forms share this name.</summary>
+    public static float AddScalar(float x, float c) => x + c;
+
+    public static Vector256<float> AddScalar(Vector256<float> x, float c) => x + Vector256.Create(c);
+
+    /// <summary>PyTorch's clamp: min(max(x, lo), hi); NaN stays NaN.</summary>
+    public static float Clamp(float x, float lo, float hi) => float.IsNaN(x) ? x : MathF.Min(MathF.Max(x, lo), hi);
+
+    public static Vector256<float> Clamp(Vector256<float> x, float lo, float hi)
+    {
+        Vector256<float> clamped = Vector256.Min(Vector256.Max(x, Vector256.Create(lo)), Vector256.Create(hi));
+        return Vector256.ConditionalSelect(Vector256.Equals(x, x), clamped, x);
+    }
+
     public static Vector256<float> Exp(Vector256<float> x) => VectorMath.Exp(x);
 
     public static float Log(float x) => MathF.Log(x);

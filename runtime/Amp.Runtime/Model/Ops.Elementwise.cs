@@ -33,6 +33,19 @@ public static partial class Ops
     /// <summary>log(1 + exp(x)), as torch.nn.functional.softplus (beta 1); on PyTorch's FP32 autocast list.</summary>
     public static Tensor Softplus(Tensor x, Precision? precision = null) => Map(x, static v => Math.Max(v, 0) + Math.Log(1 + Math.Exp(-Math.Abs(v))));
 
+    /// <summary>a / b elementwise, NumPy broadcasting as <see cref="Add"/>; the wider input's precision (torch.div under autocast).</summary>
+    public static Tensor Div(Tensor a, Tensor b, Precision? precision = null) => Broadcast(a, b, static (x, y) => x / y);
+
+    /// <summary>The square root elementwise, computed in FP32 registers and stored in the input's precision (not on autocast's lists).</summary>
+    public static Tensor Sqrt(Tensor x, Precision? precision = null) => Map(x, Math.Sqrt);
+
+    /// <summary>x + value elementwise (<c>x + 1f</c>, <c>x - 0.5f</c>), in the input's precision.</summary>
+    public static Tensor AddScalar(Tensor x, float value, Precision? precision = null) => Map(x, v => v + value);
+
+    /// <summary>torch.clamp: min(max(x, min), max) elementwise, NaN kept; its gradient passes where min &lt;= x &lt;= max.</summary>
+    public static Tensor Clamp(Tensor x, float min = float.NegativeInfinity, float max = float.PositiveInfinity, Precision? precision = null) =>
+        Map(x, v => double.IsNaN(v) ? v : Math.Min(Math.Max(v, min), max));
+
     private static Tensor Map(Tensor x, Func<double, double> f)
     {
         ArgumentNullException.ThrowIfNull(x);

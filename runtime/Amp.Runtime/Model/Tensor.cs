@@ -58,6 +58,20 @@ public sealed class Tensor
 
     public static Tensor operator *(float factor, Tensor a) => Ops.Scale(a, factor);
 
+    public static Tensor operator /(Tensor a, Tensor b) => Ops.Div(a, b);
+
+    /// <summary>x / c is x * (1 / c), as the generator plans it (one rounding of 1 / c, then a Scale).</summary>
+    public static Tensor operator /(Tensor a, float divisor) => Ops.Scale(a, 1f / divisor);
+
+    public static Tensor operator +(Tensor a, float value) => Ops.AddScalar(a, value);
+
+    public static Tensor operator +(float value, Tensor a) => Ops.AddScalar(a, value);
+
+    public static Tensor operator -(Tensor a, float value) => Ops.AddScalar(a, -value);
+
+    /// <summary>c - x is (-1) x + c.</summary>
+    public static Tensor operator -(float value, Tensor a) => Ops.AddScalar(Ops.Scale(a, -1f), value);
+
     public override string ToString() => $"Tensor{EagerShape.Format(shape)}";
 }
 

@@ -26,6 +26,24 @@ public static class OpCases
         }
 
         rows.Add(new(OpKind.Log, "of_softmax", "Log(Softmax({0}))", [Of(3, 4)], [3, 4]));
+
+        // Sqrt and Div read positive values (Exp and Softplus first): their derivatives are finite there.
+        rows.Add(new(OpKind.Sqrt, "rank3", "Sqrt(Exp({0}))", [Of(3, 4)], [3, 4]));
+        rows.Add(new(OpKind.Sqrt, "batch_vector", "Sqrt(Softplus(Sum({0})))", [Of(4)], []));
+        rows.Add(new(OpKind.Div, "same_shape", "Div({0}, Exp({1}))", [Of(3, 4), Of(3, 4)], [3, 4]));
+        rows.Add(new(OpKind.Div, "operator", "{0} / Softplus({1})", [Of(3, 4), Of(3, 4)], [3, 4]));
+        rows.Add(new(OpKind.Div, "scalar_right", "Div({0}, Exp(Mean(Mean(Mean({1})))))", [Of(3, 4), Of(2, 5)], [3, 4]));
+        rows.Add(new(OpKind.Div, "scalar_left", "Div(Sum(Sum({0})), Exp({1}))", [Of(5), Of(3, 4)], [3, 4]));
+        rows.Add(new(OpKind.Div, "one_operand_twice", "{0} / Exp({0})", [Of(3, 4)], [3, 4]));
+        rows.Add(new(OpKind.AddScalar, "call", "AddScalar({0}, 0.25f)", [Of(3, 4)], [3, 4]));
+        rows.Add(new(OpKind.AddScalar, "plus_constant", "Tanh({0} + 1.5f)", [Of(3, 4)], [3, 4]));
+        rows.Add(new(OpKind.AddScalar, "constant_minus", "Sigmoid(1f - {0})", [Of(3, 4)], [3, 4]));
+        rows.Add(new(OpKind.Scale, "divided_by_constant", "{0} / 4f", [Of(3, 4)], [3, 4]));
+        // Clamp's derivative jumps at its bounds, where a central difference straddling one is meaningless: the bounds
+        // are chosen to clip some of the seeded values and to lie farther than the step from all of them.
+        rows.Add(new(OpKind.Clamp, "both_bounds", "Clamp({0}, -0.45f, 0.35f)", [Of(3, 4)], [3, 4]));
+        rows.Add(new(OpKind.Clamp, "min_only", "Clamp(Tanh({0}), min: 0.15f)", [Of(3, 4)], [3, 4]));
+        rows.Add(new(OpKind.Clamp, "max_only", "Clamp(Sum({0}), max: 0.25f)", [Of(4)], []));
         rows.Add(new(OpKind.Log, "fused_after_sigmoid", "Log(Sigmoid({0}))", [Of(3, 4)], [3, 4]));
         rows.Add(new(OpKind.Scale, "call", "Scale({0}, -0.75f)", [Of(3, 4)], [3, 4]));
         rows.Add(new(OpKind.Scale, "times_constant", "{0} * 2f", [Of(3, 4)], [3, 4]));

@@ -118,6 +118,12 @@ internal static partial class OpTable
                     Buffers = [new BufferRow("running_mean", false), new BufferRow("running_var", false), new BufferRow("num_batches_tracked", true)],
                 },
                 Backward: "FP32 from the batch's saved mean and variance per channel: dx = w rstd (dy - mean(dy) - x_hat mean(dy x_hat))"),
+            new(OpKind.Div, OpPolicy.Promote, 2, Shapes.Broadcast, "Div",
+                Math: new ElementwiseMath("({0} / {1})", "ChainMath.Reciprocal({1})", "(-{0} * ChainMath.Reciprocal({1} * {1}))"), Backward: Chain),
+            Unary(OpKind.Sqrt, OpPolicy.Elementwise),
+            new(OpKind.AddScalar, OpPolicy.Elementwise, 1, Shapes.SameShape, "AddScalar", Math: new ElementwiseMath("ChainMath.AddScalar({0}, {c})", "1"), Backward: Chain),
+            new(OpKind.Clamp, OpPolicy.Elementwise, 1, Shapes.SameShape, "Clamp",
+                Math: new ElementwiseMath("ChainMath.Clamp({0}, {c}, {c2})", "ChainGradMath.ClampGrad({0}, {c}, {c2})"), Backward: Chain),
         ];
         return rows;
     }
