@@ -126,6 +126,8 @@ internal sealed partial class StepWriter
 
     // Conv2d: the patches of x as columns (in x's precision: the product reads uniform operands), y = W cols for every
     // sample (W [O, C k k] shared), plus the bias per channel. The backward makes the columns again rather than keeping them.
+    // Conv2dForward and Conv2dWeightGradient are implicit GEMMs on Cpu (the columns gathered from the image while packing);
+    // the columns' buffers are planned for devices that write them out (ILGPU).
     private static string Geometry(LayerSpec l) => $"{Int(l.Int("kernelSize"))}, {Int(l.Int("stride"))}, {Int(l.Int("padding"))}, {Int(l.Int("dilation"))}";
 
     private static (int Patch, string Pixels) Columns(OpSite s) =>
@@ -144,8 +146,8 @@ internal sealed partial class StepWriter
         (int patch, string pixels) = Columns(s);
         string cols = Scratch(w, n, "Cols", StoredAs(s.Node.Inputs[0]), [Passes.Shapes.Batch, patch, (int)(s.Node.Shape[2] * s.Node.Shape[3])]);
         string y = Buffer(w, n);
-        w.Line($"{Device}.Im2Col({s.X}, {cols}, {Geometry(layer)});")
-         .Line($"{Device}.Gemm({StepTokens.Parameter(layer.Path + ".weight")}.Working({Ns}Precision.{n.Compute}).Reshape({Int(layer.B)}, {Int(patch)}), {cols}, {y}.Reshape(B, {Int(layer.B)}, {pixels}){Tf32Options(n)});");
+        // y = W cols(x): the columns gathered while packing on Cpu (the buffer is for devices that write them out).
+        w.Line($"{Device}.Conv2dForward({s.X}, {StepTokens.Parameter(layer.Path + ".weight")}.Working({Ns}Precision.{n.Compute}), {cols}, {y}.Reshape(B, {Int(layer.B)}, {pixels}), {Geometry(layer)}{Tf32Options(n)});");
         if (layer.Bias)
         {
             w.Line($"{Device}.AddChannelBias({y}.Reshape(B, {Int(layer.B)}, {pixels}), {StepTokens.Parameter(layer.Path + ".bias")}.Master);");
@@ -175,16 +177,14 @@ internal sealed partial class StepWriter
              .Line($"{Device}.Col2ImAccumulate({dcols}, {s.Gx}, {Geometry(layer)});");
         }
 
-        // dW += dY cols^T summed over the batch: both with the batch moved inside ([O, B, P], [C k k, B, P]), one product
-        // over B P; db += dY summed per channel.
+        // dW += dY cols^T summed over the batch: both with the batch moved inside ([O, B, P], [C k k, B, P] — on Cpu the
+        // columns' side is gathered from x while packing), one product over B P; db += dY summed per channel.
         int pixelCount = (int)(s.Node.Shape[2] * s.Node.Shape[3]);
         string cols = Declare(w, $"t{n.Id}ColsB", StoredAs(s.Node.Inputs[0]), colShape);
         string colsT = Declare(w, $"t{n.Id}ColsT", StoredAs(s.Node.Inputs[0]), [patch, Passes.Shapes.Batch, pixelCount]);
         string dyT = Declare(w, $"t{n.Id}DyT", GradientOf(n.Id), [layer.B, Passes.Shapes.Batch, pixelCount]);
-        w.Line($"{Device}.Im2Col({s.X}, {cols}, {Geometry(layer)});")
-         .Line($"{Device}.SwapMiddle({cols}, {colsT}, 1, B, {Int(patch)}, {pixels});")
-         .Line($"{Device}.SwapMiddle({s.Dy}, {dyT}, 1, B, {Int(layer.B)}, {pixels});")
-         .Line($"{Device}.Gemm({dyT}.Reshape({Int(layer.B)}, B * {pixels}), {colsT}.Reshape({Int(patch)}, B * {pixels}), {weight}.Gradient.Reshape({Int(layer.B)}, {Int(patch)}), {Named(n, "AccumulateTransposeB")});");
+        w.Line($"{Device}.SwapMiddle({s.Dy}, {dyT}, 1, B, {Int(layer.B)}, {pixels});")
+         .Line($"{Device}.Conv2dWeightGradient({dyT}, {s.X}, {cols}, {colsT}, {weight}.Gradient.Reshape({Int(layer.B)}, {Int(patch)}), {Geometry(layer)}, {Named(n, "AccumulateTransposeB")});");
         if (layer.Bias)
         {
             w.Line($"{Device}.ChannelSumAccumulate({dy}, {StepTokens.Parameter(layer.Path + ".bias")}.Gradient);");

@@ -223,8 +223,7 @@ namespace Demo
                 // Model0.cs:17, conv1: Conv2d, compute BF16, stored BF16 [Batch, 4, 12, 12] (Conv2d: low-precision list, [Autocast(BF16)] on class Cnn)
                 var t2Cols = run.Buffer(1, global::Amp.Precision.Bf16, B, 9, 144);
                 var t2 = run.Buffer(2, global::Amp.Precision.Bf16, B, 4, 12, 12);
-                device.Im2Col(t1, t2Cols, 3, 1, 1, 1);
-                device.Gemm(conv1_weight.Working(global::Amp.Precision.Bf16).Reshape(4, 9), t2Cols, t2.Reshape(B, 4, 144));
+                device.Conv2dForward(t1, conv1_weight.Working(global::Amp.Precision.Bf16), t2Cols, t2.Reshape(B, 4, 144), 3, 1, 1, 1);
                 device.AddChannelBias(t2.Reshape(B, 4, 144), conv1_bias.Master);
 
                 // Model0.cs:17, bn1: BatchNorm2d, compute FP32, stored BF16 [Batch, 4, 12, 12] (BatchNorm2d: FP32 statistics and normalisation, stored as its
@@ -245,8 +244,7 @@ namespace Demo
                 // Model0.cs:18, conv2: Conv2d, compute BF16, stored BF16 [Batch, 8, 2, 2] (Conv2d: low-precision list, [Autocast(BF16)] on class Cnn)
                 var t6Cols = run.Buffer(5, global::Amp.Precision.Bf16, B, 36, 4);
                 var t6 = run.Buffer(7, global::Amp.Precision.Bf16, B, 8, 2, 2);
-                device.Im2Col(t5, t6Cols, 3, 2, 0, 1);
-                device.Gemm(conv2_weight.Working(global::Amp.Precision.Bf16).Reshape(8, 36), t6Cols, t6.Reshape(B, 8, 4));
+                device.Conv2dForward(t5, conv2_weight.Working(global::Amp.Precision.Bf16), t6Cols, t6.Reshape(B, 8, 4), 3, 2, 0, 1);
 
                 // Model0.cs:18, Chain1 = relu(conv2): fused, FP32 registers, stored BF16 [Batch, 8, 2, 2]
                 var t7 = run.Buffer(5, global::Amp.Precision.Bf16, B, 8, 2, 2);
@@ -337,10 +335,8 @@ namespace Demo
                 var t6ColsB = run.Buffer(8, global::Amp.Precision.Bf16, B, 36, 4);
                 var t6ColsT = run.Buffer(11, global::Amp.Precision.Bf16, 36, B, 4);
                 var t6DyT = run.Buffer(12, global::Amp.Precision.Bf16, 8, B, 4);
-                device.Im2Col(t5, t6ColsB, 3, 2, 0, 1);
-                device.SwapMiddle(t6ColsB, t6ColsT, 1, B, 36, 4);
                 device.SwapMiddle(g6, t6DyT, 1, B, 8, 4);
-                device.Gemm(t6DyT.Reshape(8, B * 4), t6ColsT.Reshape(36, B * 4), conv2_weight.Gradient.Reshape(8, 36), AccumulateTransposeB);
+                device.Conv2dWeightGradient(t6DyT, t5, t6ColsB, t6ColsT, conv2_weight.Gradient.Reshape(8, 36), 3, 2, 0, 1, AccumulateTransposeB);
 
                 // Model0.cs:17, Chain0 = relu(bn1): recomputed from its leaves instead of kept from the forward pass
                 var t4R = run.Buffer(5, global::Amp.Precision.Bf16, B, 4, 12, 12);
@@ -362,10 +358,8 @@ namespace Demo
                 var t2ColsB = run.Buffer(1, global::Amp.Precision.Bf16, B, 9, 144);
                 var t2ColsT = run.Buffer(2, global::Amp.Precision.Bf16, 9, B, 144);
                 var t2DyT = run.Buffer(5, global::Amp.Precision.Bf16, 4, B, 144);
-                device.Im2Col(t1, t2ColsB, 3, 1, 1, 1);
-                device.SwapMiddle(t2ColsB, t2ColsT, 1, B, 9, 144);
                 device.SwapMiddle(g2, t2DyT, 1, B, 4, 144);
-                device.Gemm(t2DyT.Reshape(4, B * 144), t2ColsT.Reshape(9, B * 144), conv1_weight.Gradient.Reshape(4, 9), AccumulateTransposeB);
+                device.Conv2dWeightGradient(t2DyT, t1, t2ColsB, t2ColsT, conv1_weight.Gradient.Reshape(4, 9), 3, 1, 1, 1, AccumulateTransposeB);
                 device.ChannelSumAccumulate(g2.Reshape(B, 4, 144), conv1_bias.Gradient);
             }
 

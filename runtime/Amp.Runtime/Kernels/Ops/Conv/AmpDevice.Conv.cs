@@ -23,6 +23,63 @@ public abstract partial class AmpDevice
         Col2ImAccumulateCore(dcols, dx, Geometry(dx, dcols, kernelSize, stride, padding, dilation));
     }
 
+    /// <summary>
+    /// Conv2d's product, y [B, O, OH OW] = weight [O, C k k] cols(x) for every sample, FP32 accumulation. <paramref name="cols"/>
+    /// [B, C k k, OH OW] is the columns' buffer for a device that writes them out (ILGPU: <see cref="Im2Col"/>, then the
+    /// GEMM); the Cpu gathers the columns from the image while packing (an implicit GEMM) and leaves it untouched.
+    /// </summary>
+    public void Conv2dForward(DeviceTensor x, DeviceTensor weight, DeviceTensor cols, DeviceTensor y, int kernelSize, int stride, int padding, int dilation, GemmOptions? options = null)
+    {
+        Owns(x, nameof(x));
+        Owns(weight, nameof(weight));
+        Owns(cols, nameof(cols));
+        Owns(y, nameof(y));
+        ConvGeometry g = Geometry(x, cols, kernelSize, stride, padding, dilation);
+        if (weight.Length != (long)y.Shape[1] * g.Patch || y.Shape.Rank != 3 || y.Shape[0] != g.Batch || y.Shape[2] != g.Pixels)
+        {
+            throw new ArgumentException($"Conv2d of {x} into {y} needs a weight [{(y.Shape.Rank == 3 ? y.Shape[1] : 0)}, {g.Patch}] and y [{g.Batch}, O, {g.Pixels}]; got weight {weight}.", nameof(weight));
+        }
+
+        Conv2dForwardCore(x, weight, cols, y, g, options ?? GemmOptions.Default);
+    }
+
+    /// <summary>
+    /// Conv2d's weight gradient, dW [O, C k k] (FP32) op= dyT [O, B OH OW] cols^T: the product over the whole batch, with
+    /// <paramref name="options"/> (Beta = 1 accumulates). <paramref name="cols"/> [B, C k k, OH OW] and
+    /// <paramref name="colsT"/> [C k k, B, OH OW] are the buffers of a device that writes the columns out; the Cpu gathers
+    /// them from the image while packing.
+    /// </summary>
+    public void Conv2dWeightGradient(DeviceTensor dyT, DeviceTensor x, DeviceTensor cols, DeviceTensor colsT, DeviceTensor dw,
+        int kernelSize, int stride, int padding, int dilation, GemmOptions options)
+    {
+        Owns(dyT, nameof(dyT));
+        Owns(x, nameof(x));
+        Owns(cols, nameof(cols));
+        Owns(colsT, nameof(colsT));
+        Owns(dw, nameof(dw));
+        ConvGeometry g = Geometry(x, cols, kernelSize, stride, padding, dilation);
+        if (colsT.Length != cols.Length || dw.Shape.Rank != 2 || dw.Shape[1] != g.Patch || dyT.Length != (long)dw.Shape[0] * g.Batch * g.Pixels)
+        {
+            throw new ArgumentException($"Conv2d's weight gradient of {x} needs dW [O, {g.Patch}] and dyT [O, {g.Batch * g.Pixels}]; got dW {dw}, dyT {dyT}, colsT {colsT}.", nameof(dw));
+        }
+
+        Conv2dWeightGradientCore(dyT, x, cols, colsT, dw, g, options);
+    }
+
+    /// <summary>The columns written out, then the GEMM (ILGPU); the Cpu overrides it with the implicit GEMM.</summary>
+    private protected virtual void Conv2dForwardCore(DeviceTensor x, DeviceTensor weight, DeviceTensor cols, DeviceTensor y, ConvGeometry g, GemmOptions options)
+    {
+        Im2ColCore(x, cols, g);
+        Gemm(weight.Reshape(y.Shape[1], g.Patch), cols, y, options);
+    }
+
+    private protected virtual void Conv2dWeightGradientCore(DeviceTensor dyT, DeviceTensor x, DeviceTensor cols, DeviceTensor colsT, DeviceTensor dw, ConvGeometry g, GemmOptions options)
+    {
+        Im2ColCore(x, cols, g);
+        SwapMiddle(cols, colsT, 1, g.Batch, g.Patch, g.Pixels);
+        Gemm(dyT.Reshape(dw.Shape[0], g.Batch * g.Pixels), colsT.Reshape(g.Patch, g.Batch * g.Pixels), dw, options);
+    }
+
     /// <summary>y [B, O, P] += bias [O] (FP32) on every pixel of channel o; computed in FP32, rounded once to y's precision.</summary>
     public void AddChannelBias(DeviceTensor y, DeviceTensor bias)
     {

@@ -26,6 +26,62 @@ internal sealed partial class CpuDevice
         });
     }
 
+    // The implicit GEMM: the problem is validated as the explicit product would be (same shapes, same GEMM hook), then op(B)
+    // is packed from the image (ConvColumns) instead of read from the columns' buffer, which stays untouched.
+    private protected override void Conv2dForwardCore(DeviceTensor x, DeviceTensor weight, DeviceTensor cols, DeviceTensor y, ConvGeometry g, GemmOptions options)
+    {
+        DeviceTensor w = weight.Reshape(y.Shape[1], g.Patch);
+        GemmProblem problem = GemmProblem.Validate(this, w, cols, y, options);
+        GemmObserver?.Invoke(w.Precision, x.Precision, y.Precision);
+        ImplicitGemm(problem, (CpuTensor)w, (CpuTensor)x, (CpuTensor)y, options, g, transposed: false);
+    }
+
+    private protected override void Conv2dWeightGradientCore(DeviceTensor dyT, DeviceTensor x, DeviceTensor cols, DeviceTensor colsT, DeviceTensor dw, ConvGeometry g, GemmOptions options)
+    {
+        DeviceTensor a = dyT.Reshape(dw.Shape[0], g.Batch * g.Pixels);
+        GemmProblem problem = GemmProblem.Validate(this, a, colsT.Reshape(g.Patch, g.Batch * g.Pixels), dw, options);
+        GemmObserver?.Invoke(a.Precision, x.Precision, dw.Precision);
+        ImplicitGemm(problem, (CpuTensor)a, (CpuTensor)x, (CpuTensor)dw, options, g, transposed: true);
+    }
+
+    private static void ImplicitGemm(in GemmProblem p, CpuTensor a, CpuTensor x, CpuTensor c, GemmOptions options, ConvGeometry g, bool transposed)
+    {
+        float[]? bias = options.Bias?.ToArray();
+        switch (x.Precision)
+        {
+            case Precision.Fp32: ImplicitGemm(p, a, x.As<float>(), c, bias, g, transposed); break;
+            case Precision.Bf16: ImplicitGemm(p, a, x.As<Bf16>(), c, bias, g, transposed); break;
+            default: ImplicitGemm(p, a, x.As<Half>(), c, bias, g, transposed); break;
+        }
+    }
+
+    private static unsafe void ImplicitGemm<TX>(in GemmProblem p, CpuTensor a, TX[] x, CpuTensor c, float[]? bias, ConvGeometry g, bool transposed)
+        where TX : unmanaged
+    {
+        fixed (TX* image = x)
+        {
+            var source = transposed ? ConvColumns<TX>.WeightGradient(image, g) : ConvColumns<TX>.Forward(image, g);
+            switch (a.Precision)
+            {
+                case Precision.Fp32: ImplicitGemmC(p, a.As<float>(), source, c, bias); break;
+                case Precision.Bf16: ImplicitGemmC(p, a.As<Bf16>(), source, c, bias); break;
+                default: ImplicitGemmC(p, a.As<Half>(), source, c, bias); break;
+            }
+        }
+    }
+
+    private static void ImplicitGemmC<TA, TSource>(in GemmProblem p, TA[] a, TSource source, CpuTensor c, float[]? bias)
+        where TA : unmanaged
+        where TSource : struct, IPackedB
+    {
+        switch (c.Precision)
+        {
+            case Precision.Fp32: CpuGemm.Run(p, a, source, c.As<float>(), bias); break;
+            case Precision.Bf16: CpuGemm.Run(p, a, source, c.As<Bf16>(), bias); break;
+            default: CpuGemm.Run(p, a, source, c.As<Half>(), bias); break;
+        }
+    }
+
     private protected override void Col2ImAccumulateCore(DeviceTensor dcols, DeviceTensor dx, ConvGeometry g)
     {
         using Fp32Elements gc = new(dcols), gx = new(dx, accumulate: true);

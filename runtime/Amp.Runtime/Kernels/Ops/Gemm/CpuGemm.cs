@@ -34,6 +34,22 @@ internal static unsafe class CpuGemm
         where TB : unmanaged
         where TC : unmanaged
     {
+        fixed (TB* pb = b)
+        {
+            Run(p, a, new DenseB<TB>(pb, p.Ldb, p.TransposeB, p.StrideB), c, bias);
+        }
+    }
+
+    /// <summary>
+    /// The GEMM with op(B) packed by <paramref name="source"/> instead of read from a stored matrix: an implicit operand
+    /// (a convolution's columns gathered straight from the image) costs no buffer and no extra pass over memory.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TA, TSource, TC>(in GemmProblem p, TA[] a, TSource source, TC[] c, float[]? bias)
+        where TA : unmanaged
+        where TSource : struct, IPackedB
+        where TC : unmanaged
+    {
         // Work items are (batch entry, Nc column block, run of Mc row blocks). Each item packs every B
         // block once and reuses it for all its row blocks; the row blocks are split only as far as needed
         // to give every core work.
@@ -53,11 +69,10 @@ internal static unsafe class CpuGemm
         int items = (int)itemCount;
         GemmProblem problem = p;
         fixed (TA* pa = a)
-        fixed (TB* pb = b)
         fixed (TC* pc = c)
         fixed (float* pbias = bias)
         {
-            var args = new Pointers<TA, TB, TC>(pa, pb, pc, pbias);
+            var args = new Pointers<TA, TSource, TC>(pa, source, pc, pbias);
             if (threads == 1 || items == 1)
             {
                 for (int t = 0; t < items; t++)
@@ -74,21 +89,32 @@ internal static unsafe class CpuGemm
 
     private readonly record struct ItemLayout(int TilesM, int TilesN, int SplitsM);
 
-    private readonly struct Pointers<TA, TB, TC>(TA* a, TB* b, TC* c, float* bias)
-        where TA : unmanaged
+    /// <summary>op(B) of a stored matrix (batch entries StrideB apart; 0 shares it): packed by <see cref="CpuGemmPacking.PackB"/>.</summary>
+    private readonly struct DenseB<TB>(TB* b, int ldb, bool transposed, long stride) : IPackedB
         where TB : unmanaged
+    {
+        public bool IsFp32 => typeof(TB) == typeof(float);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Pack(int batch, int p0, int j0, int kc, int nc, float* packed, float* run) =>
+            CpuGemmPacking.PackB(b + (batch * stride), ldb, transposed, p0, j0, kc, nc, packed, run);
+    }
+
+    private readonly struct Pointers<TA, TSource, TC>(TA* a, TSource b, TC* c, float* bias)
+        where TA : unmanaged
+        where TSource : struct, IPackedB
         where TC : unmanaged
     {
         public readonly TA* A = a;
-        public readonly TB* B = b;
+        public readonly TSource B = b;
         public readonly TC* C = c;
         public readonly float* Bias = bias;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Item<TA, TB, TC>(in GemmProblem p, in Pointers<TA, TB, TC> ptr, ItemLayout layout, int item)
+    private static void Item<TA, TSource, TC>(in GemmProblem p, in Pointers<TA, TSource, TC> ptr, ItemLayout layout, int item)
         where TA : unmanaged
-        where TB : unmanaged
+        where TSource : struct, IPackedB
         where TC : unmanaged
     {
         int split = item % layout.SplitsM;
@@ -101,7 +127,6 @@ internal static unsafe class CpuGemm
         int iEnd = Math.Min(p.M, endTile * Mc);
         int nc = Math.Min(Nc, p.N - j0);
         TA* a = ptr.A + (batch * p.StrideA);
-        TB* b = ptr.B + (batch * p.StrideB);
         Workspace ws = Workspace.Current;
         float* block = ws.Block((endTile - firstTile) * Mc * Nc);
         int panelsN = (nc + CpuGemmMicroKernel.Nr - 1) / CpuGemmMicroKernel.Nr;
@@ -109,8 +134,8 @@ internal static unsafe class CpuGemm
         for (int p0 = 0; p0 < p.K; p0 += Kc)
         {
             int kc = Math.Min(Kc, p.K - p0);
-            CpuGemmPacking.PackB(b, p.Ldb, p.TransposeB, p0, j0, kc, nc, ws.PackedB, ws.Run);
-            if (p.Tf32 && typeof(TB) == typeof(float))
+            ptr.B.Pack(batch, p0, j0, kc, nc, ws.PackedB, ws.Run);
+            if (p.Tf32 && ptr.B.IsFp32)
             {
                 Tf32.Round(new Span<float>(ws.PackedB, panelsN * kc * CpuGemmMicroKernel.Nr));
             }
