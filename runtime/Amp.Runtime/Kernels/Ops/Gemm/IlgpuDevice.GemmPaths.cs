@@ -103,17 +103,19 @@ internal sealed partial class IlgpuDevice
 
         if (tensorCores && p.Tf32 && a.Precision == Precision.Fp32 && b.Precision == Precision.Fp32)
         {
-            TensorCoreTf32(p, (IlgpuTensor)a, (IlgpuTensor)b, (IlgpuTensor)c, options);
+            TensorCore(p, (IlgpuTensor)a, (IlgpuTensor)b, (IlgpuTensor)c, options);
             return true;
         }
 
         return false;
     }
 
+    /// <summary>The tensor-core kernels: m16n8k16 for BF16/FP16 operands, m16n8k8.tf32 for FP32 operands under TF32; C in any precision.</summary>
     private void TensorCore(GemmProblem p, IlgpuTensor a, IlgpuTensor b, IlgpuTensor c, GemmOptions options)
     {
         using Fp32Copy bias = new(this, options.Bias);
         GemmKernelArgs args = Args(p, options);
+        bool tf32 = a.Precision == Precision.Fp32;
         int isBf16 = a.Precision == Precision.Bf16 ? 1 : 0;
         KernelConfig config = TensorCoreGemm.Config(p.M, p.N, p.Batch);
         switch (c.Precision)
@@ -128,35 +130,19 @@ internal sealed partial class IlgpuDevice
         void Launch<TC, SC>()
             where TC : unmanaged where SC : struct, IKernelStorage<TC>
         {
-            var kernel = Kernel(
+            if (tf32)
+            {
+                var kernel = Kernel(
+                    $"tensorcore-tf32/{typeof(SC).Name}",
+                    acc => acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<TC>, ArrayView<float>, GemmKernelArgs, SC>(TensorCoreGemmTf32.Kernel<TC, SC>));
+                kernel(config, a.View<float>(), b.View<float>(), c.View<TC>(), bias.View, args, default);
+                return;
+            }
+
+            var sixteen = Kernel(
                 $"tensorcore/{typeof(SC).Name}",
                 acc => acc.LoadStreamKernel<ArrayView<ushort>, ArrayView<ushort>, ArrayView<TC>, ArrayView<float>, GemmKernelArgs, int, SC>(TensorCoreGemm.Kernel<TC, SC>));
-            kernel(config, a.Bits16(), b.Bits16(), c.View<TC>(), bias.View, args, isBf16, default);
-        }
-    }
-
-    /// <summary>FP32 operands under TF32 on the tensor cores (mma m16n8k8.tf32), C in any precision.</summary>
-    private void TensorCoreTf32(GemmProblem p, IlgpuTensor a, IlgpuTensor b, IlgpuTensor c, GemmOptions options)
-    {
-        using Fp32Copy bias = new(this, options.Bias);
-        GemmKernelArgs args = Args(p, options);
-        KernelConfig config = TensorCoreGemm.Config(p.M, p.N, p.Batch);
-        switch (c.Precision)
-        {
-            case Precision.Fp32: Launch<float, Fp32Storage>(); break;
-            case Precision.Bf16: Launch<ushort, Bf16Storage>(); break;
-            default: Launch<KernelHalf, Fp16Storage>(); break;
-        }
-
-        Launched();
-
-        void Launch<TC, SC>()
-            where TC : unmanaged where SC : struct, IKernelStorage<TC>
-        {
-            var kernel = Kernel(
-                $"tensorcore-tf32/{typeof(SC).Name}",
-                acc => acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<TC>, ArrayView<float>, GemmKernelArgs, SC>(TensorCoreGemmTf32.Kernel<TC, SC>));
-            kernel(config, a.View<float>(), b.View<float>(), c.View<TC>(), bias.View, args, default);
+            sixteen(config, a.Bits16(), b.Bits16(), c.View<TC>(), bias.View, args, isBf16, default);
         }
     }
 

@@ -80,7 +80,16 @@ internal static class TensorCoreGemm
             Group.Barrier();
         }
 
-        // D fragment: (g, 2t), (g, 2t + 1), (g + 8, 2t), (g + 8, 2t + 1) of each 16 x 8 tile.
+        Store(acc, c, bias, p, sc, row0 + warpRow, col0 + warpCol, groupId, inGroup);
+    }
+
+    /// <summary>
+    /// Writes a warp's 32 x 32 quarter of C from its accumulators: the D fragment of each 16 x 8 tile, (g, 2t), (g, 2t + 1),
+    /// (g + 8, 2t), (g + 8, 2t + 1) (m16n8k16's and m16n8k8's alike), with alpha, the bias and beta C, rounded once.
+    /// </summary>
+    internal static void Store<TC, SC>(ArrayView<float> acc, ArrayView<TC> c, ArrayView<float> bias, GemmKernelArgs p, SC sc, int row0, int col0, int groupId, int inGroup)
+        where TC : unmanaged where SC : struct, IKernelStorage<TC>
+    {
         long cBase = Grid.IdxZ * p.StrideC;
         for (int mi = 0; mi < 2; mi++)
         {
@@ -88,7 +97,7 @@ internal static class TensorCoreGemm
             {
                 for (int r = 0; r < 4; r++)
                 {
-                    int i = row0 + warpRow + (mi * 16) + groupId + ((r / 2) * 8), j = col0 + warpCol + (ni * 8) + (2 * inGroup) + (r % 2);
+                    int i = row0 + (mi * 16) + groupId + ((r / 2) * 8), j = col0 + (ni * 8) + (2 * inGroup) + (r % 2);
                     if (i < p.M && j < p.N)
                     {
                         long at = cBase + ((long)i * p.Ldc) + j;

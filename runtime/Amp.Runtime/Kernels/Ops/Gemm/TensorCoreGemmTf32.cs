@@ -69,23 +69,7 @@ internal static class TensorCoreGemmTf32
             Group.Barrier();
         }
 
-        long cBase = Grid.IdxZ * p.StrideC;
-        for (int mi = 0; mi < 2; mi++)
-        {
-            for (int ni = 0; ni < 4; ni++)
-            {
-                for (int r = 0; r < 4; r++)
-                {
-                    int i = row0 + warpRow + (mi * 16) + groupId + ((r / 2) * 8), j = col0 + warpCol + (ni * 8) + (2 * inGroup) + (r % 2);
-                    if (i < p.M && j < p.N)
-                    {
-                        long at = cBase + ((long)i * p.Ldc) + j;
-                        float value = (p.Alpha * acc[(((mi * 4) + ni) * 4) + r]) + (p.HasBias != 0 ? bias[j] : 0f);
-                        c[at] = sc.FromFloat(p.Beta != 0f ? value + (p.Beta * sc.ToFloat(c[at])) : value);
-                    }
-                }
-            }
-        }
+        TensorCoreGemm.Store(acc, c, bias, p, sc, row0 + warpRow, col0 + warpCol, groupId, inGroup);
     }
 
     private static void Mma(ref float d0, ref float d1, ref float d2, ref float d3, uint a0, uint a1, uint a2, uint a3, uint b0, uint b1, int lane)
