@@ -149,7 +149,11 @@ internal sealed partial class ModelEmitter
          .Line("{");
         foreach (InputSpec input in spec.Inputs)
         {
-            w.Line($"    new(\"{input.Name}\", {Ns}Compilation.InputKind.{input.Kind}, {(input.SampleShape.Count == 0 ? "global::System.Array.Empty<int>()" : $"new int[] {{ {string.Join(", ", input.SampleShape)} }}")}, {input.Limit}, LossOnly: {(input.LossOnly ? "true" : "false")}),");
+            // A CrossEntropy that skips another label than PyTorch's default -100 lets the binder accept it.
+            int? ignore = plan.Nodes.Where(n => n.Kind == OpKind.CrossEntropy && n.Ints.Count > 0 && n.Ints[0] != -100
+                    && plan.Nodes[n.Inputs[1]] is { Kind: OpKind.Input } labels && labels.Name == input.Name)
+                .Select(n => (int?)n.Ints[0]).FirstOrDefault();
+            w.Line($"    new(\"{input.Name}\", {Ns}Compilation.InputKind.{input.Kind}, {(input.SampleShape.Count == 0 ? "global::System.Array.Empty<int>()" : $"new int[] {{ {string.Join(", ", input.SampleShape)} }}")}, {input.Limit}, LossOnly: {(input.LossOnly ? "true" : "false")}){(ignore is { } skip ? $" {{ Ignore = {skip} }}" : string.Empty)},");
         }
 
         w.Line("};").Line();

@@ -104,9 +104,20 @@ internal sealed partial class GraphBuilder
                     }
 
                     break;
+                case "labelSmoothing":
+                    value = Convert.ToSingle(constant.Value, System.Globalization.CultureInfo.InvariantCulture);
+                    if (!(value >= 0f && value <= 1f))
+                    {
+                        context.Report(DiagnosticDescriptors.ArgumentOutOfRange, argument.Syntax, "labelSmoothing", name,
+                            value.ToString("R", System.Globalization.CultureInfo.InvariantCulture), "label smoothing is in [0, 1]");
+                        return null;
+                    }
+
+                    break;
                 case "heads":
                 case "kernelSize":
                 case "outputSize":
+                case "ignoreIndex":
                     ints.Add((int)constant.Value!);
                     break;
                 case "stride":

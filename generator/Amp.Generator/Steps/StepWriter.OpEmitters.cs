@@ -419,7 +419,14 @@ internal sealed partial class StepWriter
         string logp = Scratch(w, n, "LogProbs", Precision.Fp32, [.. xs]);
         string y = Buffer(w, n);
         w.Line($"{Device}.LogSoftmax({s.X}, {logp});")
-         .Line($"{Device}.NllLoss({logp}.Reshape({Rows(xs)}, {Dim(xs[xs.Length - 1])}), {T(n.Inputs[1])}.Reshape({Rows(xs)}), {y});");
+         .Line($"{Device}.NllLoss({logp}.Reshape({Rows(xs)}, {Dim(xs[xs.Length - 1])}), {T(n.Inputs[1])}.Reshape({Rows(xs)}), {y}{CrossEntropyOptions(n)});");
+    }
+
+    /// <summary>label_smoothing and ignore_index where they differ from PyTorch's defaults (0 and -100).</summary>
+    private static string CrossEntropyOptions(PlannedNode n)
+    {
+        int ignore = n.Ints.Count > 0 ? n.Ints[0] : -100;
+        return n.Float == 0f && ignore == -100 ? string.Empty : $", labelSmoothing: {Fusion.Literal(n.Float)}, ignoreIndex: {Int(ignore)}";
     }
 
     private void CrossEntropyBackward(CodeWriter w, OpSite s)
@@ -427,7 +434,7 @@ internal sealed partial class StepWriter
         PlannedNode n = s.Node;
         int[] xs = s.Xs;
         string classes = Dim(xs[xs.Length - 1]);
-        w.Line($"{Device}.CrossEntropyBackward({T(n.Id, "LogProbs")}.Reshape({Rows(xs)}, {classes}), {T(n.Inputs[1])}.Reshape({Rows(xs)}), {s.Dy}, {s.Gx}.Reshape({Rows(xs)}, {classes}));");
+        w.Line($"{Device}.CrossEntropyBackward({T(n.Id, "LogProbs")}.Reshape({Rows(xs)}, {classes}), {T(n.Inputs[1])}.Reshape({Rows(xs)}), {s.Dy}, {s.Gx}.Reshape({Rows(xs)}, {classes}){CrossEntropyOptions(n)});");
     }
 
     // Pooling on [Batch, C, H, W]: the window as kernel and stride per axis (AdaptiveAvgPool2d: equal windows); the

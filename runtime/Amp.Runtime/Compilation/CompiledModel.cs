@@ -247,9 +247,11 @@ public abstract partial class CompiledModel : ICompiledModel
         {
             for (int i = 0; i < ids.Length; i++)
             {
-                if ((uint)ids[i] >= (uint)input.Limit)
+                bool ignored = input.Kind == InputKind.Labels && ids[i] == input.Ignore;
+                if ((uint)ids[i] >= (uint)input.Limit && !ignored)
                 {
-                    throw new ArgumentOutOfRangeException(nameof(batch), ids[i], $"Input '{input.Name}' has {ids[i]} at position {i}, outside [0, {input.Limit}).");
+                    throw new ArgumentOutOfRangeException(nameof(batch), ids[i],
+                        $"Input '{input.Name}' has {ids[i]} at position {i}, outside [0, {input.Limit}){(input.Kind == InputKind.Labels ? $" and not the ignored {input.Ignore}" : string.Empty)}.");
                 }
             }
         }

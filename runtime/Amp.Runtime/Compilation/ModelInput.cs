@@ -19,6 +19,12 @@ public enum InputKind
 /// </summary>
 public sealed record ModelInput(string Name, InputKind Kind, int[] SampleShape, int Limit = 0, bool LossOnly = false)
 {
+    /// <summary>
+    /// Labels: the class id <c>CrossEntropy(.., ignoreIndex:)</c> skips, accepted although outside [0, Limit); PyTorch's
+    /// default, -100, when the loss does not name one.
+    /// </summary>
+    public int Ignore { get; init; } = -100;
+
     internal int SampleLength => SampleShape.Aggregate(1, (a, b) => a * b);
 
     internal string Describe(string batch) => $"[{string.Join(", ", new[] { batch }.Concat(SampleShape.Select(d => d.ToString(System.Globalization.CultureInfo.InvariantCulture))))}]";

@@ -13,9 +13,18 @@ public static partial class Ops
     /// <summary>Mean over the last dimension: [.., n] -> [..].</summary>
     public static Tensor Mean(Tensor x, Precision? precision = null) => Reduce(x, mean: true);
 
-    /// <summary>Mean over rows of -log softmax(logits)[row, label]: a scalar.</summary>
-    public static Tensor CrossEntropy(Tensor logits, Labels labels)
+    /// <summary>
+    /// PyTorch's cross_entropy (mean reduction): over the rows whose label is not <paramref name="ignoreIndex"/>, the mean of
+    /// (1 - eps) (-log softmax(logits)[row, label]) + eps mean_c(-log softmax(logits)[row, c]), eps =
+    /// <paramref name="labelSmoothing"/> in [0, 1]; a scalar (NaN when every row is ignored, as PyTorch's 0 / 0).
+    /// </summary>
+    public static Tensor CrossEntropy(Tensor logits, Labels labels, float labelSmoothing = 0f, int ignoreIndex = -100)
     {
+        if (!(labelSmoothing >= 0f && labelSmoothing <= 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "Label smoothing must be in [0, 1].");
+        }
+
         ArgumentNullException.ThrowIfNull(labels);
         Tensor logp = LogSoftmax(logits);
         if (labels.Length != logp.Rows)
@@ -24,18 +33,31 @@ public static partial class Ops
         }
 
         double sum = 0;
+        int counted = 0;
         for (int r = 0; r < logp.Rows; r++)
         {
             int label = labels.Classes[r];
+            if (label == ignoreIndex)
+            {
+                continue;
+            }
+
             if ((uint)label >= (uint)logp.Columns)
             {
                 throw new ArgumentOutOfRangeException(nameof(labels), label, $"Label at row {r} is outside [0, {logp.Columns}).");
             }
 
-            sum -= logp.Values[(r * logp.Columns) + label];
+            double uniform = 0;
+            for (int c = 0; c < logp.Columns; c++)
+            {
+                uniform += logp.Values[(r * logp.Columns) + c];
+            }
+
+            sum -= ((1 - (double)labelSmoothing) * logp.Values[(r * logp.Columns) + label]) + (labelSmoothing * uniform / logp.Columns);
+            counted++;
         }
 
-        return new Tensor([sum / logp.Rows]);
+        return new Tensor([sum / counted]);
     }
 
     /// <summary>Mean of (prediction - target)^2 over every element: a scalar.</summary>

@@ -128,6 +128,9 @@ public static class OpCases
 
         rows.Add(new(OpKind.CrossEntropy, "rows", "CrossEntropy({0}, {1})", [Of(5), new(OperandKind.Labels, [], 5)], null, LossOnly));
         rows.Add(new(OpKind.CrossEntropy, "sequence", "CrossEntropy({0}, {1})", [Of(3, 5), new(OperandKind.Labels, [3], 5)], null, LossOnly));
+        rows.Add(new(OpKind.CrossEntropy, "label_smoothing", "CrossEntropy({0}, {1}, labelSmoothing: 0.1f)", [Of(3, 5), new(OperandKind.Labels, [3], 5)], null, LossOnly));
+        rows.Add(new(OpKind.CrossEntropy, "ignore_index", "CrossEntropy({0}, {1}, ignoreIndex: 2)", [Of(4, 5), new(OperandKind.Labels, [4], 5)], null, LossOnly));
+        rows.Add(new(OpKind.CrossEntropy, "smoothing_and_ignore", "CrossEntropy({0}, {1}, labelSmoothing: 0.25f, ignoreIndex: 0)", [Of(4, 5), new(OperandKind.Labels, [4], 5)], null, LossOnly));
         rows.Add(new(OpKind.MseLoss, "rank3", "MseLoss({0}, {1})", [Of(3, 4), Of(3, 4)], null, LossOnly));
         rows.Add(new(OpKind.MseLoss, "batch_vector", "MseLoss(Sum({0}), Mean({1}))", [Of(4), Of(3)], null, LossOnly));
 

@@ -112,7 +112,8 @@ internal readonly unsafe struct ConvColumns<TX>(TX* image, ConvGeometry g, bool 
                 }
 
                 TX* row = image + (sample * plane) + (((long)((c * g.H) + source)) * g.W) + shiftW;
-                if (g.Stride == 1 && until - from >= 32)
+                // FP16's scalar conversion is software: it always goes through the vectorised bulk converter.
+                if (g.Stride == 1 && (until - from >= 32 || typeof(TX) == typeof(Half)))
                 {
                     HostStorage.ToFloats(new ReadOnlySpan<TX>(row + from, until - from), new Span<float>(to + (from - j), until - from));
                 }

@@ -4,10 +4,12 @@ namespace Amp;
 public abstract partial class AmpDevice
 {
     /// <summary>
-    /// Cross-entropy fused as softmax minus one-hot: dlogits[r, c] += dloss[0] / rows * (exp(logProbs[r, c]) - [c == label_r]).
+    /// Cross-entropy fused as softmax minus the (smoothed) one-hot: over the rows whose label is not <paramref name="ignoreIndex"/>,
+    /// dlogits[r, c] += dloss[0] / counted * (exp(logProbs[r, c]) - (1 - eps) [c == label_r] - eps / C) (PyTorch's label
+    /// smoothing eps and mean over the counted rows); ignored rows get nothing.
     /// <paramref name="dloss"/> is the loss's one-element gradient (the loss scale when the loss is the graph's output).
     /// </summary>
-    public void CrossEntropyBackward(DeviceTensor logProbs, DeviceTensor labels, DeviceTensor dloss, DeviceTensor dlogits)
+    public void CrossEntropyBackward(DeviceTensor logProbs, DeviceTensor labels, DeviceTensor dloss, DeviceTensor dlogits, float labelSmoothing = 0f, int ignoreIndex = -100)
     {
         Owns(logProbs, nameof(logProbs));
         Owns(labels, nameof(labels));
@@ -19,13 +21,19 @@ public abstract partial class AmpDevice
             throw new ArgumentException($"'dlogits' {dlogits.Shape} must match logProbs {logProbs.Shape} and 'dloss' {dloss.Shape} must hold one value.", nameof(dlogits));
         }
 
-        CrossEntropyBackwardCore(logProbs, HostIds(labels, logProbs.Shape.Columns, nameof(labels), "Label at row"), labels, dloss, dlogits);
+        CheckSmoothing(labelSmoothing);
+        var options = new CrossEntropyOptions(labelSmoothing, ignoreIndex);
+        CrossEntropyBackwardCore(logProbs, HostLabels(labels, logProbs.Shape.Columns, ignoreIndex), labels, dloss, dlogits, options);
     }
 
-    private protected abstract void CrossEntropyBackwardCore(DeviceTensor logProbs, float[] hostLabels, DeviceTensor labels, DeviceTensor dloss, DeviceTensor dlogits);
+    private protected abstract void CrossEntropyBackwardCore(DeviceTensor logProbs, float[] hostLabels, DeviceTensor labels, DeviceTensor dloss, DeviceTensor dlogits, CrossEntropyOptions options);
 
-    /// <summary>loss[0] = mean over rows of -logProbs[row, labels[row]] (labels as FP32 integers), in FP32.</summary>
-    public void NllLoss(DeviceTensor logProbs, DeviceTensor labels, DeviceTensor loss)
+    /// <summary>
+    /// loss[0] = the mean over the rows whose label is not <paramref name="ignoreIndex"/> of
+    /// (1 - eps) (-logProbs[row, label]) + eps mean_c(-logProbs[row, c]) (labels as FP32 integers), in FP32: PyTorch's
+    /// cross_entropy with label_smoothing and ignore_index. No counted row gives NaN, as PyTorch's 0 / 0.
+    /// </summary>
+    public void NllLoss(DeviceTensor logProbs, DeviceTensor labels, DeviceTensor loss, float labelSmoothing = 0f, int ignoreIndex = -100)
     {
         Owns(logProbs, nameof(logProbs));
         Owns(labels, nameof(labels));
@@ -38,8 +46,48 @@ public abstract partial class AmpDevice
             throw new ArgumentException($"loss must hold one value; it is {loss.Shape}.", nameof(loss));
         }
 
-        NllLossCore(logProbs, labels, HostIds(labels, logProbs.Shape.Columns, nameof(labels), "Label at row"), loss);
+        CheckSmoothing(labelSmoothing);
+        NllLossCore(logProbs, labels, HostLabels(labels, logProbs.Shape.Columns, ignoreIndex), loss, new CrossEntropyOptions(labelSmoothing, ignoreIndex));
     }
 
-    private protected abstract void NllLossCore(DeviceTensor logProbs, DeviceTensor labels, float[] hostLabels, DeviceTensor loss);
+    private protected abstract void NllLossCore(DeviceTensor logProbs, DeviceTensor labels, float[] hostLabels, DeviceTensor loss, CrossEntropyOptions options);
+
+    private static void CheckSmoothing(float labelSmoothing)
+    {
+        if (!(labelSmoothing >= 0f && labelSmoothing <= 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "Label smoothing must be in [0, 1].");
+        }
+    }
+
+    /// <summary>The labels on the host, each an integer class in [0, classes) or the ignored index.</summary>
+    private static float[] HostLabels(DeviceTensor labels, int classes, int ignoreIndex)
+    {
+        float[] values = labels.ToArray();
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (values[i] != ignoreIndex && (values[i] < 0 || values[i] >= classes || values[i] != MathF.Floor(values[i])))
+            {
+                throw new ArgumentOutOfRangeException(nameof(labels), values[i], $"Label at row {i} is not an integer in [0, {classes}) nor the ignored {ignoreIndex}.");
+            }
+        }
+
+        return values;
+    }
+}
+
+/// <summary>CrossEntropy's options as PyTorch names them: label_smoothing (eps) and ignore_index.</summary>
+internal readonly record struct CrossEntropyOptions(float LabelSmoothing, int IgnoreIndex)
+{
+    /// <summary>The rows that count: their label is not the ignored index.</summary>
+    public int Counted(float[] labels)
+    {
+        int counted = 0;
+        foreach (float label in labels)
+        {
+            counted += label != IgnoreIndex ? 1 : 0;
+        }
+
+        return counted;
+    }
 }
