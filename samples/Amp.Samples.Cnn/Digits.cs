@@ -15,7 +15,8 @@ internal sealed class Digits(int seed)
     /// <summary>Training batch <paramref name="index"/> (or, with a negative index, a held-out set): images [n, 1, 28, 28] and labels [n].</summary>
     public Batch Batch(int index, int count)
     {
-        var random = new Random(HashCode.Combine(seed, index));
+        // Not HashCode.Combine: it is seeded per process, so the images (and every figure of the run) would change each run.
+        var random = new Random(unchecked((seed * 1_000_003) + index));
         var pixels = new float[count * Size * Size];
         var labels = new int[count];
         for (int i = 0; i < count; i++)

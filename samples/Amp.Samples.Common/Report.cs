@@ -27,6 +27,7 @@ public static class Report
         }
 
         AnsiConsole.Write(table);
+        AnsiConsole.WriteLine("time / step: TrainStep alone, mean over the second half of each run (steady state: after the JIT's tiering).");
 
         // Where the memory goes: AMP halves activations and workspace; masters, gradients and AdamW's moments stay FP32
         // (and working copies add half a master), so a small, weight-dominated model saves little. "saved": the
