@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Amp.Compilation;
@@ -13,29 +14,35 @@ public static class ChainGradMath
     private const float GeluCubic = 0.044715f;
 
     /// <summary>PyTorch's convention: relu'(0) = 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ReluGrad(float x) => x > 0f ? 1f : 0f;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> ReluGrad(Vector256<float> x) =>
         Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256<float>.One, Vector256<float>.Zero);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float TanhGrad(float x)
     {
         float t = ChainMath.Tanh(x);
         return 1f - (t * t);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> TanhGrad(Vector256<float> x)
     {
         Vector256<float> t = ChainMath.Tanh(x);
         return Vector256<float>.One - (t * t);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float SigmoidGrad(float x)
     {
         float s = ChainMath.Sigmoid(x);
         return s * (1f - s);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> SigmoidGrad(Vector256<float> x)
     {
         Vector256<float> s = ChainMath.Sigmoid(x);
@@ -43,12 +50,14 @@ public static class ChainGradMath
     }
 
     /// <summary>silu'(x) = s (1 + x (1 - s)), s = sigmoid(x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float SiluGrad(float x)
     {
         float s = ChainMath.Sigmoid(x);
         return s * (1f + (x * (1f - s)));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> SiluGrad(Vector256<float> x)
     {
         Vector256<float> s = ChainMath.Sigmoid(x);
@@ -56,12 +65,14 @@ public static class ChainGradMath
     }
 
     /// <summary>gelu'(x) for the tanh form: 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2), t = tanh(c (x + a x^3)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float GeluGrad(float x)
     {
         float t = ChainMath.Tanh(SqrtTwoOverPi * (x + (GeluCubic * x * x * x)));
         return (0.5f * (1f + t)) + (0.5f * x * (1f - (t * t)) * SqrtTwoOverPi * (1f + (3f * GeluCubic * x * x)));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> GeluGrad(Vector256<float> x)
     {
         Vector256<float> one = Vector256<float>.One;
@@ -69,28 +80,38 @@ public static class ChainGradMath
         return ((one + t) * 0.5f) + (x * 0.5f * (one - (t * t)) * SqrtTwoOverPi * (one + (x * x * (3f * GeluCubic))));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ExpGrad(float x) => MathF.Exp(x);
 
     /// <summary>d sqrt(x) / dx = 1 / (2 sqrt(x)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float SqrtGrad(float x) => 0.5f / MathF.Sqrt(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> SqrtGrad(Vector256<float> x) => Vector256.Create(0.5f) / Vector256.Sqrt(x);
 
     /// <summary>Clamp's derivative as PyTorch's: 1 where lo &lt;= x &lt;= hi (the bounds included), else 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ClampGrad(float x, float lo, float hi) => x >= lo && x <= hi ? 1f : 0f;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> ClampGrad(Vector256<float> x, float lo, float hi) =>
         Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256.Create(lo)) & Vector256.LessThanOrEqual(x, Vector256.Create(hi)), Vector256<float>.One, Vector256<float>.Zero);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> ExpGrad(Vector256<float> x) => ChainMath.Exp(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float LogGrad(float x) => 1f / x;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> LogGrad(Vector256<float> x) => Vector256<float>.One / x;
 
     /// <summary>d softplus / dx = sigmoid(x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float SoftplusGrad(float x) => ChainMath.Sigmoid(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> SoftplusGrad(Vector256<float> x) => ChainMath.Sigmoid(x);
 }
 
