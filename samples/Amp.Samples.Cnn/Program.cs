@@ -56,7 +56,7 @@ foreach (TrainingRun run in runs)
 
 string png = Report.Plot(runs, options.Out, "cnn-loss", "Digit ResNet: loss per precision");
 string grid = ImageGrid.Write(Path.Combine(options.Out, "cnn-predictions.png"), test, predictions, count: 64);
-AnsiConsole.MarkupLine($"Loss curves: [bold]{Markup.Escape(Path.GetFullPath(png))}[/] (and cnn-loss.csv beside it).");
+AnsiConsole.MarkupLine($"Loss curves: [bold]{Markup.Escape(Path.GetFullPath(png))}[/] (with cnn-loss-vs-fp32.png, the difference to FP32, and cnn-loss.csv beside it).");
 AnsiConsole.MarkupLine($"Test images with the last run's predictions (green right, red wrong): [bold]{Markup.Escape(Path.GetFullPath(grid))}[/].");
 return 0;
 

@@ -44,7 +44,49 @@ public static class Report
         AnsiConsole.Write(parts);
     }
 
-    /// <summary>Writes NAME.png (training loss, smoothed, and held-out loss per precision) and NAME.csv; returns the PNG path.</summary>
+    /// <summary>
+    /// The low-precision curves minus FP32's (20-step means of the training loss, and the held-out evaluations), beside a zero
+    /// line: where the three curves of the main plot lie on top of each other, this shows how far apart they are.
+    /// </summary>
+    private static void PlotAgainstFp32(IReadOnlyList<TrainingRun> runs, string png, string title)
+    {
+        if (runs.FirstOrDefault(r => r.Precision == Precision.Fp32) is not { } fp32 || runs.Count < 2)
+        {
+            return;
+        }
+
+        static double[] Smoothed(TrainingRun run) =>
+            run.Curve.Select((_, k) => (double)run.Curve.Skip(Math.Max(0, k - 19)).Take(Math.Min(k + 1, 20)).Average(c => c.Loss)).ToArray();
+
+        var plot = new Plot();
+        ScottPlot.Color[] colors = [Colors.Black, Colors.DodgerBlue, Colors.OrangeRed];
+        double[] reference = Smoothed(fp32);
+        foreach (TrainingRun run in runs.Where(r => r != fp32))
+        {
+            double[] own = Smoothed(run);
+            int n = Math.Min(own.Length, reference.Length);
+            var line = plot.Add.Scatter(run.Curve.Take(n).Select(c => (double)c.Step).ToArray(), own.Take(n).Zip(reference, (a, b) => a - b).ToArray(), colors[(int)run.Precision % colors.Length]);
+            line.LegendText = run.Name + " - FP32 (train, 20-step mean)";
+            line.MarkerSize = 0;
+            int m = Math.Min(run.Evaluations.Count, fp32.Evaluations.Count);
+            var held = plot.Add.Scatter(run.Evaluations.Take(m).Select(e => (double)e.Step).ToArray(),
+                run.Evaluations.Take(m).Zip(fp32.Evaluations, (a, b) => (double)(a.Loss - b.Loss)).ToArray(), colors[(int)run.Precision % colors.Length]);
+            held.LegendText = run.Name + " - FP32 (held out)";
+            held.LinePattern = LinePattern.Dashed;
+        }
+
+        plot.Add.HorizontalLine(0, color: Colors.Gray);
+        plot.Title(title + ": difference to FP32");
+        plot.XLabel("step");
+        plot.YLabel("loss - FP32 loss");
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.SavePng(png, 900, 540);
+    }
+
+    /// <summary>
+    /// Writes NAME.png (training loss, smoothed, and held-out loss per precision), NAME-vs-fp32.png (each low precision's
+    /// curves minus FP32's, so overlapping curves stay readable) and NAME.csv; returns the first PNG's path.
+    /// </summary>
     public static string Plot(IReadOnlyList<TrainingRun> runs, string directory, string name, string title)
     {
         Directory.CreateDirectory(directory);
@@ -69,6 +111,7 @@ public static class Report
         plot.ShowLegend(Alignment.UpperRight);
         string png = Path.Combine(directory, name + ".png");
         plot.SavePng(png, 900, 540);
+        PlotAgainstFp32(runs, Path.Combine(directory, name + "-vs-fp32.png"), title);
 
         var csv = new StringBuilder("step");
         foreach (TrainingRun run in runs)

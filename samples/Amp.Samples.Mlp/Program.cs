@@ -47,7 +47,7 @@ foreach (TrainingRun run in runs)
 }
 
 string png = Report.Plot(runs, options.Out, "mlp-loss", "Spiral classifier: loss per precision");
-AnsiConsole.MarkupLine($"Loss curves: [bold]{Markup.Escape(Path.GetFullPath(png))}[/] (and mlp-loss.csv beside it).");
+AnsiConsole.MarkupLine($"Loss curves: [bold]{Markup.Escape(Path.GetFullPath(png))}[/] (with mlp-loss-vs-fp32.png, the difference to FP32, and mlp-loss.csv beside it).");
 return 0;
 
 static float Max(ReadOnlySpan<float> values)

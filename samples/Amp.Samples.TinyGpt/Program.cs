@@ -50,7 +50,7 @@ foreach (TrainingRun run in runs)
 }
 
 string png = Report.Plot(runs, options.Out, "tinygpt-loss", "Character GPT: loss per precision");
-AnsiConsole.MarkupLine($"Loss curves: [bold]{Markup.Escape(Path.GetFullPath(png))}[/] (and tinygpt-loss.csv beside it).");
+AnsiConsole.MarkupLine($"Loss curves: [bold]{Markup.Escape(Path.GetFullPath(png))}[/] (with tinygpt-loss-vs-fp32.png, the difference to FP32, and tinygpt-loss.csv beside it).");
 return 0;
 
 // Samples one character at a time from the model's last position, temperature 0.8.
