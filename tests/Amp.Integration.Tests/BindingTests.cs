@@ -40,11 +40,35 @@ public sealed class BindingTests
         Assert.Contains("outside [0, 10)", range.Message);
     }
 
+    /// <summary>
+    /// A model without [Loss] is an inference model: its plan says so, it runs Forward and checkpoints, and training it is a
+    /// compile-time error on its type (CS0619, GeneratorTests) and an InvalidOperationException through ICompiledModel.
+    /// </summary>
     [Fact]
-    public void Evaluate_without_a_loss_method_is_refused()
+    public void A_model_without_a_loss_method_is_an_inference_model()
     {
         using AmpDevice device = AmpDevice.Create(DeviceKind.Cpu);
         using ForwardOnly.Compiled compiled = new ForwardOnly().Compile(device);
-        Assert.Throws<InvalidOperationException>(() => compiled.Evaluate(new Batch { { "x", new float[4] } }));
+        Assert.True(ForwardOnly.Plan.InferenceOnly);
+        Assert.Contains("inference only: no [Loss]", ForwardOnly.Plan.ToString());
+        Assert.False(Classifier.Plan.InferenceOnly);
+
+        IInferenceModel inference = compiled;
+        Assert.Equal(4, inference.Forward(new Batch { { "x", new float[8] } }).Length);   // batch 2 of [2]
+        string path = Path.Combine(Path.GetTempPath(), $"amp-inference-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            inference.SaveSafetensors(path);
+            inference.LoadSafetensors(path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        ICompiledModel trainable = compiled;
+        var error = Assert.Throws<InvalidOperationException>(() => trainable.Evaluate(new Batch { { "x", new float[4] } }));
+        Assert.Contains("no [Loss] method", error.Message);
+        Assert.Throws<InvalidOperationException>(() => trainable.TrainStep(new Batch { { "x", new float[4] } }));
     }
 }

@@ -93,7 +93,7 @@ internal sealed partial class ModelEmitter
          .Line($"        WorkspaceBytesPerSample: {InputBytes + program.WorkspaceBytesPerSample},")
          .Line($"        WorkspaceFixedBytes: {program.WorkspaceFixedBytes},")
          .Line($"        Fp32ActivationBytesPerSample: {planned.Fp32SavedBytesPerSample},")
-         .Line($"        Fp32WorkspaceBytesPerSample: {InputBytes + planned.Fp32WorkspaceBytesPerSample}){(spec.Fp32Gradients || spec.Tf32 || planned.RecomputeSavedBytesPerSample > 0 ? "," : ");")}");
+         .Line($"        Fp32WorkspaceBytesPerSample: {InputBytes + planned.Fp32WorkspaceBytesPerSample}){(spec.Fp32Gradients || spec.Tf32 || plan.LossOutput < 0 || planned.RecomputeSavedBytesPerSample > 0 ? "," : ");")}");
         var named = new List<string>();
         if (spec.Fp32Gradients)
         {
@@ -109,6 +109,11 @@ internal sealed partial class ModelEmitter
         if (spec.Tf32)
         {
             named.Add("tf32: true");
+        }
+
+        if (plan.LossOutput < 0)
+        {
+            named.Add("inferenceOnly: true");
         }
 
         for (int i = 0; i < named.Count; i++)
@@ -257,7 +262,19 @@ internal sealed partial class ModelEmitter
          .Line($"public float[] Forward({string.Join(", ", forward.Select(Parameter))}) => Forward({Batch(forward)});");
         if (plan.LossOutput < 0)
         {
-            w.Line();
+            // No [Loss]: an inference model. Training and evaluating a loss are compile-time errors on this type (and an
+            // InvalidOperationException through ICompiledModel), never a silent no-op.
+            w.Line()
+             .Line($"private const string NoLoss = \"{spec.ClassName} has no [Loss] method: it is an inference model (Forward, checkpoints) and does not train.\";")
+             .Line();
+            foreach ((string returns, string method) in new[] { ($"{Ns}StepResult", "TrainStep"), ("float", "Evaluate"), ("float", "EvaluateTrainMode"), ("float", "ComputeGradients") })
+            {
+                w.Line("/// <summary>Not available: the model has no [Loss] method (see NoLoss).</summary>")
+                 .Line("[global::System.Obsolete(NoLoss, error: true)]")
+                 .Line($"public new {returns} {method}(global::Amp.Data.Batch batch) => throw new global::System.InvalidOperationException(NoLoss);")
+                 .Line();
+            }
+
             return;
         }
 

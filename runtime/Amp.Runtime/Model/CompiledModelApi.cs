@@ -2,13 +2,38 @@ using Amp.Data;
 
 namespace Amp;
 
-/// <summary>A model compiled by the Amp generator for one device.</summary>
-public interface ICompiledModel : IDisposable
+/// <summary>
+/// A compiled model that runs its [Forward] method: what a model without a [Loss] method compiles to (its <c>Plan</c> says
+/// so), and what every trainable <see cref="ICompiledModel"/> is too.
+/// </summary>
+public interface IInferenceModel : IDisposable
 {
     ModelPlan Plan { get; }
 
     AmpDevice Device { get; }
 
+    /// <summary>The weights, by PyTorch name, in declaration order.</summary>
+    IReadOnlyList<IParameter> Parameters { get; }
+
+    /// <summary>Non-trained state by PyTorch name (BatchNorm's running statistics), saved and loaded with the parameters.</summary>
+    IReadOnlyList<IBuffer> Buffers { get; }
+
+    /// <summary>Runs the [Forward] method on the batch and returns its output as floats (row-major).</summary>
+    float[] Forward(Batch batch);
+
+    /// <summary>Writes parameters (PyTorch names and layouts), buffers and training state to a safetensors file, atomically.</summary>
+    void SaveSafetensors(string path);
+
+    /// <summary>Reads a checkpoint written by <see cref="SaveSafetensors"/> (or parameters from PyTorch); a corrupt or mismatched file is refused and nothing changes.</summary>
+    void LoadSafetensors(string path);
+}
+
+/// <summary>
+/// A model compiled by the Amp generator for one device, with its [Loss]: it trains. Checkpoints also carry the optimizer's
+/// and the scaler's state; <see cref="IInferenceModel.Buffers"/> are updated by <see cref="TrainStep"/>.
+/// </summary>
+public interface ICompiledModel : IInferenceModel
+{
     /// <summary>The training options the model was compiled with.</summary>
     TrainingOptions Options { get; }
 
@@ -20,18 +45,6 @@ public interface ICompiledModel : IDisposable
 
     /// <summary>Training steps whose update was skipped (inf/NaN gradients); each is also raised as a <see cref="AmpDevice.Notice"/>.</summary>
     long SkippedSteps { get; }
-
-    /// <summary>The weights, by PyTorch name, in declaration order.</summary>
-    IReadOnlyList<IParameter> Parameters { get; }
-
-    /// <summary>
-    /// Non-trained state by PyTorch name, in declaration order: BatchNorm's <c>running_mean</c>, <c>running_var</c> and
-    /// <c>num_batches_tracked</c>. <see cref="TrainStep"/> updates them; checkpoints save and load them with the parameters.
-    /// </summary>
-    IReadOnlyList<IBuffer> Buffers { get; }
-
-    /// <summary>Runs the [Forward] method on the batch and returns its output as floats (row-major).</summary>
-    float[] Forward(Batch batch);
 
     /// <summary>Runs forward and the [Loss] method: the mean loss of the batch, no update.</summary>
     float Evaluate(Batch batch);
@@ -59,11 +72,6 @@ public interface ICompiledModel : IDisposable
     /// </summary>
     float ComputeGradients(Batch batch);
 
-    /// <summary>Writes parameters (PyTorch names and layouts), optimizer state and scaler state to a safetensors file, atomically.</summary>
-    void SaveSafetensors(string path);
-
-    /// <summary>Reads a checkpoint written by <see cref="SaveSafetensors"/> (or parameters from PyTorch); a corrupt or mismatched file is refused and nothing changes.</summary>
-    void LoadSafetensors(string path);
 }
 
 /// <summary>One buffer of a compiled model: state the optimizer never touches (PyTorch's <c>register_buffer</c>).</summary>

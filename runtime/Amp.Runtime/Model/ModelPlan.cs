@@ -72,8 +72,11 @@ public sealed record MemoryPlan(
 /// <summary>The precision plan of a model, decided at compile time by the Amp generator.</summary>
 public sealed class ModelPlan(
     string model, Precision autocast, IReadOnlyList<PlannedOp> ops, MemoryPlan memory, bool fp32Gradients = false,
-    long recomputeSavedBytesPerSample = 0, long recomputeFlopsPerSample = 0, bool tf32 = false)
+    long recomputeSavedBytesPerSample = 0, long recomputeFlopsPerSample = 0, bool tf32 = false, bool inferenceOnly = false)
 {
+    /// <summary>True for a model without a [Loss] method: it compiles to an <see cref="IInferenceModel"/> (Forward, checkpoints) and does not train.</summary>
+    public bool InferenceOnly { get; } = inferenceOnly;
+
     /// <summary>
     /// True for <c>[Autocast(.., Tf32 = true)]</c>: every FP32 product of the plan (FP32 plans' Linear/MatMul/Conv2d/Attention,
     /// [KeepFp32] layers; forward and backward) rounds its operands to TF32 and accumulates in FP32 (ops with
@@ -105,7 +108,8 @@ public sealed class ModelPlan(
     /// <summary>The plan as a table, one op per line.</summary>
     public override string ToString()
     {
-        var text = new StringBuilder($"{Model} (autocast {Autocast.Name()}{(Tf32 ? ", FP32 products in TF32" : string.Empty)}, {(Fp32Gradients ? "FP32 activation gradients" : "each activation's gradient in its precision")})").AppendLine();
+        string training = InferenceOnly ? "inference only: no [Loss]" : Fp32Gradients ? "FP32 activation gradients" : "each activation's gradient in its precision";
+        var text = new StringBuilder($"{Model} (autocast {Autocast.Name()}{(Tf32 ? ", FP32 products in TF32" : string.Empty)}, {training})").AppendLine();
         foreach (PlannedOp op in Ops)
         {
             text.Append("  ").AppendLine(op.ToString());

@@ -57,7 +57,8 @@ namespace Demo
                 WorkspaceBytesPerSample: 128,
                 WorkspaceFixedBytes: 0,
                 Fp32ActivationBytesPerSample: 0,
-                Fp32WorkspaceBytesPerSample: 96));
+                Fp32WorkspaceBytesPerSample: 96),
+            inferenceOnly: true);
 
         /// <summary>Copies this definition's current weights onto <paramref name="device"/> as FP32 masters and returns the compiled model, ready to train with
         /// <paramref name="options"/> (AdamW, no clipping, PyTorch's scaler default).</summary>
@@ -145,6 +146,24 @@ namespace Demo
 
             /// <summary>Runs [Forward] Run on x [Batch, 8]; the output as floats (row-major).</summary>
             public float[] Forward(float[] x) => Forward(new global::Amp.Data.Batch { { "x", x } });
+
+            private const string NoLoss = "Kept has no [Loss] method: it is an inference model (Forward, checkpoints) and does not train.";
+
+            /// <summary>Not available: the model has no [Loss] method (see NoLoss).</summary>
+            [global::System.Obsolete(NoLoss, error: true)]
+            public new global::Amp.StepResult TrainStep(global::Amp.Data.Batch batch) => throw new global::System.InvalidOperationException(NoLoss);
+
+            /// <summary>Not available: the model has no [Loss] method (see NoLoss).</summary>
+            [global::System.Obsolete(NoLoss, error: true)]
+            public new float Evaluate(global::Amp.Data.Batch batch) => throw new global::System.InvalidOperationException(NoLoss);
+
+            /// <summary>Not available: the model has no [Loss] method (see NoLoss).</summary>
+            [global::System.Obsolete(NoLoss, error: true)]
+            public new float EvaluateTrainMode(global::Amp.Data.Batch batch) => throw new global::System.InvalidOperationException(NoLoss);
+
+            /// <summary>Not available: the model has no [Loss] method (see NoLoss).</summary>
+            [global::System.Obsolete(NoLoss, error: true)]
+            public new float ComputeGradients(global::Amp.Data.Batch batch) => throw new global::System.InvalidOperationException(NoLoss);
 
             // Memory slots: 4 allocations; the buffers of a slot use it one after another (lifetimes never overlap), each a view of its first elements.
             //   slot   0: FP16 B x 8        t1, t3, t8
