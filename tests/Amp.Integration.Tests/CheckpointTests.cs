@@ -13,6 +13,41 @@ public sealed class CheckpointTests : IDisposable
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
+    /// <summary>
+    /// weightsOnly writes exactly PyTorch's state_dict keys — parameters then buffers (BatchNorm's running statistics and
+    /// its I64 counter) — with no optimizer, scaler or Dropout state, and a fresh model loads it back to the same outputs.
+    /// </summary>
+    [Fact]
+    public void Weights_only_checkpoints_hold_the_state_dict_and_load_back()
+    {
+        using AmpDevice device = AmpDevice.Create(DeviceKind.Cpu);
+        var batch = new Batch { { "image", Data.Gaussian(4 * 784, seed: 2) }, { "label", new[] { 1, 2, 3, 4 } } };
+        string path = Path.Combine(directory, "weights.safetensors");
+        float[] expected;
+        string[] stateDict;
+        Init.ManualSeed(3);
+        using (ICompiledModel trained = new Models.DigitNet().Compile(device, Precision.Bf16, new TrainingOptions()))
+        {
+            trained.TrainStep(batch);
+            trained.TrainStep(batch);
+            trained.SaveSafetensors(path, weightsOnly: true);
+            expected = trained.Forward(batch);
+            stateDict = [.. trained.Parameters.Select(p => p.Name), .. trained.Buffers.Select(b => b.Name)];
+        }
+
+        (var tensors, var metadata) = Amp.Checkpoints.SafetensorsFile.Read(path);
+        Assert.Equal(stateDict.Order(), tensors.Keys.Order());
+        Assert.DoesNotContain(metadata.Keys, k => k.StartsWith("amp.optimizer", StringComparison.Ordinal) || k.StartsWith("amp.scaler", StringComparison.Ordinal) || k.StartsWith("amp.dropout", StringComparison.Ordinal));
+        Assert.Contains(stateDict, n => n.EndsWith("num_batches_tracked", StringComparison.Ordinal));
+
+        Init.ManualSeed(99);
+        using ICompiledModel fresh = new Models.DigitNet().Compile(device, Precision.Bf16, new TrainingOptions());
+        Assert.NotEqual(expected, fresh.Forward(batch));
+        fresh.LoadSafetensors(path);
+        Assert.Equal(expected, fresh.Forward(batch));
+        Assert.Equal(0, fresh.OptimizerStep);
+    }
+
     [Theory]
     [InlineData(Precision.Fp16)]
     [InlineData(Precision.Bf16)]

@@ -15,7 +15,9 @@ public abstract partial class CompiledModel
 
     private bool HasDropout => Plan.Ops.Any(op => op.Kind == OpKind.Dropout);
 
-    public void SaveSafetensors(string path)
+    public void SaveSafetensors(string path) => SaveSafetensors(path, weightsOnly: false);
+
+    public void SaveSafetensors(string path, bool weightsOnly)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         using ExclusiveCall call = Exclusive(nameof(SaveSafetensors));
@@ -37,6 +39,19 @@ public abstract partial class CompiledModel
             tensors.Add(b.IsCounter ? SafetensorsTensor.Int64(b.Name, [.. b.Shape], [b.Count]) : new SafetensorsTensor(b.Name, [.. b.Shape], b.Read()));
         }
 
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = "pt",
+            ["amp.model"] = Plan.Model,
+        };
+
+        // Weights only: exactly the keys of PyTorch's state_dict (parameters, then buffers), for load_state_dict(strict=True).
+        if (weightsOnly)
+        {
+            SafetensorsFile.Write(path, tensors, metadata);
+            return;
+        }
+
         foreach (ModelParameter p in parameters)
         {
             foreach ((string state, DeviceTensor tensor) in OptimizerState(p))
@@ -44,12 +59,6 @@ public abstract partial class CompiledModel
                 tensors.Add(new SafetensorsTensor($"optimizer.{p.Name}.{state}", [.. p.Shape], tensor.ToArray()));
             }
         }
-
-        var metadata = new Dictionary<string, string>
-        {
-            ["format"] = "pt",
-            ["amp.model"] = Plan.Model,
-        };
 
         // Training state only once there is some: a model saved before its first step is weights only.
         if (parameters.Any(p => p.State0 is not null || p.State1 is not null))

@@ -24,7 +24,14 @@ public interface IInferenceModel : IDisposable
     /// <summary>Writes parameters (PyTorch names and layouts), buffers and training state to a safetensors file, atomically.</summary>
     void SaveSafetensors(string path);
 
-    /// <summary>Reads a checkpoint written by <see cref="SaveSafetensors"/> (or parameters from PyTorch); a corrupt or mismatched file is refused and nothing changes.</summary>
+    /// <summary>
+    /// With <paramref name="weightsOnly"/>: exactly the keys of PyTorch's <c>state_dict</c> (parameters, then buffers, under
+    /// their PyTorch names, layouts and dtypes; no optimizer or scaler state), so <c>load_state_dict(strict=True)</c> accepts
+    /// the file; <see cref="LoadSafetensors"/> reads it back. Without it, as <see cref="SaveSafetensors(string)"/>.
+    /// </summary>
+    void SaveSafetensors(string path, bool weightsOnly);
+
+    /// <summary>Reads a checkpoint written by <see cref="SaveSafetensors(string)"/> (or parameters from PyTorch); a corrupt or mismatched file is refused and nothing changes.</summary>
     void LoadSafetensors(string path);
 }
 
