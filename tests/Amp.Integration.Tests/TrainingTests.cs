@@ -233,6 +233,28 @@ public sealed class TrainingTests
         Assert.Equal(general.Parameters[0].ReadMaster(), typed.Parameters[0].ReadMaster());
     }
 
+    /// <summary>The precision variants share one typed interface: Compile(device, precision, options) trains with typed arrays.</summary>
+    [Theory]
+    [InlineData(Precision.Bf16)]
+    [InlineData(Precision.Fp32)]
+    [InlineData(Precision.Fp16)]
+    public void The_variants_share_a_typed_interface(Precision precision)
+    {
+        Batch batch = new ClusterTask(seed: 6).Batch(0);
+        float[] x = batch.Get<float[]>("x");
+        int[] y = batch.Get<int[]>("y");
+        using AmpDevice device = AmpDevice.Create(DeviceKind.Cpu);
+        Init.ManualSeed(8);
+        using ClassifierAll.ICompiled typed = new ClassifierAll().Compile(device, precision);
+        Init.ManualSeed(8);
+        using ICompiledModel general = new ClassifierAll().Compile(device, precision);
+        Assert.Equal(precision, typed.Plan.Autocast);
+        Assert.Equal(general.Forward(new Batch { { "x", x } }), typed.Forward(x));
+        Assert.Equal(general.Evaluate(batch), typed.Evaluate(x, y));
+        Assert.Equal(general.TrainStep(batch), typed.TrainStep(x, y));
+        Assert.Equal(general.Parameters[0].ReadMaster(), typed.Parameters[0].ReadMaster());
+    }
+
     [Fact]
     public void Warmup_cosine_schedule_follows_its_formula()
     {

@@ -149,7 +149,7 @@ internal sealed partial class ModelEmitter
         WritePlanRemarks(w);
         w
          .Line("[global::System.CodeDom.Compiler.GeneratedCode(\"Amp.Generator\", \"1.0.0\")]")
-         .Open($"{spec.Accessibility} sealed class Compiled{spec.Suffix} : {Ns}Compilation.CompiledModel")
+         .Open($"{spec.Accessibility} sealed class Compiled{spec.Suffix} : {Ns}Compilation.CompiledModel{(spec.Variants.Count > 0 ? ", ICompiled" : string.Empty)}")
          .Line($"private static readonly {Ns}Compilation.ModelInput[] ModelInputs =")
          .Line("{");
         foreach (InputSpec input in spec.Inputs)
@@ -225,8 +225,9 @@ internal sealed partial class ModelEmitter
         Precision[] all = [spec.Autocast, .. spec.Variants.Select(v => (Precision)v)];
         string Suffix(Precision p) => p == spec.Autocast ? string.Empty : p.ToString();
         string list = string.Join(", ", all.Select(p => p.Name()));
+        WriteVariantInterface(w, list);
         w.Line($"/// <summary>Compiles the plan of <paramref name=\"autocast\"/> ({list}); the same weights whatever the precision.</summary>")
-         .Open($"public {Ns}Compilation.CompiledModel Compile({Ns}AmpDevice device, {Ns}Precision autocast, {Ns}TrainingOptions? options = null) => autocast switch");
+         .Open($"public ICompiled Compile({Ns}AmpDevice device, {Ns}Precision autocast, {Ns}TrainingOptions? options = null) => autocast switch");
         foreach (Precision p in all)
         {
             w.Line($"{Ns}Precision.{p} => new Compiled{Suffix(p)}(this, device, options),");
@@ -249,6 +250,30 @@ internal sealed partial class ModelEmitter
          .Line("    nameof(autocast)),")
          .Close(";")
          .Line();
+    }
+
+    /// <summary>
+    /// The interface the precision variants of one definition share: the compiled model of any of them, with the typed
+    /// overloads, so Compile(device, precision, options) returns something a caller can train with typed arrays.
+    /// </summary>
+    private void WriteVariantInterface(CodeWriter w, string list)
+    {
+        string Parameter(InputSpec i) => $"{(i.Kind == InputKind.Features ? "float[]" : "int[]")} {ModuleEmitter.Escape(i.Name)}";
+        InputSpec[] forward = spec.Inputs.Where(i => !i.LossOnly).ToArray();
+        bool trains = plan.LossOutput >= 0;
+        w.Line($"/// <summary>{spec.ClassName} compiled in any of its precisions ({list}): the typed forms of Forward{(trains ? ", Evaluate and TrainStep" : string.Empty)}.</summary>")
+         .Open($"public interface ICompiled : {Ns}{(trains ? "ICompiledModel" : "IInferenceModel")}")
+         .Line($"float[] Forward({string.Join(", ", forward.Select(Parameter))});");
+        if (trains)
+        {
+            string all = string.Join(", ", spec.Inputs.Select(Parameter));
+            w.Line()
+             .Line($"float Evaluate({all});")
+             .Line()
+             .Line($"{Ns}StepResult TrainStep({all});");
+        }
+
+        w.Close().Line();
     }
 
     /// <summary>Forward, Evaluate and TrainStep with the definition's inputs as typed parameters, on top of the Batch forms.</summary>

@@ -75,9 +75,18 @@ namespace Demo
         /// </remarks>
         public Compiled Compile(global::Amp.AmpDevice device, global::Amp.TrainingOptions? options = null) => new Compiled(this, device, options);
 
+        /// <summary>Tf32Mlp compiled in any of its precisions (BF16, FP32): the typed forms of Forward, Evaluate and TrainStep.</summary>
+        public interface ICompiled : global::Amp.ICompiledModel
+        {
+            float[] Forward(float[] x);
+
+            float Evaluate(float[] x, int[] label);
+
+            global::Amp.StepResult TrainStep(float[] x, int[] label);
+        }
+
         /// <summary>Compiles the plan of <paramref name="autocast"/> (BF16, FP32); the same weights whatever the precision.</summary>
-        public global::Amp.Compilation.CompiledModel Compile(global::Amp.AmpDevice device, global::Amp.Precision autocast,
-            global::Amp.TrainingOptions? options = null) => autocast switch
+        public ICompiled Compile(global::Amp.AmpDevice device, global::Amp.Precision autocast, global::Amp.TrainingOptions? options = null) => autocast switch
         {
             global::Amp.Precision.Bf16 => new Compiled(this, device, options),
             global::Amp.Precision.Fp32 => new CompiledFp32(this, device, options),
@@ -126,7 +135,7 @@ namespace Demo
         /// Memory per sample: 128 B of saved activations (FP32: 80 B), 292 B of workspace in 8 slots.
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
-        public sealed class Compiled : global::Amp.Compilation.CompiledModel
+        public sealed class Compiled : global::Amp.Compilation.CompiledModel, ICompiled
         {
             private static readonly global::Amp.Compilation.ModelInput[] ModelInputs =
             {

@@ -65,7 +65,7 @@ namespace Demo
         /// Memory per sample: 80 B of saved activations (FP32: 80 B), 244 B of workspace in 5 slots.
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
-        public sealed class CompiledFp32 : global::Amp.Compilation.CompiledModel
+        public sealed class CompiledFp32 : global::Amp.Compilation.CompiledModel, ICompiled
         {
             private static readonly global::Amp.Compilation.ModelInput[] ModelInputs =
             {

@@ -72,7 +72,7 @@ namespace Demo
         /// Memory per sample: 240 B of saved activations (FP32: 144 B), 564 B of workspace in 8 slots.
         /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("Amp.Generator", "1.0.0")]
-        public sealed class CompiledFp16 : global::Amp.Compilation.CompiledModel
+        public sealed class CompiledFp16 : global::Amp.Compilation.CompiledModel, ICompiled
         {
             private static readonly global::Amp.Compilation.ModelInput[] ModelInputs =
             {
