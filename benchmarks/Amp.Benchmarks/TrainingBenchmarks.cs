@@ -40,12 +40,12 @@ public class TrainingBenchmarks : IDisposable
         {
             "Mlp256-b256" => (bf16 ? new global::Models.Classifier().Compile(device) : (ICompiledModel)new global::Models.ClassifierFp32().Compile(device), new Batch { { "x", Floats(256 * 64) }, { "y", Labels(256) } }),
             "DigitNet-b64" => (new global::Models.DigitNet().Compile(device, Plan, new TrainingOptions()), new Batch { { "image", Floats(64 * 784) }, { "label", Labels(64) } }),
-            "Mlp1024-b128" => (new Mlp1024().Compile(device, Plan, new TrainingOptions()), new Batch { { "x", Floats(128 * 784) }, { "y", Labels(128) } }),
-            "CharGpt4-b8" => (new CharGpt4().Compile(device, Plan, new TrainingOptions()), new Batch
+            "Mlp1024-b128" => (new global::Models.Mlp1024().Compile(device, Plan, new TrainingOptions()), new Batch { { "x", Floats(128 * 784) }, { "y", Labels(128) } }),
+            "CharGpt4-b8" => (new global::Models.CharGpt4().Compile(device, Plan, new TrainingOptions()), new Batch
             {
-                { "idx", Labels(8 * CharGpt4.Context) },
-                { "pos", Enumerable.Range(0, 8 * CharGpt4.Context).Select(i => i % CharGpt4.Context).ToArray() },
-                { "next", Labels(8 * CharGpt4.Context) },
+                { "idx", Labels(8 * global::Models.CharGpt4.Context) },
+                { "pos", Enumerable.Range(0, 8 * global::Models.CharGpt4.Context).Select(i => i % global::Models.CharGpt4.Context).ToArray() },
+                { "next", Labels(8 * global::Models.CharGpt4.Context) },
             }),
             "GptBlock-b8" => (bf16 ? new global::Models.GptBlock().Compile(device) : new global::Models.GptBlockFp32().Compile(device), new Batch { { "x", Floats(8 * 64 * 128) }, { "target", Floats(8 * 64 * 128) } }),
             _ => (bf16 ? new SmallMlpBf16().Compile(device) : new SmallMlpFp32().Compile(device), new Batch { { "x", Floats(32 * 64) }, { "y", Labels(32) } }),

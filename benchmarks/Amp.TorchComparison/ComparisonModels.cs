@@ -63,21 +63,6 @@ public partial class Mlp256
     public Tensor Loss(Tensor logits, [Classes(10)] Labels y) => CrossEntropy(logits, y);
 }
 
-/// <summary>An MNIST-sized MLP, 784 -> 1024 -> 1024 -> 10 with Relu.</summary>
-[Autocast(Precision.Bf16, Also = new[] { Precision.Fp32 })]
-public partial class Mlp1024
-{
-    readonly Linear fc1 = new(784, 1024);
-    readonly Linear fc2 = new(1024, 1024);
-    readonly Linear fc3 = new(1024, 10);
-
-    [Forward]
-    public Tensor Logits([Shape(Batch, 784)] Tensor x) => fc3.Apply(Relu(fc2.Apply(Relu(fc1.Apply(x)))));
-
-    [Loss]
-    public Tensor Loss(Tensor logits, [Classes(10)] Labels y) => CrossEntropy(logits, y);
-}
-
 /// <summary>ResidualMlp in FP32 with its products in TF32: TF32's accuracy beside BF16's and FP16's.</summary>
 [Autocast(Precision.Fp32, Tf32 = true)]
 public partial class ResidualMlpTf32

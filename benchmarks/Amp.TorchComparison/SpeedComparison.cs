@@ -146,7 +146,7 @@ internal static class SpeedComparison
         return model switch
         {
             "Mlp256-b256" => new Mlp256().Compile(device, precision, AdamW),
-            "Mlp1024-b128" => new Mlp1024().Compile(device, precision, AdamW),
+            "Mlp1024-b128" => new global::Models.Mlp1024().Compile(device, precision, AdamW),
             _ => new GptBlockAll().Compile(device, precision, AdamW),
         };
     }
