@@ -19,15 +19,16 @@ internal static class GradientComparison
 
     public static int Run()
     {
+        using AmpDevice device = AmpDevice.Create(DeviceKind.Cpu);
         double worst = 0;
         worst = Math.Max(worst, Compare("ResidualMlp (64 -> 256, 2 residual blocks 256-512-256 with LayerNorm, head 10), batch 64",
-            p => new ResidualMlp().Compile(AmpDevice.Create(DeviceKind.Cpu), p, LearningRateZero),
-            () => new ResidualMlpTf32().Compile(AmpDevice.Create(DeviceKind.Cpu), LearningRateZero),
+            p => new ResidualMlp().Compile(device, p, LearningRateZero),
+            () => new ResidualMlpTf32().Compile(device, LearningRateZero),
             batch: 64, Features(64 * 64, 1), Labels(64, 10, 2),
             (ac, w, x, y) => TorchModels.ResidualMlpLoss(ac, w, x.view(64, 64), y)));
         worst = Math.Max(worst, Compare("GPT block (d 128, 4 heads, T 64, MLP 4x, MSE), batch 4",
-            p => new GptBlockAll().Compile(AmpDevice.Create(DeviceKind.Cpu), p, LearningRateZero),
-            () => new GptBlockTf32().Compile(AmpDevice.Create(DeviceKind.Cpu), LearningRateZero),
+            p => new GptBlockAll().Compile(device, p, LearningRateZero),
+            () => new GptBlockTf32().Compile(device, LearningRateZero),
             batch: 4, Features(4 * 64 * 128, 3), Features(4 * 64 * 128, 4),
             (ac, w, x, y) => TorchModels.GptBlockLoss(ac, w, x.view(4, 64, 128), y.view(4, 64, 128), TorchModels.CausalMask(64))));
         Console.WriteLine();

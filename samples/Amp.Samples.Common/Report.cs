@@ -44,6 +44,10 @@ public static class Report
         AnsiConsole.Write(parts);
     }
 
+    /// <summary>The training loss as a running mean of the last 20 steps (fewer at the start), one value per step.</summary>
+    private static double[] Smoothed(TrainingRun run) =>
+        run.Curve.Select((_, k) => (double)run.Curve.Skip(Math.Max(0, k - 19)).Take(Math.Min(k + 1, 20)).Average(c => c.Loss)).ToArray();
+
     /// <summary>
     /// The low-precision curves minus FP32's (20-step means of the training loss, and the held-out evaluations), beside a zero
     /// line: where the three curves of the main plot lie on top of each other, this shows how far apart they are.
@@ -54,9 +58,6 @@ public static class Report
         {
             return;
         }
-
-        static double[] Smoothed(TrainingRun run) =>
-            run.Curve.Select((_, k) => (double)run.Curve.Skip(Math.Max(0, k - 19)).Take(Math.Min(k + 1, 20)).Average(c => c.Loss)).ToArray();
 
         var plot = new Plot();
         ScottPlot.Color[] colors = [Colors.Black, Colors.DodgerBlue, Colors.OrangeRed];
@@ -96,7 +97,7 @@ public static class Report
         {
             TrainingRun run = runs[i];
             double[] xs = run.Curve.Select(c => (double)c.Step).ToArray();
-            double[] smoothed = run.Curve.Select((_, k) => (double)run.Curve.Skip(Math.Max(0, k - 19)).Take(Math.Min(k + 1, 20)).Average(c => c.Loss)).ToArray();
+            double[] smoothed = Smoothed(run);
             var line = plot.Add.Scatter(xs, smoothed, colors[(int)run.Precision % colors.Length]);
             line.LegendText = run.Name + " (train, 20-step mean)";
             line.MarkerSize = 0;

@@ -161,20 +161,21 @@ internal sealed class FieldWalker(ParseContext context)
         constructor.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) is TypeDeclarationSyntax;
 
     /// <summary>The module arguments of a module instance as written in its field initializer (<c>new(128, 4)</c>).</summary>
-    private IObjectCreationOperation? Creation(IFieldSymbol field)
+    private IObjectCreationOperation? Creation(IFieldSymbol field) =>
+        Initializer(field, context) is { } found ? InitialValue(found, context) as IObjectCreationOperation : null;
+
+    /// <summary>A field initializer's value as an operation, implicit conversions stripped (<c>new()</c> into a nullable field).</summary>
+    private static IOperation? InitialValue((EqualsValueClauseSyntax Init, SemanticModel Model) found, ParseContext context) =>
+        Unconverted(found.Model.GetOperation(found.Init.Value, context.CancellationToken));
+
+    private static IOperation? Unconverted(IOperation? operation)
     {
-        if (Initializer(field, context) is not { } found)
+        while (operation is IConversionOperation conversion)
         {
-            return null;
+            operation = conversion.Operand;
         }
 
-        IOperation? value = found.Model.GetOperation(found.Init.Value, context.CancellationToken);
-        while (value is IConversionOperation conversion)
-        {
-            value = conversion.Operand;
-        }
-
-        return value as IObjectCreationOperation;
+        return operation;
     }
 
     /// <summary>
@@ -192,41 +193,24 @@ internal sealed class FieldWalker(ParseContext context)
         if (found.Init.Value is CollectionExpressionSyntax collection)
         {
             // Roslyn 4.8 has no operation for a collection expression: its elements one by one.
-            return collection.Elements.Select(e => e is ExpressionElementSyntax item ? Unwrap(found.Model.GetOperation(item.Expression, context.CancellationToken)) : null)
+            return collection.Elements.Select(e => e is ExpressionElementSyntax item ? Unconverted(found.Model.GetOperation(item.Expression, context.CancellationToken)) as IObjectCreationOperation : null)
                 .Concat(none).Take(count).ToList();
         }
 
-        IOperation? value = found.Model.GetOperation(found.Init.Value, context.CancellationToken);
-        while (value is IConversionOperation conversion)
+        IOperation? value = InitialValue(found, context);
+        if (value is IArrayCreationOperation { Initializer: { } initializer })
         {
-            value = conversion.Operand;
-        }
-
-        IEnumerable<IOperation>? items = value is IArrayCreationOperation { Initializer: { } initializer } ? initializer.ElementValues : null;
-        if (items is not null)
-        {
-            return items.Select(Unwrap).Concat(none).Take(count).ToList();
+            return initializer.ElementValues.Select(e => Unconverted(e) as IObjectCreationOperation).Concat(none).Take(count).ToList();
         }
 
         if (value is IInvocationOperation { TargetMethod.Name: "Repeat", Arguments.Length: 2 } repeat
             && repeat.Arguments[1].Value is IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda }
             && lambda.Body.Operations.LastOrDefault() is IReturnOperation { ReturnedValue: var made })
         {
-            IObjectCreationOperation? creation = Unwrap(made);
-            return Enumerable.Repeat(creation, count).ToList();
+            return Enumerable.Repeat(Unconverted(made) as IObjectCreationOperation, count).ToList();
         }
 
         return none;
-
-        static IObjectCreationOperation? Unwrap(IOperation? operation)
-        {
-            while (operation is IConversionOperation conversion)
-            {
-                operation = conversion.Operand;
-            }
-
-            return operation as IObjectCreationOperation;
-        }
     }
 
     /// <summary>The module type a field holds (a module, a nullable module or an array of modules), or null.</summary>
@@ -261,20 +245,13 @@ internal sealed class FieldWalker(ParseContext context)
             return 0;
         }
 
-        (EqualsValueClauseSyntax init, SemanticModel model) = found;
-
+        EqualsValueClauseSyntax init = found.Init;
         if (init.Value is CollectionExpressionSyntax collection)
         {
             return collection.Elements.Count;
         }
 
-        IOperation? value = model.GetOperation(init.Value, context.CancellationToken);
-        while (value is IConversionOperation conversion)
-        {
-            value = conversion.Operand;
-        }
-
-        switch (value)
+        switch (InitialValue(found, context))
         {
             case IInvocationOperation { TargetMethod.Name: "Repeat" } repeat when repeat.TargetMethod.ContainingType.Is(KnownTypes.Ops):
                 IOperation count = repeat.Arguments[0].Value;

@@ -21,15 +21,19 @@ public abstract partial class AmpDevice
         tensor.ThrowIfDisposed();
     }
 
-    /// <summary>Ids stored as FP32 read back once and checked to be integers in [0, limit); the Cpu kernels use the copy.</summary>
-    private static float[] HostIds(DeviceTensor ids, int limit, string name, string what)
+    /// <summary>
+    /// Ids stored as FP32 read back once and checked to be integers in [0, limit), or the <paramref name="ignored"/> value
+    /// (CrossEntropy's ignore_index); the Cpu kernels use the copy.
+    /// </summary>
+    private static float[] HostIds(DeviceTensor ids, int limit, string name, string what, int? ignored = null)
     {
         float[] values = ids.ToArray();
         for (int i = 0; i < values.Length; i++)
         {
-            if (values[i] < 0 || values[i] >= limit || values[i] != MathF.Floor(values[i]))
+            if (values[i] != ignored && (values[i] < 0 || values[i] >= limit || values[i] != MathF.Floor(values[i])))
             {
-                throw new ArgumentOutOfRangeException(name, values[i], $"{what} {i} is not an integer in [0, {limit}).");
+                throw new ArgumentOutOfRangeException(name, values[i],
+                    $"{what} {i} is not an integer in [0, {limit}){(ignored is { } skip ? $" nor the ignored {skip}" : string.Empty)}.");
             }
         }
 

@@ -63,22 +63,10 @@ internal sealed partial class CpuDevice
             var source = transposed ? ConvColumns<TX>.WeightGradient(image, g) : ConvColumns<TX>.Forward(image, g);
             switch (a.Precision)
             {
-                case Precision.Fp32: ImplicitGemmC(p, a.As<float>(), source, c, bias); break;
-                case Precision.Bf16: ImplicitGemmC(p, a.As<Bf16>(), source, c, bias); break;
-                default: ImplicitGemmC(p, a.As<Half>(), source, c, bias); break;
+                case Precision.Fp32: GemmC(p, a.As<float>(), source, c, bias); break;
+                case Precision.Bf16: GemmC(p, a.As<Bf16>(), source, c, bias); break;
+                default: GemmC(p, a.As<Half>(), source, c, bias); break;
             }
-        }
-    }
-
-    private static void ImplicitGemmC<TA, TSource>(in GemmProblem p, TA[] a, TSource source, CpuTensor c, float[]? bias)
-        where TA : unmanaged
-        where TSource : struct, IPackedB
-    {
-        switch (c.Precision)
-        {
-            case Precision.Fp32: CpuGemm.Run(p, a, source, c.As<float>(), bias); break;
-            case Precision.Bf16: CpuGemm.Run(p, a, source, c.As<Bf16>(), bias); break;
-            default: CpuGemm.Run(p, a, source, c.As<Half>(), bias); break;
         }
     }
 

@@ -23,7 +23,7 @@ public abstract partial class AmpDevice
 
         CheckSmoothing(labelSmoothing);
         var options = new CrossEntropyOptions(labelSmoothing, ignoreIndex);
-        CrossEntropyBackwardCore(logProbs, HostLabels(labels, logProbs.Shape.Columns, ignoreIndex), labels, dloss, dlogits, options);
+        CrossEntropyBackwardCore(logProbs, HostIds(labels, logProbs.Shape.Columns, nameof(labels), "Label at row", ignoreIndex), labels, dloss, dlogits, options);
     }
 
     private protected abstract void CrossEntropyBackwardCore(DeviceTensor logProbs, float[] hostLabels, DeviceTensor labels, DeviceTensor dloss, DeviceTensor dlogits, CrossEntropyOptions options);
@@ -47,7 +47,7 @@ public abstract partial class AmpDevice
         }
 
         CheckSmoothing(labelSmoothing);
-        NllLossCore(logProbs, labels, HostLabels(labels, logProbs.Shape.Columns, ignoreIndex), loss, new CrossEntropyOptions(labelSmoothing, ignoreIndex));
+        NllLossCore(logProbs, labels, HostIds(labels, logProbs.Shape.Columns, nameof(labels), "Label at row", ignoreIndex), loss, new CrossEntropyOptions(labelSmoothing, ignoreIndex));
     }
 
     private protected abstract void NllLossCore(DeviceTensor logProbs, DeviceTensor labels, float[] hostLabels, DeviceTensor loss, CrossEntropyOptions options);
@@ -58,21 +58,6 @@ public abstract partial class AmpDevice
         {
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "Label smoothing must be in [0, 1].");
         }
-    }
-
-    /// <summary>The labels on the host, each an integer class in [0, classes) or the ignored index.</summary>
-    private static float[] HostLabels(DeviceTensor labels, int classes, int ignoreIndex)
-    {
-        float[] values = labels.ToArray();
-        for (int i = 0; i < values.Length; i++)
-        {
-            if (values[i] != ignoreIndex && (values[i] < 0 || values[i] >= classes || values[i] != MathF.Floor(values[i])))
-            {
-                throw new ArgumentOutOfRangeException(nameof(labels), values[i], $"Label at row {i} is not an integer in [0, {classes}) nor the ignored {ignoreIndex}.");
-            }
-        }
-
-        return values;
     }
 }
 

@@ -20,21 +20,32 @@ internal sealed partial class CpuDevice
     {
         switch (b.Precision)
         {
-            case Precision.Fp32: GemmC(p, a, b.As<float>(), c, bias); break;
-            case Precision.Bf16: GemmC(p, a, b.As<Bf16>(), c, bias); break;
-            default: GemmC(p, a, b.As<Half>(), c, bias); break;
+            case Precision.Fp32: Dense(p, a, b.As<float>(), c, bias); break;
+            case Precision.Bf16: Dense(p, a, b.As<Bf16>(), c, bias); break;
+            default: Dense(p, a, b.As<Half>(), c, bias); break;
         }
     }
 
-    private static void GemmC<TA, TB>(in GemmProblem p, TA[] a, TB[] b, CpuTensor c, float[]? bias)
+    private static unsafe void Dense<TA, TB>(in GemmProblem p, TA[] a, TB[] b, CpuTensor c, float[]? bias)
         where TA : unmanaged
         where TB : unmanaged
     {
+        fixed (TB* pb = b)
+        {
+            GemmC(p, a, new CpuGemm.DenseB<TB>(pb, p.Ldb, p.TransposeB, p.StrideB), c, bias);
+        }
+    }
+
+    /// <summary>The GEMM by C's storage, with op(B) from any source (a stored matrix, or the convolution's implicit columns).</summary>
+    private static void GemmC<TA, TSource>(in GemmProblem p, TA[] a, TSource source, CpuTensor c, float[]? bias)
+        where TA : unmanaged
+        where TSource : struct, IPackedB
+    {
         switch (c.Precision)
         {
-            case Precision.Fp32: CpuGemm.Run(p, a, b, c.As<float>(), bias); break;
-            case Precision.Bf16: CpuGemm.Run(p, a, b, c.As<Bf16>(), bias); break;
-            default: CpuGemm.Run(p, a, b, c.As<Half>(), bias); break;
+            case Precision.Fp32: CpuGemm.Run(p, a, source, c.As<float>(), bias); break;
+            case Precision.Bf16: CpuGemm.Run(p, a, source, c.As<Bf16>(), bias); break;
+            default: CpuGemm.Run(p, a, source, c.As<Half>(), bias); break;
         }
     }
 }

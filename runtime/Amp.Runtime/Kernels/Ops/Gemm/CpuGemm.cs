@@ -28,21 +28,9 @@ internal static unsafe class CpuGemm
     /// <summary>Below this many flops one thread does it all: thread hand-off costs more than it saves.</summary>
     private const long ParallelThreshold = 1L << 21;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TA, TB, TC>(in GemmProblem p, TA[] a, TB[] b, TC[] c, float[]? bias)
-        where TA : unmanaged
-        where TB : unmanaged
-        where TC : unmanaged
-    {
-        fixed (TB* pb = b)
-        {
-            Run(p, a, new DenseB<TB>(pb, p.Ldb, p.TransposeB, p.StrideB), c, bias);
-        }
-    }
-
     /// <summary>
-    /// The GEMM with op(B) packed by <paramref name="source"/> instead of read from a stored matrix: an implicit operand
-    /// (a convolution's columns gathered straight from the image) costs no buffer and no extra pass over memory.
+    /// The GEMM with op(B) packed by <paramref name="source"/>: a stored matrix (<see cref="DenseB{TB}"/>), or an implicit
+    /// operand (a convolution's columns gathered straight from the image) that costs no buffer and no extra pass over memory.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TA, TSource, TC>(in GemmProblem p, TA[] a, TSource source, TC[] c, float[]? bias)
@@ -89,8 +77,8 @@ internal static unsafe class CpuGemm
 
     private readonly record struct ItemLayout(int TilesM, int TilesN, int SplitsM);
 
-    /// <summary>op(B) of a stored matrix (batch entries StrideB apart; 0 shares it): packed by <see cref="CpuGemmPacking.PackB"/>.</summary>
-    private readonly struct DenseB<TB>(TB* b, int ldb, bool transposed, long stride) : IPackedB
+    /// <summary>op(B) of a stored matrix (batch entries StrideB apart; 0 shares it), pinned by the caller: packed by <see cref="CpuGemmPacking.PackB"/>.</summary>
+    internal readonly struct DenseB<TB>(TB* b, int ldb, bool transposed, long stride) : IPackedB
         where TB : unmanaged
     {
         public bool IsFp32 => typeof(TB) == typeof(float);
@@ -144,13 +132,13 @@ internal static unsafe class CpuGemm
             {
                 int mc = Math.Min(Mc, iEnd - i0);
                 CpuGemmPacking.PackA(a, p.Lda, p.TransposeA, i0, p0, mc, kc, ws.PackedA, ws.Run);
+                int panelsM = (mc + CpuGemmMicroKernel.Mr - 1) / CpuGemmMicroKernel.Mr;
                 if (p.Tf32 && typeof(TA) == typeof(float))
                 {
                     // TF32 emulated exactly: the packed FP32 operand rounded as cvt.rna.tf32.f32 would (zero padding stays zero).
-                    Tf32.Round(new Span<float>(ws.PackedA, ((mc + CpuGemmMicroKernel.Mr - 1) / CpuGemmMicroKernel.Mr) * kc * CpuGemmMicroKernel.Mr));
+                    Tf32.Round(new Span<float>(ws.PackedA, panelsM * kc * CpuGemmMicroKernel.Mr));
                 }
 
-                int panelsM = (mc + CpuGemmMicroKernel.Mr - 1) / CpuGemmMicroKernel.Mr;
                 float* tile = block + ((long)(i0 - iStart) * Nc);
                 for (int jr = 0; jr < panelsN; jr++)
                 {
