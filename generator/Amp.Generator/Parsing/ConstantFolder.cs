@@ -6,12 +6,13 @@ namespace Amp.Generator.Parsing;
 /// <summary>
 /// Compile-time values of the expressions a definition may use where a constant goes: C# constants, and inside a
 /// [Module] with a primary constructor its parameters, bound per instance (<c>new Block(128, 4)</c>), and arithmetic on
-/// them (<c>4 * d</c>, <c>d / heads</c>). Nothing else: a value the generator cannot fold is reported by the caller.
+/// them (<c>4 * d</c>, <c>d / heads</c>), and the variable of a <c>for</c> loop being unrolled (<c>blocks[i]</c>).
+/// Nothing else: a value the generator cannot fold is reported by the caller.
 /// </summary>
 internal static class ConstantFolder
 {
-    /// <summary>The value of <paramref name="operation"/> under <paramref name="arguments"/>, or no value.</summary>
-    public static Optional<object?> Fold(IOperation? operation, IReadOnlyDictionary<IParameterSymbol, object?> arguments)
+    /// <summary>The value of <paramref name="operation"/> under <paramref name="arguments"/> and the unrolled loops' <paramref name="loops"/>, or no value.</summary>
+    public static Optional<object?> Fold(IOperation? operation, IReadOnlyDictionary<IParameterSymbol, object?> arguments, IReadOnlyDictionary<ILocalSymbol, int>? loops = null)
     {
         if (operation is null)
         {
@@ -27,11 +28,13 @@ internal static class ConstantFolder
         {
             case IParameterReferenceOperation reference when arguments.TryGetValue(reference.Parameter, out object? bound):
                 return new Optional<object?>(bound);
-            case IConversionOperation conversion when Fold(conversion.Operand, arguments) is { HasValue: true } inner:
+            case ILocalReferenceOperation local when loops is not null && loops.TryGetValue(local.Local, out int step):
+                return new Optional<object?>(step);
+            case IConversionOperation conversion when Fold(conversion.Operand, arguments, loops) is { HasValue: true } inner:
                 return Convert(inner.Value, conversion.Type);
             case IParenthesizedOperation parenthesized:
-                return Fold(parenthesized.Operand, arguments);
-            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Minus } negation when Fold(negation.Operand, arguments) is { HasValue: true } operand:
+                return Fold(parenthesized.Operand, arguments, loops);
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Minus } negation when Fold(negation.Operand, arguments, loops) is { HasValue: true } operand:
                 return operand.Value switch
                 {
                     int i => new Optional<object?>(-i),
@@ -40,9 +43,9 @@ internal static class ConstantFolder
                     _ => default,
                 };
             case IUnaryOperation { OperatorKind: UnaryOperatorKind.Plus } plus:
-                return Fold(plus.Operand, arguments);
+                return Fold(plus.Operand, arguments, loops);
             case IBinaryOperation binary
-                when Fold(binary.LeftOperand, arguments) is { HasValue: true } left && Fold(binary.RightOperand, arguments) is { HasValue: true } right:
+                when Fold(binary.LeftOperand, arguments, loops) is { HasValue: true } left && Fold(binary.RightOperand, arguments, loops) is { HasValue: true } right:
                 return Binary(binary.OperatorKind, left.Value, right.Value, binary.Type);
             default:
                 return default;

@@ -267,9 +267,15 @@ internal sealed partial class GraphBuilder
 
         if (method.Has(KnownTypes.Forward) && KnownTypes.IsModule(method.ContainingType) && receiver is not null and not ThisExpressionSyntax)
         {
-            if (Eval(receiver, scope, model) is not ModuleValue module)
+            GraphValue? target = Eval(receiver, scope, model);
+            if (target is not ModuleValue module)
             {
-                Unsupported(receiver, $"Calling '{method.Name}' on '{receiver}'");
+                // A receiver that failed to evaluate was reported where it failed (blocks[9]: the index).
+                if (target is not null)
+                {
+                    Unsupported(receiver, $"Calling '{method.Name}' on '{receiver}'");
+                }
+
                 return null;
             }
 

@@ -114,6 +114,8 @@ internal sealed partial class GraphBuilder
                     }
 
                     break;
+                case "dim0":
+                case "dim1":
                 case "heads":
                 case "kernelSize":
                 case "outputSize":

@@ -132,6 +132,13 @@ internal sealed partial class GraphBuilder(ParseContext context, IReadOnlyDictio
                     }
 
                     break;
+                case ForStatementSyntax loop:
+                    if (!Unroll(loop, scope, model))
+                    {
+                        return false;
+                    }
+
+                    break;
                 case BlockSyntax block:
                     if (!Run(block.Statements, scope, model, out result) || result is not null)
                     {
@@ -215,6 +222,122 @@ internal sealed partial class GraphBuilder(ParseContext context, IReadOnlyDictio
         return true;
     }
 
+    /// <summary>The most iterations a for loop unrolls to (a bound beyond it is a typo, not a model).</summary>
+    private const int MaxUnrolled = 4096;
+
+    /// <summary>
+    /// <c>for (int i = a; i &lt; n; i++)</c> with constant bounds (<c>n</c> may be a module array's <c>Length</c>), unrolled:
+    /// the body runs once per value of <c>i</c>, which folds wherever a constant goes (<c>blocks[i]</c>, arithmetic).
+    /// </summary>
+    private bool Unroll(ForStatementSyntax loop, Scope scope, SemanticModel model)
+    {
+        const string Form = " (the form unrolled is for (int i = start; i < count; i++), with constant start and count)";
+        if (loop.Declaration is not { Variables.Count: 1 } declaration
+            || declaration.Variables[0] is not { Initializer: { } init } variable
+            || model.GetDeclaredSymbol(variable, context.CancellationToken) is not ILocalSymbol { Type.SpecialType: SpecialType.System_Int32 } counter)
+        {
+            return Unsupported(loop, "A for loop without one int counter", Form);
+        }
+
+        if (ConstantOf(init.Value, scope, model) is not { HasValue: true, Value: int start })
+        {
+            context.Report(DiagnosticDescriptors.NonConstantLayerArgument, init.Value, "start", "for");
+            return false;
+        }
+
+        if (LoopBound(loop.Condition, counter, scope, model) is not { } bound)
+        {
+            return Unsupported((SyntaxNode?)loop.Condition ?? loop, "A for loop's condition", Form);
+        }
+
+        if (LoopStep(loop.Incrementors, counter, scope, model) is not { } step)
+        {
+            return Unsupported(loop, "A for loop's increment", Form);
+        }
+
+        if (Assigns(loop.Statement, counter, model))
+        {
+            return Unsupported(loop.Statement, $"Assigning the loop counter '{counter.Name}' inside the loop", Form);
+        }
+
+        int iterations = 0;
+        for (int i = start; bound.Inclusive ? i <= bound.Value : i < bound.Value; i += step)
+        {
+            if (++iterations > MaxUnrolled)
+            {
+                return Unsupported(loop, $"A for loop of more than {MaxUnrolled} iterations");
+            }
+
+            context.LoopValues[counter] = i;
+            StatementSyntax[] body = loop.Statement is BlockSyntax block ? [.. block.Statements] : [loop.Statement];
+            if (!Run(body, scope, model, out GraphValue? returned))
+            {
+                return false;
+            }
+
+            if (returned is not null)
+            {
+                return Unsupported(loop, "A return inside a for loop");
+            }
+        }
+
+        context.LoopValues.Remove(counter);
+        return true;
+    }
+
+    /// <summary>The constant bound of <c>i &lt; n</c> or <c>i &lt;= n</c> (<c>n</c> a constant or a module array's Length), else null.</summary>
+    private (int Value, bool Inclusive)? LoopBound(ExpressionSyntax? condition, ILocalSymbol counter, Scope scope, SemanticModel model)
+    {
+        if (condition is not BinaryExpressionSyntax binary
+            || binary.Kind() is not (SyntaxKind.LessThanExpression or SyntaxKind.LessThanOrEqualExpression)
+            || model.GetSymbolInfo(binary.Left, context.CancellationToken).Symbol is not ILocalSymbol left
+            || !SymbolEqualityComparer.Default.Equals(left, counter))
+        {
+            return null;
+        }
+
+        bool inclusive = binary.IsKind(SyntaxKind.LessThanOrEqualExpression);
+        if (binary.Right is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Length" } length
+            && Eval(length.Expression, scope, model) is ModuleArrayValue array)
+        {
+            return (array.Count, inclusive);
+        }
+
+        return ConstantOf(binary.Right, scope, model) is { HasValue: true, Value: int n } ? (n, inclusive) : null;
+    }
+
+    /// <summary>The constant positive step of <c>i++</c>, <c>++i</c> or <c>i += k</c>, else null.</summary>
+    private int? LoopStep(SeparatedSyntaxList<ExpressionSyntax> incrementors, ILocalSymbol counter, Scope scope, SemanticModel model)
+    {
+        if (incrementors.Count != 1)
+        {
+            return null;
+        }
+
+        (ExpressionSyntax? target, int? step) = incrementors[0] switch
+        {
+            PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PostIncrementExpression } post => (post.Operand, 1),
+            PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PreIncrementExpression } pre => (pre.Operand, 1),
+            AssignmentExpressionSyntax { RawKind: (int)SyntaxKind.AddAssignmentExpression } add =>
+                (add.Left, ConstantOf(add.Right, scope, model) is { HasValue: true, Value: int k } ? k : null),
+            _ => ((ExpressionSyntax?)null, (int?)null),
+        };
+        return target is not null && step > 0 && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(target, context.CancellationToken).Symbol, counter)
+            ? step
+            : null;
+    }
+
+    /// <summary>Whether <paramref name="body"/> assigns <paramref name="counter"/> (an unrolled loop's counter is fixed per iteration).</summary>
+    private bool Assigns(StatementSyntax body, ILocalSymbol counter, SemanticModel model) =>
+        body.DescendantNodesAndSelf().Any(n => n switch
+        {
+            AssignmentExpressionSyntax a => SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(a.Left, context.CancellationToken).Symbol, counter),
+            PostfixUnaryExpressionSyntax u => SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(u.Operand, context.CancellationToken).Symbol, counter),
+            PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PreIncrementExpression or (int)SyntaxKind.PreDecrementExpression } u =>
+                SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(u.Operand, context.CancellationToken).Symbol, counter),
+            _ => false,
+        });
+
     private bool Unsupported(SyntaxNode at, string construct, string hint = "")
     {
         context.Report(DiagnosticDescriptors.UnsupportedSyntax, at, construct, hint);
@@ -224,7 +347,6 @@ internal sealed partial class GraphBuilder(ParseContext context, IReadOnlyDictio
     private static string Describe(SyntaxNode node) => node switch
     {
         IfStatementSyntax => "An if statement",
-        ForStatementSyntax => "A for loop",
         WhileStatementSyntax or DoStatementSyntax => "A while loop",
         LambdaExpressionSyntax => "A lambda",
         ConditionalExpressionSyntax => "A conditional expression",

@@ -26,7 +26,10 @@ internal sealed class ParseContext(Compilation compilation, CancellationToken ca
         ModuleArguments.TryGetValue(path, out var bound) ? bound : NoArguments;
 
     /// <summary>The value of an expression where a constant goes, inside the instance at <paramref name="path"/>.</summary>
-    public Optional<object?> Fold(IOperation? operation, string path) => ConstantFolder.Fold(operation, ArgumentsAt(path));
+    public Optional<object?> Fold(IOperation? operation, string path) => ConstantFolder.Fold(operation, ArgumentsAt(path), LoopValues);
+
+    /// <summary>The variables of the <c>for</c> loops being unrolled, at their current iteration (<c>blocks[i]</c> folds).</summary>
+    public Dictionary<ILocalSymbol, int> LoopValues { get; } = new(SymbolEqualityComparer.Default);
 
     private static readonly IReadOnlyDictionary<IParameterSymbol, object?> NoArguments = new Dictionary<IParameterSymbol, object?>(SymbolEqualityComparer.Default);
 

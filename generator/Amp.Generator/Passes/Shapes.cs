@@ -220,16 +220,33 @@ internal static class Shapes
         return null;
     }
 
+    /// <summary>Swaps two dimensions (the node's ints; none: the last two), negative counting from the end; Batch cannot move.</summary>
     public static string? Transpose(ShapeQuery q, out int[] shape)
     {
         shape = q.X(0);
-        if (shape.Length < 2 || (shape.Length == 2 && shape[0] == Batch))
+        int[] x = shape;
+        (int i, int j) = TransposedDims(x.Length, q.Node.Ints);
+        bool batchMoves = x.Length > 0 && x[0] == Batch && (i == 0 || j == 0);
+        if (x.Length < 2 || i < 0 || j >= x.Length || i == j || batchMoves)
         {
-            return "[Batch, .., m, n] (Batch cannot move)|" + Format(shape);
+            return $"two different dimensions of {Format(x)} other than Batch (Batch cannot move)|{(q.Node.Ints.Count == 2 ? $"dims {q.Node.Ints[0]} and {q.Node.Ints[1]}" : "the last two of " + Format(x))}";
         }
 
-        shape = [.. shape.Take(shape.Length - 2), shape[shape.Length - 1], shape[shape.Length - 2]];
+        shape = (int[])x.Clone();
+        (shape[i], shape[j]) = (x[j], x[i]);
         return null;
+    }
+
+    /// <summary>Transpose's two dimensions in order (i &lt; j when valid), from its ints (negative from the end) or the last two.</summary>
+    public static (int I, int J) TransposedDims(int rank, EquatableArray<int> ints)
+    {
+        if (ints.Count != 2)
+        {
+            return (rank - 2, rank - 1);
+        }
+
+        int a = ints[0] < 0 ? ints[0] + rank : ints[0], b = ints[1] < 0 ? ints[1] + rank : ints[1];
+        return a < 0 || b < 0 ? (-1, -1) : (Math.Min(a, b), Math.Max(a, b));
     }
 
     public static string? SplitHeadsRule(ShapeQuery q, out int[] shape) => SplitHeads(q.X(0), q.Node.Ints[0], out shape);

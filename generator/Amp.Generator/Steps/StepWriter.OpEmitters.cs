@@ -369,18 +369,42 @@ internal sealed partial class StepWriter
 
     private void CausalMaskBackward(CodeWriter w, OpSite s) => w.Line($"{Device}.CausalMaskBackward({s.Dy}, {s.Gx});");
 
-    // Layout ops move blocks of the last dimensions with SwapMiddle; each backward swaps them back into the input's gradient.
+    // Layout ops move blocks of dimensions with SwapMiddle ([outer, a, b, inner] -> [outer, b, a, inner]); each backward
+    // swaps them back into the input's gradient. Transpose of dims i < j is [outer, a, m, b, inner] -> [outer, b, m, a, inner]:
+    // one swap when they are neighbours (m = 1), else two through a scratch ([outer, m, b, a, inner] between).
+    private static (string Outer, string A, string M, string B, string Inner, bool Adjacent) TransposeBlocks(int[] xs, EquatableArray<int> ints)
+    {
+        (int i, int j) = Passes.Shapes.TransposedDims(xs.Length, ints);
+        return (Count(xs.Take(i).ToArray()), Dim(xs[i]), Count(xs.Skip(i + 1).Take(j - i - 1).ToArray()), Dim(xs[j]), Count(xs.Skip(j + 1).ToArray()), j == i + 1);
+    }
+
     private void TransposeForward(CodeWriter w, OpSite s)
     {
-        int[] xs = s.Xs;
+        (string outer, string a, string m, string b, string inner, bool adjacent) = TransposeBlocks(s.Xs, s.Node.Ints);
         string y = Buffer(w, s.Node);
-        w.Line($"{Device}.SwapMiddle({s.X}, {y}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {Dim(xs[xs.Length - 2])}, {Dim(xs[xs.Length - 1])}, 1);");
+        if (adjacent)
+        {
+            w.Line($"{Device}.SwapMiddle({s.X}, {y}, {outer}, {a}, {b}, {inner});");
+            return;
+        }
+
+        string between = Scratch(w, s.Node, "Moved", s.Node.Output, s.Xs);
+        w.Line($"{Device}.SwapMiddle({s.X}, {between}, {outer}, {a}, {m} * {b}, {inner});")
+         .Line($"{Device}.SwapMiddle({between}, {y}, {outer}, {m}, {b}, {a} * {inner});");
     }
 
     private void TransposeBackward(CodeWriter w, OpSite s)
     {
-        int[] xs = s.Xs;
-        w.Line($"{Device}.SwapMiddleAccumulate({s.Dy}, {s.Gx}, {Rows(xs.Take(xs.Length - 1).ToArray())}, {Dim(xs[xs.Length - 1])}, {Dim(xs[xs.Length - 2])}, 1);");
+        (string outer, string a, string m, string b, string inner, bool adjacent) = TransposeBlocks(s.Xs, s.Node.Ints);
+        if (adjacent)
+        {
+            w.Line($"{Device}.SwapMiddleAccumulate({s.Dy}, {s.Gx}, {outer}, {b}, {a}, {inner});");
+            return;
+        }
+
+        string between = Declare(w, $"g{s.Node.Id}Moved", GradientOf(s.Node.Id), s.Xs);
+        w.Line($"{Device}.SwapMiddle({s.Dy}, {between}, {outer}, {b}, {m}, {a} * {inner});")
+         .Line($"{Device}.SwapMiddleAccumulate({between}, {s.Gx}, {outer}, {m} * {b}, {a}, {inner});");
     }
 
     private void SplitHeadsForward(CodeWriter w, OpSite s)

@@ -83,6 +83,30 @@ public static partial class Ops
         return SwapMiddle(x, x.Length / (x.Dims[^2] * x.Dims[^1]), x.Dims[^2], x.Dims[^1], 1, [.. x.Dims[..^2], x.Dims[^1], x.Dims[^2]]);
     }
 
+    /// <summary>
+    /// Swaps dimensions <paramref name="dim0"/> and <paramref name="dim1"/> (negative counts from the end), as
+    /// <c>torch.transpose</c>; the batch dimension cannot move.
+    /// </summary>
+    public static Tensor Transpose(Tensor x, int dim0, int dim1)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        int rank = x.Dims.Length;
+        int i = dim0 < 0 ? dim0 + rank : dim0, j = dim1 < 0 ? dim1 + rank : dim1;
+        if (i < 0 || i >= rank || j < 0 || j >= rank || i == j)
+        {
+            throw new ArgumentException($"Transpose needs two different dimensions of {EagerShape.Format(x.Shape)}; got {dim0} and {dim1}.", nameof(dim1));
+        }
+
+        (i, j) = (Math.Min(i, j), Math.Max(i, j));
+        // [outer, a, m, b, inner] -> [outer, b, m, a, inner] as two swaps of neighbouring blocks.
+        int outer = x.Dims[..i].Aggregate(1, (p, d) => p * d), a = x.Dims[i], b = x.Dims[j];
+        int m = x.Dims[(i + 1)..j].Aggregate(1, (p, d) => p * d), inner = x.Dims[(j + 1)..].Aggregate(1, (p, d) => p * d);
+        int[] shape = (int[])x.Dims.Clone();
+        (shape[i], shape[j]) = (b, a);
+        Tensor moved = SwapMiddle(x, outer, a, m * b, inner, x.Dims);
+        return SwapMiddle(moved, outer, m, b, a * inner, shape);
+    }
+
     /// <summary>[.., T, heads * d] -> [.., heads, T, d].</summary>
     public static Tensor SplitHeads(Tensor x, int heads)
     {

@@ -91,6 +91,10 @@ public static class OpCases
         rows.Add(new(OpKind.MatMul, "transposed_right", "MatMul({0}, Transpose({1}))", [Of(3, 4), Of(2, 4)], [3, 2]));
         rows.Add(new(OpKind.Transpose, "rank3", "Transpose({0})", [Of(3, 4)], [4, 3]));
         rows.Add(new(OpKind.Transpose, "rank4", "Transpose({0})", [Of(2, 3, 4)], [2, 4, 3]));
+        rows.Add(new(OpKind.Transpose, "dims_neighbours", "Transpose({0}, 1, 2)", [Of(2, 3, 4)], [3, 2, 4]));
+        rows.Add(new(OpKind.Transpose, "dims_apart", "Transpose({0}, 1, 3)", [Of(2, 3, 4)], [4, 3, 2]));
+        rows.Add(new(OpKind.Transpose, "dims_negative", "Transpose({0}, -1, -3)", [Of(2, 3, 4)], [4, 3, 2]));
+        rows.Add(new(OpKind.Transpose, "dims_apart_then_sum", "Sum(Transpose({0}, 1, 3))", [Of(2, 1, 3, 4)], [3, 1, 2]));
         rows.Add(new(OpKind.Reshape, "flatten", "Reshape({0}, Batch, 12)", [Of(3, 4)], [12]));
         rows.Add(new(OpKind.Reshape, "regroup", "Reshape({0}, Batch, 2, 6)", [Of(3, 4)], [2, 6]));
         rows.Add(new(OpKind.SplitHeads, "two_heads", "SplitHeads({0}, 2)", [Of(3, 4)], [2, 3, 2]));
