@@ -133,7 +133,13 @@ internal sealed partial class GraphBuilder
 
     private GraphValue? Element(ElementAccessExpressionSyntax element, Scope scope, SemanticModel model)
     {
-        if (Eval(element.Expression, scope, model) is not ModuleArrayValue array)
+        GraphValue? indexed = Eval(element.Expression, scope, model);
+        if (indexed is SplitValue split)
+        {
+            return Piece(split, element, scope, model);
+        }
+
+        if (indexed is not ModuleArrayValue array)
         {
             Unsupported(element, $"Indexing '{element.Expression}'", " (only module arrays can be indexed)");
             return null;

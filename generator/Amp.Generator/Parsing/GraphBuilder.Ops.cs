@@ -13,6 +13,11 @@ internal sealed partial class GraphBuilder
     private GraphValue? Op(InvocationExpressionSyntax invocation, IInvocationOperation operation, Scope scope, SemanticModel model)
     {
         string name = operation.TargetMethod.Name;
+        if (name == "Split")
+        {
+            return Split(operation, scope, model);
+        }
+
         if (OpTable.ForOpsName(name) is not { } row)
         {
             context.Report(DiagnosticDescriptors.UnknownOp, invocation, $"Ops.{name}");
@@ -48,6 +53,17 @@ internal sealed partial class GraphBuilder
                 }
 
                 inputs.Add(node.Value);
+                continue;
+            }
+
+            if (parameter.Type is IArrayTypeSymbol { ElementType: var element } && element.Is(KnownTypes.Tensor))
+            {
+                if (Tensors(argument, name, scope, model) is not { } list)
+                {
+                    return null;
+                }
+
+                inputs.AddRange(list);
                 continue;
             }
 
@@ -116,6 +132,9 @@ internal sealed partial class GraphBuilder
                     break;
                 case "dim0":
                 case "dim1":
+                case "dim":
+                case "start":
+                case "end":
                 case "heads":
                 case "kernelSize":
                 case "outputSize":
@@ -153,6 +172,93 @@ internal sealed partial class GraphBuilder
         }
 
         return inner.ConstantValue.HasValue ? inner.ConstantValue : context.Fold(value, scope.Path);
+    }
+
+    /// <summary>The tensors of a Tensor[] argument written in place (<c>[a, b]</c>, <c>new[] { a, b }</c>); at least one.</summary>
+    private List<int>? Tensors(IArgumentOperation argument, string op, Scope scope, SemanticModel model)
+    {
+        SyntaxNode syntax = argument.Value.Syntax;
+        IEnumerable<ExpressionSyntax>? items = syntax switch
+        {
+            CollectionExpressionSyntax collection when collection.Elements.All(e => e is ExpressionElementSyntax) =>
+                collection.Elements.Cast<ExpressionElementSyntax>().Select(e => e.Expression),
+            ArrayCreationExpressionSyntax { Initializer: { } initializer } => initializer.Expressions,
+            ImplicitArrayCreationExpressionSyntax implicitArray => implicitArray.Initializer.Expressions,
+            _ => null,
+        };
+        if (items is null || !items.Any())
+        {
+            Unsupported(syntax, $"The tensors of '{op}' written as '{syntax}'", " (list them in place: [a, b] or new[] { a, b })");
+            return null;
+        }
+
+        var nodes = new List<int>();
+        foreach (ExpressionSyntax item in items)
+        {
+            if (Eval(item, scope, model) is not { } value || Tensor(value, item) is not { } node)
+            {
+                return null;
+            }
+
+            nodes.Add(node);
+        }
+
+        return nodes;
+    }
+
+    /// <summary>Split(x, splitSize, dim): its pieces are made when indexed (the parser does not know x's size yet).</summary>
+    private GraphValue? Split(IInvocationOperation operation, Scope scope, SemanticModel model)
+    {
+        if (Argument(operation, 0, scope, model) is not { } input || Tensor(input, operation.Arguments[0].Syntax) is not { } x)
+        {
+            return null;
+        }
+
+        int[] constants = new int[2];
+        for (int k = 1; k <= 2; k++)
+        {
+            IArgumentOperation argument = operation.Arguments.First(a => a.Parameter!.Ordinal == k);
+            if (Constant(argument.Value, scope) is not { HasValue: true, Value: int value })
+            {
+                context.Report(DiagnosticDescriptors.NonConstantLayerArgument, argument.Syntax, argument.Parameter!.Name, "Split");
+                return null;
+            }
+
+            constants[k - 1] = value;
+        }
+
+        if (constants[0] <= 0)
+        {
+            IArgumentOperation size = operation.Arguments.First(a => a.Parameter!.Ordinal == 1);
+            context.Report(DiagnosticDescriptors.ArgumentOutOfRange, size.Syntax, "splitSize", "Split",
+                constants[0].ToString(System.Globalization.CultureInfo.InvariantCulture), "a piece has at least one element");
+            return null;
+        }
+
+        return new SplitValue(x, constants[0], constants[1]);
+    }
+
+    /// <summary>Piece k of a Split: the Slice [k size, (k + 1) size) along its dim (the last piece stops at the end).</summary>
+    private GraphValue? Piece(SplitValue split, ElementAccessExpressionSyntax element, Scope scope, SemanticModel model)
+    {
+        if (element.ArgumentList.Arguments.Count != 1
+            || ConstantOf(element.ArgumentList.Arguments[0].Expression, scope, model) is not { HasValue: true, Value: int k })
+        {
+            context.Report(DiagnosticDescriptors.NonConstantLayerArgument, element.ArgumentList, "index", element.Expression.ToString());
+            return null;
+        }
+
+        // An index past the last piece becomes an empty slice: AMP1005 at this index, with the range and the shape.
+        long start = (long)k * split.Size;
+        int end = (int)Math.Min(int.MaxValue, start + split.Size);
+        if (k < 0 || start > int.MaxValue)
+        {
+            context.Report(DiagnosticDescriptors.ShapeMismatch, element.ArgumentList, $"{element.Expression}[{k}]", "an index of a piece", k.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return null;
+        }
+
+        return new TensorValue(Add(OpKind.Slice, [split.Node], element, scope.Region, name: scope.Child($"Slice@{LineMark}"),
+            ints: [split.Dim, (int)start, end]));
     }
 
     private int[]? Dimensions(IArgumentOperation argument, string op, Scope scope)

@@ -13,6 +13,12 @@ internal sealed record TensorValue(int Node) : GraphValue;
 /// <summary>A Labels input.</summary>
 internal sealed record LabelsValue(int Node) : GraphValue;
 
+/// <summary>
+/// The pieces of <c>Split(x, size, dim)</c> (node <paramref name="Node"/> is x): piece k is the Slice
+/// <c>[k size, (k + 1) size)</c> along <paramref name="Dim"/>, made when indexed with a constant.
+/// </summary>
+internal sealed record SplitValue(int Node, int Size, int Dim) : GraphValue;
+
 /// <summary>A layer field at its path.</summary>
 internal sealed record LayerValue(LayerSpec Layer) : GraphValue;
 

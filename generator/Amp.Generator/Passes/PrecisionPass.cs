@@ -93,8 +93,11 @@ internal static class PrecisionPass
                     return (Precision.Fp32, promoted, forcedReason, promoted);
                 }
 
+                // A fused chain reads each input as stored (FP32 registers); Cat copies, so its inputs are cast to the widest first.
                 Precision widest = inputs.Distinct().Count() == 1 ? inputs[0] : Precision.Fp32;
-                return (Precision.Fp32, widest, $"{kind}: promote, widest input {widest.Name()}", null);
+                return row.IsElementwise
+                    ? (Precision.Fp32, widest, $"{kind}: promote, widest input {widest.Name()}", null)
+                    : (widest, widest, $"{kind}: promote, inputs cast to the widest {widest.Name()}", widest);
             case OpPolicy.Layout or OpPolicy.Cast:
                 return (inputs[0], inputs[0], $"{kind}: layout, keeps {inputs[0].Name()}", null);
             case OpPolicy.Normalization:

@@ -220,6 +220,68 @@ internal static class Shapes
         return null;
     }
 
+    /// <summary>Cat along the node's dim: every input of one rank, equal outside that dimension, which is not Batch.</summary>
+    public static string? Cat(ShapeQuery q, out int[] shape)
+    {
+        int[] first = q.X(0);
+        shape = first;
+        int d = Axis(q.Node.Ints[0], first.Length);
+        if (d < 0 || first[d] == Batch)
+        {
+            return $"a dimension of {Format(first)} other than Batch|dim {q.Node.Ints[0]}";
+        }
+
+        int total = 0;
+        for (int k = 0; k < q.Node.Inputs.Count; k++)
+        {
+            int[] x = q.X(k);
+            bool agree = x.Length == first.Length && Enumerable.Range(0, x.Length).All(i => i == d || x[i] == first[i]);
+            if (!agree)
+            {
+                return $"tensors that match {Format(first)} outside dim {q.Node.Ints[0]}|{Format(x)}";
+            }
+
+            total += x[d];
+        }
+
+        shape = (int[])first.Clone();
+        shape[d] = total;
+        return null;
+    }
+
+    /// <summary>Slice [start, end) of the node's dim (negative from the end), not empty, inside the dimension, which is not Batch.</summary>
+    public static string? Slice(ShapeQuery q, out int[] shape)
+    {
+        int[] x = q.X(0);
+        shape = x;
+        (int d, int start, int end) = SliceBounds(x, q.Node.Ints);
+        if (d < 0 || x[d] == Batch || start < 0 || end > x[d] || start >= end)
+        {
+            return $"a non-empty range inside a dimension of {Format(x)} other than Batch|[{q.Node.Ints[1]}:{q.Node.Ints[2]}] of dim {q.Node.Ints[0]}";
+        }
+
+        shape = (int[])x.Clone();
+        shape[d] = end - start;
+        return null;
+    }
+
+    /// <summary>A Slice's dimension, first and end index (exclusive, clamped to the size) with negatives resolved; d is -1 when out of range.</summary>
+    public static (int D, int Start, int End) SliceBounds(int[] x, EquatableArray<int> ints)
+    {
+        int d = Axis(ints[0], x.Length);
+        int size = d < 0 ? 0 : x[d];
+        // Python's slicing: negative indices count from the end, an end past the dimension stops at it (x[:, 2:] is end = int.MaxValue).
+        int end = ints[2] < 0 ? ints[2] + size : Math.Min(ints[2], size);
+        return (d, ints[1] < 0 ? ints[1] + size : ints[1], end);
+    }
+
+    /// <summary>A dimension index with negatives counted from the end, or -1 when the rank has none such.</summary>
+    public static int Axis(int dim, int rank)
+    {
+        int d = dim < 0 ? dim + rank : dim;
+        return d >= 0 && d < rank ? d : -1;
+    }
+
     /// <summary>Swaps two dimensions (the node's ints; none: the last two), negative counting from the end; Batch cannot move.</summary>
     public static string? Transpose(ShapeQuery q, out int[] shape)
     {

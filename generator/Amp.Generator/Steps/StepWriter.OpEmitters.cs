@@ -70,6 +70,8 @@ internal sealed partial class StepWriter
         [OpKind.Sum] = new(static (e, w, s) => e.ReduceForward(w, s), static (e, w, s) => e.ReduceBackward(w, s)),
         [OpKind.Mean] = new(static (e, w, s) => e.ReduceForward(w, s), static (e, w, s) => e.ReduceBackward(w, s)),
         [OpKind.CausalMask] = new(static (e, w, s) => e.CausalMaskForward(w, s), static (e, w, s) => e.CausalMaskBackward(w, s)),
+        [OpKind.Cat] = new(static (e, w, s) => e.CatForward(w, s), static (e, w, s) => e.CatBackward(w, s)),
+        [OpKind.Slice] = new(static (e, w, s) => e.SliceForward(w, s), static (e, w, s) => e.SliceBackward(w, s)),
         [OpKind.Transpose] = new(static (e, w, s) => e.TransposeForward(w, s), static (e, w, s) => e.TransposeBackward(w, s)),
         [OpKind.SplitHeads] = new(static (e, w, s) => e.SplitHeadsForward(w, s), static (e, w, s) => e.SplitHeadsBackward(w, s)),
         [OpKind.MergeHeads] = new(static (e, w, s) => e.MergeHeadsForward(w, s), static (e, w, s) => e.MergeHeadsBackward(w, s)),
@@ -405,6 +407,61 @@ internal sealed partial class StepWriter
         string between = Declare(w, $"g{s.Node.Id}Moved", GradientOf(s.Node.Id), s.Xs);
         w.Line($"{Device}.SwapMiddle({s.Dy}, {between}, {outer}, {b}, {m}, {a} * {inner});")
          .Line($"{Device}.SwapMiddleAccumulate({between}, {s.Gx}, {outer}, {m} * {b}, {a}, {inner});");
+    }
+
+    // Cat and Slice cut tensors at one dimension d: [outer, size, inner] is `outer` rows of size * inner columns, and each
+    // piece is a run of columns at the same place in every row (d is never Batch, so inner is a constant).
+    private static (string Outer, int Inner) CutAt(int[] shape, int d) =>
+        (Count(shape.Take(d).ToArray()), shape.Skip(d + 1).Aggregate(1, (p, v) => p * v));
+
+    private void CatForward(CodeWriter w, OpSite s)
+    {
+        PlannedNode n = s.Node;
+        int d = Passes.Shapes.Axis(n.Ints[0], n.Shape.Count);
+        (string outer, int inner) = CutAt([.. n.Shape], d);
+        int columns = n.Shape[d] * inner, offset = 0;
+        string y = Buffer(w, n);
+        foreach (int input in n.Inputs)
+        {
+            int width = plan.Nodes[input].Shape[d] * inner;
+            w.Line($"{Device}.CopyColumns({T(input)}, {y}, {outer}, {Int(width)}, 0, {Int(columns)}, {Int(offset)}, {Int(width)});");
+            offset += width;
+        }
+    }
+
+    private void CatBackward(CodeWriter w, OpSite s)
+    {
+        PlannedNode n = s.Node;
+        int d = Passes.Shapes.Axis(n.Ints[0], n.Shape.Count);
+        (string outer, int inner) = CutAt([.. n.Shape], d);
+        int columns = n.Shape[d] * inner, offset = 0;
+        foreach (int input in n.Inputs)
+        {
+            int width = plan.Nodes[input].Shape[d] * inner;
+            if (Needs(input))
+            {
+                w.Line($"{Device}.AccumulateColumns({s.Dy}, {G(input)}, {outer}, {Int(columns)}, {Int(offset)}, {Int(width)}, 0, {Int(width)});");
+            }
+
+            offset += width;
+        }
+    }
+
+    private void SliceForward(CodeWriter w, OpSite s)
+    {
+        (int d, int start, int end) = Passes.Shapes.SliceBounds(s.Xs, s.Node.Ints);
+        (string outer, int inner) = CutAt(s.Xs, d);
+        string y = Buffer(w, s.Node);
+        int width = (end - start) * inner;
+        w.Line($"{Device}.CopyColumns({s.X}, {y}, {outer}, {Int(s.Xs[d] * inner)}, {Int(start * inner)}, {Int(width)}, 0, {Int(width)});");
+    }
+
+    private void SliceBackward(CodeWriter w, OpSite s)
+    {
+        (int d, int start, int end) = Passes.Shapes.SliceBounds(s.Xs, s.Node.Ints);
+        (string outer, int inner) = CutAt(s.Xs, d);
+        int width = (end - start) * inner;
+        w.Line($"{Device}.AccumulateColumns({s.Dy}, {s.Gx}, {outer}, {Int(width)}, 0, {Int(s.Xs[d] * inner)}, {Int(start * inner)}, {Int(width)});");
     }
 
     private void SplitHeadsForward(CodeWriter w, OpSite s)

@@ -97,6 +97,17 @@ public static class OpCases
         rows.Add(new(OpKind.Transpose, "dims_apart_then_sum", "Sum(Transpose({0}, 1, 3))", [Of(2, 1, 3, 4)], [3, 1, 2]));
         rows.Add(new(OpKind.Reshape, "flatten", "Reshape({0}, Batch, 12)", [Of(3, 4)], [12]));
         rows.Add(new(OpKind.Reshape, "regroup", "Reshape({0}, Batch, 2, 6)", [Of(3, 4)], [2, 6]));
+        rows.Add(new(OpKind.Cat, "last_dim", "Cat([{0}, {1}], -1)", [Of(3, 4), Of(3, 2)], [3, 6]));
+        rows.Add(new(OpKind.Cat, "middle_dim", "Cat([{0}, {1}], 1)", [Of(3, 4), Of(2, 4)], [5, 4]));
+        rows.Add(new(OpKind.Cat, "one_input_twice", "Cat(new[] {{ {0}, Tanh({1}), {0} }}, -2)", [Of(2, 4), Of(3, 4)], [7, 4]));
+        rows.Add(new(OpKind.Cat, "outer_dim_of_rank4", "Cat([{0}, {1}], 1)", [Of(1, 2, 3), Of(2, 2, 3)], [3, 2, 3]));
+        rows.Add(new(OpKind.Cat, "promoted_bf16_and_fp32", "Cat([lin.Apply({0}), Softmax({1})], -1)", [Of(3, 4), Of(3, 2)], [3, 4],
+            Fields: "readonly Linear lin = new(4, 2);", Precision: Precision.Bf16, Tolerance: 0.1));
+        rows.Add(new(OpKind.Slice, "last_dim", "Slice({0}, -1, 1, 3)", [Of(3, 4)], [3, 2]));
+        rows.Add(new(OpKind.Slice, "middle_dim_to_end", "Slice({0}, 1, 1)", [Of(3, 4)], [2, 4]));
+        rows.Add(new(OpKind.Slice, "negative_bounds", "Slice({0}, 2, -3, -1)", [Of(2, 3, 4)], [2, 2, 4]));
+        rows.Add(new(OpKind.Slice, "split_pieces", "Mul(Split({0}, 2, -1)[0], Split({0}, 2, -1)[1])", [Of(3, 4)], [3, 2]));
+        rows.Add(new(OpKind.Slice, "split_uneven_last", "Split({0}, 3, 1)[1]", [Of(4, 2)], [1, 2]));
         rows.Add(new(OpKind.SplitHeads, "two_heads", "SplitHeads({0}, 2)", [Of(3, 4)], [2, 3, 2]));
         rows.Add(new(OpKind.MergeHeads, "two_heads", "MergeHeads({0})", [Of(2, 3, 2)], [3, 4]));
         rows.Add(new(OpKind.CausalMask, "then_softmax", "Softmax(CausalMask({0}))", [Of(3, 3)], [3, 3]));

@@ -124,6 +124,8 @@ internal static partial class OpTable
             new(OpKind.AddScalar, OpPolicy.Elementwise, 1, Shapes.SameShape, "AddScalar", Math: new ElementwiseMath("ChainMath.AddScalar({0}, {c})", "1"), Backward: Chain),
             new(OpKind.Clamp, OpPolicy.Elementwise, 1, Shapes.SameShape, "Clamp",
                 Math: new ElementwiseMath("ChainMath.Clamp({0}, {c}, {c2})", "ChainGradMath.ClampGrad({0}, {c}, {c2})"), Backward: Chain),
+            new(OpKind.Cat, OpPolicy.Promote, 2, Shapes.Cat, "Cat", Backward: "each input's columns of the gradient added into its gradient"),
+            new(OpKind.Slice, OpPolicy.Layout, 1, Shapes.Slice, "Slice", Backward: "the gradient added into the slice's place in the input's gradient"),
         ];
         return rows;
     }
