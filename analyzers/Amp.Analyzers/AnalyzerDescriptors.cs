@@ -59,7 +59,7 @@ internal static class AnalyzerDescriptors
 
     public static readonly DiagnosticDescriptor LogOfSigmoid = Create(
         "AMP0010", "Sigmoid then log (binary cross-entropy on probabilities)",
-        "Log(Sigmoid(x)) is binary cross-entropy on probabilities: sigmoid saturates to exactly 1 for x > 17 in FP32 (x > 8.3 in FP16) and to 0 below -104, so the log is 0 or -infinity and the gradient vanishes; use the with-logits form, CrossEntropy over two-class logits",
+        "Log(Sigmoid(x)) is binary cross-entropy on probabilities: sigmoid saturates to exactly 1 for x > 17 in FP32 (x > 8.3 in FP16) and to 0 below -104, so the log is 0 or -infinity and the gradient vanishes; use the with-logits form, BinaryCrossEntropyWithLogits(logits, targets)",
         DiagnosticSeverity.Warning);
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity, bool enabledByDefault = true) =>

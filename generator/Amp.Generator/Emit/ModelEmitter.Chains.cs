@@ -12,7 +12,7 @@ internal sealed partial class ModelEmitter
     private void WriteChain(CodeWriter w, ChainSpec chain)
     {
         PlannedNode root = plan.Nodes[chain.Root];
-        Precision stored = root.Kind == OpKind.MseLoss ? Precision.Fp32 : root.Output;
+        Precision stored = OpTable.IsMeanLoss(root.Kind) ? Precision.Fp32 : root.Output;
         int arity = chain.Leaves.Count;
         string reads = string.Join(", ", chain.Leaves.Select(l => plan.Nodes[l].Output.Name()));
         string expression = Aliased(chain.Expression);

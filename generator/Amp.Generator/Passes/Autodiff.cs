@@ -28,7 +28,7 @@ internal static class Autodiff
         foreach (ChainSpec chain in plan.Chains)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (plan.Nodes[chain.Root].Kind == OpKind.MseLoss)
+            if (OpTable.IsMeanLoss(plan.Nodes[chain.Root].Kind))
             {
                 continue;
             }

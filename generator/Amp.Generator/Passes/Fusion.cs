@@ -6,8 +6,8 @@ namespace Amp.Generator.Passes;
 /// <summary>
 /// Fuses chains of elementwise ops into one kernel: an op absorbs a producer that only it reads, of the same
 /// shape, while the chain reads at most four tensors. Values inside a chain stay in FP32 registers; only the
-/// chain's result is rounded to its planned precision (as compilers that fuse AMP graphs do). MseLoss gets a
-/// chain of its own for the squared error.
+/// chain's result is rounded to its planned precision (as compilers that fuse AMP graphs do). A mean loss (MseLoss,
+/// BinaryCrossEntropyWithLogits) gets a chain of its own for its per-element formula.
 /// </summary>
 internal static class Fusion
 {
@@ -62,13 +62,13 @@ internal static class Fusion
             leaves[node.Id] = mine;
         }
 
-        // Roots, in graph order: MseLoss, and elementwise ops nobody absorbed (their expression inlines the absorbed producers).
-        foreach (PlannedNode node in nodes.Where(n => n.Kind == OpKind.MseLoss || (IsElementwise(n.Kind) && !absorbed.Contains(n.Id))).ToArray())
+        // Roots, in graph order: mean losses, and elementwise ops nobody absorbed (their expression inlines the absorbed producers).
+        foreach (PlannedNode node in nodes.Where(n => OpTable.IsMeanLoss(n.Kind) || (IsElementwise(n.Kind) && !absorbed.Contains(n.Id))).ToArray())
         {
             int index = chains.Count;
-            if (node.Kind == OpKind.MseLoss)
+            if (OpTable.Row(node.Kind).MeanOf is { } perElement)
             {
-                chains.Add(new ChainSpec(index, node.Id, node.Inputs, "(x0 - x1) * (x0 - x1)", $"squared error of {node.Name}"));
+                chains.Add(new ChainSpec(index, node.Id, node.Inputs, perElement, $"{(node.Kind == OpKind.MseLoss ? "squared error" : "per-element loss")} of {node.Name}"));
                 nodes[node.Id] = node with { Chain = index };
                 continue;
             }

@@ -101,7 +101,7 @@ internal sealed partial class StepWriter
         {
             PlannedNode root = plan.Nodes[chain.Root];
             long extra = chain.Leaves.Where(l => !referenced.Contains($"t{l}") && plan.Nodes[l].Kind != OpKind.Input).Sum(l => SampleBytes(plan.Nodes[l]));
-            if (root.Kind == OpKind.MseLoss || regionOf[root.Id] >= 0 || !referenced.Contains($"t{root.Id}") || extra >= SampleBytes(root))
+            if (OpTable.IsMeanLoss(root.Kind) || regionOf[root.Id] >= 0 || !referenced.Contains($"t{root.Id}") || extra >= SampleBytes(root))
             {
                 continue;
             }
@@ -135,7 +135,7 @@ internal sealed partial class StepWriter
     /// BF16 tensor's gradient is BF16); FP32 for every activation with <c>Fp32Gradients</c>.
     /// </summary>
     internal static Precision GradientPrecision(PlanSpec plan, int id) =>
-        plan.Spec.Fp32Gradients || plan.Nodes[id].Kind == OpKind.MseLoss ? Precision.Fp32 : plan.Nodes[id].Output;
+        plan.Spec.Fp32Gradients || OpTable.IsMeanLoss(plan.Nodes[id].Kind) ? Precision.Fp32 : plan.Nodes[id].Output;
 
     private Precision GradientOf(int id) => GradientPrecision(plan, id);
 
@@ -147,7 +147,7 @@ internal sealed partial class StepWriter
 
     private void WriteNodeBackward(CodeWriter w, PlannedNode n)
     {
-        w.Line(n.Chain >= 0 && n.Kind != OpKind.MseLoss
+        w.Line(n.Chain >= 0 && !OpTable.IsMeanLoss(n.Kind)
             ? $"// {SourceMap.FileLineOf(n.Source)}, backward of {StepTokens.Chain(n.Chain)} = {plan.Chains[n.Chain].Description}: recomputed from its inputs in FP32"
             : $"// {SourceMap.FileLineOf(n.Source)}, backward of {n.Name} ({n.Kind})");
         EmitterOf(n.Kind)!.Backward!(this, w, Site(n));

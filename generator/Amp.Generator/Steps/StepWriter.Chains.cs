@@ -10,7 +10,7 @@ internal sealed partial class StepWriter
     private string MapCall(ChainSpec chain, string output)
     {
         PlannedNode root = plan.Nodes[chain.Root];
-        Precision stored = root.Kind == OpKind.MseLoss ? Precision.Fp32 : root.Output;
+        Precision stored = OpTable.IsMeanLoss(root.Kind) ? Precision.Fp32 : root.Output;
         IEnumerable<string> types = Enumerable.Range(0, MaxLeaves)
             .Select(i => i < chain.Leaves.Count ? Storage(plan.Nodes[chain.Leaves[i]].Output) : "float")
             .Concat([Storage(stored)]);

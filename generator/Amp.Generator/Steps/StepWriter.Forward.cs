@@ -11,7 +11,7 @@ internal sealed partial class StepWriter
     private void WriteNode(CodeWriter w, PlannedNode n)
     {
         string comment = $"// {SourceMap.FileLineOf(n.Source)}, {n.Name}: {n.Kind}, compute {n.Compute.Name()}, stored {n.Output.Name()} {Shapes.Format(n.Shape)} ({n.Reason})";
-        if (n.Chain >= 0 && n.Kind != OpKind.MseLoss)
+        if (n.Chain >= 0 && !OpTable.IsMeanLoss(n.Kind))
         {
             comment = $"// {SourceMap.FileLineOf(n.Source)}, {StepTokens.Chain(n.Chain)} = {plan.Chains[n.Chain].Description}: fused, FP32 registers, stored {n.Output.Name()} {Shapes.Format(n.Shape)}";
         }

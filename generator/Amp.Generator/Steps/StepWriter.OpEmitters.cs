@@ -77,7 +77,8 @@ internal sealed partial class StepWriter
         [OpKind.MergeHeads] = new(static (e, w, s) => e.MergeHeadsForward(w, s), static (e, w, s) => e.MergeHeadsBackward(w, s)),
         [OpKind.Attention] = new(static (e, w, s) => e.WriteAttention(w, s.Node, s.Xs), static (e, w, s) => e.WriteAttentionBackward(w, s.Node, s.Xs)),
         [OpKind.CrossEntropy] = new(static (e, w, s) => e.CrossEntropyForward(w, s), static (e, w, s) => e.CrossEntropyBackward(w, s)),
-        [OpKind.MseLoss] = new(static (e, w, s) => e.MseLossForward(w, s), static (e, w, s) => e.MseLossBackward(w, s)),
+        [OpKind.MseLoss] = new(static (e, w, s) => e.MeanLossForward(w, s), static (e, w, s) => e.MeanLossBackward(w, s)),
+        [OpKind.BinaryCrossEntropyWithLogits] = new(static (e, w, s) => e.MeanLossForward(w, s), static (e, w, s) => e.MeanLossBackward(w, s)),
     };
 
     private OpSite Site(PlannedNode n)
@@ -537,8 +538,9 @@ internal sealed partial class StepWriter
 
     private void PoolBackward(CodeWriter w, OpSite s) => w.Line($"{Device}.Pool2dBackward({s.X}, {s.Dy}, {s.Gx}, {Window(s)});");
 
-    // MseLoss: the squared error as a fused chain, then its mean; the backward reaches both sides.
-    private void MseLossForward(CodeWriter w, OpSite s)
+    // MseLoss and BinaryCrossEntropyWithLogits: the per-element loss as a fused chain, then its mean; the backward (the
+    // device's {Kind}Backward) reaches both sides.
+    private void MeanLossForward(CodeWriter w, OpSite s)
     {
         PlannedNode n = s.Node;
         string squares = Scratch(w, n, "Squares", Precision.Fp32, [.. s.Xs]);
@@ -547,10 +549,10 @@ internal sealed partial class StepWriter
          .Line($"{Device}.RowMean({squares}.Reshape(1, {Count(s.Xs)}), {y});");
     }
 
-    private void MseLossBackward(CodeWriter w, OpSite s)
+    private void MeanLossBackward(CodeWriter w, OpSite s)
     {
         PlannedNode n = s.Node;
         string? gb = Needs(n.Inputs[1]) ? G(n.Inputs[1]) : null;
-        w.Line($"{Device}.MseLossBackward({s.X}, {T(n.Inputs[1])}, {s.Dy}, {s.Gx ?? "null"}, {gb ?? "null"});");
+        w.Line($"{Device}.{n.Kind}Backward({s.X}, {T(n.Inputs[1])}, {s.Dy}, {s.Gx ?? "null"}, {gb ?? "null"});");
     }
 }

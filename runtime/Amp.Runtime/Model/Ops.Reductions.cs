@@ -80,6 +80,29 @@ public static partial class Ops
         return new Tensor([sum / prediction.Length]);
     }
 
+    /// <summary>
+    /// Binary cross-entropy on logits, as PyTorch's <c>binary_cross_entropy_with_logits</c> (mean over every element):
+    /// mean(max(x, 0) - x y + log(1 + exp(-|x|))) with targets y in [0, 1]; FP32 list, the loss is FP32.
+    /// </summary>
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor targets)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(targets);
+        if (!EagerShape.SameShape(logits.Shape, targets.Shape))
+        {
+            throw new ArgumentException($"targets has shape {EagerShape.Format(targets.Shape)}; logits has {EagerShape.Format(logits.Shape)}.", nameof(targets));
+        }
+
+        double sum = 0;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            double x = logits.Values[i];
+            sum += Math.Max(x, 0) - (x * targets.Values[i]) + Math.Log(1 + Math.Exp(-Math.Abs(x)));
+        }
+
+        return new Tensor([sum / logits.Length]);
+    }
+
     private static Tensor Rows(Tensor x, bool log)
     {
         ArgumentNullException.ThrowIfNull(x);

@@ -147,6 +147,11 @@ public static class OpCases
         rows.Add(new(OpKind.CrossEntropy, "ignore_index", "CrossEntropy({0}, {1}, ignoreIndex: 2)", [Of(4, 5), new(OperandKind.Labels, [4], 5)], null, LossOnly));
         rows.Add(new(OpKind.CrossEntropy, "smoothing_and_ignore", "CrossEntropy({0}, {1}, labelSmoothing: 0.25f, ignoreIndex: 0)", [Of(4, 5), new(OperandKind.Labels, [4], 5)], null, LossOnly));
         rows.Add(new(OpKind.MseLoss, "rank3", "MseLoss({0}, {1})", [Of(3, 4), Of(3, 4)], null, LossOnly));
+        // Targets through Sigmoid lie in (0, 1), as binary targets or soft labels do; Scale by 20 reaches the saturated
+        // logits where the probability form (AMP0010) loses its gradient.
+        rows.Add(new(OpKind.BinaryCrossEntropyWithLogits, "rank3", "BinaryCrossEntropyWithLogits({0}, Sigmoid({1}))", [Of(3, 4), Of(3, 4)], null, LossOnly));
+        rows.Add(new(OpKind.BinaryCrossEntropyWithLogits, "large_logits", "BinaryCrossEntropyWithLogits(Scale({0}, 20f), Sigmoid({1}))", [Of(3, 4), Of(3, 4)], null, LossOnly));
+        rows.Add(new(OpKind.BinaryCrossEntropyWithLogits, "batch_vector", "BinaryCrossEntropyWithLogits(Sum({0}), Sigmoid(Mean({1})))", [Of(4), Of(3)], null, LossOnly));
         rows.Add(new(OpKind.MseLoss, "batch_vector", "MseLoss(Sum({0}), Mean({1}))", [Of(4), Of(3)], null, LossOnly));
 
         // A cast exists only between precisions: a BF16 product read by an FP32-list op. BF16 rounding of the

@@ -95,6 +95,13 @@ internal sealed record OpRow(
     /// <summary>How the op appears in the docs' policy table (Attention contributes its two products).</summary>
     public string? DocName { get; init; }
 
+    /// <summary>
+    /// A loss that is the mean of a per-element formula over <c>x0</c> (the prediction) and <c>x1</c> (the target):
+    /// that formula, fused as a chain of its own into an FP32 scratch that a RowMean reduces; its backward is the
+    /// device's <c>{Kind}Backward</c>. Null for every other op.
+    /// </summary>
+    public string? MeanOf { get; init; }
+
     /// <summary>Appended to the precision reason (Attention: its softmax runs in FP32).</summary>
     public string ReasonNote { get; init; } = string.Empty;
 }

@@ -33,6 +33,9 @@ internal static partial class OpTable
         return index;
     }
 
+    /// <summary>Whether <paramref name="kind"/> is a loss computed as the mean of a fused per-element chain (<see cref="OpRow.MeanOf"/>).</summary>
+    public static bool IsMeanLoss(OpKind kind) => Find(kind)?.MeanOf is not null;
+
     /// <summary>The row of an <c>Amp.Ops</c> method, or null: an unknown op (AMP1004 at the call).</summary>
     public static OpRow? ForOpsName(string name) => All.FirstOrDefault(r => r.OpsName == name);
 
@@ -101,7 +104,10 @@ internal static partial class OpTable
                 ReasonNote = "; softmax in FP32",
             },
             new(OpKind.CrossEntropy, OpPolicy.Loss, 2, Shapes.CrossEntropy, "CrossEntropy", Backward: "dlogits = g / rows * (exp(logp) - onehot)"),
-            new(OpKind.MseLoss, OpPolicy.Loss, 2, Shapes.MseLoss, "MseLoss", Backward: "2 g (x - y) / n to each side that needs it"),
+            new(OpKind.MseLoss, OpPolicy.Loss, 2, Shapes.MseLoss, "MseLoss", Backward: "2 g (x - y) / n to each side that needs it")
+            {
+                MeanOf = "(x0 - x1) * (x0 - x1)",
+            },
             new(OpKind.MaxPool2d, OpPolicy.Layout, 1, Shapes.Pool, "MaxPool2d", Backward: "g to each window's first maximum"),
             new(OpKind.AvgPool2d, OpPolicy.Layout, 1, Shapes.Pool, "AvgPool2d", Backward: "g / (k k) to every element of its window"),
             new(OpKind.AdaptiveAvgPool2d, OpPolicy.Layout, 1, Shapes.AdaptivePool, "AdaptiveAvgPool2d", Backward: "g / window to every element of its window"),
@@ -126,6 +132,12 @@ internal static partial class OpTable
                 Math: new ElementwiseMath("ChainMath.Clamp({0}, {c}, {c2})", "ChainGradMath.ClampGrad({0}, {c}, {c2})"), Backward: Chain),
             new(OpKind.Cat, OpPolicy.Promote, 2, Shapes.Cat, "Cat", Backward: "each input's columns of the gradient added into its gradient"),
             new(OpKind.Slice, OpPolicy.Layout, 1, Shapes.Slice, "Slice", Backward: "the gradient added into the slice's place in the input's gradient"),
+            // softplus(x) - x y = max(x, 0) - x y + log(1 + exp(-|x|)): PyTorch's stable form, never exp of a large x.
+            new(OpKind.BinaryCrossEntropyWithLogits, OpPolicy.Loss, 2, Shapes.MseLoss, "BinaryCrossEntropyWithLogits",
+                Backward: "g (sigmoid(x) - y) / n to the logits, -g x / n to the targets when they need it")
+            {
+                MeanOf = "(ChainMath.Softplus(x0) - (x0 * x1))",
+            },
         ];
         return rows;
     }
