@@ -43,6 +43,12 @@ internal static class Autodiff
                 }
 
                 Term derivative = Derive(chain.Root, k, plan.Nodes, absorbed, leaves) ?? Term.Zero;
+                if (derivative is Term.Constant { Value: 0f })
+                {
+                    // No gradient reaches this leaf (a Where's condition, a mask): its gradient stays as zeroed.
+                    continue;
+                }
+
                 Term product = Term.Product(new Term.Raw("g"), derivative);
                 grads.Add(new GradChainSpec(chain.Index, k, product.Render(vector: false), product.Render(vector: true)));
             }
@@ -75,9 +81,10 @@ internal static class Autodiff
         return total;
     }
 
-    /// <summary>A row's derivative as a term: 1, -1 and {c} fold as constants, anything else is FP32 code over the inputs' values.</summary>
+    /// <summary>A row's derivative as a term: 0, 1, -1 and {c} fold as constants, anything else is FP32 code over the inputs' values.</summary>
     private static Term Factor(string derivative, PlannedNode node, IReadOnlyList<PlannedNode> nodes, ISet<int> absorbed, IList<int> leaves) => derivative switch
     {
+        "0" => Term.Zero,
         "1" => Term.One,
         "-1" => new Term.Constant(-1f),
         "{c}" => new Term.Constant(node.Float),
@@ -98,6 +105,8 @@ internal static class Autodiff
             (null, _) => b,
             (_, null) => a,
             (Constant x, Constant y) => new Constant(x.Value + y.Value),
+            (Constant { Value: 0f }, _) => b,
+            (_, Constant { Value: 0f }) => a,
             _ => new Add(a, b),
         };
 
@@ -113,6 +122,7 @@ internal static class Autodiff
         public static Term Product(Term a, Term b) => (a, b) switch
         {
             (Constant x, Constant y) => new Constant(x.Value * y.Value),
+            (Constant { Value: 0f }, _) or (_, Constant { Value: 0f }) => Zero,
             (Constant { Value: -1f }, _) => Negate(b)!,
             (Constant { Value: 1f }, _) => b,
             (_, Constant { Value: 1f }) => a,

@@ -20,10 +20,19 @@ internal static class PrecisionPass
         var planned = new List<PlannedNode>();
         var newId = new int[spec.Nodes.Count];
         var casts = new Dictionary<(int, Precision), int>();
+        var expansions = new Dictionary<(int, string), int>();
         foreach (NodeSpec node in spec.Nodes)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int[] inputs = node.Inputs.Select(i => newId[i]).ToArray();
+            if (OpTable.Row(node.Kind).IsElementwise && inputs.Length > 1)
+            {
+                for (int k = 0; k < inputs.Length; k++)
+                {
+                    inputs[k] = Expanded(inputs[k], [.. model.Shapes[node.Id]], node, planned, expansions);
+                }
+            }
+
             (Precision compute, Precision output, string reason, Precision? castTo) = Decide(node, inputs.Select(i => planned[i].Output).ToArray());
             if (castTo is { } target)
             {
@@ -61,6 +70,31 @@ internal static class PrecisionPass
             shaped.Diagnostics);
     }
 
+    /// <summary>
+    /// An elementwise op's input with size-1 dimensions broadcast (NumPy's rules) as an Expand to the suffix of the op's
+    /// shape it covers, made once per input and shape; an input that already is such a suffix is read as it is.
+    /// </summary>
+    private static int Expanded(int input, int[] output, NodeSpec reader, List<PlannedNode> planned, Dictionary<(int, string), int> expansions)
+    {
+        PlannedNode source = planned[input];
+        if (Shapes.ExpandTarget([.. source.Shape], output) is not { } target)
+        {
+            return input;
+        }
+
+        string key = Shapes.Format(target);
+        if (!expansions.TryGetValue((input, key), out int expand))
+        {
+            expand = planned.Count;
+            planned.Add(new PlannedNode(expand, OpKind.Expand, new EquatableArray<int>([input]), $"{source.Name}->expand", null, EquatableArray<int>.Empty,
+                0f, false, new EquatableArray<int>(target), source.Output, source.Output,
+                $"Expand: broadcast {Shapes.Format([.. source.Shape])} to {key} (NumPy rules), keeps {source.Output.Name()}", reader.Id, reader.InLoss, -1));
+            expansions.Add((input, key), expand);
+        }
+
+        return expand;
+    }
+
     private static bool IsLabels(NodeSpec node, int input) => node.Kind == OpKind.CrossEntropy && input == 1;
 
     /// <summary>compute, output, reason, and the precision every input must be cast to (null: read as stored), from the op's row.</summary>
@@ -94,7 +128,9 @@ internal static class PrecisionPass
                 }
 
                 // A fused chain reads each input as stored (FP32 registers); Cat copies, so its inputs are cast to the widest first.
-                Precision widest = inputs.Distinct().Count() == 1 ? inputs[0] : Precision.Fp32;
+                // A condition (Where's first input) is read as stored and takes no part in the promotion.
+                Precision[] values = row.Condition ? inputs.Skip(1).ToArray() : inputs;
+                Precision widest = values.Distinct().Count() == 1 ? values[0] : Precision.Fp32;
                 return row.IsElementwise
                     ? (Precision.Fp32, widest, $"{kind}: promote, widest input {widest.Name()}", null)
                     : (widest, widest, $"{kind}: promote, inputs cast to the widest {widest.Name()}", widest);

@@ -133,7 +133,23 @@ internal static class Shapes
 
     public static string? MatMul(ShapeQuery q, out int[] shape) => MatMul(q.X(0), q.X(1), out shape);
 
-    public static string? Broadcast(ShapeQuery q, out int[] shape) => Broadcast(q.X(0), q.X(1), out shape);
+    /// <summary>NumPy broadcasting over every input: shapes aligned at the last dimension, each dimension equal or 1.</summary>
+    public static string? Broadcast(ShapeQuery q, out int[] shape) =>
+        Broadcast(Enumerable.Range(0, q.Node.Inputs.Count).Select(q.X).ToArray(), out shape);
+
+    /// <summary>MaskedFill: the mask broadcasts to x's shape, which the result keeps.</summary>
+    public static string? MaskedFill(ShapeQuery q, out int[] shape)
+    {
+        int[] x = q.X(0), mask = q.X(1);
+        string? error = Broadcast([x, mask], out shape);
+        if (error is null && !shape.SequenceEqual(x))
+        {
+            error = $"a mask that broadcasts to {Format(x)}|{Format(mask)}";
+        }
+
+        shape = x;
+        return error;
+    }
 
     public static string? CausalMask(ShapeQuery q, out int[] shape)
     {
@@ -387,11 +403,48 @@ internal static class Shapes
         return null;
     }
 
-    private static string? Broadcast(int[] a, int[] b, out int[] shape)
+    /// <summary>
+    /// NumPy's rules: aligned at the last dimension, each dimension of the result is the one that is not 1 (Batch
+    /// counts as a size), missing leading dimensions count as 1; any other pair does not broadcast.
+    /// </summary>
+    private static string? Broadcast(int[][] shapes, out int[] shape)
     {
-        int[] big = a.Length >= b.Length ? a : b, small = a.Length >= b.Length ? b : a;
-        shape = big;
-        return big.Skip(big.Length - small.Length).SequenceEqual(small) ? null : $"{Format(a)} or a suffix of it|{Format(b)}";
+        int rank = shapes.Max(s => s.Length);
+        shape = Enumerable.Repeat(1, rank).ToArray();
+        foreach (int[] s in shapes)
+        {
+            for (int j = 0; j < s.Length; j++)
+            {
+                int at = rank - s.Length + j;
+                if (s[j] != 1 && shape[at] != 1 && shape[at] != s[j])
+                {
+                    shape = shapes[0];
+                    return $"shapes that broadcast (each dimension equal, or 1)|{string.Join(" and ", shapes.Select(Format))}";
+                }
+
+                shape[at] = s[j] != 1 ? s[j] : shape[at];
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// What an elementwise op's input of <paramref name="input"/> shape must be expanded to so that it is a suffix of the
+    /// op's <paramref name="output"/> (a suffix repeats whole, which the fused chain does by itself), or null when it
+    /// already is one. Leading 1s are dropped first ([1, T, d] is a suffix of [Batch, T, d]).
+    /// </summary>
+    public static int[]? ExpandTarget(int[] input, int[] output)
+    {
+        int lead = 0;
+        while (lead < input.Length && input[lead] == 1)
+        {
+            lead++;
+        }
+
+        int[] core = input.Skip(lead).ToArray();
+        int[] target = output.Skip(output.Length - core.Length).ToArray();
+        return core.SequenceEqual(target) ? null : target;
     }
 
     private static string? Reshape(int[] x, EquatableArray<int> dims, out int[] shape)

@@ -70,6 +70,7 @@ internal sealed partial class StepWriter
         [OpKind.Sum] = new(static (e, w, s) => e.ReduceForward(w, s), static (e, w, s) => e.ReduceBackward(w, s)),
         [OpKind.Mean] = new(static (e, w, s) => e.ReduceForward(w, s), static (e, w, s) => e.ReduceBackward(w, s)),
         [OpKind.CausalMask] = new(static (e, w, s) => e.CausalMaskForward(w, s), static (e, w, s) => e.CausalMaskBackward(w, s)),
+        [OpKind.Expand] = new(static (e, w, s) => e.ExpandForward(w, s), static (e, w, s) => e.ExpandBackward(w, s)),
         [OpKind.Cat] = new(static (e, w, s) => e.CatForward(w, s), static (e, w, s) => e.CatBackward(w, s)),
         [OpKind.Slice] = new(static (e, w, s) => e.SliceForward(w, s), static (e, w, s) => e.SliceBackward(w, s)),
         [OpKind.Transpose] = new(static (e, w, s) => e.TransposeForward(w, s), static (e, w, s) => e.TransposeBackward(w, s)),
@@ -408,6 +409,67 @@ internal sealed partial class StepWriter
         string between = Declare(w, $"g{s.Node.Id}Moved", GradientOf(s.Node.Id), s.Xs);
         w.Line($"{Device}.SwapMiddle({s.Dy}, {between}, {outer}, {b}, {m}, {a} * {inner});")
          .Line($"{Device}.SwapMiddleAccumulate({between}, {s.Gx}, {outer}, {m} * {b}, {a}, {inner});");
+    }
+
+    // Expand: the input's size-1 dimensions (leading 1s dropped) repeated to the node's shape, one run of them at a time
+    // ([outer, 1.., inner] -> [outer, repeats, inner]); each run after the first starts from the previous one's scratch.
+    // The backward sums the repeats back, last run first.
+    private static List<(string Outer, int Repeats, int Inner, int[] Shape)> ExpandRuns(int[] input, int[] target)
+    {
+        int[] current = input.Skip(input.Length - target.Length).ToArray();
+        var runs = new List<(string, int, int, int[])>();
+        for (int i = 0; i < target.Length; i++)
+        {
+            if (current[i] == target[i])
+            {
+                continue;
+            }
+
+            int j = i;
+            while (j < target.Length && current[j] == 1 && target[j] != 1)
+            {
+                j++;
+            }
+
+            string outer = Count(current.Take(i).ToArray());
+            int repeats = target.Skip(i).Take(j - i).Aggregate(1, (p, d) => p * d);
+            int inner = current.Skip(j).Aggregate(1, (p, d) => p * d);
+            for (int k = i; k < j; k++)
+            {
+                current[k] = target[k];
+            }
+
+            runs.Add((outer, repeats, inner, (int[])current.Clone()));
+            i = j - 1;
+        }
+
+        return runs;
+    }
+
+    private void ExpandForward(CodeWriter w, OpSite s)
+    {
+        var runs = ExpandRuns(s.Xs, [.. s.Node.Shape]);
+        string y = Buffer(w, s.Node), from = s.X;
+        for (int r = 0; r < runs.Count; r++)
+        {
+            (string outer, int repeats, int inner, int[] shape) = runs[r];
+            string to = r == runs.Count - 1 ? y : Scratch(w, s.Node, $"Run{Int(r)}", s.Node.Output, shape);
+            w.Line($"{Device}.RepeatMiddle({from}, {to}, {outer}, {Int(repeats)}, {Int(inner)});");
+            from = to;
+        }
+    }
+
+    private void ExpandBackward(CodeWriter w, OpSite s)
+    {
+        var runs = ExpandRuns(s.Xs, [.. s.Node.Shape]);
+        string from = s.Dy;
+        for (int r = runs.Count - 1; r >= 0; r--)
+        {
+            (string outer, int repeats, int inner, _) = runs[r];
+            string to = r == 0 ? s.Gx! : Gradient(w, $"g{s.Node.Id}Run{Int(r - 1)}", Precision.Fp32, runs[r - 1].Shape);
+            w.Line($"{Device}.SumMiddleAccumulate({from}, {to}, {outer}, {Int(repeats)}, {Int(inner)});");
+            from = to;
+        }
     }
 
     // Cat and Slice cut tensors at one dimension d: [outer, size, inner] is `outer` rows of size * inner columns, and each

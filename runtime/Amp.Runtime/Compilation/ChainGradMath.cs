@@ -98,6 +98,22 @@ public static class ChainGradMath
     public static Vector256<float> ClampGrad(Vector256<float> x, float lo, float hi) =>
         Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256.Create(lo)) & Vector256.LessThanOrEqual(x, Vector256.Create(hi)), Vector256<float>.One, Vector256<float>.Zero);
 
+    /// <summary>1 where the condition is nonzero, else 0: Where's derivative with respect to its first value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Selected(float condition) => condition != 0f ? 1f : 0f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Selected(Vector256<float> condition) =>
+        Vector256.ConditionalSelect(Vector256.Equals(condition, Vector256<float>.Zero), Vector256<float>.Zero, Vector256<float>.One);
+
+    /// <summary>1 where the condition is zero, else 0: Where's derivative with respect to its second value, masked_fill's to x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float NotSelected(float condition) => condition != 0f ? 0f : 1f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> NotSelected(Vector256<float> condition) =>
+        Vector256.ConditionalSelect(Vector256.Equals(condition, Vector256<float>.Zero), Vector256<float>.One, Vector256<float>.Zero);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> ExpGrad(Vector256<float> x) => ChainMath.Exp(x);
 

@@ -82,6 +82,22 @@ public static class ChainMath
         return Vector256.ConditionalSelect(Vector256.Equals(x, x), clamped, x);
     }
 
+    /// <summary>torch.where: a where the condition is nonzero, else b.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Where(float condition, float a, float b) => condition != 0f ? a : b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Where(Vector256<float> condition, Vector256<float> a, Vector256<float> b) =>
+        Vector256.ConditionalSelect(Vector256.Equals(condition, Vector256<float>.Zero), b, a);
+
+    /// <summary>masked_fill: the value where the mask is nonzero, else x (the value may be -infinity).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaskedFill(float x, float mask, float value) => mask != 0f ? value : x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> MaskedFill(Vector256<float> x, Vector256<float> mask, float value) =>
+        Vector256.ConditionalSelect(Vector256.Equals(mask, Vector256<float>.Zero), x, Vector256.Create(value));
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Exp(Vector256<float> x) => VectorMath.Exp(x);
 

@@ -97,6 +97,19 @@ public static class OpCases
         rows.Add(new(OpKind.Transpose, "dims_apart_then_sum", "Sum(Transpose({0}, 1, 3))", [Of(2, 1, 3, 4)], [3, 1, 2]));
         rows.Add(new(OpKind.Reshape, "flatten", "Reshape({0}, Batch, 12)", [Of(3, 4)], [12]));
         rows.Add(new(OpKind.Reshape, "regroup", "Reshape({0}, Batch, 2, 6)", [Of(3, 4)], [2, 6]));
+        // NumPy broadcasting of size-1 dimensions: the planner expands the operand (an Expand op) and sums it back.
+        rows.Add(new(OpKind.Add, "size1_middle", "Add({0}, {1})", [Of(3, 4), Of(1, 4)], [3, 4]));
+        rows.Add(new(OpKind.Mul, "size1_on_both_sides", "Mul({0}, {1})", [Of(3, 1), Of(1, 4)], [3, 4]));
+        rows.Add(new(OpKind.Sub, "size1_of_rank4", "{0} - {1}", [Of(2, 3, 4), Of(1, 3, 4)], [2, 3, 4]));
+        rows.Add(new(OpKind.Div, "size1_two_runs", "Div({0}, Exp({1}))", [Of(2, 3, 4), Of(1, 3, 1)], [2, 3, 4]));
+        rows.Add(new(OpKind.Expand, "shared_by_two_ops", "Mul({0}, {1}) + Tanh({0} * {1})", [Of(3, 4), Of(3, 1)], [3, 4]));
+
+        // Where and MaskedFill read a condition (nonzero is true) that gets no gradient; Relu of the seeded values is
+        // zero for about half of them and far from zero for the rest.
+        rows.Add(new(OpKind.Where, "same_shape", "Where(Relu({0}), {1}, {2})", [Of(3, 4), Of(3, 4), Of(3, 4)], [3, 4]));
+        rows.Add(new(OpKind.Where, "broadcast_condition_and_scalar", "Where(Relu({0}), Tanh({1}), Mean(Mean(Mean({2}))))", [Of(1, 4), Of(3, 4), Of(2, 2)], [3, 4]));
+        rows.Add(new(OpKind.MaskedFill, "constant", "MaskedFill({0}, Relu({1}), -2.5f)", [Of(3, 4), Of(3, 4)], [3, 4]));
+        rows.Add(new(OpKind.MaskedFill, "broadcast_mask_into_softmax", "Softmax(MaskedFill({0}, Relu({1}), -30f))", [Of(2, 3, 4), Of(1, 1, 4)], [2, 3, 4]));
         rows.Add(new(OpKind.Cat, "last_dim", "Cat([{0}, {1}], -1)", [Of(3, 4), Of(3, 2)], [3, 6]));
         rows.Add(new(OpKind.Cat, "middle_dim", "Cat([{0}, {1}], 1)", [Of(3, 4), Of(2, 4)], [5, 4]));
         rows.Add(new(OpKind.Cat, "one_input_twice", "Cat(new[] {{ {0}, Tanh({1}), {0} }}, -2)", [Of(2, 4), Of(3, 4)], [7, 4]));

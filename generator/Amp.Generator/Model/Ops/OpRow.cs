@@ -102,6 +102,9 @@ internal sealed record OpRow(
     /// </summary>
     public string? MeanOf { get; init; }
 
+    /// <summary>The first input is a condition (nonzero is true): read as stored, never promoted, no gradient (Where).</summary>
+    public bool Condition { get; init; }
+
     /// <summary>Appended to the precision reason (Attention: its softmax runs in FP32).</summary>
     public string ReasonNote { get; init; } = string.Empty;
 }

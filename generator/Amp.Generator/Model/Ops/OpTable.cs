@@ -138,6 +138,15 @@ internal static partial class OpTable
             {
                 MeanOf = "(ChainMath.Softplus(x0) - (x0 * x1))",
             },
+            new(OpKind.Where, OpPolicy.Promote, 3, Shapes.Broadcast, "Where",
+                Math: new ElementwiseMath("ChainMath.Where({0}, {1}, {2})", "0", "ChainGradMath.Selected({0})", "ChainGradMath.NotSelected({0})"), Backward: Chain)
+            {
+                Condition = true,
+            },
+            new(OpKind.MaskedFill, OpPolicy.Elementwise, 2, Shapes.MaskedFill, "MaskedFill",
+                Math: new ElementwiseMath("ChainMath.MaskedFill({0}, {1}, {c})", "ChainGradMath.NotSelected({1})", "0"), Backward: Chain),
+            // Inserted by the precision pass where an elementwise op reads an input with size-1 dimensions (NumPy broadcasting).
+            new(OpKind.Expand, OpPolicy.Layout, 1, Shapes.SameShape, Backward: "the gradient summed over the repeated dimensions"),
         ];
         return rows;
     }
