@@ -21,6 +21,7 @@ public sealed class DiagnosticTests
         { "AMP1005", "TransposeBatch", "[Autocast(Precision.Bf16)] public partial class M { [Forward] Tensor F([Shape(Batch, 3, 4)] Tensor x) => Transpose(x, 0, 2); }" },
         { "AMP1005", "CatMismatch", "[Autocast(Precision.Bf16)] public partial class M { [Forward] Tensor F([Shape(Batch, 3, 4)] Tensor x, [Shape(Batch, 2, 4)] Tensor y) => Cat([x, y], -1); }" },
         { "AMP1005", "SplitPastTheEnd", "[Autocast(Precision.Bf16)] public partial class M { [Forward] Tensor F([Shape(Batch, 4)] Tensor x) => Split(x, 2, -1)[2]; }" },
+        { "AMP1005", "KeyPaddingMaskShape", "[Autocast(Precision.Bf16)] public partial class M { [Forward] Tensor F([Shape(Batch, 6, 8)] Tensor x, [Shape(Batch, 8)] Tensor pad) => Attention(x, x, x, heads: 2, keyPaddingMask: pad); }" },
         { "AMP1005", "PoolWindowTooLarge", "[Autocast(Precision.Bf16)] public partial class M { [Forward] Tensor F([Shape(Batch, 3, 2, 2)] Tensor x) => MaxPool2d(x, 3); }" },
         { "AMP1006", "Recursion", "[Autocast(Precision.Bf16)] public partial class M { [Forward] Tensor F([Shape(Batch, 4)] Tensor x) => G(x); Tensor G(Tensor x) => H(x); Tensor H(Tensor x) => G(x); }" },
         { "AMP1007", "NoForward", "[Autocast(Precision.Bf16)] public partial class M { readonly Linear fc = new(4, 4); Tensor F(Tensor x) => fc.Apply(x); }" },

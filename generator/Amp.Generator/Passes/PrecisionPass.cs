@@ -95,7 +95,8 @@ internal static class PrecisionPass
         return expand;
     }
 
-    private static bool IsLabels(NodeSpec node, int input) => node.Kind == OpKind.CrossEntropy && input == 1;
+    /// <summary>An input read as stored, never cast: CrossEntropy's labels, Attention's key-padding mask.</summary>
+    private static bool IsLabels(NodeSpec node, int input) => (node.Kind == OpKind.CrossEntropy && input == 1) || (node.Kind == OpKind.Attention && input == 3);
 
     /// <summary>compute, output, reason, and the precision every input must be cast to (null: read as stored), from the op's row.</summary>
     private static (Precision, Precision, string, Precision?) Decide(NodeSpec node, Precision[] inputs)

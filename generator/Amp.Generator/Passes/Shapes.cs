@@ -349,6 +349,11 @@ internal static class Shapes
             return $"q, k and v of one shape {Format(shape)}|k {Format(q.X(1))}, v {Format(q.X(2))}";
         }
 
+        if (q.Node.Inputs.Count > 3 && !q.X(3).SequenceEqual(shape.Take(shape.Length - 1)))
+        {
+            return $"a key-padding mask of q's shape without its last dimension, {Format([.. shape.Take(shape.Length - 1)])}|{Format(q.X(3))}";
+        }
+
         return SplitHeads(shape, q.Node.Ints[0], out _) ?? (shape.Length >= 3 ? null : "[Batch, T, d]|" + Format(shape));
     }
 

@@ -55,6 +55,13 @@ internal sealed partial class StepWriter
             w.Line($"{Device}.CausalMask({s}, {s});");
         }
 
+        if (n.Inputs.Count > 3)
+        {
+            // Padded keys (the mask's nonzero entries) out of every query's softmax; their probabilities are 0, so the
+            // softmax's backward gives their scores no gradient.
+            w.Line($"{Device}.MaskKeys({s}, {T(n.Inputs[3])});");
+        }
+
         w.Line($"{Device}.Softmax({s}, {p});")
          .Line($"{Device}.Gemm({p}.Reshape({groups}, {t}, {t}), {parts[2]}.Reshape({groups}, {t}, {d}), {c}.Reshape({groups}, {t}, {d}){Tf32Options(n)});");
         w.Line($"{Device}.SwapMiddle({c}, {Buffer(w, n)}, {outer}, {heads}, {t}, {d});");

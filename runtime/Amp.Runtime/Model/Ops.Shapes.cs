@@ -148,13 +148,35 @@ public static partial class Ops
 
     /// <summary>
     /// Multi-head scaled dot-product attention on [.., T, heads * d] inputs: softmax(q k^T / sqrt(d)) v per head,
-    /// with the causal mask when <paramref name="causal"/>; the result is [.., T, heads * d].
+    /// with the causal mask when <paramref name="causal"/>; the result is [.., T, heads * d]. A
+    /// <paramref name="keyPaddingMask"/> [.., T] (PyTorch's key_padding_mask, nonzero marks a padded key) keeps every
+    /// query from attending to those keys; a query whose keys are all masked gets NaN, as in PyTorch.
     /// </summary>
-    public static Tensor Attention(Tensor q, Tensor k, Tensor v, int heads, bool causal = true, Precision? precision = null)
+    public static Tensor Attention(Tensor q, Tensor k, Tensor v, int heads, bool causal = true, Precision? precision = null, Tensor? keyPaddingMask = null)
     {
         Tensor qh = SplitHeads(q, heads), kh = SplitHeads(k, heads), vh = SplitHeads(v, heads);
         Tensor scores = Scale(MatMul(qh, Transpose(kh)), (float)(1 / Math.Sqrt(qh.Dims[^1])));
-        return MergeHeads(MatMul(Softmax(causal ? CausalMask(scores) : scores), vh));
+        scores = causal ? CausalMask(scores) : scores;
+        if (keyPaddingMask is not null)
+        {
+            int keys = scores.Dims[^1];
+            if (keyPaddingMask.Length * heads * keys != scores.Length || keyPaddingMask.Dims[^1] != keys)
+            {
+                throw new ArgumentException($"keyPaddingMask has shape {EagerShape.Format(keyPaddingMask.Shape)}; q has {EagerShape.Format(q.Shape)} (the mask is q's shape without its last dimension).", nameof(keyPaddingMask));
+            }
+
+            var masked = (double[])scores.Values.Clone();
+            int rows = heads * scores.Dims[^2];
+            for (int i = 0; i < masked.Length; i++)
+            {
+                int key = i % keys, outer = i / (keys * rows);
+                masked[i] = keyPaddingMask.Values[(outer * keys) + key] != 0 ? double.NegativeInfinity : masked[i];
+            }
+
+            scores = new Tensor(masked, scores.Dims);
+        }
+
+        return MergeHeads(MatMul(Softmax(scores), vh));
     }
 
     /// <summary><paramref name="count"/> fresh modules, for a fixed-size array field of blocks.</summary>

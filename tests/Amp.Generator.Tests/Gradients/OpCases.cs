@@ -154,6 +154,12 @@ public static class OpCases
         rows.Add(new(OpKind.Attention, "causal", "Attention({0}, {1}, {2}, heads: 2, causal: true)", [Of(3, 4), Of(3, 4), Of(3, 4)], [3, 4]));
         rows.Add(new(OpKind.Attention, "full", "Attention({0}, {1}, {2}, heads: 2, causal: false)", [Of(3, 4), Of(3, 4), Of(3, 4)], [3, 4]));
 
+        // A key-padding mask whose first key is never padded (a zero column first), so no query loses every key; Relu
+        // pads about half of the others.
+        const string Padding = "Cat([Slice(Scale({3}, 0f), -1, 0, 1), Relu({3})], -1)";
+        rows.Add(new(OpKind.Attention, "key_padding", $"Attention({{0}}, {{1}}, {{2}}, heads: 2, causal: false, keyPaddingMask: {Padding})", [Of(3, 4), Of(3, 4), Of(3, 4), Of(2)], [3, 4]));
+        rows.Add(new(OpKind.Attention, "key_padding_causal", $"Attention({{0}}, {{1}}, {{2}}, heads: 2, causal: true, keyPaddingMask: {Padding})", [Of(3, 4), Of(3, 4), Of(3, 4), Of(2)], [3, 4]));
+
         rows.Add(new(OpKind.CrossEntropy, "rows", "CrossEntropy({0}, {1})", [Of(5), new(OperandKind.Labels, [], 5)], null, LossOnly));
         rows.Add(new(OpKind.CrossEntropy, "sequence", "CrossEntropy({0}, {1})", [Of(3, 5), new(OperandKind.Labels, [3], 5)], null, LossOnly));
         rows.Add(new(OpKind.CrossEntropy, "label_smoothing", "CrossEntropy({0}, {1}, labelSmoothing: 0.1f)", [Of(3, 5), new(OperandKind.Labels, [3], 5)], null, LossOnly));
