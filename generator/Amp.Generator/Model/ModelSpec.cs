@@ -24,7 +24,7 @@ internal enum OpKind
     Input, Cast, Linear, LayerNorm, RmsNorm, Embedding, MatMul, Add, Sub, Mul, Scale, Relu, Gelu, Silu, Tanh, Sigmoid,
     Exp, Log, Softplus, Softmax, LogSoftmax, Sum, Mean, Reshape, Transpose, SplitHeads, MergeHeads, CausalMask, Attention,
     CrossEntropy, MseLoss, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Conv2d, Dropout, BatchNorm2d,
-    Div, Sqrt, AddScalar, Clamp, Cat, Slice, BinaryCrossEntropyWithLogits, Where, MaskedFill, Expand,
+    Div, Sqrt, AddScalar, Clamp, Cat, Slice, BinaryCrossEntropyWithLogits, Where, MaskedFill, Expand, Arange,
 }
 
 internal enum LayerKind

@@ -130,6 +130,7 @@ internal sealed partial class GraphBuilder
                     }
 
                     break;
+                case "count":
                 case "dim0":
                 case "dim1":
                 case "dim":

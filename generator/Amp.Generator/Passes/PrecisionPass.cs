@@ -109,7 +109,7 @@ internal static class PrecisionPass
         switch (row.Policy)
         {
             case OpPolicy.Input:
-                return (Precision.Fp32, Precision.Fp32, "input: FP32 from the host", null);
+                return (Precision.Fp32, Precision.Fp32, node.Kind == OpKind.Arange ? "Arange: positions as FP32 ids, made on the device" : "input: FP32 from the host", null);
             case OpPolicy.LowPrecision:
                 Precision p = forced ?? region.Autocast;
                 string why = forced is not null ? forcedReason : $"{kind}: low-precision list, {region.AutocastSource}";

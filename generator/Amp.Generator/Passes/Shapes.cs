@@ -109,6 +109,14 @@ internal static class Shapes
         return null;
     }
 
+    /// <summary>Arange(count): the ids 0 .. count - 1, [count] (no batch: one set of positions for every sample).</summary>
+    public static string? Arange(ShapeQuery q, out int[] shape)
+    {
+        int count = q.Node.Ints[0];
+        shape = [count];
+        return count > 0 ? null : "a positive count|" + count.ToString(CultureInfo.InvariantCulture);
+    }
+
     public static string? SameShape(ShapeQuery q, out int[] shape)
     {
         shape = q.X(0);
@@ -122,7 +130,9 @@ internal static class Shapes
     public static string? Embedding(ShapeQuery q, out int[] shape)
     {
         shape = [];
-        if (q.Spec.Nodes[q.Node.Inputs[0]] is not { Kind: OpKind.Input } source || q.Inputs[source.Name].Kind != InputKind.Tokens)
+        NodeSpec source = q.Spec.Nodes[q.Node.Inputs[0]];
+        bool ids = source.Kind == OpKind.Arange || (source.Kind == OpKind.Input && q.Inputs[source.Name].Kind == InputKind.Tokens);
+        if (!ids)
         {
             return "a Tokens input|" + Format(q.X(0)) + " floats";
         }

@@ -70,6 +70,7 @@ internal sealed partial class StepWriter
         [OpKind.Sum] = new(static (e, w, s) => e.ReduceForward(w, s), static (e, w, s) => e.ReduceBackward(w, s)),
         [OpKind.Mean] = new(static (e, w, s) => e.ReduceForward(w, s), static (e, w, s) => e.ReduceBackward(w, s)),
         [OpKind.CausalMask] = new(static (e, w, s) => e.CausalMaskForward(w, s), static (e, w, s) => e.CausalMaskBackward(w, s)),
+        [OpKind.Arange] = new(static (e, w, s) => e.ArangeForward(w, s), null),
         [OpKind.Expand] = new(static (e, w, s) => e.ExpandForward(w, s), static (e, w, s) => e.ExpandBackward(w, s)),
         [OpKind.Cat] = new(static (e, w, s) => e.CatForward(w, s), static (e, w, s) => e.CatBackward(w, s)),
         [OpKind.Slice] = new(static (e, w, s) => e.SliceForward(w, s), static (e, w, s) => e.SliceBackward(w, s)),
@@ -410,6 +411,9 @@ internal sealed partial class StepWriter
         w.Line($"{Device}.SwapMiddle({s.Dy}, {between}, {outer}, {b}, {m}, {a} * {inner});")
          .Line($"{Device}.SwapMiddleAccumulate({between}, {s.Gx}, {outer}, {m} * {b}, {a}, {inner});");
     }
+
+    // Arange: the positions 0 .. n - 1 written on the device each step (no input, so no backward).
+    private void ArangeForward(CodeWriter w, OpSite s) => w.Line($"{Device}.Arange({Buffer(w, s.Node)});");
 
     // Expand: the input's size-1 dimensions (leading 1s dropped) repeated to the node's shape, one run of them at a time
     // ([outer, 1.., inner] -> [outer, repeats, inner]); each run after the first starts from the previous one's scratch.

@@ -95,6 +95,16 @@ public static partial class Ops
         return [.. pieces];
     }
 
+    /// <summary>
+    /// The positions 0, 1, .., count - 1 as ids (torch.arange), for an Embedding of positions:
+    /// <c>x = tok.Apply(idx) + pos.Apply(Arange(T))</c> adds [T, d] to every sample of [Batch, T, d].
+    /// </summary>
+    public static Tokens Arange(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        return new Tokens([.. Enumerable.Range(0, count)], count);
+    }
+
     private static int Dimension(int dim, int rank, string name)
     {
         int d = dim < 0 ? dim + rank : dim;

@@ -84,6 +84,9 @@ public static class OpCases
         rows.Add(new(OpKind.LayerNorm, "last_axis", "ln.Apply({0})", [Of(3, 4)], [3, 4], Fields: "readonly LayerNorm ln = new(4);"));
         rows.Add(new(OpKind.RmsNorm, "last_axis", "rms.Apply({0})", [Of(3, 4)], [3, 4], Fields: "readonly RmsNorm rms = new(4, eps: 1e-6f);"));
         rows.Add(new(OpKind.Embedding, "repeated_ids", "emb.Apply({0})", [new(OperandKind.Tokens, [3], 7)], [3, 4], ForwardOnly, "readonly Embedding emb = new(7, 4);"));
+        rows.Add(new(OpKind.Arange, "positions_plus_tokens", "emb.Apply({0}) + pos.Apply(Arange(3))", [new(OperandKind.Tokens, [3], 7)], [3, 4], ForwardOnly,
+            "readonly Embedding emb = new(7, 4); readonly Embedding pos = new(5, 4);"));
+        rows.Add(new(OpKind.Arange, "positions_times_features", "{0} * pos.Apply(Arange(3))", [Of(3, 4)], [3, 4], ForwardOnly, "readonly Embedding pos = new(3, 4);"));
         rows.Add(new(OpKind.Embedding, "plus_features", "emb.Apply({0}) + {1}", [new(OperandKind.Tokens, [3], 7), Of(3, 4)], [3, 4], ForwardOnly, "readonly Embedding emb = new(7, 4);"));
 
         rows.Add(new(OpKind.MatMul, "batched", "MatMul({0}, {1})", [Of(3, 4), Of(4, 2)], [3, 2]));

@@ -78,9 +78,9 @@ public sealed class OpGradientTests(CaseDevices devices)
     [Fact]
     public void Every_op_kind_is_differentiated_in_forward_and_in_loss()
     {
-        // Losses take a loss-only target; an Embedding reads Tokens, which only [Forward] receives.
+        // Losses take a loss-only target; an Embedding reads Tokens, which only [Forward] receives (Arange's ids feed one).
         OpKind[] forwardExempt = [OpKind.CrossEntropy, OpKind.MseLoss, OpKind.BinaryCrossEntropyWithLogits];
-        OpKind[] lossExempt = [OpKind.Embedding];
+        OpKind[] lossExempt = [OpKind.Embedding, OpKind.Arange];
         var missing = new List<string>();
         foreach (OpKind kind in Enum.GetValues<OpKind>())
         {

@@ -147,6 +147,7 @@ internal static partial class OpTable
                 Math: new ElementwiseMath("ChainMath.MaskedFill({0}, {1}, {c})", "ChainGradMath.NotSelected({1})", "0"), Backward: Chain),
             // Inserted by the precision pass where an elementwise op reads an input with size-1 dimensions (NumPy broadcasting).
             new(OpKind.Expand, OpPolicy.Layout, 1, Shapes.SameShape, Backward: "the gradient summed over the repeated dimensions"),
+            new(OpKind.Arange, OpPolicy.Input, 0, Shapes.Arange, "Arange", Backward: "none (positions get no gradient)"),
         ];
         return rows;
     }

@@ -15,4 +15,13 @@ internal sealed partial class CpuDevice
             default: t.Elements<Half>().Fill((Half)value); break;
         }
     }
+
+    private protected override void ArangeCore(DeviceTensor positions)
+    {
+        Span<float> p = ((CpuTensor)positions).Elements<float>();
+        for (int i = 0; i < p.Length; i++)
+        {
+            p[i] = i;
+        }
+    }
 }

@@ -20,6 +20,13 @@ internal sealed partial class IlgpuDevice
         Kernel("fill", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, float, int>(IlgpuBackwardKernels.Fill))(threads, F(tensor), value, threads);
         Launched();
     }
+
+    private protected override void ArangeCore(DeviceTensor positions)
+    {
+        int threads = Threads(positions.Length);
+        Kernel("arange", acc => acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int>(IlgpuModelKernels.Arange))(threads, F(positions), threads);
+        Launched();
+    }
 }
 
 internal static partial class IlgpuBackwardKernels
@@ -29,6 +36,17 @@ internal static partial class IlgpuBackwardKernels
         for (long i = index; i < t.Length; i += stride)
         {
             t[i] = value;
+        }
+    }
+}
+
+internal static partial class IlgpuModelKernels
+{
+    public static void Arange(Index1D index, ArrayView<float> positions, int stride)
+    {
+        for (long i = index; i < positions.Length; i += stride)
+        {
+            positions[i] = i;
         }
     }
 }
