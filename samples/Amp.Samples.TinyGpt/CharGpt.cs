@@ -51,12 +51,13 @@ public partial class CharGpt
     readonly Linear head = new(Width, Symbols, bias: false);
 
     [Forward]
-    public Tensor Logits([Shape(Batch, Context)] Tokens idx, [Shape(Batch, Context)] Tokens pos)
+    public Tensor Logits([Shape(Batch, Context)] Tokens idx)
     {
-        var x = tokens.Apply(idx) + positions.Apply(pos);
-        foreach (var block in blocks)
+        // The positions 0 .. Context - 1 are made on the device: [Context, Width] added to every sample.
+        var x = tokens.Apply(idx) + positions.Apply(Arange(Context));
+        for (int i = 0; i < Depth; i++)
         {
-            x = block.Apply(x);
+            x = blocks[i].Apply(x);
         }
 
         return head.Apply(lnf.Apply(x));

@@ -71,7 +71,7 @@ public sealed partial class Corpus
     {
         var idx = new int[Context];
         context[^Math.Min(Context, context.Length)..].CopyTo(idx.AsSpan(Context - Math.Min(Context, context.Length)));
-        return new Batch { { "idx", idx }, { "pos", Positions(1) } };
+        return new Batch { { "idx", idx } };
     }
 
     private Batch Windows(Random random, int size, int start, int end)
@@ -85,10 +85,8 @@ public sealed partial class Corpus
             ids.AsSpan(at + 1, Context).CopyTo(next.AsSpan(w * Context));
         }
 
-        return new Batch { { "idx", idx }, { "pos", Positions(size) }, { "next", next } };
+        return new Batch { { "idx", idx }, { "next", next } };
     }
-
-    private static int[] Positions(int size) => Enumerable.Range(0, size * Context).Select(i => i % Context).ToArray();
 
     private static void Append(StringBuilder text, string xml)
     {
