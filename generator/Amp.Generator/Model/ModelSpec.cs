@@ -69,6 +69,12 @@ internal sealed record LayerSpec(string Path, LayerKind Kind, EquatableArray<Lay
 
     /// <summary>The argument's value; 0 when the constructor has no such parameter.</summary>
     public float Float(string name) => (float)(Arguments.FirstOrDefault(a => a.Name == name)?.Value ?? 0);
+
+    /// <summary>
+    /// The layer as a Linear op reads it: in and out widths, bias. An Embedding read by <c>Attend</c> (weight tying) is
+    /// [dim] -> [vocab] without bias: its weight [vocab, dim] is a Linear's [out, in].
+    /// </summary>
+    public (int In, int Out, bool Bias) AsLinear => Kind == LayerKind.Embedding ? (B, A, false) : (A, B, Bias);
 }
 
 /// <summary>A definition parameter: per-sample dimensions (after Batch), id limit, loss-only.</summary>

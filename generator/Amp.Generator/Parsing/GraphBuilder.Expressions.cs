@@ -264,6 +264,19 @@ internal sealed partial class GraphBuilder
         }
 
         ExpressionSyntax? receiver = (invocation.Expression as MemberAccessExpressionSyntax)?.Expression;
+        if (KnownTypes.LayerKindOf(method.ContainingType) == LayerKind.Embedding && method.Name == "Attend" && receiver is not null)
+        {
+            // Weight tying: x E^T, a Linear on the embedding's own weight (one parameter; both uses add into its gradient).
+            if (Eval(receiver, scope, model) is not LayerValue { Layer: var embedding } || Argument(operation, 0, scope, model) is not { } input
+                || Tensor(input, operation.Arguments[0].Syntax) is not { } x)
+            {
+                return null;
+            }
+
+            RegionSpec region = embedding.KeepFp32Reason is null ? scope.Region : scope.Region with { KeepFp32Reason = embedding.KeepFp32Reason };
+            return new TensorValue(Add(OpKind.Linear, [x], invocation, region, name: embedding.Path + ".attend", layer: embedding.Path));
+        }
+
         if (KnownTypes.LayerKindOf(method.ContainingType) is not null && method.Name == "Apply" && receiver is not null)
         {
             return Eval(receiver, scope, model) is LayerValue layer && Argument(operation, 0, scope, model) is { } x

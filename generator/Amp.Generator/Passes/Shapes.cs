@@ -123,7 +123,7 @@ internal static class Shapes
         return null;
     }
 
-    public static string? Linear(ShapeQuery q, out int[] shape) => Last(q.X(0), q.Layer!.A, out shape, q.Layer.B);
+    public static string? Linear(ShapeQuery q, out int[] shape) => Last(q.X(0), q.Layer!.AsLinear.In, out shape, q.Layer.AsLinear.Out);
 
     public static string? Norm(ShapeQuery q, out int[] shape) => Last(q.X(0), q.Layer!.A, out shape, q.Layer.A);
 

@@ -101,14 +101,16 @@ internal sealed partial class StepWriter
     // A Cast's backward where its gradient and its input's differ in precision (else the two are one buffer): dx += dy, converted once.
     private void CastBackward(CodeWriter w, OpSite s) => w.Line($"{Device}.AccumulateRows({s.Dy}, {s.Gx});");
 
-    // Linear: y = x W^T + b on the working copy of W.
+    // Linear: y = x W^T + b on the working copy of W. An Embedding's Attend is the same product on the embedding's own
+    // weight (weight tying): one parameter, whose gradient gathers both uses.
     private void LinearForward(CodeWriter w, OpSite s)
     {
         PlannedNode n = s.Node;
         LayerSpec layer = s.Layer!;
+        (int a, int b, bool hasBias) = layer.AsLinear;
         string y = Buffer(w, n);
-        string bias = layer.Bias ? $", Bias = {StepTokens.Parameter(layer.Path + ".bias")}.Working({Ns}Precision.{n.Compute})" : string.Empty;
-        w.Line($"{Device}.Gemm({s.X}.Reshape({Rows(s.Xs)}, {layer.A}), {StepTokens.Parameter(layer.Path + ".weight")}.Working({Ns}Precision.{n.Compute}), {y}.Reshape({Rows(n.Shape)}, {layer.B}),")
+        string bias = hasBias ? $", Bias = {StepTokens.Parameter(layer.Path + ".bias")}.Working({Ns}Precision.{n.Compute})" : string.Empty;
+        w.Line($"{Device}.Gemm({s.X}.Reshape({Rows(s.Xs)}, {a}), {StepTokens.Parameter(layer.Path + ".weight")}.Working({Ns}Precision.{n.Compute}), {y}.Reshape({Rows(n.Shape)}, {b}),")
          .Line($"    {Options(n, $"TransposeB = true{bias}")});");
     }
 
@@ -116,14 +118,15 @@ internal sealed partial class StepWriter
     {
         PlannedNode n = s.Node;
         LayerSpec layer = s.Layer!;
+        (int a, int b, bool hasBias) = layer.AsLinear;
         string weight = StepTokens.Parameter(layer.Path + ".weight");
         if (Needs(n.Inputs[0]))
         {
-            w.Line($"{Device}.Gemm({s.Dy}.Reshape({Rows(n.Shape)}, {layer.B}), {weight}.Working({Ns}Precision.{n.Compute}), {s.Gx}.Reshape({Rows(s.Xs)}, {layer.A}), {Named(n, "Accumulate")});");
+            w.Line($"{Device}.Gemm({s.Dy}.Reshape({Rows(n.Shape)}, {b}), {weight}.Working({Ns}Precision.{n.Compute}), {s.Gx}.Reshape({Rows(s.Xs)}, {a}), {Named(n, "Accumulate")});");
         }
 
-        w.Line($"{Device}.Gemm({s.Dy}.Reshape({Rows(n.Shape)}, {layer.B}), {s.X}.Reshape({Rows(s.Xs)}, {layer.A}), {weight}.Gradient, {Named(n, "AccumulateTransposeA")});");
-        if (layer.Bias)
+        w.Line($"{Device}.Gemm({s.Dy}.Reshape({Rows(n.Shape)}, {b}), {s.X}.Reshape({Rows(s.Xs)}, {a}), {weight}.Gradient, {Named(n, "AccumulateTransposeA")});");
+        if (hasBias)
         {
             w.Line($"{Device}.AccumulateRows({s.Dy}, {StepTokens.Parameter(layer.Path + ".bias")}.Gradient);");
         }

@@ -228,6 +228,33 @@ public sealed class Embedding : Layer
 
     public override void ResetParameters() => Init.Normal(Weight);
 
+    /// <summary>
+    /// The embedding as an output head (weight tying, as GPT-2's lm_head shares wte's weight): [.., dim] -> [.., vocab],
+    /// y = x E^T. One parameter: its gradient gathers the lookup's rows and this product's. Eager FP64.
+    /// </summary>
+    public Tensor Attend(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        CheckFeatures(x, Dim, nameof(Embedding) + "." + nameof(Attend));
+        int rows = x.Rows;
+        var y = new double[rows * Vocab];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int v = 0; v < Vocab; v++)
+            {
+                double sum = 0;
+                for (int c = 0; c < Dim; c++)
+                {
+                    sum += x.Values[(r * Dim) + c] * (double)Weight[(v * Dim) + c];
+                }
+
+                y[(r * Vocab) + v] = sum;
+            }
+        }
+
+        return new Tensor(y, [.. x.Dims[..^1], Vocab]);
+    }
+
     public Tensor Apply(Tokens ids)
     {
         ArgumentNullException.ThrowIfNull(ids);

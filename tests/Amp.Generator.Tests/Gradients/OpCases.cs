@@ -87,6 +87,13 @@ public static class OpCases
         rows.Add(new(OpKind.Arange, "positions_plus_tokens", "emb.Apply({0}) + pos.Apply(Arange(3))", [new(OperandKind.Tokens, [3], 7)], [3, 4], ForwardOnly,
             "readonly Embedding emb = new(7, 4); readonly Embedding pos = new(5, 4);"));
         rows.Add(new(OpKind.Arange, "positions_times_features", "{0} * pos.Apply(Arange(3))", [Of(3, 4)], [3, 4], ForwardOnly, "readonly Embedding pos = new(3, 4);"));
+        // Weight tying: Attend reads the embedding's weight as an output head, so its gradient is the gather's plus the product's.
+        rows.Add(new(OpKind.Linear, "tied_embedding_attend", "emb.Attend(emb.Apply({0}) + {1})", [new(OperandKind.Tokens, [3], 7), Of(3, 4)], [3, 7], ForwardOnly,
+            "readonly Embedding emb = new(7, 4);"));
+        // In BF16 the head reads a BF16 working copy of the N(0, 1) embedding: the loss, a cancelling sum, lands 0.9 % from
+        // FP64 (measured); a lost or doubled gradient of the shared weight is off by 100 % or more.
+        rows.Add(new(OpKind.Linear, "tied_attend_bf16", "emb.Attend(Tanh(emb.Apply({0})))", [new(OperandKind.Tokens, [3], 7)], [3, 7], ForwardOnly,
+            "readonly Embedding emb = new(7, 4);", Precision.Bf16, Tolerance: 0.2));
         rows.Add(new(OpKind.Embedding, "plus_features", "emb.Apply({0}) + {1}", [new(OperandKind.Tokens, [3], 7), Of(3, 4)], [3, 4], ForwardOnly, "readonly Embedding emb = new(7, 4);"));
 
         rows.Add(new(OpKind.MatMul, "batched", "MatMul({0}, {1})", [Of(3, 4), Of(4, 2)], [3, 2]));
