@@ -58,6 +58,45 @@ internal static class Models
         }
         """;
 
+    /// <summary>
+    /// The ops of Op catalog v2 in one model: Arange positions, Split, Transpose of two named dims, a [Batch, 1, T, T] mask
+    /// broadcast through MaskedFill, Where, Cat, Slice, a key-padding mask, Div and Sqrt and Clamp, a head tied to the
+    /// embedding (Attend), two outputs (a tuple), and BinaryCrossEntropyWithLogits beside CrossEntropy.
+    /// </summary>
+    public const string CatalogV2 = """
+        using Amp;
+        using static Amp.Ops;
+
+        namespace Demo;
+
+        [Autocast(Precision.Bf16)]
+        public partial class CatalogV2
+        {
+            readonly Embedding tok = new(32, 8);
+            readonly Embedding pos = new(4, 8);
+            readonly Linear qkv = new(8, 24);
+            readonly Linear score = new(16, 1);
+
+            [Forward]
+            (Tensor Logits, Tensor Score) Run([Shape(Batch, 4)] Tokens ids, [Shape(Batch, 1, 4, 4)] Tensor mask, [Shape(Batch, 4)] Tensor padding)
+            {
+                var x = tok.Apply(ids) + pos.Apply(Arange(4));
+                Tensor[] parts = Split(qkv.Apply(x), 8, -1);
+                var q = SplitHeads(parts[0], 2);
+                var k = SplitHeads(parts[1], 2);
+                var scores = MaskedFill(MatMul(q, Transpose(k, -2, -1)), mask, float.NegativeInfinity);
+                var mixed = MergeHeads(MatMul(Softmax(scores), SplitHeads(parts[2], 2)));
+                var gated = Where(Reshape(padding, Batch, 4, 1), Clamp(mixed, -3f, 3f), mixed / Sqrt(Exp(mixed) + 1f));
+                var both = Cat([gated, Attention(x, x, x, heads: 2, causal: true, keyPaddingMask: padding)], -1);
+                return (tok.Attend(Slice(both, -1, 0, 8)), score.Apply(both));
+            }
+
+            [Loss]
+            Tensor Loss(Tensor logits, Tensor score, [Classes(32)] Labels next, [Shape(Batch, 4, 1)] Tensor keep) =>
+                CrossEntropy(logits, next) + BinaryCrossEntropyWithLogits(score, keep);
+        }
+        """;
+
     /// <summary>A small CNN: Conv2d, ReLU, max pooling, a strided Conv2d, global average pooling, Flatten, a Linear head.</summary>
     public const string Cnn = """
         using Amp;

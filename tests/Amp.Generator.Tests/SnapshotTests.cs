@@ -48,6 +48,10 @@ public sealed class SnapshotTests
         Check(Models.Tf32, "Demo.Tf32Mlp.Fp32.Amp.g.cs", "Tf32Fp32");
     }
 
+    /// <summary>Op catalog v2 (issue 18): the generated code of every new op, the expansions, the tied head and the tuple.</summary>
+    [Fact]
+    public void Catalog_v2_ops() => Check(Models.CatalogV2, "Demo.CatalogV2.Amp.g.cs", "CatalogV2");
+
     [Fact]
     public void Explicit_overrides() => Check(Models.Overrides, "Demo.Overrides.Amp.g.cs", "Overrides");
 

@@ -25,6 +25,11 @@ internal sealed partial class ModelEmitter
              .Open($"protected override {dt} RunLoss({Ns}Compilation.ForwardRun run, {dt} output)");
             WriteRunHeader(w);
             w.Line($"{dt} t{plan.ForwardOutput} = output;");
+            for (int k = 0; k < plan.ExtraOutputs.Count; k++)
+            {
+                w.Line($"{dt} t{plan.ExtraOutputs[k]} = run.Output({Int(k + 1)});");
+            }
+
             WriteSteps(w, Text.Loss, blankFirst: true);
             w.Line($"return t{plan.LossOutput};").Close();
 

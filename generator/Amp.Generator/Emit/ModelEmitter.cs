@@ -263,7 +263,7 @@ internal sealed partial class ModelEmitter
         bool trains = plan.LossOutput >= 0;
         w.Line($"/// <summary>{spec.ClassName} compiled in any of its precisions ({list}): the typed forms of Forward{(trains ? ", Evaluate and TrainStep" : string.Empty)}.</summary>")
          .Open($"public interface ICompiled : {Ns}{(trains ? "ICompiledModel" : "IInferenceModel")}")
-         .Line($"float[] Forward({string.Join(", ", forward.Select(Parameter))});");
+         .Line($"{TypedForwardReturn} Forward({string.Join(", ", forward.Select(Parameter))});");
         if (trains)
         {
             string all = string.Join(", ", spec.Inputs.Select(Parameter));
@@ -283,8 +283,22 @@ internal sealed partial class ModelEmitter
         string Shape(InputSpec i) => i.Kind == InputKind.Labels && i.SampleShape.Count == 0 ? $"class ids below {i.Limit}" : $"[Batch{string.Concat(i.SampleShape.Select(d => ", " + d.ToString(CultureInfo.InvariantCulture)))}]";
         string Batch(IEnumerable<InputSpec> inputs) => $"new global::Amp.Data.Batch {{ {string.Join(", ", inputs.Select(i => $"{{ \"{i.Name}\", {ModuleEmitter.Escape(i.Name)} }}"))} }}";
         InputSpec[] forward = spec.Inputs.Where(i => !i.LossOnly).ToArray();
-        w.Line($"/// <summary>Runs [Forward] {spec.ForwardMethod} on {string.Join(", ", forward.Select(i => $"{i.Name} {Shape(i)}"))}; the output as floats (row-major).</summary>")
-         .Line($"public float[] Forward({string.Join(", ", forward.Select(Parameter))}) => Forward({Batch(forward)});");
+        if (spec.OutputNames.Count > 0)
+        {
+            // A tuple [Forward]: the typed Forward returns its outputs as a tuple of arrays, under the tuple's names.
+            string items = string.Join(", ", Enumerable.Range(0, spec.OutputNames.Count).Select(k => $"outputs[{Int(k)}]"));
+            w.Line($"/// <summary>Runs [Forward] {spec.ForwardMethod} on {string.Join(", ", forward.Select(i => $"{i.Name} {Shape(i)}"))}; its outputs as floats (row-major), in order.</summary>")
+             .Open($"public {TypedForwardReturn} Forward({string.Join(", ", forward.Select(Parameter))})")
+             .Line($"global::System.Collections.Generic.IReadOnlyList<float[]> outputs = ForwardOutputs({Batch(forward)});")
+             .Line($"return ({items});")
+             .Close();
+        }
+        else
+        {
+            w.Line($"/// <summary>Runs [Forward] {spec.ForwardMethod} on {string.Join(", ", forward.Select(i => $"{i.Name} {Shape(i)}"))}; the output as floats (row-major).</summary>")
+             .Line($"public float[] Forward({string.Join(", ", forward.Select(Parameter))}) => Forward({Batch(forward)});");
+        }
+
         if (plan.LossOutput < 0)
         {
             // No [Loss]: an inference model. Training and evaluating a loss are compile-time errors on this type (and an
@@ -312,6 +326,11 @@ internal sealed partial class ModelEmitter
          .Line($"public {Ns}StepResult TrainStep({all}) => TrainStep({Batch(spec.Inputs)});")
          .Line();
     }
+
+    /// <summary>What the typed Forward returns: float[], or for a tuple [Forward] a tuple of float[] under its element names.</summary>
+    private string TypedForwardReturn => spec.OutputNames.Count == 0
+        ? "float[]"
+        : $"({string.Join(", ", spec.OutputNames.Select(n => "float[] " + ModuleEmitter.Escape(n)))})";
 
     private long InputBytes => spec.Inputs.Sum(i => (long)i.SampleShape.Aggregate(1, (a, b) => a * b) * 4L);
 

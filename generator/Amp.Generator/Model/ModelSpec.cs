@@ -152,6 +152,12 @@ internal sealed record ModelSpec(
     /// </summary>
     public bool Fp32Gradients { get; init; }
 
+    /// <summary>The [Forward]'s outputs after the first (<see cref="ForwardOutput"/>) when it returns a tuple, in order; none otherwise.</summary>
+    public EquatableArray<int> ExtraOutputs { get; init; } = EquatableArray<int>.Empty;
+
+    /// <summary>A tuple [Forward]'s element names (the typed Forward returns a tuple of arrays with them); none for one output.</summary>
+    public EquatableArray<string> OutputNames { get; init; } = EquatableArray<string>.Empty;
+
     /// <summary><c>[Autocast(.., Tf32 = true)]</c>: FP32 products round their operands to TF32 (a Linear, MatMul, Conv2d or Attention computing in FP32).</summary>
     public bool Tf32 { get; init; }
 

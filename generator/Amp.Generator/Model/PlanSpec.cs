@@ -57,4 +57,10 @@ internal sealed record PlanSpec(
 
     /// <summary>The backward expressions of the fused chains' leaves that need a gradient (set by Autodiff).</summary>
     public EquatableArray<GradChainSpec> GradChains { get; init; } = EquatableArray<GradChainSpec>.Empty;
+
+    /// <summary>A tuple [Forward]'s outputs after <see cref="ForwardOutput"/>, as planned node ids; none for one output.</summary>
+    public EquatableArray<int> ExtraOutputs { get; init; } = EquatableArray<int>.Empty;
+
+    /// <summary>Every output of the [Forward], in order.</summary>
+    public IEnumerable<int> Outputs => new[] { ForwardOutput }.Concat(ExtraOutputs);
 }

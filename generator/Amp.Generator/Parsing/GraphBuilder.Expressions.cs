@@ -74,6 +74,8 @@ internal sealed partial class GraphBuilder
                 return Invoke(invocation, scope, model);
             case BinaryExpressionSyntax binary when binary.Kind() is SyntaxKind.AddExpression or SyntaxKind.SubtractExpression or SyntaxKind.MultiplyExpression or SyntaxKind.DivideExpression:
                 return Binary(binary, scope, model);
+            case TupleExpressionSyntax tuple:
+                return Tuple(tuple, scope, model);
             default:
                 Unsupported(expression, Describe(expression));
                 return null;
@@ -129,6 +131,23 @@ internal sealed partial class GraphBuilder
 
         Unsupported(expression, $"The field '{field.Name}'", " (only layers and modules can be read in a definition)");
         return null;
+    }
+
+    /// <summary>A tuple of tensors: the outputs of a [Forward] that returns several (<c>(logits, aux)</c>).</summary>
+    private GraphValue? Tuple(TupleExpressionSyntax tuple, Scope scope, SemanticModel model)
+    {
+        var nodes = new List<int>();
+        foreach (ArgumentSyntax item in tuple.Arguments)
+        {
+            if (Eval(item.Expression, scope, model) is not { } value || Tensor(value, item.Expression) is not { } node)
+            {
+                return null;
+            }
+
+            nodes.Add(node);
+        }
+
+        return new TupleValue(nodes.ToEquatableArray());
     }
 
     private GraphValue? Element(ElementAccessExpressionSyntax element, Scope scope, SemanticModel model)

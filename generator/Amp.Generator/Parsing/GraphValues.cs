@@ -19,6 +19,9 @@ internal sealed record LabelsValue(int Node) : GraphValue;
 /// </summary>
 internal sealed record SplitValue(int Node, int Size, int Dim) : GraphValue;
 
+/// <summary>A tuple of tensors (<c>return (logits, aux);</c>): the [Forward] method's several outputs, in order.</summary>
+internal sealed record TupleValue(EquatableArray<int> Nodes) : GraphValue;
+
 /// <summary>A layer field at its path.</summary>
 internal sealed record LayerValue(LayerSpec Layer) : GraphValue;
 

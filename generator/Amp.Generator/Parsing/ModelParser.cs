@@ -153,24 +153,41 @@ internal static class ModelParser
         }
 
         var root = new Scope(type, string.Empty, region, []);
-        if (builder.Inline(forward, root, forwardArgs, MethodSyntax(forward, context)) is not TensorValue output)
+        // One tensor, or a tuple of them: the [Forward] method's outputs, in order.
+        int[]? outputs = builder.Inline(forward, root, forwardArgs, MethodSyntax(forward, context)) switch
+        {
+            TensorValue single => [single.Node],
+            TupleValue { Nodes.Count: >= 2 } tuple => [.. tuple.Nodes],
+            _ => null,
+        };
+        if (outputs is null)
         {
             ReportNonTensor(forward, context);
             return null;
         }
 
+        var output = new TensorValue(outputs[0]);
         int lossOutput = -1;
         if (loss is not null)
         {
-            if (loss.Parameters.Length == 0 || !loss.Parameters[0].Type.Is(KnownTypes.Tensor))
+            // The first parameters of [Loss] receive the forward's outputs, one each, in order; the rest are loss inputs.
+            if (loss.Parameters.Length < outputs.Length || loss.Parameters.Take(outputs.Length).Any(p => !p.Type.Is(KnownTypes.Tensor)))
             {
-                context.Report(DiagnosticDescriptors.InvalidInput, MethodSyntax(loss, context), loss.Name, "the first parameter of the [Loss] method receives the forward output and must be a Tensor");
+                string receives = outputs.Length == 1
+                    ? "the first parameter of the [Loss] method receives the forward output and must be a Tensor"
+                    : $"the first {outputs.Length} parameters of the [Loss] method receive the forward's {outputs.Length} outputs and must be Tensors";
+                context.Report(DiagnosticDescriptors.InvalidInput, MethodSyntax(loss, context), loss.Name, receives);
                 return null;
             }
 
             builder.InLoss = true;
-            var lossArgs = new Dictionary<string, GraphValue> { [loss.Parameters[0].Name] = output };
-            if (!BindInputs(loss, loss.Parameters.Skip(1), builder, region, inputs, lossArgs, lossOnly: true, context)
+            var lossArgs = new Dictionary<string, GraphValue>();
+            for (int k = 0; k < outputs.Length; k++)
+            {
+                lossArgs[loss.Parameters[k].Name] = new TensorValue(outputs[k]);
+            }
+
+            if (!BindInputs(loss, loss.Parameters.Skip(outputs.Length), builder, region, inputs, lossArgs, lossOnly: true, context)
                 || builder.Inline(loss, root, lossArgs, MethodSyntax(loss, context)) is not TensorValue lossValue)
             {
                 return context.HasErrors ? null : ReportNonTensor(loss, context);
@@ -188,9 +205,17 @@ internal static class ModelParser
             Calls = builder.Calls.ToEquatableArray(),
             Fp32Gradients = autocast.NamedArguments.Any(a => a.Key == "Fp32Gradients" && a.Value.Value is true),
             Tf32 = autocast.NamedArguments.Any(a => a.Key == "Tf32" && a.Value.Value is true),
+            ExtraOutputs = outputs.Skip(1).ToEquatableArray(),
+            OutputNames = OutputNames(forward, outputs.Length).ToEquatableArray(),
         };
         return new ParsedModel(spec, new SourceMap(spec.Key, System.IO.Path.GetFileName(syntax.SyntaxTree.FilePath), builder.Locations.ToEquatableArray()));
     }
+
+    /// <summary>The names of a tuple [Forward]'s outputs (its tuple elements' names, Item1.. when unnamed); none for one output.</summary>
+    private static IEnumerable<string> OutputNames(IMethodSymbol forward, int count) =>
+        count == 1 ? [] : forward.ReturnType is INamedTypeSymbol { IsTupleType: true } tuple
+            ? tuple.TupleElements.Select(e => e.Name)
+            : Enumerable.Range(1, count).Select(i => "Item" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>The distinct precisions of [Autocast(.., Also = ..)] other than the class's own, in order.</summary>
     private static EquatableArray<int> Variants(AttributeData autocast, Precision own)

@@ -48,7 +48,7 @@ internal static class Fusion
                 int input = node.Inputs[k];
                 PlannedNode producer = nodes[input];
                 bool fusable = IsElementwise(producer.Kind) && readers[input] == 1 && producer.Shape == node.Shape
-                    && producer.InLoss == node.InLoss && input != plan.ForwardOutput
+                    && producer.InLoss == node.InLoss && !plan.Outputs.Contains(input)
                     && mine.Union(leaves[input]).Union(node.Inputs.Skip(k + 1)).Count() <= MaxLeaves;
                 IEnumerable<int> reads = fusable ? leaves[input] : [input];
                 if (fusable)

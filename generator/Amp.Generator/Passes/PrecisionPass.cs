@@ -66,6 +66,7 @@ internal static class PrecisionPass
             new PlanSpec(spec, planned.ToEquatableArray(), EquatableArray<ChainSpec>.Empty, newId[spec.ForwardOutput], spec.LossOutput < 0 ? -1 : newId[spec.LossOutput])
             {
                 SpecShapes = model.Shapes,
+                ExtraOutputs = spec.ExtraOutputs.Select(o => newId[o]).ToEquatableArray(),
             },
             shaped.Diagnostics);
     }

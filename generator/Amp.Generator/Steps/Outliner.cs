@@ -271,8 +271,11 @@ internal static class Outliner
                 }
             }
 
-            // The run's result is read after every step.
-            LastForwardUse[$"t{plan.ForwardOutput}"] = int.MaxValue;
+            // The run's results are read after every step.
+            foreach (int output in plan.Outputs)
+            {
+                LastForwardUse[$"t{output}"] = int.MaxValue;
+            }
         }
 
         public PlanSpec Plan { get; }

@@ -69,6 +69,13 @@ internal sealed partial class StepWriter
             {
                 steps.Add(Step(node.Id, w => WriteNode(w, node)));
             }
+
+            if (!inLoss && plan.ExtraOutputs.Count > 0)
+            {
+                // A tuple [Forward]: every output handed to the run after the last op (which keeps them all alive to here).
+                steps.Add(Step(-1, w => w.Line("// The [Forward]'s outputs, in order (a tuple).")
+                    .Line($"run.SetOutputs({string.Join(", ", plan.Outputs.Select(T))});")));
+            }
         }
 
         if (plan.LossOutput >= 0)

@@ -70,6 +70,14 @@ public abstract partial class CompiledModel : ICompiledModel
         return RunForward(run).ToArray();
     }
 
+    public IReadOnlyList<float[]> ForwardOutputs(Batch batch)
+    {
+        using ExclusiveCall call = Exclusive(nameof(ForwardOutputs));
+        ForwardRun run = Bind(batch, withLabels: false, RunMode.Eval);
+        DeviceTensor first = RunForward(run);
+        return run.Outputs is { } all ? [.. all.Select(t => t.ToArray())] : [first.ToArray()];
+    }
+
     public float Evaluate(Batch batch)
     {
         using ExclusiveCall call = Exclusive(nameof(Evaluate));

@@ -21,6 +21,16 @@ public sealed class ForwardRun
 
     public int BatchSize { get; }
 
+    /// <summary>A tuple [Forward]'s outputs in order, set at its end (<see cref="SetOutputs"/>); null for one output.</summary>
+    internal DeviceTensor[]? Outputs { get; private set; }
+
+    /// <summary>Called by the generated forward of a tuple [Forward] after its last op: every output, in order.</summary>
+    public void SetOutputs(params DeviceTensor[] outputs) => Outputs = outputs;
+
+    /// <summary>Output <paramref name="index"/> of a tuple [Forward] (the loss reads the ones after the first).</summary>
+    public DeviceTensor Output(int index) =>
+        Outputs is { } all && index >= 0 && index < all.Length ? all[index] : throw new InvalidOperationException($"The forward pass set no output {index}.");
+
     /// <summary>How this pass runs: eval, training, or training without side effects (see <see cref="RunMode"/>).</summary>
     public RunMode Mode { get; }
 

@@ -18,8 +18,14 @@ public interface IInferenceModel : IDisposable
     /// <summary>Non-trained state by PyTorch name (BatchNorm's running statistics), saved and loaded with the parameters.</summary>
     IReadOnlyList<IBuffer> Buffers { get; }
 
-    /// <summary>Runs the [Forward] method on the batch and returns its output as floats (row-major).</summary>
+    /// <summary>Runs the [Forward] method on the batch and returns its output as floats (row-major); of a tuple, the first.</summary>
     float[] Forward(Batch batch);
+
+    /// <summary>
+    /// Runs the [Forward] method and returns every output, in order: one for a method that returns a tensor, each element
+    /// of a tuple (<c>return (logits, aux);</c>) otherwise. The generated typed <c>Forward</c> returns them as a tuple.
+    /// </summary>
+    IReadOnlyList<float[]> ForwardOutputs(Batch batch);
 
     /// <summary>Writes parameters (PyTorch names and layouts), buffers and training state to a safetensors file, atomically.</summary>
     void SaveSafetensors(string path);
