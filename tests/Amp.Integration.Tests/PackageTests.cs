@@ -25,7 +25,8 @@ public sealed class PackageTests : IDisposable
         string version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
 
         // The solution was just built in this configuration: pack what was built.
-        Run(root, "dotnet", $"pack runtime/Amp.Runtime/Amp.Runtime.csproj -c {configuration} --no-build -o \"{feed}\" -p:Version={version}");
+        const string Repository = "https://example.org/amp-under-test";
+        Run(root, "dotnet", $"pack runtime/Amp.Runtime/Amp.Runtime.csproj -c {configuration} --no-build -o \"{feed}\" -p:Version={version} -p:AmpRepositoryUrl={Repository}");
         string package = Path.Combine(feed, $"Amp.{version}.nupkg");
         try
         {
@@ -37,6 +38,19 @@ public sealed class PackageTests : IDisposable
                 Assert.Contains("analyzers/dotnet/cs/Amp.Analyzers.dll", entries);
                 Assert.Contains("analyzers/dotnet/cs/Amp.Analyzers.CodeFixes.dll", entries);
                 Assert.Contains("README.md", entries);
+
+                // Every diagnostic's help page is inside the package, where its relative help link points.
+                string[] pages = Directory.GetFiles(Path.Combine(root, "docs", "diagnostics"), "*.md").Select(f => "docs/diagnostics/" + Path.GetFileName(f)).ToArray();
+                Assert.NotEmpty(pages);
+                Assert.All(pages, page => Assert.Contains(page, entries));
+                Assert.Contains("docs/precision-policy.md", entries);
+
+                // The repository and project URL the pack was given.
+                using var nuspec = new StreamReader(zip.Entries.Single(e => e.FullName == "Amp.nuspec").Open());
+                string manifest = nuspec.ReadToEnd();
+                Assert.Contains($"<projectUrl>{Repository}</projectUrl>", manifest);
+                Assert.Contains($"<repository type=\"git\" url=\"{Repository}\"", manifest);
+                Assert.Contains("<readme>README.md</readme>", manifest);
             }
 
             WriteConsumer(feed, version);

@@ -9,8 +9,19 @@ namespace Amp.Generator.Diagnostics;
 internal static class DiagnosticDescriptors
 {
     private const string Category = "Amp.Generator";
-    /// <summary>Where docs/diagnostics/ID.md pages are published; the analyzers link there too.</summary>
-    internal const string HelpRoot = "https://github.com/amp-dotnet/amp/blob/main/docs/diagnostics/";
+    /// <summary>
+    /// Where the docs/diagnostics/ID.md pages are; the analyzers link there too. Built with <c>-p:AmpRepositoryUrl=..</c>
+    /// (the published repository), that repository's pages; otherwise the relative path docs/diagnostics/, which exists
+    /// both in the repository and inside the Amp package (its pages are packed): never a site that does not exist.
+    /// </summary>
+    internal static readonly string HelpRoot = RepositoryUrl() is { Length: > 0 } url
+        ? url.TrimEnd('/') + "/blob/main/docs/diagnostics/"
+        : "docs/diagnostics/";
+
+    /// <summary>The repository URL the build was given (an AssemblyMetadata attribute from Directory.Build.props), or null.</summary>
+    private static string? RepositoryUrl() =>
+        typeof(DiagnosticDescriptors).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), inherit: false)
+            .OfType<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "AmpRepositoryUrl")?.Value;
 
     public static readonly DiagnosticDescriptor ModelNotPartial = Error(
         "AMP1001", "Model class must be partial", "'{0}' must be declared partial so that Amp can add its plan and compiled code");
