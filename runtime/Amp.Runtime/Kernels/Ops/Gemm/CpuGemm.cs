@@ -253,7 +253,7 @@ internal static unsafe class CpuGemm
             born = generation;
             PackedA = Alloc(Mc * Kc);
             PackedB = Alloc(Kc * Nc);
-            Run = Alloc(Math.Max(Kc, Nc));
+            Run = Alloc(RunFloats);
         }
 
         public static long AllocatedBytes => Interlocked.Read(ref allocated);
@@ -291,7 +291,13 @@ internal static unsafe class CpuGemm
 
         public float* PackedB { get; private set; }
 
+        /// <summary>
+        /// Rows converted to FP32 before packing: up to 16 rows of Kc (a transposed B panel's columns), and at least one
+        /// row of Nc (a B row, an epilogue row).
+        /// </summary>
         public float* Run { get; private set; }
+
+        private const int RunFloats = 16 * Kc > Nc ? 16 * Kc : Nc;
 
         /// <summary>The FP32 accumulators of one work item (at most MaxTilesPerItem x Mc rows x Nc), grown on demand.</summary>
         public float* Block(int floats)
@@ -315,7 +321,7 @@ internal static unsafe class CpuGemm
                 {
                     Free(ws.PackedA, Mc * Kc);
                     Free(ws.PackedB, Kc * Nc);
-                    Free(ws.Run, Math.Max(Kc, Nc));
+                    Free(ws.Run, RunFloats);
                     Free(ws.block, ws.blockLength);
                     ws.PackedA = ws.PackedB = ws.Run = ws.block = null;
                     ws.blockLength = 0;

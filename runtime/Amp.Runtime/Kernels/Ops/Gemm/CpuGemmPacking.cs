@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Amp;
 
@@ -12,6 +13,7 @@ internal static unsafe class CpuGemmPacking
 {
     private const int Mr = CpuGemmMicroKernel.Mr;
     private const int Nr = CpuGemmMicroKernel.Nr;
+    private const int Kc = CpuGemm.Kc;
 
     /// <summary>Packs op(A)[i0.., p0..] (mc x kc) as ceil(mc/6) panels of kc x 6.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -25,6 +27,12 @@ internal static unsafe class CpuGemmPacking
         }
 
         int panels = (mc + Mr - 1) / Mr;
+        if (Avx.IsSupported)
+        {
+            PackARows(a, lda, i0, p0, mc, kc, packed, run);
+            return;
+        }
+
         for (int panel = 0; panel < panels; panel++)
         {
             float* dst = packed + (panel * kc * Mr);
@@ -51,6 +59,95 @@ internal static unsafe class CpuGemmPacking
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// op(A) = A stored [m, k], vectorised: a panel's six rows (converted to FP32 first unless they are FP32) are read
+    /// 8 k at a time and transposed in registers (two rows of zeros pad the 8 x 8 transpose), so each k's six values are
+    /// written with two stores instead of six scattered ones; the k left over after the last 8 go one by one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void PackARows<T>(T* a, int lda, int i0, int p0, int mc, int kc, float* packed, float* run)
+        where T : unmanaged
+    {
+        int panels = (mc + Mr - 1) / Mr;
+        float** rows = stackalloc float*[8];
+        Vector256<float>* v = stackalloc Vector256<float>[8];
+        for (int panel = 0; panel < panels; panel++)
+        {
+            float* dst = packed + (panel * kc * Mr);
+            int count = Math.Min(Mr, mc - (panel * Mr));
+            for (int r = 0; r < count; r++)
+            {
+                T* src = a + ((long)(i0 + (panel * Mr) + r) * lda) + p0;
+                rows[r] = Fp32Row(src, kc, run + (r * Kc));
+            }
+
+            int k = 0;
+            for (; k + 8 <= kc; k += 8)
+            {
+                for (int r = 0; r < 8; r++)
+                {
+                    v[r] = r < count ? Vector256.Load(rows[r] + k) : Vector256<float>.Zero;
+                }
+
+                Transpose8x8(v);
+                for (int c = 0; c < 8; c++)
+                {
+                    // Column c holds the six rows' values at k + c: a 4-wide and a 2-wide store.
+                    float* to = dst + ((k + c) * Mr);
+                    v[c].GetLower().Store(to);
+                    *(double*)(to + 4) = v[c].GetUpper().AsDouble().ToScalar();
+                }
+            }
+
+            for (; k < kc; k++)
+            {
+                for (int r = 0; r < Mr; r++)
+                {
+                    dst[(k * Mr) + r] = r < count ? rows[r][k] : 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>A source row as FP32: the row itself when it is FP32, else converted (vectorised) into <paramref name="scratch"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* Fp32Row<T>(T* src, int length, float* scratch)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return (float*)src;
+        }
+
+        HostStorage.ToFloats(new ReadOnlySpan<T>(src, length), new Span<float>(scratch, length));
+        return scratch;
+    }
+
+    /// <summary>
+    /// In place: eight rows of 8 floats become their eight columns (v[c][r] = old v[r][c]): unpack pairs, shuffle quads,
+    /// swap 128-bit halves, the classic AVX 8 x 8 transpose in 24 instructions.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Transpose8x8(Vector256<float>* v)
+    {
+        Vector256<float> t0 = Avx.UnpackLow(v[0], v[1]), t1 = Avx.UnpackHigh(v[0], v[1]);
+        Vector256<float> t2 = Avx.UnpackLow(v[2], v[3]), t3 = Avx.UnpackHigh(v[2], v[3]);
+        Vector256<float> t4 = Avx.UnpackLow(v[4], v[5]), t5 = Avx.UnpackHigh(v[4], v[5]);
+        Vector256<float> t6 = Avx.UnpackLow(v[6], v[7]), t7 = Avx.UnpackHigh(v[6], v[7]);
+        Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE);
+        Vector256<float> s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE);
+        Vector256<float> s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+        v[0] = Avx.Permute2x128(s0, s4, 0x20);
+        v[1] = Avx.Permute2x128(s1, s5, 0x20);
+        v[2] = Avx.Permute2x128(s2, s6, 0x20);
+        v[3] = Avx.Permute2x128(s3, s7, 0x20);
+        v[4] = Avx.Permute2x128(s0, s4, 0x31);
+        v[5] = Avx.Permute2x128(s1, s5, 0x31);
+        v[6] = Avx.Permute2x128(s2, s6, 0x31);
+        v[7] = Avx.Permute2x128(s3, s7, 0x31);
     }
 
     /// <summary>
@@ -110,6 +207,12 @@ internal static unsafe class CpuGemmPacking
             return;
         }
 
+        if (Avx.IsSupported)
+        {
+            PackBColumns(b, ldb, p0, j0, kc, nc, packed, run);
+            return;
+        }
+
         // B is stored [n, k]: column j of op(B) is contiguous over k.
         for (int panel = 0; panel < panels; panel++)
         {
@@ -132,6 +235,56 @@ internal static unsafe class CpuGemmPacking
                     {
                         dst[(k * Nr) + col] = 0f;
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// op(B) = B^T with B stored [n, k] (a Linear's weight), vectorised: a panel's 16 source rows (converted to FP32 first
+    /// unless they are FP32) are read 8 k at a time and transposed in registers, 8 rows at a time, into the panel's k
+    /// rows of 16; missing columns of the last panel are zeros; the k left over after the last 8 go one by one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void PackBColumns<T>(T* b, int ldb, int p0, int j0, int kc, int nc, float* packed, float* run)
+        where T : unmanaged
+    {
+        int panels = (nc + Nr - 1) / Nr;
+        float** cols = stackalloc float*[Nr];
+        Vector256<float>* v = stackalloc Vector256<float>[8];
+        for (int panel = 0; panel < panels; panel++)
+        {
+            float* dst = packed + (panel * kc * Nr);
+            int count = Math.Min(Nr, nc - (panel * Nr));
+            for (int col = 0; col < count; col++)
+            {
+                T* src = b + ((long)(j0 + (panel * Nr) + col) * ldb) + p0;
+                cols[col] = Fp32Row(src, kc, run + (col * Kc));
+            }
+
+            int k = 0;
+            for (; k + 8 <= kc; k += 8)
+            {
+                for (int half = 0; half < Nr; half += 8)
+                {
+                    for (int r = 0; r < 8; r++)
+                    {
+                        v[r] = half + r < count ? Vector256.Load(cols[half + r] + k) : Vector256<float>.Zero;
+                    }
+
+                    Transpose8x8(v);
+                    for (int c = 0; c < 8; c++)
+                    {
+                        v[c].Store(dst + ((k + c) * Nr) + half);
+                    }
+                }
+            }
+
+            for (; k < kc; k++)
+            {
+                for (int col = 0; col < Nr; col++)
+                {
+                    dst[(k * Nr) + col] = col < count ? cols[col][k] : 0f;
                 }
             }
         }
