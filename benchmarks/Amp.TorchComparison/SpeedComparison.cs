@@ -17,7 +17,19 @@ namespace AmpTorch;
 /// </summary>
 internal static class SpeedComparison
 {
-    private static readonly string[] AllModels = ["Mlp256-b256", "Mlp1024-b128", "GptBlock-b8"];
+    private static readonly string[] AllModels = ["Mlp256-b256", "Mlp1024-b128", "GptBlock-b8", "Gemm-1024x1024x1024", "Gemm-512x768x3072"];
+
+    /// <summary>"Gemm-MxKxN": one C = A B per step (FP32 out; the bf16 side stores A and B in BF16), no training.</summary>
+    private static (int M, int K, int N)? GemmShape(string model)
+    {
+        if (!model.StartsWith("Gemm-", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        int[] d = model["Gemm-".Length..].Split('x').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        return (d[0], d[1], d[2]);
+    }
 
     public static int Run(string[] args)
     {
@@ -75,7 +87,7 @@ internal static class SpeedComparison
     /// <summary>4 s, or AMP_COMPARE_WARMUP_SECONDS (0 measures the first steps, JIT warm-up included).</summary>
     private static readonly double WarmupSeconds = double.TryParse(Environment.GetEnvironmentVariable("AMP_COMPARE_WARMUP_SECONDS"), CultureInfo.InvariantCulture, out double s) ? s : 4;
 
-    private static int StepsFor(string model) => model.StartsWith("GptBlock", StringComparison.Ordinal) ? 60 : 300;
+    private static int StepsFor(string model) => model.StartsWith("GptBlock", StringComparison.Ordinal) ? 60 : GemmShape(model) is not null ? 100 : 300;
 
     private static double Child(string model, string impl, string precision, int threads)
     {
@@ -153,6 +165,16 @@ internal static class SpeedComparison
 
     private static Action AmpStep(string model, string precision)
     {
+        if (GemmShape(model) is var (m, k, n))
+        {
+            AmpDevice device = AmpDevice.Create(DeviceKind.Cpu);
+            Precision storage = precision == "bf16" ? Precision.Bf16 : Precision.Fp32;
+            DeviceTensor a = device.FromHost(GradientComparison.Features(m * k, 1), storage, m, k);
+            DeviceTensor b = device.FromHost(GradientComparison.Features(k * n, 2), storage, k, n);
+            DeviceTensor c = device.Allocate(Precision.Fp32, m, n);
+            return () => device.Gemm(a, b, c);
+        }
+
         (_, float[] x, Array y) = Data(model);
         ICompiledModel compiled = CompileAmp(model, precision == "bf16" ? Precision.Bf16 : Precision.Fp32);
         Batch batch = y is int[] labels ? new Batch { { "x", x }, { "y", labels } } : new Batch { { "x", x }, { "target", (float[])y } };
@@ -162,6 +184,16 @@ internal static class SpeedComparison
     private static Action TorchStep(string model, string precision, int threads)
     {
         torch.set_num_threads(threads);
+        if (GemmShape(model) is var (m, k, n))
+        {
+            ScalarType type = precision == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32;
+            Tensor a = tensor(GradientComparison.Features(m * k, 1)).view(m, k).to(type), b = tensor(GradientComparison.Features(k * n, 2)).view(k, n).to(type);
+            return () =>
+            {
+                using Tensor c = mm(a, b);
+            };
+        }
+
         (int batch, float[] x, Array y) = Data(model);
         using ICompiledModel shapes = CompileAmp(model, Precision.Fp32);
         Dictionary<string, Tensor> weights = TorchModels.Parameters(shapes);

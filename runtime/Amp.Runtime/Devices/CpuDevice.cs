@@ -11,11 +11,12 @@ internal sealed partial class CpuDevice : AmpDevice
 
     private protected override DeviceCapabilities CapabilitiesCore => DeviceCapabilities.Cpu(Description);
 
-    public override string Description =>
-        $"Cpu: {Environment.ProcessorCount} threads, {SimdDescription()}, GEMM {CpuGemmMicroKernel.Mr}x{CpuGemmMicroKernel.Nr} packed FMA micro-kernel";
+    public override string Description => CpuGemmMicroKernel512.Enabled
+        ? $"Cpu: {Environment.ProcessorCount} threads, {SimdDescription()}, GEMM {CpuGemmMicroKernel512.Mr}x{CpuGemmMicroKernel512.Nr} packed 512-bit FMA micro-kernel"
+        : $"Cpu: {Environment.ProcessorCount} threads, {SimdDescription()}, GEMM {CpuGemmMicroKernel.Mr}x{CpuGemmMicroKernel.Nr} packed FMA micro-kernel";
 
     private static string SimdDescription() =>
-        Vector512.IsHardwareAccelerated ? "AVX-512 (conversions 512-bit, GEMM 256-bit)"
+        Vector512.IsHardwareAccelerated ? (CpuGemmMicroKernel512.Enabled ? "AVX-512" : "AVX-512 (GEMM 256-bit: AMP_CPU_AVX512=0)")
         : Vector256.IsHardwareAccelerated ? (System.Runtime.Intrinsics.X86.Fma.IsSupported ? "AVX2+FMA" : "256-bit SIMD")
         : "no 256-bit SIMD (emulated vectors)";
 

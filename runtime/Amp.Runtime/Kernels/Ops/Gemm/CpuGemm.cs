@@ -140,7 +140,28 @@ internal static unsafe class CpuGemm
                 }
 
                 float* tile = block + ((long)(i0 - iStart) * Nc);
-                for (int jr = 0; jr < panelsN; jr++)
+                int jr = 0;
+                if (CpuGemmMicroKernel512.Enabled)
+                {
+                    // Two neighbouring B panels at a time through the 512-bit kernel; an odd last panel goes below.
+                    for (; jr + 1 < panelsN; jr += 2)
+                    {
+                        float* b0 = ws.PackedB + (jr * kc * CpuGemmMicroKernel.Nr);
+                        for (int ir = 0; ir < panelsM; ir++)
+                        {
+                            CpuGemmMicroKernel512.Run(
+                                ws.PackedA + (ir * kc * CpuGemmMicroKernel.Mr),
+                                b0,
+                                b0 + (kc * CpuGemmMicroKernel.Nr),
+                                kc,
+                                tile + (ir * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr),
+                                Nc,
+                                accumulate: p0 > 0);
+                        }
+                    }
+                }
+
+                for (; jr < panelsN; jr++)
                 {
                     float* bPanel = ws.PackedB + (jr * kc * CpuGemmMicroKernel.Nr);
                     for (int ir = 0; ir < panelsM; ir++)
