@@ -7,8 +7,8 @@ namespace Amp.Tests.Kernels;
 /// </summary>
 public sealed class GemmWorkspaceTests
 {
-    /// <summary>Packed A and B, the epilogue row and at most MaxTilesPerItem row tiles of FP32 accumulators.</summary>
-    private const long PerThreadBound = 4L * ((CpuGemm.Mc * CpuGemm.Kc) + (CpuGemm.Kc * CpuGemm.Nc) + CpuGemm.Nc + (CpuGemm.MaxTilesPerItem * CpuGemm.Mc * CpuGemm.Nc));
+    /// <summary>Packed A and B, the packing rows (16 of Kc) and at most MaxTilesPerItem row tiles of FP32 accumulators.</summary>
+    private const long PerThreadBound = 4L * ((CpuGemm.Mc * CpuGemm.Kc) + (CpuGemm.Kc * CpuGemm.Nc) + CpuGemm.RunFloats + (CpuGemm.MaxTilesPerItem * CpuGemm.Mc * CpuGemm.Nc));
 
     [Fact]
     public void A_tall_product_is_exact_with_a_bounded_workspace_that_the_last_device_frees()

@@ -25,6 +25,9 @@ internal static unsafe class CpuGemm
     /// </summary>
     internal const int MaxTilesPerItem = 32;
 
+    /// <summary>The row scratch of packing: up to 16 source rows of Kc converted to FP32 (a transposed B panel), at least one row of Nc.</summary>
+    internal const int RunFloats = 16 * Kc > Nc ? 16 * Kc : Nc;
+
     /// <summary>Below this many flops one thread does it all: thread hand-off costs more than it saves.</summary>
     private const long ParallelThreshold = 1L << 21;
 
@@ -318,7 +321,6 @@ internal static unsafe class CpuGemm
         /// </summary>
         public float* Run { get; private set; }
 
-        private const int RunFloats = 16 * Kc > Nc ? 16 * Kc : Nc;
 
         /// <summary>The FP32 accumulators of one work item (at most MaxTilesPerItem x Mc rows x Nc), grown on demand.</summary>
         public float* Block(int floats)
