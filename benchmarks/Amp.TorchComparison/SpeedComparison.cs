@@ -17,7 +17,7 @@ namespace AmpTorch;
 /// </summary>
 internal static class SpeedComparison
 {
-    private static readonly string[] AllModels = ["Mlp256-b256", "Mlp1024-b128", "GptBlock-b8", "Gemm-1024x1024x1024", "Gemm-512x768x3072"];
+    private static readonly string[] AllModels = ["Mlp256-b256", "Mlp1024-b128", "GptBlock-b8", "CharGpt4-b8", "Gemm-1024x1024x1024", "Gemm-512x768x3072"];
 
     /// <summary>"Gemm-MxKxN": one C = A B per step (FP32 out; the bf16 side stores A and B in BF16), no training.</summary>
     private static (int M, int K, int N)? GemmShape(string model)
@@ -87,7 +87,21 @@ internal static class SpeedComparison
     /// <summary>4 s, or AMP_COMPARE_WARMUP_SECONDS (0 measures the first steps, JIT warm-up included).</summary>
     private static readonly double WarmupSeconds = double.TryParse(Environment.GetEnvironmentVariable("AMP_COMPARE_WARMUP_SECONDS"), CultureInfo.InvariantCulture, out double s) ? s : 4;
 
-    private static int StepsFor(string model) => model.StartsWith("GptBlock", StringComparison.Ordinal) ? 60 : GemmShape(model) is not null ? 100 : 300;
+    private static int StepsFor(string model) => model switch
+    {
+        _ when model.StartsWith("GptBlock", StringComparison.Ordinal) => 60,
+        _ when model.StartsWith("CharGpt4", StringComparison.Ordinal) => 15,
+        _ when GemmShape(model) is not null => 100,
+        _ => 300,
+    };
+
+    /// <summary>CharGpt4's ids: 8 windows of 128 tokens, their positions and the next tokens (deterministic).</summary>
+    private static (int[] Idx, int[] Pos, int[] Next) CharData()
+    {
+        const int T = global::Models.CharGpt4.Context, V = global::Models.CharGpt4.Vocabulary;
+        int[] idx = [.. Enumerable.Range(0, 8 * T).Select(i => ((i * 37) + (i / T)) % V)];
+        return (idx, [.. Enumerable.Range(0, 8 * T).Select(i => i % T)], [.. idx.Select(i => (i + 1) % V)]);
+    }
 
     private static double Child(string model, string impl, string precision, int threads)
     {
@@ -159,6 +173,7 @@ internal static class SpeedComparison
         {
             "Mlp256-b256" => new Mlp256().Compile(device, precision, AdamW),
             "Mlp1024-b128" => new global::Models.Mlp1024().Compile(device, precision, AdamW),
+            "CharGpt4-b8" => new global::Models.CharGpt4().Compile(device, precision, AdamW),
             _ => new GptBlockAll().Compile(device, precision, AdamW),
         };
     }
@@ -173,6 +188,14 @@ internal static class SpeedComparison
             DeviceTensor b = device.FromHost(GradientComparison.Features(k * n, 2), storage, k, n);
             DeviceTensor c = device.Allocate(Precision.Fp32, m, n);
             return () => device.Gemm(a, b, c);
+        }
+
+        if (model == "CharGpt4-b8")
+        {
+            ICompiledModel gpt = CompileAmp(model, precision == "bf16" ? Precision.Bf16 : Precision.Fp32);
+            (int[] idx, int[] pos, int[] next) = CharData();
+            var tokens = new Batch { { "idx", idx }, { "pos", pos }, { "next", next } };
+            return () => gpt.TrainStep(tokens);
         }
 
         (_, float[] x, Array y) = Data(model);
@@ -194,10 +217,27 @@ internal static class SpeedComparison
             };
         }
 
+        var ac = precision == "bf16" ? new Autocast(ScalarType.BFloat16) : Autocast.Fp32;
+        if (model == "CharGpt4-b8")
+        {
+            using ICompiledModel gptShapes = CompileAmp(model, Precision.Fp32);
+            Dictionary<string, Tensor> gptWeights = TorchModels.Parameters(gptShapes);
+            (int[] idx, int[] pos, int[] next) = CharData();
+            Tensor tIdx = tensor(idx.Select(i => (long)i).ToArray()), tPos = tensor(pos.Select(i => (long)i).ToArray()), tNext = tensor(next.Select(i => (long)i).ToArray());
+            Tensor causal = TorchModels.CausalMask(global::Models.CharGpt4.Context);
+            var gptOptimizer = optim.AdamW(gptWeights.Values.Cast<TorchSharp.Modules.Parameter>(), lr: 1e-3, weight_decay: 0.01);
+            return () =>
+            {
+                using var scope = NewDisposeScope();
+                gptOptimizer.zero_grad();
+                TorchModels.CharGptLoss(ac, gptWeights, tIdx, tPos, tNext, causal, 8).backward();
+                gptOptimizer.step();
+            };
+        }
+
         (int batch, float[] x, Array y) = Data(model);
         using ICompiledModel shapes = CompileAmp(model, Precision.Fp32);
         Dictionary<string, Tensor> weights = TorchModels.Parameters(shapes);
-        var ac = precision == "bf16" ? new Autocast(ScalarType.BFloat16) : Autocast.Fp32;
         Tensor tx = tensor(x), ty = y is int[] ints ? tensor(ints.Select(i => (long)i).ToArray()) : tensor((float[])y);
         Tensor mask = TorchModels.CausalMask(64);
         Func<Tensor> loss = model switch

@@ -21,7 +21,7 @@ internal sealed class Autocast(ScalarType? low)
 
     private static Tensor Fp32Of(Tensor t) => t.dtype != ScalarType.Float32 ? t.to_type(ScalarType.Float32) : t;
 
-    public Tensor Linear(Tensor x, Tensor weight, Tensor bias) => F.linear(Low(x), Low(weight), Low(bias));
+    public Tensor Linear(Tensor x, Tensor weight, Tensor? bias) => F.linear(Low(x), Low(weight), bias is null ? null : Low(bias));
 
     public Tensor MatMul(Tensor a, Tensor b) => Low(a).matmul(Low(b));
 
@@ -76,12 +76,11 @@ internal static class TorchModels
         return ac.MseLoss(y, target);
     }
 
-    public static Tensor GptBlock(Autocast ac, IReadOnlyDictionary<string, Tensor> p, Tensor x, Tensor causalMask, string prefix)
+    public static Tensor GptBlock(Autocast ac, IReadOnlyDictionary<string, Tensor> p, Tensor x, Tensor causalMask, string prefix, int heads = 4)
     {
-        const int Heads = 4;
-        long batch = x.shape[0], t = x.shape[1], d = x.shape[2], hd = d / Heads;
+        long batch = x.shape[0], t = x.shape[1], d = x.shape[2], hd = d / heads;
         Tensor Lin(Tensor v, string name) => ac.Linear(v, p[$"{prefix}.{name}.weight"], p[$"{prefix}.{name}.bias"]);
-        Tensor Split(Tensor v) => v.view(batch, t, Heads, hd).transpose(1, 2);
+        Tensor Split(Tensor v) => v.view(batch, t, heads, hd).transpose(1, 2);
 
         Tensor n1 = ac.LayerNorm(x, p[$"{prefix}.ln1.weight"], p[$"{prefix}.ln1.bias"]);
         Tensor q = Split(Lin(n1, "attn.q")), k = Split(Lin(n1, "attn.k")), v = Split(Lin(n1, "attn.v"));
@@ -91,6 +90,20 @@ internal static class TorchModels
         Tensor h = x + Lin(context, "attn.proj");
         Tensor n2 = ac.LayerNorm(h, p[$"{prefix}.ln2.weight"], p[$"{prefix}.ln2.bias"]);
         return h + Lin(Autocast.Gelu(Lin(n2, "up")), "down");
+    }
+
+    /// <summary>samples/Models/ComparisonModels.cs's CharGpt4: token and position embeddings, 4 blocks of 8 heads, LayerNorm, the head, CrossEntropy.</summary>
+    public static Tensor CharGptLoss(Autocast ac, IReadOnlyDictionary<string, Tensor> p, Tensor idx, Tensor pos, Tensor next, Tensor causalMask, int batch)
+    {
+        const int T = global::Models.CharGpt4.Context, D = global::Models.CharGpt4.Width;
+        Tensor x = p["tokens.weight"].index_select(0, idx).view(batch, T, D) + p["positions.weight"].index_select(0, pos).view(batch, T, D);
+        for (int i = 0; i < global::Models.CharGpt4.Depth; i++)
+        {
+            x = GptBlock(ac, p, x, causalMask, $"blocks.{i}", global::Models.CharGpt4.Heads);
+        }
+
+        Tensor logits = ac.Linear(ac.LayerNorm(x, p["lnf.weight"], p["lnf.bias"]), p["head.weight"], null);
+        return ac.CrossEntropy(logits.view(batch * T, global::Models.CharGpt4.Vocabulary), next);
     }
 
     /// <summary>True above the diagonal: the positions a causal row may not see.</summary>
