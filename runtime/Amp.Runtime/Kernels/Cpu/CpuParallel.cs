@@ -11,7 +11,10 @@ internal static class CpuParallel
     /// <summary>Runs body(start, end, scratch) over [0, count) in chunks; scratch is a float buffer of <paramref name="scratchLength"/>.</summary>
     public static void For(int count, long workPerItem, int scratchLength, Action<int, int, float[]> body)
     {
-        int chunks = (long)count * workPerItem < MinParallelWork ? 1 : Math.Min(count, Environment.ProcessorCount * 4);
+        // One core (DOTNET_PROCESSOR_COUNT=1, a 1-CPU container): no hand-off at all. Chunks for a pool of one thread
+        // only spin and yield (a third of a 1-thread MLP step went to sched_yield before).
+        int cores = Environment.ProcessorCount;
+        int chunks = cores == 1 || (long)count * workPerItem < MinParallelWork ? 1 : Math.Min(count, cores * 4);
         if (chunks <= 1)
         {
             Run(0, count, scratchLength, body);
