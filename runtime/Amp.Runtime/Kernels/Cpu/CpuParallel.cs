@@ -21,7 +21,7 @@ internal static class CpuParallel
             return;
         }
 
-        Parallel.For(0, chunks, c => Run((int)((long)count * c / chunks), (int)((long)count * (c + 1) / chunks), scratchLength, body));
+        CpuWorkers.For(chunks, c => Run((int)((long)count * c / chunks), (int)((long)count * (c + 1) / chunks), scratchLength, body));
     }
 
     private static void Run(int start, int end, int scratchLength, Action<int, int, float[]> body)

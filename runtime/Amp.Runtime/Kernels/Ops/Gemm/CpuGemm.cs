@@ -73,7 +73,7 @@ internal static unsafe class CpuGemm
             }
             else
             {
-                Parallel.For(0, items, t => Item(problem, args, layout, t));
+                CpuWorkers.For(items, t => Item(problem, args, layout, t));
             }
         }
     }
