@@ -6,7 +6,8 @@ namespace Amp.Tests.Kernels;
 /// <summary>
 /// The AVX-512 micro-kernel (6 x 32 over two B panels) against the 256-bit one (6 x 16): every element of C sees the
 /// same FMAs in the same order, so the two GEMMs agree to the bit — over an odd last panel (run by the 256-bit kernel),
-/// several depth blocks (accumulation), transposed operands, 16-bit storage, alpha, beta and a bias. On a machine
+/// several depth blocks (accumulation), transposed operands, 16-bit storage, alpha, beta and a bias, and an FP32 A that
+/// the 512-bit kernel reads in place instead of packing. On a machine
 /// without AVX-512 both runs take the 256-bit kernel and the test says so.
 /// </summary>
 public sealed class GemmKernelTests(DeviceFixture devices, ITestOutputHelper output) : IClassFixture<DeviceFixture>
@@ -19,6 +20,10 @@ public sealed class GemmKernelTests(DeviceFixture devices, ITestOutputHelper out
         { Precision.Bf16, false, true, 64, 256, 256 },
         { Precision.Fp16, true, true, 13, 80, 7 },
         { Precision.Fp32, false, false, 6, 32, 1 },
+        // FP32 A stored [m, k] read in place (an even number of B panels): full panels and a packed last one of 1 row,
+        // three depth blocks; and with a transposed B.
+        { Precision.Fp32, false, false, 13, 64, 600 },
+        { Precision.Fp32, false, true, 100, 96, 300 },
     };
 
     [Theory]

@@ -28,6 +28,9 @@ internal static unsafe class CpuGemm
     /// <summary>The row scratch of packing: up to 16 source rows of Kc converted to FP32 (a transposed B panel), at least one row of Nc.</summary>
     internal const int RunFloats = 16 * Kc > Nc ? 16 * Kc : Nc;
 
+    /// <summary>Whether the 512-bit kernel reads an FP32 A stored [m, k] in place (AMP_CPU_DIRECT_A=0 packs it as before).</summary>
+    internal static bool DirectAEnabled { get; set; } = Environment.GetEnvironmentVariable("AMP_CPU_DIRECT_A") != "0";
+
     /// <summary>Below this many flops one thread does it all: thread hand-off costs more than it saves.</summary>
     private const long ParallelThreshold = 1L << 21;
 
@@ -131,18 +134,27 @@ internal static unsafe class CpuGemm
                 Tf32.Round(new Span<float>(ws.PackedB, panelsN * kc * CpuGemmMicroKernel.Nr));
             }
 
+            // An FP32 op(A) stored [m, k] is read in place by the 512-bit kernel (no packing) when every B panel goes
+            // through it (an even count); only a last panel of fewer than 6 rows is packed. TF32 rounds while packing.
+            bool directA = DirectAEnabled && typeof(TA) == typeof(float) && !p.TransposeA && !p.Tf32 && CpuGemmMicroKernel512.Enabled && panelsN % 2 == 0;
             for (int i0 = iStart; i0 < iEnd; i0 += Mc)
             {
                 int mc = Math.Min(Mc, iEnd - i0);
-                CpuGemmPacking.PackA(a, p.Lda, p.TransposeA, i0, p0, mc, kc, ws.PackedA, ws.Run);
                 int panelsM = (mc + CpuGemmMicroKernel.Mr - 1) / CpuGemmMicroKernel.Mr;
+                float* tile = block + ((long)(i0 - iStart) * Nc);
+                if (directA)
+                {
+                    DirectA(p, (float*)a, i0, p0, mc, kc, panelsN, tile, ws);
+                    continue;
+                }
+
+                CpuGemmPacking.PackA(a, p.Lda, p.TransposeA, i0, p0, mc, kc, ws.PackedA, ws.Run);
                 if (p.Tf32 && typeof(TA) == typeof(float))
                 {
                     // TF32 emulated exactly: the packed FP32 operand rounded as cvt.rna.tf32.f32 would (zero padding stays zero).
                     Tf32.Round(new Span<float>(ws.PackedA, panelsM * kc * CpuGemmMicroKernel.Mr));
                 }
 
-                float* tile = block + ((long)(i0 - iStart) * Nc);
                 int jr = 0;
                 if (CpuGemmMicroKernel512.Enabled)
                 {
@@ -186,6 +198,35 @@ internal static unsafe class CpuGemm
         {
             Epilogue(p, new Span<float>(block + ((long)(i - iStart) * Nc), nc), new Span<TC>(c + ((long)i * p.Ldc) + j0, nc),
                 ptr.Bias == null ? default : new ReadOnlySpan<float>(ptr.Bias + j0, nc), new Span<float>(ws.Run, nc));
+        }
+    }
+
+    /// <summary>
+    /// One Mc x Kc block of an FP32 A stored [m, k] against the packed B block, A read in place by the 512-bit kernel's
+    /// row form; a last panel of fewer than 6 rows is packed (zero rows) and runs through the packed form.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DirectA(in GemmProblem p, float* a, int i0, int p0, int mc, int kc, int panelsN, float* tile, Workspace ws)
+    {
+        int full = mc / CpuGemmMicroKernel.Mr, rest = mc - (full * CpuGemmMicroKernel.Mr);
+        if (rest > 0)
+        {
+            CpuGemmPacking.PackA(a, p.Lda, transposed: false, i0 + (full * CpuGemmMicroKernel.Mr), p0, rest, kc, ws.PackedA, ws.Run);
+        }
+
+        for (int jr = 0; jr < panelsN; jr += 2)
+        {
+            float* b0 = ws.PackedB + (jr * kc * CpuGemmMicroKernel.Nr), b1 = b0 + (kc * CpuGemmMicroKernel.Nr);
+            for (int ir = 0; ir < full; ir++)
+            {
+                float* rows = a + ((long)(i0 + (ir * CpuGemmMicroKernel.Mr)) * p.Lda) + p0;
+                CpuGemmMicroKernel512.RunRows(rows, p.Lda, b0, b1, kc, tile + (ir * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr), Nc, accumulate: p0 > 0);
+            }
+
+            if (rest > 0)
+            {
+                CpuGemmMicroKernel512.Run(ws.PackedA, b0, b1, kc, tile + (full * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr), Nc, accumulate: p0 > 0);
+            }
         }
     }
 

@@ -74,4 +74,56 @@ internal static unsafe class CpuGemmMicroKernel512
         c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
         c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
     }
+
+    /// <summary>
+    /// The same block with A read in place: FP32 op(A) stored [m, k], row r of the panel at <paramref name="a"/> + r
+    /// <paramref name="lda"/>. Six broadcasts from six row streams replace the packed panel, so an FP32 A is never packed
+    /// (the packed kernel's values in the packed kernel's order: the same bits).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunRows(float* a, long lda, float* b0, float* b1, int kc, float* c, int ldc, bool accumulate)
+    {
+        float* a0 = a, a1 = a + lda, a2 = a + (2 * lda), a3 = a + (3 * lda), a4 = a + (4 * lda), a5 = a + (5 * lda);
+        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c); c01 = Vector512.Load(c + 16);
+            c10 = Vector512.Load(c + ldc); c11 = Vector512.Load(c + ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+            c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + 16);
+        }
+        else
+        {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector512<float>.Zero;
+        }
+
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> x0 = Vector512.Load(b0);
+            Vector512<float> x1 = Vector512.Load(b1);
+            Vector512<float> ai = Vector512.Create(a0[p]);
+            c00 = Avx512F.FusedMultiplyAdd(ai, x0, c00); c01 = Avx512F.FusedMultiplyAdd(ai, x1, c01);
+            ai = Vector512.Create(a1[p]);
+            c10 = Avx512F.FusedMultiplyAdd(ai, x0, c10); c11 = Avx512F.FusedMultiplyAdd(ai, x1, c11);
+            ai = Vector512.Create(a2[p]);
+            c20 = Avx512F.FusedMultiplyAdd(ai, x0, c20); c21 = Avx512F.FusedMultiplyAdd(ai, x1, c21);
+            ai = Vector512.Create(a3[p]);
+            c30 = Avx512F.FusedMultiplyAdd(ai, x0, c30); c31 = Avx512F.FusedMultiplyAdd(ai, x1, c31);
+            ai = Vector512.Create(a4[p]);
+            c40 = Avx512F.FusedMultiplyAdd(ai, x0, c40); c41 = Avx512F.FusedMultiplyAdd(ai, x1, c41);
+            ai = Vector512.Create(a5[p]);
+            c50 = Avx512F.FusedMultiplyAdd(ai, x0, c50); c51 = Avx512F.FusedMultiplyAdd(ai, x1, c51);
+            b0 += CpuGemmMicroKernel.Nr;
+            b1 += CpuGemmMicroKernel.Nr;
+        }
+
+        c00.Store(c); c01.Store(c + 16);
+        c10.Store(c + ldc); c11.Store(c + ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+    }
 }
