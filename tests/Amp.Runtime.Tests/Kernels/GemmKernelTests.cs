@@ -24,6 +24,9 @@ public sealed class GemmKernelTests(DeviceFixture devices, ITestOutputHelper out
         // three depth blocks; and with a transposed B.
         { Precision.Fp32, false, false, 13, 64, 600 },
         { Precision.Fp32, false, true, 100, 96, 300 },
+        { Precision.Bf16, false, false, 13, 64, 600 },
+        { Precision.Fp16, false, true, 96, 96, 300 },
+        { Precision.Bf16, false, true, 95, 32, 7 },
     };
 
     [Theory]

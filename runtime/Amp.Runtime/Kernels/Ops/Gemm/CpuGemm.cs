@@ -28,7 +28,7 @@ internal static unsafe class CpuGemm
     /// <summary>The row scratch of packing: up to 16 source rows of Kc converted to FP32 (a transposed B panel), at least one row of Nc.</summary>
     internal const int RunFloats = 16 * Kc > Nc ? 16 * Kc : Nc;
 
-    /// <summary>Whether the 512-bit kernel reads an FP32 A stored [m, k] in place (AMP_CPU_DIRECT_A=0 packs it as before).</summary>
+    /// <summary>Whether the 512-bit kernel reads an A stored [m, k] by rows (AMP_CPU_DIRECT_A=0 packs it as before).</summary>
     internal static bool DirectAEnabled { get; set; } = Environment.GetEnvironmentVariable("AMP_CPU_DIRECT_A") != "0";
 
     /// <summary>Below this many flops one thread does it all: thread hand-off costs more than it saves.</summary>
@@ -134,9 +134,10 @@ internal static unsafe class CpuGemm
                 Tf32.Round(new Span<float>(ws.PackedB, panelsN * kc * CpuGemmMicroKernel.Nr));
             }
 
-            // An FP32 op(A) stored [m, k] is read in place by the 512-bit kernel (no packing) when every B panel goes
-            // through it (an even count); only a last panel of fewer than 6 rows is packed. TF32 rounds while packing.
-            bool directA = DirectAEnabled && typeof(TA) == typeof(float) && !p.TransposeA && !p.Tf32 && CpuGemmMicroKernel512.Enabled && panelsN % 2 == 0;
+            // An op(A) stored [m, k] is read by rows by the 512-bit kernel when every B panel goes through it (an even
+            // count): FP32 in place, BF16/FP16 widened row by row into the packing buffer (one vectorised pass instead of
+            // a transposing pack); only a last panel of fewer than 6 rows is packed. TF32 rounds while packing.
+            bool directA = DirectAEnabled && !p.TransposeA && !p.Tf32 && CpuGemmMicroKernel512.Enabled && panelsN % 2 == 0;
             for (int i0 = iStart; i0 < iEnd; i0 += Mc)
             {
                 int mc = Math.Min(Mc, iEnd - i0);
@@ -144,7 +145,7 @@ internal static unsafe class CpuGemm
                 float* tile = block + ((long)(i0 - iStart) * Nc);
                 if (directA)
                 {
-                    DirectA(p, (float*)a, i0, p0, mc, kc, panelsN, tile, ws);
+                    DirectA(p, a, i0, p0, mc, kc, panelsN, tile, ws);
                     continue;
                 }
 
@@ -202,16 +203,38 @@ internal static unsafe class CpuGemm
     }
 
     /// <summary>
-    /// One Mc x Kc block of an FP32 A stored [m, k] against the packed B block, A read in place by the 512-bit kernel's
-    /// row form; a last panel of fewer than 6 rows is packed (zero rows) and runs through the packed form.
+    /// One Mc x Kc block of an A stored [m, k] against the packed B block, read by rows by the 512-bit kernel: an FP32 A
+    /// in place, a BF16/FP16 A widened row by row into the packing buffer ([rows, kc]). A last panel of fewer than 6 rows
+    /// is packed (zero rows) after those rows and runs through the packed form.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DirectA(in GemmProblem p, float* a, int i0, int p0, int mc, int kc, int panelsN, float* tile, Workspace ws)
+    private static void DirectA<TA>(in GemmProblem p, TA* a, int i0, int p0, int mc, int kc, int panelsN, float* tile, Workspace ws)
+        where TA : unmanaged
     {
         int full = mc / CpuGemmMicroKernel.Mr, rest = mc - (full * CpuGemmMicroKernel.Mr);
+        float* rowsBase;
+        long lda;
+        if (typeof(TA) == typeof(float))
+        {
+            rowsBase = (float*)a + ((long)i0 * p.Lda) + p0;
+            lda = p.Lda;
+        }
+        else
+        {
+            for (int r = 0; r < full * CpuGemmMicroKernel.Mr; r++)
+            {
+                HostStorage.ToFloats(new ReadOnlySpan<TA>(a + ((long)(i0 + r) * p.Lda) + p0, kc), new Span<float>(ws.PackedA + ((long)r * kc), kc));
+            }
+
+            rowsBase = ws.PackedA;
+            lda = kc;
+        }
+
+        // The packed last panel sits after the widened rows (at most 90 rows of kc when there is one: room for 6 more).
+        float* restPanel = typeof(TA) == typeof(float) ? ws.PackedA : ws.PackedA + ((long)full * CpuGemmMicroKernel.Mr * kc);
         if (rest > 0)
         {
-            CpuGemmPacking.PackA(a, p.Lda, transposed: false, i0 + (full * CpuGemmMicroKernel.Mr), p0, rest, kc, ws.PackedA, ws.Run);
+            CpuGemmPacking.PackA(a, p.Lda, transposed: false, i0 + (full * CpuGemmMicroKernel.Mr), p0, rest, kc, restPanel, ws.Run);
         }
 
         for (int jr = 0; jr < panelsN; jr += 2)
@@ -219,13 +242,13 @@ internal static unsafe class CpuGemm
             float* b0 = ws.PackedB + (jr * kc * CpuGemmMicroKernel.Nr), b1 = b0 + (kc * CpuGemmMicroKernel.Nr);
             for (int ir = 0; ir < full; ir++)
             {
-                float* rows = a + ((long)(i0 + (ir * CpuGemmMicroKernel.Mr)) * p.Lda) + p0;
-                CpuGemmMicroKernel512.RunRows(rows, p.Lda, b0, b1, kc, tile + (ir * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr), Nc, accumulate: p0 > 0);
+                float* rows = rowsBase + (ir * CpuGemmMicroKernel.Mr * lda);
+                CpuGemmMicroKernel512.RunRows(rows, lda, b0, b1, kc, tile + (ir * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr), Nc, accumulate: p0 > 0);
             }
 
             if (rest > 0)
             {
-                CpuGemmMicroKernel512.Run(ws.PackedA, b0, b1, kc, tile + (full * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr), Nc, accumulate: p0 > 0);
+                CpuGemmMicroKernel512.Run(restPanel, b0, b1, kc, tile + (full * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr), Nc, accumulate: p0 > 0);
             }
         }
     }
