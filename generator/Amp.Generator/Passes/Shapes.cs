@@ -333,7 +333,7 @@ internal static class Shapes
             return (rank - 2, rank - 1);
         }
 
-        int a = ints[0] < 0 ? ints[0] + rank : ints[0], b = ints[1] < 0 ? ints[1] + rank : ints[1];
+        int a = Axis(ints[0], rank), b = Axis(ints[1], rank);
         return a < 0 || b < 0 ? (-1, -1) : (Math.Min(a, b), Math.Max(a, b));
     }
 

@@ -484,36 +484,39 @@ internal sealed partial class StepWriter
     private static (string Outer, int Inner) CutAt(int[] shape, int d) =>
         (Count(shape.Take(d).ToArray()), shape.Skip(d + 1).Aggregate(1, (p, v) => p * v));
 
-    private void CatForward(CodeWriter w, OpSite s)
+    /// <summary>Cat's output rows (outer, columns) and each input's run of columns in them: its width and first column.</summary>
+    private (string Outer, int Columns, List<(int Input, int Width, int Offset)> Pieces) CatPieces(PlannedNode n)
     {
-        PlannedNode n = s.Node;
         int d = Passes.Shapes.Axis(n.Ints[0], n.Shape.Count);
         (string outer, int inner) = CutAt([.. n.Shape], d);
-        int columns = n.Shape[d] * inner, offset = 0;
-        string y = Buffer(w, n);
+        var pieces = new List<(int, int, int)>();
+        int offset = 0;
         foreach (int input in n.Inputs)
         {
             int width = plan.Nodes[input].Shape[d] * inner;
-            w.Line($"{Device}.CopyColumns({T(input)}, {y}, {outer}, {Int(width)}, 0, {Int(columns)}, {Int(offset)}, {Int(width)});");
+            pieces.Add((input, width, offset));
             offset += width;
+        }
+
+        return (outer, n.Shape[d] * inner, pieces);
+    }
+
+    private void CatForward(CodeWriter w, OpSite s)
+    {
+        (string outer, int columns, var pieces) = CatPieces(s.Node);
+        string y = Buffer(w, s.Node);
+        foreach ((int input, int width, int offset) in pieces)
+        {
+            w.Line($"{Device}.CopyColumns({T(input)}, {y}, {outer}, {Int(width)}, 0, {Int(columns)}, {Int(offset)}, {Int(width)});");
         }
     }
 
     private void CatBackward(CodeWriter w, OpSite s)
     {
-        PlannedNode n = s.Node;
-        int d = Passes.Shapes.Axis(n.Ints[0], n.Shape.Count);
-        (string outer, int inner) = CutAt([.. n.Shape], d);
-        int columns = n.Shape[d] * inner, offset = 0;
-        foreach (int input in n.Inputs)
+        (string outer, int columns, var pieces) = CatPieces(s.Node);
+        foreach ((int input, int width, int offset) in pieces.Where(piece => Needs(piece.Input)))
         {
-            int width = plan.Nodes[input].Shape[d] * inner;
-            if (Needs(input))
-            {
-                w.Line($"{Device}.AccumulateColumns({s.Dy}, {G(input)}, {outer}, {Int(columns)}, {Int(offset)}, {Int(width)}, 0, {Int(width)});");
-            }
-
-            offset += width;
+            w.Line($"{Device}.AccumulateColumns({s.Dy}, {G(input)}, {outer}, {Int(columns)}, {Int(offset)}, {Int(width)}, 0, {Int(width)});");
         }
     }
 

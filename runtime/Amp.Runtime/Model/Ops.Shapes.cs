@@ -99,8 +99,8 @@ public static partial class Ops
 
         (i, j) = (Math.Min(i, j), Math.Max(i, j));
         // [outer, a, m, b, inner] -> [outer, b, m, a, inner] as two swaps of neighbouring blocks.
-        int outer = x.Dims[..i].Aggregate(1, (p, d) => p * d), a = x.Dims[i], b = x.Dims[j];
-        int m = x.Dims[(i + 1)..j].Aggregate(1, (p, d) => p * d), inner = x.Dims[(j + 1)..].Aggregate(1, (p, d) => p * d);
+        int outer = Product(x.Dims[..i]), a = x.Dims[i], b = x.Dims[j];
+        int m = Product(x.Dims[(i + 1)..j]), inner = Product(x.Dims[(j + 1)..]);
         int[] shape = (int[])x.Dims.Clone();
         (shape[i], shape[j]) = (b, a);
         Tensor moved = SwapMiddle(x, outer, a, m * b, inner, x.Dims);

@@ -137,24 +137,13 @@ internal static unsafe class CpuGemm
             // An op(A) stored [m, k] is read by rows by the 512-bit kernel when every B panel goes through it (an even
             // count): FP32 in place, BF16/FP16 widened row by row into the packing buffer (one vectorised pass instead of
             // a transposing pack); only a last panel of fewer than 6 rows is packed. TF32 rounds while packing.
-            bool directA = DirectAEnabled && !p.TransposeA && !p.Tf32 && CpuGemmMicroKernel512.Enabled && panelsN % 2 == 0;
+            bool byRows = DirectAEnabled && !p.TransposeA && !p.Tf32 && CpuGemmMicroKernel512.Enabled && panelsN % 2 == 0;
             for (int i0 = iStart; i0 < iEnd; i0 += Mc)
             {
                 int mc = Math.Min(Mc, iEnd - i0);
                 int panelsM = (mc + CpuGemmMicroKernel.Mr - 1) / CpuGemmMicroKernel.Mr;
                 float* tile = block + ((long)(i0 - iStart) * Nc);
-                if (directA)
-                {
-                    DirectA(p, a, i0, p0, mc, kc, panelsN, tile, ws);
-                    continue;
-                }
-
-                CpuGemmPacking.PackA(a, p.Lda, p.TransposeA, i0, p0, mc, kc, ws.PackedA, ws.Run);
-                if (p.Tf32 && typeof(TA) == typeof(float))
-                {
-                    // TF32 emulated exactly: the packed FP32 operand rounded as cvt.rna.tf32.f32 would (zero padding stays zero).
-                    Tf32.Round(new Span<float>(ws.PackedA, panelsM * kc * CpuGemmMicroKernel.Mr));
-                }
+                APanels panels = byRows ? RowPanels(p, a, i0, p0, mc, kc, ws) : PackedPanels(p, a, i0, p0, mc, kc, ws);
 
                 int jr = 0;
                 if (CpuGemmMicroKernel512.Enabled)
@@ -165,8 +154,9 @@ internal static unsafe class CpuGemm
                         float* b0 = ws.PackedB + (jr * kc * CpuGemmMicroKernel.Nr);
                         for (int ir = 0; ir < panelsM; ir++)
                         {
+                            float* pa = panels.At(ir, kc, out long rowStride, out long kStride);
                             CpuGemmMicroKernel512.Run(
-                                ws.PackedA + (ir * kc * CpuGemmMicroKernel.Mr),
+                                pa, rowStride, kStride,
                                 b0,
                                 b0 + (kc * CpuGemmMicroKernel.Nr),
                                 kc,
@@ -177,6 +167,8 @@ internal static unsafe class CpuGemm
                     }
                 }
 
+                // The 256-bit kernel reads packed panels only: it runs when A was packed (panels read by rows mean an
+                // even panel count, all taken above).
                 for (; jr < panelsN; jr++)
                 {
                     float* bPanel = ws.PackedB + (jr * kc * CpuGemmMicroKernel.Nr);
@@ -203,20 +195,55 @@ internal static unsafe class CpuGemm
     }
 
     /// <summary>
-    /// One Mc x Kc block of an A stored [m, k] against the packed B block, read by rows by the 512-bit kernel: an FP32 A
-    /// in place, a BF16/FP16 A widened row by row into the packing buffer ([rows, kc]). A last panel of fewer than 6 rows
-    /// is packed (zero rows) after those rows and runs through the packed form.
+    /// Where the micro-kernel finds the 6-row panels of one Mc x Kc block of op(A): the first <paramref name="full"/> as
+    /// rows of an [m, k] matrix (<paramref name="rows"/>, row stride <paramref name="lda"/>), the rest packed
+    /// (<paramref name="packed"/>, kc steps of 6 each).
+    /// </summary>
+    private readonly struct APanels(float* rows, long lda, int full, float* packed)
+    {
+        /// <summary>Panel <paramref name="ir"/>: its first element, with its row and k strides.</summary>
+        public float* At(int ir, int kc, out long rowStride, out long kStride)
+        {
+            if (ir < full)
+            {
+                (rowStride, kStride) = (lda, 1);
+                return rows + (ir * CpuGemmMicroKernel.Mr * lda);
+            }
+
+            (rowStride, kStride) = (1, CpuGemmMicroKernel.Mr);
+            return packed + ((long)(ir - full) * kc * CpuGemmMicroKernel.Mr);
+        }
+    }
+
+    /// <summary>The block packed (converted to FP32, TF32-rounded when asked) into the workspace: every panel packed.</summary>
+    private static APanels PackedPanels<TA>(in GemmProblem p, TA* a, int i0, int p0, int mc, int kc, Workspace ws)
+        where TA : unmanaged
+    {
+        CpuGemmPacking.PackA(a, p.Lda, p.TransposeA, i0, p0, mc, kc, ws.PackedA, ws.Run);
+        if (p.Tf32 && typeof(TA) == typeof(float))
+        {
+            // TF32 emulated exactly: the packed FP32 operand rounded as cvt.rna.tf32.f32 would (zero padding stays zero).
+            int panels = (mc + CpuGemmMicroKernel.Mr - 1) / CpuGemmMicroKernel.Mr;
+            Tf32.Round(new Span<float>(ws.PackedA, panels * kc * CpuGemmMicroKernel.Mr));
+        }
+
+        return new APanels(null, 0, 0, ws.PackedA);
+    }
+
+    /// <summary>
+    /// The block of an A stored [m, k] read by rows: an FP32 A in place, a BF16/FP16 A widened row by row into the
+    /// packing buffer ([rows, kc]); a last panel of fewer than 6 rows is packed (zero rows) after those rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DirectA<TA>(in GemmProblem p, TA* a, int i0, int p0, int mc, int kc, int panelsN, float* tile, Workspace ws)
+    private static APanels RowPanels<TA>(in GemmProblem p, TA* a, int i0, int p0, int mc, int kc, Workspace ws)
         where TA : unmanaged
     {
         int full = mc / CpuGemmMicroKernel.Mr, rest = mc - (full * CpuGemmMicroKernel.Mr);
-        float* rowsBase;
-        long lda;
+        float* rows = ws.PackedA;
+        long lda = kc;
         if (typeof(TA) == typeof(float))
         {
-            rowsBase = (float*)a + ((long)i0 * p.Lda) + p0;
+            rows = (float*)a + ((long)i0 * p.Lda) + p0;
             lda = p.Lda;
         }
         else
@@ -225,32 +252,16 @@ internal static unsafe class CpuGemm
             {
                 HostStorage.ToFloats(new ReadOnlySpan<TA>(a + ((long)(i0 + r) * p.Lda) + p0, kc), new Span<float>(ws.PackedA + ((long)r * kc), kc));
             }
-
-            rowsBase = ws.PackedA;
-            lda = kc;
         }
 
-        // The packed last panel sits after the widened rows (at most 90 rows of kc when there is one: room for 6 more).
-        float* restPanel = typeof(TA) == typeof(float) ? ws.PackedA : ws.PackedA + ((long)full * CpuGemmMicroKernel.Mr * kc);
+        // The packed last panel sits after any widened rows (at most 90 rows of kc when there is one: room for 6 more).
+        float* packed = typeof(TA) == typeof(float) ? ws.PackedA : ws.PackedA + ((long)full * CpuGemmMicroKernel.Mr * kc);
         if (rest > 0)
         {
-            CpuGemmPacking.PackA(a, p.Lda, transposed: false, i0 + (full * CpuGemmMicroKernel.Mr), p0, rest, kc, restPanel, ws.Run);
+            CpuGemmPacking.PackA(a, p.Lda, transposed: false, i0 + (full * CpuGemmMicroKernel.Mr), p0, rest, kc, packed, ws.Run);
         }
 
-        for (int jr = 0; jr < panelsN; jr += 2)
-        {
-            float* b0 = ws.PackedB + (jr * kc * CpuGemmMicroKernel.Nr), b1 = b0 + (kc * CpuGemmMicroKernel.Nr);
-            for (int ir = 0; ir < full; ir++)
-            {
-                float* rows = rowsBase + (ir * CpuGemmMicroKernel.Mr * lda);
-                CpuGemmMicroKernel512.RunRows(rows, lda, b0, b1, kc, tile + (ir * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr), Nc, accumulate: p0 > 0);
-            }
-
-            if (rest > 0)
-            {
-                CpuGemmMicroKernel512.Run(restPanel, b0, b1, kc, tile + (full * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr), Nc, accumulate: p0 > 0);
-            }
-        }
+        return new APanels(rows, lda, full, packed);
     }
 
     /// <summary>row = alpha * row + beta * C + bias, then one rounding into C's precision.</summary>

@@ -5,9 +5,8 @@ internal sealed partial class CpuDevice
 {
     private protected override void MaskKeysCore(DeviceTensor scores, DeviceTensor mask, int outer, int rows, int keys)
     {
-        float[] padded = mask.ToArray();
-        using Fp32Elements s = new(scores, accumulate: true);
-        float[] values = s.Values;
+        using Fp32Elements m = new(mask), s = new(scores, accumulate: true);
+        float[] padded = m.Values, values = s.Values;
         for (int o = 0; o < outer; o++)
         {
             for (int k = 0; k < keys; k++)

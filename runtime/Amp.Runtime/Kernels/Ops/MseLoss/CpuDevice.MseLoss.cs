@@ -7,11 +7,13 @@ internal sealed partial class CpuDevice
 {
     private protected override void MseLossBackwardCore(DeviceTensor a, DeviceTensor b, DeviceTensor dloss, DeviceTensor? da, DeviceTensor? db)
     {
-        float[] x = a.ToArray(), y = b.ToArray();
-        float k = 2f * ((CpuTensor)dloss).As<float>()[0] / x.Length;
+        using Fp32Elements xs = new(a), ys = new(b);
+        float[] x = xs.Values, y = ys.Values;
+        int n = a.Length;
+        float k = 2f * ((CpuTensor)dloss).As<float>()[0] / n;
         using Fp32Elements? la = da is null ? null : new Fp32Elements(da, accumulate: true), lb = db is null ? null : new Fp32Elements(db, accumulate: true);
         float[]? ga = la?.Values, gb = lb?.Values;
-        for (int i = 0; i < x.Length; i++)
+        for (int i = 0; i < n; i++)
         {
             float g = k * (x[i] - y[i]);
             if (ga is not null)
