@@ -63,6 +63,20 @@ public partial class Mlp256
     public Tensor Loss(Tensor logits, [Classes(10)] Labels y) => CrossEntropy(logits, y);
 }
 
+/// <summary>The libtorch reference model of issue 4 (the benchmarks' SmallMlp), 64 -> 128 -> 10 with Gelu.</summary>
+[Autocast(Precision.Bf16, Also = new[] { Precision.Fp32 })]
+public partial class Mlp128
+{
+    readonly Linear fc1 = new(64, 128);
+    readonly Linear fc2 = new(128, 10);
+
+    [Forward]
+    public Tensor Logits([Shape(Batch, 64)] Tensor x) => fc2.Apply(Gelu(fc1.Apply(x)));
+
+    [Loss]
+    public Tensor Loss(Tensor logits, [Classes(10)] Labels y) => CrossEntropy(logits, y);
+}
+
 /// <summary>ResidualMlp in FP32 with its products in TF32: TF32's accuracy beside BF16's and FP16's.</summary>
 [Autocast(Precision.Fp32, Tf32 = true)]
 public partial class ResidualMlpTf32

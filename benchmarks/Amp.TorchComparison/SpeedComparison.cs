@@ -17,7 +17,7 @@ namespace AmpTorch;
 /// </summary>
 internal static class SpeedComparison
 {
-    private static readonly string[] AllModels = ["Mlp256-b256", "Mlp1024-b128", "GptBlock-b8", "CharGpt4-b8", "Gemm-1024x1024x1024", "Gemm-512x768x3072"];
+    private static readonly string[] AllModels = ["Mlp128-b32", "Mlp256-b256", "Mlp1024-b128", "DigitNet-b64", "GptBlock-b8", "CharGpt4-b8", "Gemm-1024x1024x1024", "Gemm-512x768x3072"];
 
     /// <summary>"Gemm-MxKxN": one C = A B per step (FP32 out; the bf16 side stores A and B in BF16), no training.</summary>
     private static (int M, int K, int N)? GemmShape(string model)
@@ -159,7 +159,9 @@ internal static class SpeedComparison
 
     private static (int Batch, float[] X, Array Y) Data(string model) => model switch
     {
+        "Mlp128-b32" => (32, GradientComparison.Features(32 * 64, 1), GradientComparison.Labels(32, 10, 2)),
         "Mlp256-b256" => (256, GradientComparison.Features(256 * 64, 1), GradientComparison.Labels(256, 10, 2)),
+        "DigitNet-b64" => (64, GradientComparison.Features(64 * 784, 1), GradientComparison.Labels(64, 10, 2)),
         "Mlp1024-b128" => (128, GradientComparison.Features(128 * 784, 1), GradientComparison.Labels(128, 10, 2)),
         "GptBlock-b8" => (8, GradientComparison.Features(8 * 64 * 128, 1), GradientComparison.Features(8 * 64 * 128, 2)),
         _ => throw new ArgumentException($"unknown model '{model}'; known: {string.Join(", ", AllModels)}"),
@@ -171,7 +173,9 @@ internal static class SpeedComparison
         Init.ManualSeed(7);
         return model switch
         {
+            "Mlp128-b32" => new Mlp128().Compile(device, precision, AdamW),
             "Mlp256-b256" => new Mlp256().Compile(device, precision, AdamW),
+            "DigitNet-b64" => new global::Models.DigitNet().Compile(device, precision, AdamW),
             "Mlp1024-b128" => new global::Models.Mlp1024().Compile(device, precision, AdamW),
             "CharGpt4-b8" => new global::Models.CharGpt4().Compile(device, precision, AdamW),
             _ => new GptBlockAll().Compile(device, precision, AdamW),
@@ -200,7 +204,9 @@ internal static class SpeedComparison
 
         (_, float[] x, Array y) = Data(model);
         ICompiledModel compiled = CompileAmp(model, precision == "bf16" ? Precision.Bf16 : Precision.Fp32);
-        Batch batch = y is int[] labels ? new Batch { { "x", x }, { "y", labels } } : new Batch { { "x", x }, { "target", (float[])y } };
+        Batch batch = model == "DigitNet-b64" ? new Batch { { "image", x }, { "label", (int[])y } }
+            : y is int[] labels ? new Batch { { "x", x }, { "y", labels } }
+            : new Batch { { "x", x }, { "target", (float[])y } };
         return () => compiled.TrainStep(batch);
     }
 
@@ -240,8 +246,11 @@ internal static class SpeedComparison
         Dictionary<string, Tensor> weights = TorchModels.Parameters(shapes);
         Tensor tx = tensor(x), ty = y is int[] ints ? tensor(ints.Select(i => (long)i).ToArray()) : tensor((float[])y);
         Tensor mask = TorchModels.CausalMask(64);
+        Dictionary<string, Tensor> running = TorchModels.DigitNetRunningStatistics();
         Func<Tensor> loss = model switch
         {
+            "Mlp128-b32" => () => TorchModels.MlpLoss(ac, weights, tx.view(batch, 64), ty, layers: 2, gelu: true),
+            "DigitNet-b64" => () => TorchModels.DigitNetLoss(weights, running, tx.view(batch, 1, 28, 28), ty),
             "Mlp256-b256" => () => TorchModels.MlpLoss(ac, weights, tx.view(batch, 64), ty, layers: 2, gelu: true),
             "Mlp1024-b128" => () => TorchModels.MlpLoss(ac, weights, tx.view(batch, 784), ty, layers: 3, gelu: false),
             _ => () => TorchModels.GptBlockLoss(ac, weights, tx.view(batch, 64, 128), ty.view(batch, 64, 128), mask),

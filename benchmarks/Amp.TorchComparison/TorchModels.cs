@@ -106,6 +106,39 @@ internal static class TorchModels
         return ac.CrossEntropy(logits.view(batch * T, global::Models.CharGpt4.Vocabulary), next);
     }
 
+    /// <summary>
+    /// samples/Models/DigitNet.cs in FP32 (the speed comparison's libtorch side runs FP32 only): conv stem, BatchNorm in
+    /// training mode (batch statistics, running statistics updated), max pooling, one residual block, a strided conv,
+    /// global average pooling, Dropout(0.2) and the head.
+    /// </summary>
+    public static Tensor DigitNetLoss(IReadOnlyDictionary<string, Tensor> p, IReadOnlyDictionary<string, Tensor> running, Tensor image, Tensor label)
+    {
+        Tensor Conv(Tensor x, string name, long stride = 1) => F.conv2d(x, p[$"{name}.weight"], null, strides: [stride, stride], padding: [1, 1]);
+        Tensor Bn(Tensor x, string name) =>
+            F.batch_norm(x, running[$"{name}.mean"], running[$"{name}.var"], p[$"{name}.weight"], p[$"{name}.bias"], training: true, momentum: 0.1, eps: 1e-5);
+
+        Tensor x = F.max_pool2d(F.relu(Bn(Conv(image, "stem"), "bn0")), [2, 2]);
+        Tensor h = F.relu(Bn(Conv(x, "block.conv1"), "block.bn1"));
+        x = F.relu(x + Bn(Conv(h, "block.conv2"), "block.bn2"));
+        x = F.relu(Bn(Conv(x, "down", stride: 2), "bn3"));
+        Tensor pooled = F.adaptive_avg_pool2d(x, [1, 1]).flatten(1);
+        Tensor logits = F.linear(F.dropout(pooled, 0.2, training: true), p["head.weight"], p["head.bias"]);
+        return F.cross_entropy(logits, label);
+    }
+
+    /// <summary>BatchNorm running statistics (mean 0, variance 1) for DigitNet's four BatchNorms, by "name.mean" / "name.var".</summary>
+    public static Dictionary<string, Tensor> DigitNetRunningStatistics()
+    {
+        var stats = new Dictionary<string, Tensor>();
+        foreach ((string name, int channels) in new[] { ("bn0", 16), ("block.bn1", 16), ("block.bn2", 16), ("bn3", 32) })
+        {
+            stats[$"{name}.mean"] = zeros(channels);
+            stats[$"{name}.var"] = ones(channels);
+        }
+
+        return stats;
+    }
+
     /// <summary>True above the diagonal: the positions a causal row may not see.</summary>
     public static Tensor CausalMask(int t) => ones(t, t, ScalarType.Bool).triu(1);
 
