@@ -66,6 +66,28 @@ public class GemmTests(DeviceFixture devices) : IClassFixture<DeviceFixture>
     public void Mixed_storage_batched_gemm_with_alpha_beta_and_bias(DeviceKind kind) =>
         CheckAgainstReference(devices.Get(kind), Precision.Bf16, Precision.Fp16, Precision.Bf16, false, true, 13, 35, 70, batch: 3, sharedB: false, alpha: -1.5f, beta: 2f, withBias: true);
 
+    /// <summary>
+    /// A weight gradient's shape (small C, long k: a convolution's dW over the batch's pixels) is cut into k ranges whose
+    /// FP32 partial products are summed before the epilogue; alpha, beta, the bias and low-precision C go through it once.
+    /// </summary>
+    [Theory]
+    [InlineData(Precision.Fp32, Precision.Fp32, 1, 1f, 0f, false)]
+    [InlineData(Precision.Bf16, Precision.Fp32, 1, 1f, 1f, false)]
+    [InlineData(Precision.Fp32, Precision.Bf16, 2, -0.5f, 2f, true)]
+    [InlineData(Precision.Fp16, Precision.Fp32, 1, 1f, 0f, true)]
+    public void Split_k_products_match_the_fp64_reference(Precision storage, Precision output, int batch, float alpha, float beta, bool withBias) =>
+        CheckAgainstReference(devices.Cpu, storage, storage, output, ta: false, tb: true, 16, 144, 4096, batch, sharedB: false, alpha, beta, withBias);
+
+    [Fact]
+    public void Split_k_is_taken_only_for_a_small_c_with_a_long_k_and_idle_cores()
+    {
+        GemmProblem Problem(int m, int n, int k) => new(1, m, n, k, false, false, k, k, n, 0, 0, (long)m * n, 1f, 0f);
+        Assert.Equal(2, CpuGemm.SplitsK(Problem(16, 144, 50_176), threads: 2, items: 1));
+        Assert.Equal(1, CpuGemm.SplitsK(Problem(16, 144, 50_176), threads: 1, items: 1));
+        Assert.Equal(1, CpuGemm.SplitsK(Problem(16, 144, 512), threads: 2, items: 1));   // two k blocks: nothing to share
+        Assert.Equal(1, CpuGemm.SplitsK(Problem(1024, 1024, 4096), threads: 2, items: 22));   // C alone feeds every core
+    }
+
     [Fact]
     public void Beta_zero_ignores_nan_in_c_as_blas_does()
     {

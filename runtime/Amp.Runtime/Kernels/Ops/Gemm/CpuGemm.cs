@@ -53,35 +53,101 @@ internal static unsafe class CpuGemm
         int threads = p.Flops < ParallelThreshold ? 1 : Environment.ProcessorCount;
         int splitsM = Math.Clamp(((2 * threads) + columnItems - 1) / columnItems, 1, tilesM);
         splitsM = Math.Max(splitsM, (tilesM + MaxTilesPerItem - 1) / MaxTilesPerItem);
-        var layout = new ItemLayout(tilesM, tilesN, splitsM);
         long itemCount = (long)columnItems * splitsM;
         if (itemCount > int.MaxValue)
         {
             throw new ArgumentException($"A GEMM of {p.Batch} x {p.M} x {p.N} has more work items than one run can schedule.");
         }
 
-        int items = (int)itemCount;
+        int splitsK = SplitsK(p, threads, (int)itemCount);
+        var layout = new ItemLayout(tilesM, tilesN, splitsM, splitsK, (int)itemCount);
+        int items = (int)itemCount * splitsK;
         GemmProblem problem = p;
-        fixed (TA* pa = a)
-        fixed (TC* pc = c)
-        fixed (float* pbias = bias)
+        float[]? partials = splitsK > 1 ? System.Buffers.ArrayPool<float>.Shared.Rent(PartialFloats(p, splitsK) + (2 * p.N)) : null;
+        try
         {
-            var args = new Pointers<TA, TSource, TC>(pa, source, pc, pbias);
-            if (threads == 1 || items == 1)
+            fixed (TA* pa = a)
+            fixed (TC* pc = c)
+            fixed (float* pbias = bias)
+            fixed (float* ppartials = partials)
             {
-                for (int t = 0; t < items; t++)
+                var args = new Pointers<TA, TSource, TC>(pa, source, pc, pbias, ppartials);
+                if (threads == 1 || items == 1)
                 {
-                    Item(problem, args, layout, t);
+                    for (int t = 0; t < items; t++)
+                    {
+                        Item(problem, args, layout, t);
+                    }
+                }
+                else
+                {
+                    CpuWorkers.For(items, t => Item(problem, args, layout, t));
+                }
+
+                if (splitsK > 1)
+                {
+                    ReducePartials(problem, args, splitsK);
                 }
             }
-            else
+        }
+        finally
+        {
+            if (partials is not null)
             {
-                CpuWorkers.For(items, t => Item(problem, args, layout, t));
+                System.Buffers.ArrayPool<float>.Shared.Return(partials);
             }
         }
     }
 
-    private readonly record struct ItemLayout(int TilesM, int TilesN, int SplitsM);
+    /// <summary>The most FP32 partial sums a split-k product keeps (4 MiB): a weight gradient's C is small.</summary>
+    private const int MaxPartialFloats = 1 << 20;
+
+    private static int PartialFloats(in GemmProblem p, int splitsK) => splitsK * p.Batch * p.M * p.N;
+
+    /// <summary>
+    /// How many ranges of k the product is cut into: more than one only when C has fewer work items than there are
+    /// cores and k is long, the shape of a weight gradient (a convolution's dW is 16 x 144 summed over 50,176 pixels of
+    /// the batch; without the split one core did all of it). Each range accumulates its own FP32 partial C, summed in
+    /// range order afterwards (deterministic for a given core count).
+    /// </summary>
+    internal static int SplitsK(in GemmProblem p, int threads, int items)
+    {
+        int kBlocks = (p.K + Kc - 1) / Kc;
+        if (threads == 1 || items >= threads || kBlocks < 4)
+        {
+            return 1;
+        }
+
+        int splits = Math.Min((threads + items - 1) / items, kBlocks / 2);
+        return splits > 1 && (long)splits * p.Batch * p.M * p.N <= MaxPartialFloats ? splits : 1;
+    }
+
+    /// <summary>C = epilogue(sum of the k ranges' partial products), row by row, ranges added in order.</summary>
+    private static void ReducePartials<TA, TSource, TC>(in GemmProblem p, in Pointers<TA, TSource, TC> ptr, int splitsK)
+        where TA : unmanaged
+        where TSource : struct, IPackedB
+        where TC : unmanaged
+    {
+        long partial = (long)p.Batch * p.M * p.N;
+        float* old = ptr.Partials + (splitsK * partial) + p.N;
+        for (int batch = 0; batch < p.Batch; batch++)
+        {
+            for (int i = 0; i < p.M; i++)
+            {
+                float* row = ptr.Partials + (((long)batch * p.M) + i) * p.N;
+                for (int s = 1; s < splitsK; s++)
+                {
+                    AddScaled(new Span<float>(row, p.N), new ReadOnlySpan<float>(row + (s * partial), p.N), 1f);
+                }
+
+                Epilogue(p, new Span<float>(row, p.N), new Span<TC>(ptr.C + (batch * p.StrideC) + ((long)i * p.Ldc), p.N),
+                    ptr.Bias == null ? default : new ReadOnlySpan<float>(ptr.Bias, p.N), new Span<float>(old, p.N));
+            }
+        }
+    }
+
+    /// <summary>How work items map onto C: per k range, (batch entry, Nc column block) x runs of Mc row blocks.</summary>
+    private readonly record struct ItemLayout(int TilesM, int TilesN, int SplitsM, int SplitsK, int ItemsPerK);
 
     /// <summary>op(B) of a stored matrix (batch entries StrideB apart; 0 shares it), pinned by the caller: packed by <see cref="CpuGemmPacking.PackB"/>.</summary>
     internal readonly struct DenseB<TB>(TB* b, int ldb, bool transposed, long stride) : IPackedB
@@ -94,7 +160,7 @@ internal static unsafe class CpuGemm
             CpuGemmPacking.PackB(b + (batch * stride), ldb, transposed, p0, j0, kc, nc, packed, run);
     }
 
-    private readonly struct Pointers<TA, TSource, TC>(TA* a, TSource b, TC* c, float* bias)
+    private readonly struct Pointers<TA, TSource, TC>(TA* a, TSource b, TC* c, float* bias, float* partials)
         where TA : unmanaged
         where TSource : struct, IPackedB
         where TC : unmanaged
@@ -103,6 +169,9 @@ internal static unsafe class CpuGemm
         public readonly TSource B = b;
         public readonly TC* C = c;
         public readonly float* Bias = bias;
+
+        /// <summary>Split k: the k ranges' FP32 partial C, range after range ([SplitsK, Batch, M, N]); else null.</summary>
+        public readonly float* Partials = partials;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -111,6 +180,8 @@ internal static unsafe class CpuGemm
         where TSource : struct, IPackedB
         where TC : unmanaged
     {
+        int kRange = item / layout.ItemsPerK;
+        item %= layout.ItemsPerK;
         int split = item % layout.SplitsM;
         int column = item / layout.SplitsM;
         int batch = column / layout.TilesN;
@@ -125,9 +196,12 @@ internal static unsafe class CpuGemm
         float* block = ws.Block((endTile - firstTile) * Mc * Nc);
         int panelsN = (nc + CpuGemmMicroKernel.Nr - 1) / CpuGemmMicroKernel.Nr;
 
-        for (int p0 = 0; p0 < p.K; p0 += Kc)
+        int kBlocks = (p.K + Kc - 1) / Kc;
+        int kFirst = (int)((long)kBlocks * kRange / layout.SplitsK) * Kc;
+        int kEnd = Math.Min(p.K, (int)((long)kBlocks * (kRange + 1) / layout.SplitsK) * Kc);
+        for (int p0 = kFirst; p0 < kEnd; p0 += Kc)
         {
-            int kc = Math.Min(Kc, p.K - p0);
+            int kc = Math.Min(Kc, kEnd - p0);
             ptr.B.Pack(batch, p0, j0, kc, nc, ws.PackedB, ws.Run);
             if (p.Tf32 && ptr.B.IsFp32)
             {
@@ -162,7 +236,7 @@ internal static unsafe class CpuGemm
                                 kc,
                                 tile + (ir * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr),
                                 Nc,
-                                accumulate: p0 > 0);
+                                accumulate: p0 > kFirst);
                         }
                     }
                 }
@@ -180,10 +254,22 @@ internal static unsafe class CpuGemm
                             kc,
                             tile + (ir * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr),
                             Nc,
-                            accumulate: p0 > 0);
+                            accumulate: p0 > kFirst);
                     }
                 }
             }
+        }
+
+        if (layout.SplitsK > 1)
+        {
+            // A k range's partial product: kept in FP32 for the reduction, which applies the epilogue once.
+            float* partial = ptr.Partials + ((((long)kRange * p.Batch) + batch) * p.M * p.N) + j0;
+            for (int i = iStart; i < iEnd; i++)
+            {
+                new Span<float>(block + ((long)(i - iStart) * Nc), nc).CopyTo(new Span<float>(partial + ((long)i * p.N), nc));
+            }
+
+            return;
         }
 
         TC* c = ptr.C + (batch * p.StrideC);

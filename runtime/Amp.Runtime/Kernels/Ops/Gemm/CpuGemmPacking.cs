@@ -251,7 +251,6 @@ internal static unsafe class CpuGemmPacking
     {
         int panels = (nc + Nr - 1) / Nr;
         float** cols = stackalloc float*[Nr];
-        Vector256<float>* v = stackalloc Vector256<float>[8];
         for (int panel = 0; panel < panels; panel++)
         {
             float* dst = packed + (panel * kc * Nr);
@@ -262,30 +261,42 @@ internal static unsafe class CpuGemmPacking
                 cols[col] = Fp32Row(src, kc, run + (col * Kc));
             }
 
-            int k = 0;
-            for (; k + 8 <= kc; k += 8)
-            {
-                for (int half = 0; half < Nr; half += 8)
-                {
-                    for (int r = 0; r < 8; r++)
-                    {
-                        v[r] = half + r < count ? Vector256.Load(cols[half + r] + k) : Vector256<float>.Zero;
-                    }
+            ColumnsToPanel(cols, count, kc, dst);
+        }
+    }
 
-                    Transpose8x8(v);
-                    for (int c = 0; c < 8; c++)
-                    {
-                        v[c].Store(dst + ((k + c) * Nr) + half);
-                    }
+    /// <summary>
+    /// One B panel (kc rows of 16) from its <paramref name="count"/> columns, each kc contiguous FP32 values: read 8 k at
+    /// a time and transposed in registers, 8 columns at a time; missing columns are zeros; the k left after the last 8
+    /// go one by one. Shared by a Linear's weight (<see cref="PackBColumns{T}"/>) and a convolution's transposed columns.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void ColumnsToPanel(float** cols, int count, int kc, float* dst)
+    {
+        Vector256<float>* v = stackalloc Vector256<float>[8];
+        int k = 0;
+        for (; k + 8 <= kc; k += 8)
+        {
+            for (int half = 0; half < Nr; half += 8)
+            {
+                for (int r = 0; r < 8; r++)
+                {
+                    v[r] = half + r < count ? Vector256.Load(cols[half + r] + k) : Vector256<float>.Zero;
+                }
+
+                Transpose8x8(v);
+                for (int c = 0; c < 8; c++)
+                {
+                    v[c].Store(dst + ((k + c) * Nr) + half);
                 }
             }
+        }
 
-            for (; k < kc; k++)
+        for (; k < kc; k++)
+        {
+            for (int col = 0; col < Nr; col++)
             {
-                for (int col = 0; col < Nr; col++)
-                {
-                    dst[(k * Nr) + col] = col < count ? cols[col][k] : 0f;
-                }
+                dst[(k * Nr) + col] = col < count ? cols[col][k] : 0f;
             }
         }
     }

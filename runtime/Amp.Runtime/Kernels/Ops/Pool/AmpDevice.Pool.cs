@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Amp;
 
 // MaxPool2d, AvgPool2d and AdaptiveAvgPool2d (equal windows) on [Batch, C, H, W], and their backward.
@@ -59,22 +60,24 @@ internal readonly record struct PoolWindow(int Planes, int H, int W, int KernelH
     public int OutW => ((W - KernelW) / StrideW) + 1;
 
     /// <summary>The first element of window (i, j)'s maximum in a plane; NaN wins (PyTorch propagates it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int ArgMax(ReadOnlySpan<float> plane, int i, int j)
     {
-        int best = (i * StrideH * W) + (j * StrideW);
-        for (int u = 0; u < KernelH; u++)
+        int origin = (i * StrideH * W) + (j * StrideW), best = origin;
+        float top = plane[origin];
+        for (int u = 0; u < KernelH && !float.IsNaN(top); u++)
         {
-            for (int v = 0; v < KernelW; v++)
+            ReadOnlySpan<float> row = plane.Slice(origin + (u * W), KernelW);
+            for (int v = 0; v < row.Length; v++)
             {
-                int at = (((i * StrideH) + u) * W) + (j * StrideW) + v;
-                if (float.IsNaN(plane[best]))
+                if (row[v] > top || float.IsNaN(row[v]))
                 {
-                    return best;
-                }
-
-                if (plane[at] > plane[best] || float.IsNaN(plane[at]))
-                {
-                    best = at;
+                    best = origin + (u * W) + v;
+                    top = row[v];
+                    if (float.IsNaN(top))
+                    {
+                        break;
+                    }
                 }
             }
         }

@@ -35,16 +35,27 @@ internal sealed partial class CpuDevice
                         }
                     }
 
-                    for (int j = 0; j < window.OutW; j++)
+                    Span<float> outputRow = output.Slice(i * window.OutW, window.OutW);
+                    if (window.Max)
                     {
-                        ReadOnlySpan<float> cells = column.Slice(j * window.StrideW, window.KernelW);
-                        float value = cells[0];
-                        for (int v = 1; v < cells.Length; v++)
+                        for (int j = 0; j < outputRow.Length; j++)
                         {
-                            value = window.Max ? VectorMath.MaxOrNaN(value, cells[v]) : value + cells[v];
-                        }
+                            ReadOnlySpan<float> cells = column.Slice(j * window.StrideW, window.KernelW);
+                            float value = cells[0];
+                            for (int v = 1; v < cells.Length; v++)
+                            {
+                                value = VectorMath.MaxOrNaN(value, cells[v]);
+                            }
 
-                        output[(i * window.OutW) + j] = window.Max ? value : value * share;
+                            outputRow[j] = value;
+                        }
+                    }
+                    else
+                    {
+                        for (int j = 0; j < outputRow.Length; j++)
+                        {
+                            outputRow[j] = VectorMath.Sum(column.Slice(j * window.StrideW, window.KernelW)) * share;
+                        }
                     }
                 }
 
@@ -60,8 +71,10 @@ internal sealed partial class CpuDevice
         float[] g = gy.Values, d = gx.Values;
         int plane = p.H * p.W, outPlane = p.OutH * p.OutW;
         float share = 1f / (p.KernelH * p.KernelW);
+        PoolWindow shared = p;
         CpuParallel.For(p.Planes, plane * 2L, plane, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end, scratch) =>
         {
+            PoolWindow p = shared;   // a local copy: the window's fields stay in registers, not behind the closure
             Span<float> input = scratch.AsSpan(0, plane);
             for (int q = start; q < end; q++)
             {
