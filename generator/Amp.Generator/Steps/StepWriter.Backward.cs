@@ -127,7 +127,33 @@ internal sealed partial class StepWriter
             return;
         }
 
-        Gradient(prelude, local, g.Precision, g.Shape);
+        Gradient(prelude, local, g.Precision, g.Shape, zeroed: !declaringToWrite);
+    }
+
+    /// <summary>Set while <see cref="GInto"/> declares a gradient that its step writes whole.</summary>
+    private bool declaringToWrite;
+
+    /// <summary>Whether <paramref name="local"/> (or the gradient it is a view of) has been declared by an earlier statement.</summary>
+    private bool IsDeclared(string local) =>
+        declaredGradients.Contains(local) || (gradients.TryGetValue(local, out var g) && g.Viewed is { } viewed && IsDeclared(viewed));
+
+    /// <summary>
+    /// The gradient of node <paramref name="id"/> for a statement that can write all of it. When nothing has added to
+    /// it yet it is declared without zeroing and <paramref name="overwrite"/> is true: the statement must then write it
+    /// (beta 0, a copy, a chain's backward with overwrite), not add to it. Later contributions add as usual.
+    /// </summary>
+    internal string GInto(int id, out bool overwrite)
+    {
+        string local = $"g{id}";
+        overwrite = phase == StepPhase.Backward && gradients.ContainsKey(local) && !IsDeclared(local);
+        if (overwrite)
+        {
+            declaringToWrite = true;
+            DeclareGradient(local);
+            declaringToWrite = false;
+        }
+
+        return G(id);
     }
 
     /// <summary>
@@ -165,7 +191,8 @@ internal sealed partial class StepWriter
         // dA += dC B^T; dB += A^T dC (summed over the batch when B is shared).
         if (Needs(n.Inputs[0]))
         {
-            w.Line($"{Device}.Gemm({C(Dy(n.Id))}, {B(T(n.Inputs[1]))}, {A(G(n.Inputs[0]))}, {Named(n, "AccumulateTransposeB")});");
+            string dy = Dy(n.Id), dA = GInto(n.Inputs[0], out bool overwrite);
+            w.Line($"{Device}.Gemm({C(dy)}, {B(T(n.Inputs[1]))}, {A(dA)}, {(overwrite ? Options(n, "TransposeB = true") : Named(n, "AccumulateTransposeB"))});");
         }
 
         if (Needs(n.Inputs[1]))
@@ -184,9 +211,12 @@ internal sealed partial class StepWriter
         string H(string local) => $"{local}.Reshape({groups}, {t}, {d})";
         // The parts' gradients take the parts' precision; the scores' gradient the products' (n.Compute), so that dQ and dK are products of uniform operands.
         Precision low = GradientIn(n.Compute);
-        string dContext = Gradient(w, $"g{n.Id}Context", low, split), dProbs = Gradient(w, $"g{n.Id}Probs", low, scores), dScores = Gradient(w, $"g{n.Id}Scores", low, scores);
-        w.Line($"{Device}.SwapMiddleAccumulate({Dy(n.Id)}, {dContext}, {outer}, {t}, {heads}, {d});")
-         .Line($"{Device}.Gemm({H(dContext)}, {H(T(n.Id, "V"))}, {S(dProbs)}, {Named(n, "AccumulateTransposeB")});")
+        // dContext and dProbs are written whole by their first statement (a copy, a product with beta 0): not zeroed.
+        bool copy = GradientOf(n.Id) == low;
+        string dContext = Gradient(w, $"g{n.Id}Context", low, split, zeroed: !copy);
+        string dProbs = Gradient(w, $"g{n.Id}Probs", low, scores, zeroed: false), dScores = Gradient(w, $"g{n.Id}Scores", low, scores);
+        w.Line($"{Device}.{(copy ? "SwapMiddle" : "SwapMiddleAccumulate")}({Dy(n.Id)}, {dContext}, {outer}, {t}, {heads}, {d});")
+         .Line($"{Device}.Gemm({H(dContext)}, {H(T(n.Id, "V"))}, {S(dProbs)}, {Options(n, "TransposeB = true")});")
          .Line($"{Device}.SoftmaxBackward({T(n.Id, "Probs")}, {dProbs}, {dScores}, log: false);");
         string[] names = ["Q", "K", "V"];
         for (int i = 0; i < 3; i++)
@@ -197,14 +227,17 @@ internal sealed partial class StepWriter
             }
 
             // dQ = alpha dS K, dK = alpha dS^T Q, dV = P^T dC; each back to [.., T, heads * d] into the input's gradient.
-            string part = Gradient(w, $"g{n.Id}{names[i]}", low, split);
+            string part = Gradient(w, $"g{n.Id}{names[i]}", low, split, zeroed: false);
             w.Line(i switch
             {
                 0 => $"{Device}.Gemm({S(dScores)}, {H(T(n.Id, "K"))}, {H(part)}, {Options(n, $"Alpha = {alpha}")});",
                 1 => $"{Device}.Gemm({S(dScores)}, {H(T(n.Id, "Q"))}, {H(part)}, {Options(n, $"TransposeA = true, Alpha = {alpha}")});",
                 _ => $"{Device}.Gemm({S(T(n.Id, "Probs"))}, {H(dContext)}, {H(part)}, {Options(n, "TransposeA = true")});",
             });
-            w.Line($"{Device}.SwapMiddleAccumulate({part}, {G(n.Inputs[i])}, {outer}, {heads}, {t}, {d});");
+            // The part back into the input's gradient: a copy when it is the first to write it (same precision).
+            bool first = GradientOf(n.Inputs[i]) == low && !IsDeclared($"g{n.Inputs[i]}");
+            string input = first ? GInto(n.Inputs[i], out _) : G(n.Inputs[i]);
+            w.Line($"{Device}.{(first ? "SwapMiddle" : "SwapMiddleAccumulate")}({part}, {input}, {outer}, {heads}, {t}, {d});");
         }
     }
 
@@ -217,7 +250,9 @@ internal sealed partial class StepWriter
             bool broadcast = !plan.Nodes[leaf].Shape.SequenceEqual(root.Shape);
 
             // A leaf shorter than the chain's output was broadcast: its gradient is the per-repeat sum.
-            string target = broadcast ? Gradient(w, $"g{root.Id}To{leaf}", Precision.Fp32, root.Shape.ToArray()) : G(leaf);
+            // The first statement to write the leaf's gradient writes it (overwrite: true) instead of adding to zeros.
+            bool overwrite = broadcast;
+            string target = broadcast ? Gradient(w, $"g{root.Id}To{leaf}", Precision.Fp32, root.Shape.ToArray(), zeroed: false) : GInto(leaf, out overwrite);
 
             // Only the leaves the derivative reads are passed (an Add's gradient reads none); the others are null, never kept.
             bool Reads(int i) => ChainText.ReadsLeaf(chain, grad, i);
@@ -226,7 +261,7 @@ internal sealed partial class StepWriter
             string dy = Dy(root.Id);
             IEnumerable<string> leaves = Enumerable.Range(0, last + 1).Select(i => Reads(i) ? T(chain.Leaves[i]) : "null").ToList();
             string name = StepTokens.GradChain(grad.Chain, grad.Leaf);
-            w.Line($"run.Grad<{name}, {string.Join(", ", types)}>({name}.Kernel, {string.Join(", ", new[] { target, dy }.Concat(leaves))});");
+            w.Line($"run.Grad<{name}, {string.Join(", ", types)}>({name}.Kernel, {string.Join(", ", new[] { target, dy }.Concat(leaves))}{(overwrite ? ", overwrite: true" : string.Empty)});");
             if (broadcast)
             {
                 w.Line($"{Device}.AccumulateRows({target}, {G(leaf)});");
@@ -234,11 +269,16 @@ internal sealed partial class StepWriter
         }
     }
 
-    /// <summary>Declares <paramref name="local"/> as a zeroed gradient buffer of <paramref name="precision"/> and <paramref name="shape"/>; returns the local.</summary>
-    private string Gradient(CodeWriter w, string local, Precision precision, int[] shape)
+    /// <summary>
+    /// Declares <paramref name="local"/> as a gradient buffer of <paramref name="precision"/> and <paramref name="shape"/>;
+    /// returns the local. Zeroed, unless <paramref name="zeroed"/> is false: the declaring step's first statement writes
+    /// every element of it (run.GradientToWrite), so the fill would be a pass over memory for nothing.
+    /// </summary>
+    private string Gradient(CodeWriter w, string local, Precision precision, int[] shape, bool zeroed = true)
     {
         int id = NewBuffer(local, precision, shape);
         string of = precision == Precision.Fp32 ? string.Empty : $"{Ns}Precision.{precision}, ";
-        return Declare(w, local, $"run.Gradient({Placeholder(id)}, {of}{Dims(shape.Length == 0 ? [1] : shape)})", id, viewOf: null);
+        string method = zeroed ? "Gradient" : "GradientToWrite";
+        return Declare(w, local, $"run.{method}({Placeholder(id)}, {of}{Dims(shape.Length == 0 ? [1] : shape)})", id, viewOf: null);
     }
 }

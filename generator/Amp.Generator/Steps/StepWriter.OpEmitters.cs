@@ -32,6 +32,12 @@ internal sealed class OpSite(StepWriter writer, PlannedNode node, int[] xs, Laye
 
     /// <summary>The first input's gradient (accumulated into), or null when it needs none.</summary>
     public string? Gx => inputNeedsGradient ? writer.G(Node.Inputs[0]) : null;
+
+    /// <summary>
+    /// The first input's gradient for a statement that can write all of it (see <see cref="StepWriter.GInto"/>):
+    /// <paramref name="overwrite"/> says whether it must write (nothing added to it yet) rather than add.
+    /// </summary>
+    public string GxInto(out bool overwrite) => writer.GInto(Node.Inputs[0], out overwrite);
 }
 
 // The emitters of the op table's ops, each op's forward beside its backward (llm.c style). Every row of OpTable has
@@ -122,7 +128,8 @@ internal sealed partial class StepWriter
         string weight = StepTokens.Parameter(layer.Path + ".weight");
         if (Needs(n.Inputs[0]))
         {
-            w.Line($"{Device}.Gemm({s.Dy}.Reshape({Rows(n.Shape)}, {b}), {weight}.Working({Ns}Precision.{n.Compute}), {s.Gx}.Reshape({Rows(s.Xs)}, {a}), {Named(n, "Accumulate")});");
+            string dy = s.Dy, dx = s.GxInto(out bool overwrite);
+            w.Line($"{Device}.Gemm({dy}.Reshape({Rows(n.Shape)}, {b}), {weight}.Working({Ns}Precision.{n.Compute}), {dx}.Reshape({Rows(s.Xs)}, {a}){(overwrite ? Tf32Options(n) : $", {Named(n, "Accumulate")}")});");
         }
 
         w.Line($"{Device}.Gemm({s.Dy}.Reshape({Rows(n.Shape)}, {b}), {s.X}.Reshape({Rows(s.Xs)}, {a}), {weight}.Gradient, {Named(n, "AccumulateTransposeA")});");
@@ -180,7 +187,7 @@ internal sealed partial class StepWriter
         // dX: the column gradients W^T dY (FP32), added back onto the pixels they were read from.
         if (Needs(n.Inputs[0]))
         {
-            string dcols = Gradient(w, $"g{n.Id}Cols", Precision.Fp32, colShape);
+            string dcols = Gradient(w, $"g{n.Id}Cols", Precision.Fp32, colShape, zeroed: false);   // the product writes all of it
             w.Line($"{Device}.Gemm({weight}.Working({Ns}Precision.{n.Compute}).Reshape({Int(layer.B)}, {Int(patch)}), {dy}, {dcols}, {Options(n, "TransposeA = true")});")
              .Line($"{Device}.Col2ImAccumulate({dcols}, {s.Gx}, {Geometry(layer)});");
         }
@@ -243,7 +250,7 @@ internal sealed partial class StepWriter
         // dX: per group dcols_g [R, B P] = W_g^T dY_g (FP32), moved back to [B, patch, P] and added onto the pixels.
         if (Needs(n.Inputs[0]))
         {
-            string dcolsT = Gradient(w, $"g{n.Id}ColsT", Precision.Fp32, [patch, Passes.Shapes.Batch, pixels]);
+            string dcolsT = Gradient(w, $"g{n.Id}ColsT", Precision.Fp32, [patch, Passes.Shapes.Batch, pixels], zeroed: false);   // the product writes all of it
             string dcols = Declare(w, $"g{n.Id}Cols", Precision.Fp32, [Passes.Shapes.Batch, patch, pixels]);
             w.Line($"{Device}.Gemm({weight}.Working({Ns}Precision.{n.Compute}).Reshape({Int(groups)}, {Int(groupOut)}, {Int(rows)}), {dyT}.Reshape({Int(groups)}, {Int(groupOut)}, {perGroup}), {dcolsT}.Reshape({Int(groups)}, {Int(rows)}, {perGroup}), {Options(n, "TransposeA = true")});")
              .Line($"{Device}.SwapMiddle({dcolsT}, {dcols}, 1, {Int(patch)}, B, {Int(pixels)});")

@@ -37,9 +37,52 @@ internal static class CpuChains
             }
         });
 
-    /// <summary>dx += TChain(g, x0..x3): the backward of one leaf of a chain, accumulated into its FP32 gradient.</summary>
+    /// <summary>
+    /// dx += TChain(g, x0..x3): the backward of one leaf of a chain, accumulated into its gradient; with
+    /// <paramref name="overwrite"/>, dx = TChain(g, x0..x3) (the first step to write dx: it is neither zeroed nor read).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunGrad<TChain>(CpuTensor dx, CpuTensor g, CpuTensor? x0, CpuTensor? x1, CpuTensor? x2, CpuTensor? x3)
+    public static void RunGrad<TChain>(CpuTensor dx, CpuTensor g, CpuTensor? x0, CpuTensor? x1, CpuTensor? x2, CpuTensor? x3, bool overwrite = false)
+        where TChain : struct, IGradChain
+    {
+        if (overwrite)
+        {
+            WriteGrad<TChain>(dx, g, x0, x1, x2, x3);
+            return;
+        }
+
+        AddGrad<TChain>(dx, g, x0, x1, x2, x3);
+    }
+
+    /// <summary>dx = TChain(g, x0..x3): the accumulating loop below without the read of dx.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WriteGrad<TChain>(CpuTensor dx, CpuTensor g, CpuTensor? x0, CpuTensor? x1, CpuTensor? x2, CpuTensor? x3)
+        where TChain : struct, IGradChain =>
+        Run(dx, [dx, g, x0, x1, x2, x3], 0b10 | (TChain.Reads << 2), [MethodImpl(MethodImplOptions.AggressiveOptimization)] static (s, n) =>
+        {
+            int reads = TChain.Reads;
+            ref float gr = ref s[Block];
+            ref float a = ref s[2 * Block];
+            ref float b = ref s[3 * Block];
+            ref float c = ref s[4 * Block];
+            ref float e = ref s[5 * Block];
+            ref float o = ref s[6 * Block];
+            int i = 0;
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                TChain.Apply(Load(ref gr, i), Lane(reads, 0, ref a, i), Lane(reads, 1, ref b, i), Lane(reads, 2, ref c, i), Lane(reads, 3, ref e, i))
+                    .StoreUnsafe(ref o, (nuint)i);
+            }
+
+            for (; i < n; i++)
+            {
+                Unsafe.Add(ref o, i) = TChain.Apply(
+                    Unsafe.Add(ref gr, i), Value(reads, 0, ref a, i), Value(reads, 1, ref b, i), Value(reads, 2, ref c, i), Value(reads, 3, ref e, i));
+            }
+        });
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AddGrad<TChain>(CpuTensor dx, CpuTensor g, CpuTensor? x0, CpuTensor? x1, CpuTensor? x2, CpuTensor? x3)
         where TChain : struct, IGradChain =>
         Run(dx, [dx, g, x0, x1, x2, x3], 0b11 | (TChain.Reads << 2), [MethodImpl(MethodImplOptions.AggressiveOptimization)] static (s, n) =>
         {

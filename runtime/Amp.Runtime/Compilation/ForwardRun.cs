@@ -58,6 +58,16 @@ public sealed class ForwardRun
     public DeviceTensor Gradient(int slot, Precision precision, params int[] shape) => model.GradientBuffer(slot, precision, shape);
 
     /// <summary>
+    /// The FP32 gradient buffer of <paramref name="slot"/>, not zeroed: the step that declares it writes every element
+    /// before anything reads or adds to it (a product with beta 0, a chain's backward with overwrite), so zeroing it
+    /// would be a pass over memory for nothing. Its contents until then are whatever the slot held.
+    /// </summary>
+    public DeviceTensor GradientToWrite(int slot, params int[] shape) => model.Buffer(slot, Precision.Fp32, shape);
+
+    /// <summary>The gradient buffer of <paramref name="slot"/> in <paramref name="precision"/>, not zeroed: see <see cref="GradientToWrite(int, int[])"/>.</summary>
+    public DeviceTensor GradientToWrite(int slot, Precision precision, params int[] shape) => model.Buffer(slot, precision, shape);
+
+    /// <summary>
     /// BatchNorm2d's forward in this pass's mode. Training: the batch's mean and biased variance per channel into
     /// <paramref name="mean"/> and <paramref name="variance"/> (kept for the backward), and when the pass updates state
     /// (TrainStep) PyTorch's running update and num_batches_tracked + 1. Eval: the running statistics. Either way
@@ -121,9 +131,14 @@ public sealed class ForwardRun
     /// a leaf the derivative does not read (not in TChain.Reads) is passed as null. The derivative runs in FP32 for any
     /// gradient precision (PyTorch's rule): the Cpu loop converts block by block, ILGPU widens into a temporary.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="overwrite"/>: this is the first step to write dx, which covers all of it, so dx was declared with
+    /// <see cref="GradientToWrite(int, int[])"/> (not zeroed) and is written, not added to: one pass less, and one read
+    /// less. ILGPU zeroes it first and accumulates (one kernel for both).
+    /// </remarks>
     public void Grad<TChain, T0, T1, T2, T3>(
         Action<Index1D, ArrayView<float>, ArrayView<T0>, ArrayView<T1>, ArrayView<T2>, ArrayView<T3>, ArrayView<float>, ChainExtent> kernel,
-        DeviceTensor dx, DeviceTensor g, DeviceTensor? x0 = null, DeviceTensor? x1 = null, DeviceTensor? x2 = null, DeviceTensor? x3 = null)
+        DeviceTensor dx, DeviceTensor g, DeviceTensor? x0 = null, DeviceTensor? x1 = null, DeviceTensor? x2 = null, DeviceTensor? x3 = null, bool overwrite = false)
         where TChain : struct, IGradChain where T0 : unmanaged where T1 : unmanaged where T2 : unmanaged where T3 : unmanaged
     {
         Check(dx, TChain.Reads, x0, x1, x2, x3);
@@ -135,10 +150,15 @@ public sealed class ForwardRun
 
         if (Device is CpuDevice)
         {
-            CpuChains.RunGrad<TChain>((CpuTensor)dx, (CpuTensor)g, (CpuTensor?)x0, (CpuTensor?)x1, (CpuTensor?)x2, (CpuTensor?)x3);
+            CpuChains.RunGrad<TChain>((CpuTensor)dx, (CpuTensor)g, (CpuTensor?)x0, (CpuTensor?)x1, (CpuTensor?)x2, (CpuTensor?)x3, overwrite);
         }
         else
         {
+            if (overwrite)
+            {
+                Device.Fill(dx, 0f);
+            }
+
             ((IlgpuDevice)Device).GradChain(kernel, dx, g, x0, x1, x2, x3);
         }
     }

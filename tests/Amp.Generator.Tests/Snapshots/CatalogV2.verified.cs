@@ -590,11 +590,11 @@ namespace Demo
                 var g43 = run.Gradient(22, 1);
                 device.Fill(g43, seed);
 
-                var g41 = run.Gradient(23, 1);
-                var g42 = run.Gradient(2, 1);
+                var g41 = run.GradientToWrite(23, 1);
+                var g42 = run.GradientToWrite(2, 1);
                 // Model0.cs:30, backward of Chain4 = add(CrossEntropy@30, BinaryCrossEntropyWithLogits@30): recomputed from its inputs in FP32
-                run.Grad<Chain4Grad0, float, float, float, float>(Chain4Grad0.Kernel, g41, g43);
-                run.Grad<Chain4Grad1, float, float, float, float>(Chain4Grad1.Kernel, g42, g43);
+                run.Grad<Chain4Grad0, float, float, float, float>(Chain4Grad0.Kernel, g41, g43, overwrite: true);
+                run.Grad<Chain4Grad1, float, float, float, float>(Chain4Grad1.Kernel, g42, g43, overwrite: true);
 
                 var g38 = run.Gradient(18, global::Amp.Precision.Bf16, B, 4, 1);
                 // Model0.cs:30, backward of BinaryCrossEntropyWithLogits@30 (BinaryCrossEntropyWithLogits)
@@ -604,9 +604,9 @@ namespace Demo
                 // Model0.cs:30, backward of CrossEntropy@30 (CrossEntropy)
                 device.CrossEntropyBackward(t41LogProbs.Reshape(B * 4, 32), t39.Reshape(B * 4), g41, g36.Reshape(B * 4, 32));
 
-                var g37 = run.Gradient(24, global::Amp.Precision.Bf16, B, 4, 16);
+                var g37 = run.GradientToWrite(24, global::Amp.Precision.Bf16, B, 4, 16);
                 // Model0.cs:25, backward of score (Linear)
-                device.Gemm(g38.Reshape(B * 4, 1), score_weight.Working(global::Amp.Precision.Bf16), g37.Reshape(B * 4, 16), Accumulate);
+                device.Gemm(g38.Reshape(B * 4, 1), score_weight.Working(global::Amp.Precision.Bf16), g37.Reshape(B * 4, 16));
                 device.Gemm(g38.Reshape(B * 4, 1), t37.Reshape(B * 4, 16), score_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g38, score_bias.Gradient);
 
@@ -614,9 +614,9 @@ namespace Demo
                 // Model0.cs:25, backward of Cat@24->bf16 (Cast)
                 device.AccumulateRows(g37, g33);
 
-                var g35 = run.Gradient(20, global::Amp.Precision.Bf16, B, 4, 8);
+                var g35 = run.GradientToWrite(20, global::Amp.Precision.Bf16, B, 4, 8);
                 // Model0.cs:25, backward of tok.attend (Linear)
-                device.Gemm(g36.Reshape(B * 4, 32), tok_weight.Working(global::Amp.Precision.Bf16), g35.Reshape(B * 4, 8), Accumulate);
+                device.Gemm(g36.Reshape(B * 4, 32), tok_weight.Working(global::Amp.Precision.Bf16), g35.Reshape(B * 4, 8));
                 device.Gemm(g36.Reshape(B * 4, 32), t35.Reshape(B * 4, 8), tok_weight.Gradient, AccumulateTransposeA);
 
                 var g34 = run.Gradient(12, B, 4, 8);
@@ -636,39 +636,40 @@ namespace Demo
                 // Model0.cs:24, backward of Attention@24->fp32 (Cast)
                 device.AccumulateRows(g32, g31);
 
-                var g7 = run.Gradient(25, global::Amp.Precision.Bf16, B, 4, 8);
+                var g7 = run.GradientToWrite(25, global::Amp.Precision.Bf16, B, 4, 8);
                 // Model0.cs:24, backward of Attention@24 (Attention)
-                var g31Context = run.Gradient(20, global::Amp.Precision.Bf16, B, 2, 4, 4);
-                var g31Probs = run.Gradient(24, global::Amp.Precision.Bf16, B, 2, 4, 4);
+                var g31Context = run.GradientToWrite(20, global::Amp.Precision.Bf16, B, 2, 4, 4);
+                var g31Probs = run.GradientToWrite(24, global::Amp.Precision.Bf16, B, 2, 4, 4);
                 var g31Scores = run.Gradient(18, global::Amp.Precision.Bf16, B, 2, 4, 4);
-                device.SwapMiddleAccumulate(g31, g31Context, B, 4, 2, 4);
-                device.Gemm(g31Context.Reshape(B * 2, 4, 4), t31V.Reshape(B * 2, 4, 4), g31Probs.Reshape(B * 2, 4, 4), AccumulateTransposeB);
+                device.SwapMiddle(g31, g31Context, B, 4, 2, 4);
+                device.Gemm(g31Context.Reshape(B * 2, 4, 4), t31V.Reshape(B * 2, 4, 4), g31Probs.Reshape(B * 2, 4, 4),
+                    new global::Amp.GemmOptions { TransposeB = true });
                 device.SoftmaxBackward(t31Probs, g31Probs, g31Scores, log: false);
-                var g31Q = run.Gradient(21, global::Amp.Precision.Bf16, B, 2, 4, 4);
+                var g31Q = run.GradientToWrite(21, global::Amp.Precision.Bf16, B, 2, 4, 4);
                 device.Gemm(g31Scores.Reshape(B * 2, 4, 4), t31K.Reshape(B * 2, 4, 4), g31Q.Reshape(B * 2, 4, 4), new global::Amp.GemmOptions { Alpha = 0.5f });
-                device.SwapMiddleAccumulate(g31Q, g7, B, 2, 4, 4);
-                var g31K = run.Gradient(26, global::Amp.Precision.Bf16, B, 2, 4, 4);
+                device.SwapMiddle(g31Q, g7, B, 2, 4, 4);
+                var g31K = run.GradientToWrite(26, global::Amp.Precision.Bf16, B, 2, 4, 4);
                 device.Gemm(g31Scores.Reshape(B * 2, 4, 4), t31Q.Reshape(B * 2, 4, 4), g31K.Reshape(B * 2, 4, 4),
                     new global::Amp.GemmOptions { TransposeA = true, Alpha = 0.5f });
                 device.SwapMiddleAccumulate(g31K, g7, B, 2, 4, 4);
-                var g31V = run.Gradient(27, global::Amp.Precision.Bf16, B, 2, 4, 4);
+                var g31V = run.GradientToWrite(27, global::Amp.Precision.Bf16, B, 2, 4, 4);
                 device.Gemm(t31Probs.Reshape(B * 2, 4, 4), g31Context.Reshape(B * 2, 4, 4), g31V.Reshape(B * 2, 4, 4),
                     new global::Amp.GemmOptions { TransposeA = true });
                 device.SwapMiddleAccumulate(g31V, g7, B, 2, 4, 4);
 
-                var g22 = run.Gradient(13, global::Amp.Precision.Bf16, B, 4, 8);
+                var g22 = run.GradientToWrite(13, global::Amp.Precision.Bf16, B, 4, 8);
                 // Model0.cs:23, backward of Chain2 = where(Reshape@23->expand, clamp(MergeHeads@22), div(MergeHeads@22, sqrt(addscalar(exp(MergeHeads@22))))):
                 // recomputed from its inputs in FP32
-                run.Grad<Chain2Grad1, float, ushort, float, float>(Chain2Grad1.Kernel, g22, g30, t29, t22);
+                run.Grad<Chain2Grad1, float, ushort, float, float>(Chain2Grad1.Kernel, g22, g30, t29, t22, overwrite: true);
 
                 var g21 = run.Gradient(10, global::Amp.Precision.Bf16, B, 2, 4, 4);
                 // Model0.cs:22, backward of MergeHeads@22 (MergeHeads)
                 device.SwapMiddleAccumulate(g22, g21, B, 4, 2, 4);
 
-                var g20 = run.Gradient(13, global::Amp.Precision.Bf16, B, 2, 4, 4);
+                var g20 = run.GradientToWrite(13, global::Amp.Precision.Bf16, B, 2, 4, 4);
                 var g19 = run.Gradient(14, global::Amp.Precision.Bf16, B, 2, 4, 4);
                 // Model0.cs:22, backward of MatMul@22 (MatMul)
-                device.Gemm(g21.Reshape(B * 2, 4, 4), t19.Reshape(B * 2, 4, 4), g20.Reshape(B * 2, 4, 4), AccumulateTransposeB);
+                device.Gemm(g21.Reshape(B * 2, 4, 4), t19.Reshape(B * 2, 4, 4), g20.Reshape(B * 2, 4, 4), new global::Amp.GemmOptions { TransposeB = true });
                 device.Gemm(t20.Reshape(B * 2, 4, 4), g21.Reshape(B * 2, 4, 4), g19.Reshape(B * 2, 4, 4), AccumulateTransposeA);
 
                 var g17 = run.Gradient(11, B, 2, 4, 4);
@@ -687,14 +688,14 @@ namespace Demo
                 // Model0.cs:22, backward of Softmax@22 (Softmax)
                 device.SoftmaxBackward(t17, g17, g16, log: false);
 
-                var g14 = run.Gradient(9, global::Amp.Precision.Bf16, B, 2, 4, 4);
+                var g14 = run.GradientToWrite(9, global::Amp.Precision.Bf16, B, 2, 4, 4);
                 // Model0.cs:21, backward of Chain1 = maskedfill(MatMul@21, mask->expand): recomputed from its inputs in FP32
-                run.Grad<Chain1Grad0, float, float, float, float>(Chain1Grad0.Kernel, g14, g16, null, t15);
+                run.Grad<Chain1Grad0, float, float, float, float>(Chain1Grad0.Kernel, g14, g16, null, t15, overwrite: true);
 
-                var g10 = run.Gradient(8, global::Amp.Precision.Bf16, B, 2, 4, 4);
+                var g10 = run.GradientToWrite(8, global::Amp.Precision.Bf16, B, 2, 4, 4);
                 var g13 = run.Gradient(10, global::Amp.Precision.Bf16, B, 2, 4, 4);
                 // Model0.cs:21, backward of MatMul@21 (MatMul)
-                device.Gemm(g14.Reshape(B * 2, 4, 4), t13.Reshape(B * 2, 4, 4), g10.Reshape(B * 2, 4, 4), AccumulateTransposeB);
+                device.Gemm(g14.Reshape(B * 2, 4, 4), t13.Reshape(B * 2, 4, 4), g10.Reshape(B * 2, 4, 4), new global::Amp.GemmOptions { TransposeB = true });
                 device.Gemm(t10.Reshape(B * 2, 4, 4), g14.Reshape(B * 2, 4, 4), g13.Reshape(B * 2, 4, 4), AccumulateTransposeA);
 
                 var g12 = run.Gradient(6, global::Amp.Precision.Bf16, B, 2, 4, 4);
@@ -724,12 +725,12 @@ namespace Demo
                 // Model0.cs:18, backward of Add@17->bf16 (Cast)
                 device.AccumulateRows(g7, g6);
 
-                var g3 = run.Gradient(3, B, 4, 8);
+                var g3 = run.GradientToWrite(3, B, 4, 8);
                 var g5 = run.Gradient(2, 4, 8);
                 // Model0.cs:17, backward of Chain0 = add(tok, pos): recomputed from its inputs in FP32
-                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g3, g6);
-                var g6To5 = run.Gradient(11, B, 4, 8);
-                run.Grad<Chain0Grad1, float, float, float, float>(Chain0Grad1.Kernel, g6To5, g6);
+                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g3, g6, overwrite: true);
+                var g6To5 = run.GradientToWrite(11, B, 4, 8);
+                run.Grad<Chain0Grad1, float, float, float, float>(Chain0Grad1.Kernel, g6To5, g6, overwrite: true);
                 device.AccumulateRows(g6To5, g5);
 
                 // Model0.cs:17, backward of pos (Embedding)

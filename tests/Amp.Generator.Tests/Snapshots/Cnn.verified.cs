@@ -307,10 +307,10 @@ namespace Demo
                 // Model0.cs:22, backward of CrossEntropy@22 (CrossEntropy)
                 device.CrossEntropyBackward(t12LogProbs.Reshape(B, 10), t11.Reshape(B), g12, g10.Reshape(B, 10));
 
-                var g8 = run.Gradient(11, global::Amp.Precision.Bf16, B, 8, 1, 1);
+                var g8 = run.GradientToWrite(11, global::Amp.Precision.Bf16, B, 8, 1, 1);
                 var g9 = g8.Reshape(B, 8);
                 // Model0.cs:18, backward of head (Linear)
-                device.Gemm(g10.Reshape(B, 10), head_weight.Working(global::Amp.Precision.Bf16), g9.Reshape(B, 8), Accumulate);
+                device.Gemm(g10.Reshape(B, 10), head_weight.Working(global::Amp.Precision.Bf16), g9.Reshape(B, 8));
                 device.Gemm(g10.Reshape(B, 10), t9.Reshape(B, 8), head_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g10, head_bias.Gradient);
 
@@ -322,13 +322,13 @@ namespace Demo
                 // Model0.cs:18, backward of AdaptiveAvgPool2d@18 (AdaptiveAvgPool2d)
                 device.Pool2dBackward(t7R, g8, g7, 2, 2, 2, 2, max: false);
 
-                var g6 = run.Gradient(5, global::Amp.Precision.Bf16, B, 8, 2, 2);
+                var g6 = run.GradientToWrite(5, global::Amp.Precision.Bf16, B, 8, 2, 2);
                 // Model0.cs:18, backward of Chain1 = relu(conv2): recomputed from its inputs in FP32
-                run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g6, g7, t6);
+                run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g6, g7, t6, overwrite: true);
 
                 var g5 = run.Gradient(7, global::Amp.Precision.Bf16, B, 4, 6, 6);
                 // Model0.cs:18, backward of conv2 (Conv2d)
-                var g6Cols = run.Gradient(9, B, 36, 4);
+                var g6Cols = run.GradientToWrite(9, B, 36, 4);
                 device.Gemm(conv2_weight.Working(global::Amp.Precision.Bf16).Reshape(8, 36), g6.Reshape(B, 8, 4), g6Cols,
                     new global::Amp.GemmOptions { TransposeA = true });
                 device.Col2ImAccumulate(g6Cols, g5, 3, 2, 0, 1);
@@ -346,9 +346,9 @@ namespace Demo
                 // Model0.cs:17, backward of MaxPool2d@17 (MaxPool2d)
                 device.Pool2dBackward(t4R, g5, g4, 2, 2, 2, 2, max: true);
 
-                var g3 = run.Gradient(5, global::Amp.Precision.Bf16, B, 4, 12, 12);
+                var g3 = run.GradientToWrite(5, global::Amp.Precision.Bf16, B, 4, 12, 12);
                 // Model0.cs:17, backward of Chain0 = relu(bn1): recomputed from its inputs in FP32
-                run.Grad<Chain0Grad0, ushort, float, float, float>(Chain0Grad0.Kernel, g3, g4, t3);
+                run.Grad<Chain0Grad0, ushort, float, float, float>(Chain0Grad0.Kernel, g3, g4, t3, overwrite: true);
 
                 var g2 = run.Gradient(6, global::Amp.Precision.Bf16, B, 4, 12, 12);
                 // Model0.cs:17, backward of bn1 (BatchNorm2d)

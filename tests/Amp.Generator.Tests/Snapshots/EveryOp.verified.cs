@@ -498,11 +498,11 @@ namespace Demo
                 // Model0.cs:31, backward of MseLoss@31 (MseLoss)
                 device.MseLossBackward(t35, t36, g37, g35, null);
 
-                var g33 = run.Gradient(19, B);
-                var g34 = run.Gradient(17, B);
+                var g33 = run.GradientToWrite(19, B);
+                var g34 = run.GradientToWrite(17, B);
                 // Model0.cs:27, backward of Chain3 = add(Sum@27, Mean@27): recomputed from its inputs in FP32
-                run.Grad<Chain3Grad0, float, float, float, float>(Chain3Grad0.Kernel, g33, g35);
-                run.Grad<Chain3Grad1, float, float, float, float>(Chain3Grad1.Kernel, g34, g35);
+                run.Grad<Chain3Grad0, float, float, float, float>(Chain3Grad0.Kernel, g33, g35, overwrite: true);
+                run.Grad<Chain3Grad1, float, float, float, float>(Chain3Grad1.Kernel, g34, g35, overwrite: true);
 
                 var g31 = run.Gradient(18, B, 4, 16);
                 var g32 = g31.Reshape(B, 64);
@@ -517,24 +517,24 @@ namespace Demo
                 var t26R = run.Buffer(16, global::Amp.Precision.Bf16, B, 4, 16);
                 run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t26R, t17);
 
-                var g27 = run.Gradient(17, B, 4, 16);
-                var g26 = run.Gradient(21, global::Amp.Precision.Bf16, B, 4, 16);
+                var g27 = run.GradientToWrite(17, B, 4, 16);
+                var g26 = run.GradientToWrite(21, global::Amp.Precision.Bf16, B, 4, 16);
                 // Model0.cs:25, backward of Chain2 = add(LogSoftmax@25, log(exp(mul(Scale@24#2, Scale@24#2)))): recomputed from its inputs in FP32
-                run.Grad<Chain2Grad0, float, float, float, float>(Chain2Grad0.Kernel, g27, g31);
-                run.Grad<Chain2Grad1, float, ushort, float, float>(Chain2Grad1.Kernel, g26, g31, null, t26R);
+                run.Grad<Chain2Grad0, float, float, float, float>(Chain2Grad0.Kernel, g27, g31, overwrite: true);
+                run.Grad<Chain2Grad1, float, ushort, float, float>(Chain2Grad1.Kernel, g26, g31, null, t26R, overwrite: true);
 
                 // Model0.cs:25, backward of LogSoftmax@25 (LogSoftmax)
                 device.SoftmaxBackward(t27, g27, g26, log: true);
 
-                var g17 = run.Gradient(16, global::Amp.Precision.Bf16, B, 4, 16);
+                var g17 = run.GradientToWrite(16, global::Amp.Precision.Bf16, B, 4, 16);
                 // Model0.cs:24, backward of Chain1 = scale(scale(sub(add(relu(MatMul@22), silu(MatMul@22)), mul(tanh(MatMul@22), sigmoid(MatMul@22))))):
                 // recomputed from its inputs in FP32
-                run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g17, g26, t17);
+                run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g17, g26, t17, overwrite: true);
 
-                var g16 = run.Gradient(14, global::Amp.Precision.Bf16, B, 4, 4);
+                var g16 = run.GradientToWrite(14, global::Amp.Precision.Bf16, B, 4, 4);
                 var g6 = run.Gradient(21, global::Amp.Precision.Bf16, B, 4, 16);
                 // Model0.cs:22, backward of MatMul@22 (MatMul)
-                device.Gemm(g17.Reshape(B, 4, 16), t6.Reshape(B, 4, 16), g16.Reshape(B, 4, 4), AccumulateTransposeB);
+                device.Gemm(g17.Reshape(B, 4, 16), t6.Reshape(B, 4, 16), g16.Reshape(B, 4, 4), new global::Amp.GemmOptions { TransposeB = true });
                 device.Gemm(t16.Reshape(B, 4, 4), g17.Reshape(B, 4, 16), g6.Reshape(B, 4, 16), AccumulateTransposeA);
 
                 var g15 = run.Gradient(11, B, 4, 4);
@@ -549,10 +549,10 @@ namespace Demo
                 // Model0.cs:21, backward of CausalMask@21 (CausalMask)
                 device.CausalMaskBackward(g14, g13);
 
-                var g10 = run.Gradient(16, global::Amp.Precision.Bf16, B, 4, 16);
+                var g10 = run.GradientToWrite(16, global::Amp.Precision.Bf16, B, 4, 16);
                 var g12 = run.Gradient(15, global::Amp.Precision.Bf16, B, 16, 4);
                 // Model0.cs:21, backward of MatMul@21 (MatMul)
-                device.Gemm(g13.Reshape(B, 4, 4), t12.Reshape(B, 16, 4), g10.Reshape(B, 4, 16), AccumulateTransposeB);
+                device.Gemm(g13.Reshape(B, 4, 4), t12.Reshape(B, 16, 4), g10.Reshape(B, 4, 16), new global::Amp.GemmOptions { TransposeB = true });
                 device.Gemm(t10.Reshape(B, 4, 16), g13.Reshape(B, 4, 4), g12.Reshape(B, 16, 4), AccumulateTransposeA);
 
                 var g11 = run.Gradient(4, B, 16, 4);
@@ -571,23 +571,24 @@ namespace Demo
                 // Model0.cs:20, backward of SplitHeads@20 (SplitHeads)
                 device.SwapMiddleAccumulate(g9, g8, B, 2, 4, 8);
 
-                var g7 = run.Gradient(22, global::Amp.Precision.Bf16, B, 4, 16);
+                var g7 = run.GradientToWrite(22, global::Amp.Precision.Bf16, B, 4, 16);
                 // Model0.cs:19, backward of Attention@19 (Attention)
-                var g8Context = run.Gradient(7, global::Amp.Precision.Bf16, B, 2, 4, 8);
-                var g8Probs = run.Gradient(14, global::Amp.Precision.Bf16, B, 2, 4, 4);
+                var g8Context = run.GradientToWrite(7, global::Amp.Precision.Bf16, B, 2, 4, 8);
+                var g8Probs = run.GradientToWrite(14, global::Amp.Precision.Bf16, B, 2, 4, 4);
                 var g8Scores = run.Gradient(15, global::Amp.Precision.Bf16, B, 2, 4, 4);
-                device.SwapMiddleAccumulate(g8, g8Context, B, 4, 2, 8);
-                device.Gemm(g8Context.Reshape(B * 2, 4, 8), t8V.Reshape(B * 2, 4, 8), g8Probs.Reshape(B * 2, 4, 4), AccumulateTransposeB);
+                device.SwapMiddle(g8, g8Context, B, 4, 2, 8);
+                device.Gemm(g8Context.Reshape(B * 2, 4, 8), t8V.Reshape(B * 2, 4, 8), g8Probs.Reshape(B * 2, 4, 4),
+                    new global::Amp.GemmOptions { TransposeB = true });
                 device.SoftmaxBackward(t8Probs, g8Probs, g8Scores, log: false);
-                var g8Q = run.Gradient(16, global::Amp.Precision.Bf16, B, 2, 4, 8);
+                var g8Q = run.GradientToWrite(16, global::Amp.Precision.Bf16, B, 2, 4, 8);
                 device.Gemm(g8Scores.Reshape(B * 2, 4, 4), t8K.Reshape(B * 2, 4, 8), g8Q.Reshape(B * 2, 4, 8),
                     new global::Amp.GemmOptions { Alpha = 0.35355338f });
-                device.SwapMiddleAccumulate(g8Q, g7, B, 2, 4, 8);
-                var g8K = run.Gradient(23, global::Amp.Precision.Bf16, B, 2, 4, 8);
+                device.SwapMiddle(g8Q, g7, B, 2, 4, 8);
+                var g8K = run.GradientToWrite(23, global::Amp.Precision.Bf16, B, 2, 4, 8);
                 device.Gemm(g8Scores.Reshape(B * 2, 4, 4), t8Q.Reshape(B * 2, 4, 8), g8K.Reshape(B * 2, 4, 8), new global::Amp.GemmOptions { TransposeA = true,
                     Alpha = 0.35355338f });
                 device.SwapMiddleAccumulate(g8K, g6, B, 2, 4, 8);
-                var g8V = run.Gradient(24, global::Amp.Precision.Bf16, B, 2, 4, 8);
+                var g8V = run.GradientToWrite(24, global::Amp.Precision.Bf16, B, 2, 4, 8);
                 device.Gemm(t8Probs.Reshape(B * 2, 4, 4), g8Context.Reshape(B * 2, 4, 8), g8V.Reshape(B * 2, 4, 8),
                     new global::Amp.GemmOptions { TransposeA = true });
                 device.SwapMiddleAccumulate(g8V, g6, B, 2, 4, 8);
@@ -607,9 +608,9 @@ namespace Demo
                 // Model0.cs:18, backward of ln (LayerNorm)
                 device.NormBackward(t3, ln_weight.Master, t4Mean, t4Rstd, g4, g3, ln_weight.Gradient, ln_bias.Gradient);
 
-                var g2 = run.Gradient(1, B, 4, 16);
+                var g2 = run.GradientToWrite(1, B, 4, 16);
                 // Model0.cs:17, backward of Chain0 = add(emb, x): recomputed from its inputs in FP32
-                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g2, g3);
+                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g2, g3, overwrite: true);
 
                 // Model0.cs:17, backward of emb (Embedding)
                 device.ScatterAddRows(g2.Reshape(B * 4, 16), t0.Reshape(B * 4), emb_weight.Gradient);

@@ -463,9 +463,9 @@ namespace Demo
                 // Model0.cs:61, backward of CrossEntropy@61 (CrossEntropy)
                 device.CrossEntropyBackward(t34LogProbs.Reshape(B * 16, 65), t33.Reshape(B * 16), g34, g32.Reshape(B * 16, 65));
 
-                var g31 = run.Gradient(36, global::Amp.Precision.Bf16, B, 16, 32);
+                var g31 = run.GradientToWrite(36, global::Amp.Precision.Bf16, B, 16, 32);
                 // Model0.cs:57, backward of head (Linear)
-                device.Gemm(g32.Reshape(B * 16, 65), head_weight.Working(global::Amp.Precision.Bf16), g31.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g32.Reshape(B * 16, 65), head_weight.Working(global::Amp.Precision.Bf16), g31.Reshape(B * 16, 32));
                 device.Gemm(g32.Reshape(B * 16, 65), t31.Reshape(B * 16, 32), head_weight.Gradient, AccumulateTransposeA);
 
                 var g30 = run.Gradient(14, B, 16, 32);
@@ -612,29 +612,29 @@ namespace Demo
                 var t11 = run.Buffer(p.Slots[19], global::Amp.Precision.Bf16, B, 16, 32);
                 var t12 = run.Buffer(p.Slots[20], global::Amp.Precision.Bf16, B, 16, 128);
 
-                var g9 = run.Gradient(p.Slots[24], B, 16, 32);
-                var g14 = run.Gradient(p.Slots[25], global::Amp.Precision.Bf16, B, 16, 32);
+                var g9 = run.GradientToWrite(p.Slots[24], B, 16, 32);
+                var g14 = run.GradientToWrite(p.Slots[25], global::Amp.Precision.Bf16, B, 16, 32);
                 // Model0.cs:31, backward of Chain2 = add(Add@30, down): recomputed from its inputs in FP32
-                run.Grad<Chain2Grad0, float, float, float, float>(Chain2Grad0.Kernel, g9, g15);
-                run.Grad<Chain2Grad1, float, float, float, float>(Chain2Grad1.Kernel, g14, g15);
+                run.Grad<Chain2Grad0, float, float, float, float>(Chain2Grad0.Kernel, g9, g15, overwrite: true);
+                run.Grad<Chain2Grad1, float, float, float, float>(Chain2Grad1.Kernel, g14, g15, overwrite: true);
 
                 // Model0.cs:35, Chain1 = gelu(up): recomputed from its leaves instead of kept from the forward pass
                 var t13R = run.Buffer(p.Slots[26], global::Amp.Precision.Bf16, B, 16, 128);
                 run.Map<Chain1, ushort, float, float, float, ushort>(Chain1.Kernel, t13R, t12);
 
-                var g13 = run.Gradient(p.Slots[27], global::Amp.Precision.Bf16, B, 16, 128);
+                var g13 = run.GradientToWrite(p.Slots[27], global::Amp.Precision.Bf16, B, 16, 128);
                 // Model0.cs:35, backward of down (Linear)
-                device.Gemm(g14.Reshape(B * 16, 32), p.down_weight.Working(global::Amp.Precision.Bf16), g13.Reshape(B * 16, 128), Accumulate);
+                device.Gemm(g14.Reshape(B * 16, 32), p.down_weight.Working(global::Amp.Precision.Bf16), g13.Reshape(B * 16, 128));
                 device.Gemm(g14.Reshape(B * 16, 32), t13R.Reshape(B * 16, 128), p.down_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g14, p.down_bias.Gradient);
 
-                var g12 = run.Gradient(p.Slots[28], global::Amp.Precision.Bf16, B, 16, 128);
+                var g12 = run.GradientToWrite(p.Slots[28], global::Amp.Precision.Bf16, B, 16, 128);
                 // Model0.cs:35, backward of Chain1 = gelu(up): recomputed from its inputs in FP32
-                run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g12, g13, t12);
+                run.Grad<Chain1Grad0, ushort, float, float, float>(Chain1Grad0.Kernel, g12, g13, t12, overwrite: true);
 
-                var g11 = run.Gradient(p.Slots[29], global::Amp.Precision.Bf16, B, 16, 32);
+                var g11 = run.GradientToWrite(p.Slots[29], global::Amp.Precision.Bf16, B, 16, 32);
                 // Model0.cs:35, backward of up (Linear)
-                device.Gemm(g12.Reshape(B * 16, 128), p.up_weight.Working(global::Amp.Precision.Bf16), g11.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g12.Reshape(B * 16, 128), p.up_weight.Working(global::Amp.Precision.Bf16), g11.Reshape(B * 16, 32));
                 device.Gemm(g12.Reshape(B * 16, 128), t11.Reshape(B * 16, 32), p.up_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g12, p.up_bias.Gradient);
 
@@ -645,44 +645,45 @@ namespace Demo
                 // Model0.cs:31, backward of ln2 (LayerNorm)
                 device.NormBackward(t9R, p.ln2_weight.Master, t10Mean, t10Rstd, g10, g9, p.ln2_weight.Gradient, p.ln2_bias.Gradient);
 
-                dx0 = run.Gradient(p.Slots[31], B, 16, 32);
-                var g8 = run.Gradient(p.Slots[32], global::Amp.Precision.Bf16, B, 16, 32);
+                dx0 = run.GradientToWrite(p.Slots[31], B, 16, 32);
+                var g8 = run.GradientToWrite(p.Slots[32], global::Amp.Precision.Bf16, B, 16, 32);
                 // Model0.cs:30, backward of Chain0 = add(x0, attn.proj): recomputed from its inputs in FP32
-                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, dx0, g9);
-                run.Grad<Chain0Grad1, float, float, float, float>(Chain0Grad1.Kernel, g8, g9);
+                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, dx0, g9, overwrite: true);
+                run.Grad<Chain0Grad1, float, float, float, float>(Chain0Grad1.Kernel, g8, g9, overwrite: true);
 
-                var g7 = run.Gradient(p.Slots[33], global::Amp.Precision.Bf16, B, 16, 32);
+                var g7 = run.GradientToWrite(p.Slots[33], global::Amp.Precision.Bf16, B, 16, 32);
                 // Model0.cs:15, backward of attn.proj (Linear)
-                device.Gemm(g8.Reshape(B * 16, 32), p.attn_proj_weight.Working(global::Amp.Precision.Bf16), g7.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g8.Reshape(B * 16, 32), p.attn_proj_weight.Working(global::Amp.Precision.Bf16), g7.Reshape(B * 16, 32));
                 device.Gemm(g8.Reshape(B * 16, 32), t7.Reshape(B * 16, 32), p.attn_proj_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g8, p.attn_proj_bias.Gradient);
 
-                var g4 = run.Gradient(p.Slots[34], global::Amp.Precision.Bf16, B, 16, 32);
-                var g5 = run.Gradient(p.Slots[35], global::Amp.Precision.Bf16, B, 16, 32);
-                var g6 = run.Gradient(p.Slots[36], global::Amp.Precision.Bf16, B, 16, 32);
+                var g4 = run.GradientToWrite(p.Slots[34], global::Amp.Precision.Bf16, B, 16, 32);
+                var g5 = run.GradientToWrite(p.Slots[35], global::Amp.Precision.Bf16, B, 16, 32);
+                var g6 = run.GradientToWrite(p.Slots[36], global::Amp.Precision.Bf16, B, 16, 32);
                 // Model0.cs:15, backward of attn.Attention@15 (Attention)
-                var g7Context = run.Gradient(p.Slots[37], global::Amp.Precision.Bf16, B, 4, 16, 8);
-                var g7Probs = run.Gradient(p.Slots[38], global::Amp.Precision.Bf16, B, 4, 16, 16);
+                var g7Context = run.GradientToWrite(p.Slots[37], global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var g7Probs = run.GradientToWrite(p.Slots[38], global::Amp.Precision.Bf16, B, 4, 16, 16);
                 var g7Scores = run.Gradient(p.Slots[39], global::Amp.Precision.Bf16, B, 4, 16, 16);
-                device.SwapMiddleAccumulate(g7, g7Context, B, 16, 4, 8);
-                device.Gemm(g7Context.Reshape(B * 4, 16, 8), t7V.Reshape(B * 4, 16, 8), g7Probs.Reshape(B * 4, 16, 16), AccumulateTransposeB);
+                device.SwapMiddle(g7, g7Context, B, 16, 4, 8);
+                device.Gemm(g7Context.Reshape(B * 4, 16, 8), t7V.Reshape(B * 4, 16, 8), g7Probs.Reshape(B * 4, 16, 16),
+                    new global::Amp.GemmOptions { TransposeB = true });
                 device.SoftmaxBackward(t7Probs, g7Probs, g7Scores, log: false);
-                var g7Q = run.Gradient(p.Slots[40], global::Amp.Precision.Bf16, B, 4, 16, 8);
+                var g7Q = run.GradientToWrite(p.Slots[40], global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.Gemm(g7Scores.Reshape(B * 4, 16, 16), t7K.Reshape(B * 4, 16, 8), g7Q.Reshape(B * 4, 16, 8),
                     new global::Amp.GemmOptions { Alpha = 0.35355338f });
-                device.SwapMiddleAccumulate(g7Q, g4, B, 4, 16, 8);
-                var g7K = run.Gradient(p.Slots[41], global::Amp.Precision.Bf16, B, 4, 16, 8);
+                device.SwapMiddle(g7Q, g4, B, 4, 16, 8);
+                var g7K = run.GradientToWrite(p.Slots[41], global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.Gemm(g7Scores.Reshape(B * 4, 16, 16), t7Q.Reshape(B * 4, 16, 8), g7K.Reshape(B * 4, 16, 8),
                     new global::Amp.GemmOptions { TransposeA = true, Alpha = 0.35355338f });
-                device.SwapMiddleAccumulate(g7K, g5, B, 4, 16, 8);
-                var g7V = run.Gradient(p.Slots[42], global::Amp.Precision.Bf16, B, 4, 16, 8);
+                device.SwapMiddle(g7K, g5, B, 4, 16, 8);
+                var g7V = run.GradientToWrite(p.Slots[42], global::Amp.Precision.Bf16, B, 4, 16, 8);
                 device.Gemm(t7Probs.Reshape(B * 4, 16, 16), g7Context.Reshape(B * 4, 16, 8), g7V.Reshape(B * 4, 16, 8),
                     new global::Amp.GemmOptions { TransposeA = true });
-                device.SwapMiddleAccumulate(g7V, g6, B, 4, 16, 8);
+                device.SwapMiddle(g7V, g6, B, 4, 16, 8);
 
-                var g3 = run.Gradient(p.Slots[43], global::Amp.Precision.Bf16, B, 16, 32);
+                var g3 = run.GradientToWrite(p.Slots[43], global::Amp.Precision.Bf16, B, 16, 32);
                 // Model0.cs:15, backward of attn.v (Linear)
-                device.Gemm(g6.Reshape(B * 16, 32), p.attn_v_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B * 16, 32), Accumulate);
+                device.Gemm(g6.Reshape(B * 16, 32), p.attn_v_weight.Working(global::Amp.Precision.Bf16), g3.Reshape(B * 16, 32));
                 device.Gemm(g6.Reshape(B * 16, 32), t3.Reshape(B * 16, 32), p.attn_v_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g6, p.attn_v_bias.Gradient);
 

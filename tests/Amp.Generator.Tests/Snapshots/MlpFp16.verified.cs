@@ -211,15 +211,15 @@ namespace Demo
                 var t3R = run.Buffer(2, global::Amp.Precision.Fp16, B, 256);
                 run.Map<Chain0, global::ILGPU.Half, float, float, float, global::ILGPU.Half>(Chain0.Kernel, t3R, t2);
 
-                var g3 = run.Gradient(6, global::Amp.Precision.Fp16, B, 256);
+                var g3 = run.GradientToWrite(6, global::Amp.Precision.Fp16, B, 256);
                 // Model0.cs:13, backward of fc2 (Linear)
-                device.Gemm(g4.Reshape(B, 10), fc2_weight.Working(global::Amp.Precision.Fp16), g3.Reshape(B, 256), Accumulate);
+                device.Gemm(g4.Reshape(B, 10), fc2_weight.Working(global::Amp.Precision.Fp16), g3.Reshape(B, 256));
                 device.Gemm(g4.Reshape(B, 10), t3R.Reshape(B, 256), fc2_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g4, fc2_bias.Gradient);
 
-                var g2 = run.Gradient(2, global::Amp.Precision.Fp16, B, 256);
+                var g2 = run.GradientToWrite(2, global::Amp.Precision.Fp16, B, 256);
                 // Model0.cs:13, backward of Chain0 = gelu(fc1): recomputed from its inputs in FP32
-                run.Grad<Chain0Grad0, global::ILGPU.Half, float, float, float>(Chain0Grad0.Kernel, g2, g3, t2);
+                run.Grad<Chain0Grad0, global::ILGPU.Half, float, float, float>(Chain0Grad0.Kernel, g2, g3, t2, overwrite: true);
 
                 // Model0.cs:13, backward of fc1 (Linear)
                 device.Gemm(g2.Reshape(B, 256), t1.Reshape(B, 64), fc1_weight.Gradient, AccumulateTransposeA);

@@ -198,15 +198,15 @@ namespace Demo
                 var t2R = run.Buffer(1, global::Amp.Precision.Fp32, B, 256);
                 run.Map<Chain0, float, float, float, float, float>(Chain0.Kernel, t2R, t1);
 
-                var g2 = run.Gradient(4, B, 256);
+                var g2 = run.GradientToWrite(4, B, 256);
                 // Model0.cs:13, backward of fc2 (Linear)
-                device.Gemm(g3.Reshape(B, 10), fc2_weight.Working(global::Amp.Precision.Fp32), g2.Reshape(B, 256), Accumulate);
+                device.Gemm(g3.Reshape(B, 10), fc2_weight.Working(global::Amp.Precision.Fp32), g2.Reshape(B, 256));
                 device.Gemm(g3.Reshape(B, 10), t2R.Reshape(B, 256), fc2_weight.Gradient, AccumulateTransposeA);
                 device.AccumulateRows(g3, fc2_bias.Gradient);
 
-                var g1 = run.Gradient(1, B, 256);
+                var g1 = run.GradientToWrite(1, B, 256);
                 // Model0.cs:13, backward of Chain0 = gelu(fc1): recomputed from its inputs in FP32
-                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g1, g2, t1);
+                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g1, g2, t1, overwrite: true);
 
                 // Model0.cs:13, backward of fc1 (Linear)
                 device.Gemm(g1.Reshape(B, 256), t0.Reshape(B, 64), fc1_weight.Gradient, AccumulateTransposeA);

@@ -248,9 +248,9 @@ namespace Demo
                 // Model0.cs:16, backward of CrossEntropy@16 (CrossEntropy)
                 device.CrossEntropyBackward(t7LogProbs.Reshape(B, 4), t6.Reshape(B), g7, g5.Reshape(B, 4));
 
-                var g4 = run.Gradient(5, B, 16);
+                var g4 = run.GradientToWrite(5, B, 16);
                 // Model0.cs:13, backward of fc2 (Linear)
-                device.Gemm(g5.Reshape(B, 4), fc2_weight.Working(global::Amp.Precision.Fp32), g4.Reshape(B, 16), AccumulateTf32);
+                device.Gemm(g5.Reshape(B, 4), fc2_weight.Working(global::Amp.Precision.Fp32), g4.Reshape(B, 16), Tf32Products);
                 device.Gemm(g5.Reshape(B, 4), t4.Reshape(B, 16), fc2_weight.Gradient, AccumulateTransposeATf32);
                 device.AccumulateRows(g5, fc2_bias.Gradient);
 
@@ -258,9 +258,9 @@ namespace Demo
                 // Model0.cs:13, backward of Relu@13->fp32 (Cast)
                 device.AccumulateRows(g4, g3);
 
-                var g2 = run.Gradient(7, global::Amp.Precision.Bf16, B, 16);
+                var g2 = run.GradientToWrite(7, global::Amp.Precision.Bf16, B, 16);
                 // Model0.cs:13, backward of Chain0 = relu(fc1): recomputed from its inputs in FP32
-                run.Grad<Chain0Grad0, ushort, float, float, float>(Chain0Grad0.Kernel, g2, g3, t2);
+                run.Grad<Chain0Grad0, ushort, float, float, float>(Chain0Grad0.Kernel, g2, g3, t2, overwrite: true);
 
                 // Model0.cs:13, backward of fc1 (Linear)
                 device.Gemm(g2.Reshape(B, 16), t1.Reshape(B, 8), fc1_weight.Gradient, AccumulateTransposeA);

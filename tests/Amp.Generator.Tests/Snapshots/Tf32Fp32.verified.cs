@@ -170,15 +170,15 @@ namespace Demo
                 var t2R = run.Buffer(1, global::Amp.Precision.Fp32, B, 16);
                 run.Map<Chain0, float, float, float, float, float>(Chain0.Kernel, t2R, t1);
 
-                var g2 = run.Gradient(4, B, 16);
+                var g2 = run.GradientToWrite(4, B, 16);
                 // Model0.cs:13, backward of fc2 (Linear)
-                device.Gemm(g3.Reshape(B, 4), fc2_weight.Working(global::Amp.Precision.Fp32), g2.Reshape(B, 16), AccumulateTf32);
+                device.Gemm(g3.Reshape(B, 4), fc2_weight.Working(global::Amp.Precision.Fp32), g2.Reshape(B, 16), Tf32Products);
                 device.Gemm(g3.Reshape(B, 4), t2R.Reshape(B, 16), fc2_weight.Gradient, AccumulateTransposeATf32);
                 device.AccumulateRows(g3, fc2_bias.Gradient);
 
-                var g1 = run.Gradient(1, B, 16);
+                var g1 = run.GradientToWrite(1, B, 16);
                 // Model0.cs:13, backward of Chain0 = relu(fc1): recomputed from its inputs in FP32
-                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g1, g2, t1);
+                run.Grad<Chain0Grad0, float, float, float, float>(Chain0Grad0.Kernel, g1, g2, t1, overwrite: true);
 
                 // Model0.cs:13, backward of fc1 (Linear)
                 device.Gemm(g1.Reshape(B, 16), t0.Reshape(B, 8), fc1_weight.Gradient, AccumulateTransposeATf32);
