@@ -4,7 +4,9 @@ namespace Amp.Benchmarks;
 
 /// <summary>
 /// Cpu GEMM C[m, n] = A[m, k] op(B), FP32 output, for FP32 and BF16 storage of A and B: op(B) = B [k, n], or with "NT"
-/// B^T of B stored [n, k] (a Linear's forward, x W^T, whose packing transposes the weight).
+/// B^T of B stored [n, k] (a Linear's forward, x W^T, whose packing transposes the weight). "b32 ..." is a batch of 32
+/// products (attention's per-head products: scores Q K^T of 64 x 32 x 64, context P V of 64 x 64 x 32); the skinny
+/// shapes are a 10-class head's backward (dX = dY W: 4096 x 10 x 64) and its weight gradient (10 x 4096 x 64).
 /// </summary>
 public class GemmBenchmarks : IWorkload, IDisposable
 {
@@ -12,7 +14,12 @@ public class GemmBenchmarks : IWorkload, IDisposable
     private DeviceTensor? a, b, c;
     private bool transposeB;
 
-    [Params("256^3", "512^3", "1024^3", "512x768x3072", "1024^3 NT", "4096x256x1024 NT")]
+    /// <summary>Every shape, or those named in AMP_BENCH_SHAPES (comma-separated) to measure a few closely.</summary>
+    public static IEnumerable<string> Shapes =>
+        Environment.GetEnvironmentVariable("AMP_BENCH_SHAPES")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        ?? ["256^3", "512^3", "1024^3", "512x768x3072", "1024^3 NT", "4096x256x1024 NT", "b32 64x32x64 NT", "b32 64x64x32", "4096x10x64", "10x4096x64"];
+
+    [ParamsSource(nameof(Shapes))]
     public string Shape { get; set; } = "1024^3";
 
     [Params(Precision.Fp32, Precision.Bf16)]
@@ -25,16 +32,20 @@ public class GemmBenchmarks : IWorkload, IDisposable
         get
         {
             (int m, int k, int n) = Dimensions(Shape);
-            return 2.0 * m * k * n / 1e9;
+            return 2.0 * Batch(Shape) * m * k * n / 1e9;
         }
     }
 
     public bool ComparesWithFmaPeak => true;
 
-    /// <summary>"s^3" or "MxKxN", then " NT" for a transposed B.</summary>
+    /// <summary>The batch of a "bN ..." shape, else 1.</summary>
+    public static int Batch(string shape) => shape.StartsWith('b') ? int.Parse(shape[1..shape.IndexOf(' ')]) : 1;
+
+    /// <summary>"s^3" or "MxKxN", after an optional "bN " batch, then " NT" for a transposed B.</summary>
     public static (int M, int K, int N) Dimensions(string shape)
     {
         shape = shape.Replace(" NT", string.Empty, StringComparison.Ordinal);
+        shape = shape.StartsWith('b') ? shape[(shape.IndexOf(' ') + 1)..] : shape;
         if (shape.EndsWith("^3", StringComparison.Ordinal))
         {
             int s = int.Parse(shape[..^2]);
@@ -49,13 +60,14 @@ public class GemmBenchmarks : IWorkload, IDisposable
     public void Setup()
     {
         (int m, int k, int n) = Dimensions(Shape);
+        int batch = Batch(Shape);
         device = AmpDevice.Create(DeviceKind.Cpu);
         var random = new Random(1);
-        a = device.FromHost(Enumerable.Range(0, m * k).Select(_ => random.NextSingle() - 0.5f).ToArray(), Storage, m, k);
+        a = device.FromHost(Enumerable.Range(0, batch * m * k).Select(_ => random.NextSingle() - 0.5f).ToArray(), Storage, batch, m, k);
         transposeB = Shape.EndsWith(" NT", StringComparison.Ordinal);
-        float[] values = Enumerable.Range(0, k * n).Select(_ => random.NextSingle() - 0.5f).ToArray();
-        b = transposeB ? device.FromHost(values, Storage, n, k) : device.FromHost(values, Storage, k, n);
-        c = device.Allocate(Precision.Fp32, m, n);
+        float[] values = Enumerable.Range(0, batch * k * n).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        b = transposeB ? device.FromHost(values, Storage, batch, n, k) : device.FromHost(values, Storage, batch, k, n);
+        c = device.Allocate(Precision.Fp32, batch, m, n);
     }
 
     [Benchmark]

@@ -19,16 +19,27 @@ internal static class SpeedComparison
 {
     private static readonly string[] AllModels = ["Mlp128-b32", "Mlp256-b256", "Mlp1024-b128", "DigitNet-b64", "GptBlock-b8", "CharGpt4-b8", "Gemm-1024x1024x1024", "Gemm-512x768x3072"];
 
-    /// <summary>"Gemm-MxKxN": one C = A B per step (FP32 out; the bf16 side stores A and B in BF16), no training.</summary>
-    private static (int M, int K, int N)? GemmShape(string model)
+    /// <summary>
+    /// "Gemm-MxKxN": one C = A B per step (FP32 out; the bf16 side stores A and B in BF16), no training; "Gemm-bS-MxKxN"
+    /// a batch of S such products (attention's per-head shapes: torch.bmm on the libtorch side).
+    /// </summary>
+    private static (int Batch, int M, int K, int N)? GemmShape(string model)
     {
         if (!model.StartsWith("Gemm-", StringComparison.Ordinal))
         {
             return null;
         }
 
-        int[] d = model["Gemm-".Length..].Split('x').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-        return (d[0], d[1], d[2]);
+        string shape = model["Gemm-".Length..];
+        int batch = 1;
+        if (shape.StartsWith('b'))
+        {
+            batch = int.Parse(shape[1..shape.IndexOf('-')], CultureInfo.InvariantCulture);
+            shape = shape[(shape.IndexOf('-') + 1)..];
+        }
+
+        int[] d = shape.Split('x').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        return (batch, d[0], d[1], d[2]);
     }
 
     public static int Run(string[] args)
@@ -91,6 +102,7 @@ internal static class SpeedComparison
     {
         _ when model.StartsWith("GptBlock", StringComparison.Ordinal) => 60,
         _ when model.StartsWith("CharGpt4", StringComparison.Ordinal) => 15,
+        _ when GemmShape(model) is { Batch: > 1 } => 2000,
         _ when GemmShape(model) is not null => 100,
         _ => 300,
     };
@@ -184,13 +196,13 @@ internal static class SpeedComparison
 
     private static Action AmpStep(string model, string precision)
     {
-        if (GemmShape(model) is var (m, k, n))
+        if (GemmShape(model) is var (products, m, k, n))
         {
             AmpDevice device = AmpDevice.Create(DeviceKind.Cpu);
             Precision storage = precision == "bf16" ? Precision.Bf16 : Precision.Fp32;
-            DeviceTensor a = device.FromHost(GradientComparison.Features(m * k, 1), storage, m, k);
-            DeviceTensor b = device.FromHost(GradientComparison.Features(k * n, 2), storage, k, n);
-            DeviceTensor c = device.Allocate(Precision.Fp32, m, n);
+            DeviceTensor a = device.FromHost(GradientComparison.Features(products * m * k, 1), storage, products, m, k);
+            DeviceTensor b = device.FromHost(GradientComparison.Features(products * k * n, 2), storage, products, k, n);
+            DeviceTensor c = device.Allocate(Precision.Fp32, products, m, n);
             return () => device.Gemm(a, b, c);
         }
 
@@ -213,13 +225,15 @@ internal static class SpeedComparison
     private static Action TorchStep(string model, string precision, int threads)
     {
         torch.set_num_threads(threads);
-        if (GemmShape(model) is var (m, k, n))
+        if (GemmShape(model) is var (products, m, k, n))
         {
             ScalarType type = precision == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32;
-            Tensor a = tensor(GradientComparison.Features(m * k, 1)).view(m, k).to(type), b = tensor(GradientComparison.Features(k * n, 2)).view(k, n).to(type);
+            Tensor a = tensor(GradientComparison.Features(products * m * k, 1)).view(products, m, k).to(type);
+            Tensor b = tensor(GradientComparison.Features(products * k * n, 2)).view(products, k, n).to(type);
+            Tensor a0 = a[0], b0 = b[0];
             return () =>
             {
-                using Tensor c = mm(a, b);
+                using Tensor c = products == 1 ? mm(a0, b0) : bmm(a, b);
             };
         }
 

@@ -332,6 +332,13 @@ internal static unsafe class CpuGemm
             rows = (float*)a + ((long)i0 * p.Lda) + p0;
             lda = p.Lda;
         }
+        else if (p.Lda == kc)
+        {
+            // The block's rows are contiguous (k fits one block: attention's per-head products, a head's backward): one
+            // conversion for all of them, not one call per short row.
+            int count = full * CpuGemmMicroKernel.Mr * kc;
+            HostStorage.ToFloats(new ReadOnlySpan<TA>(a + ((long)i0 * p.Lda), count), new Span<float>(ws.PackedA, count));
+        }
         else
         {
             for (int r = 0; r < full * CpuGemmMicroKernel.Mr; r++)

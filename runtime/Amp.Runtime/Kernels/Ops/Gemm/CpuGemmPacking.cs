@@ -187,10 +187,19 @@ internal static unsafe class CpuGemmPacking
             // dispatch per row instead of per panel), then dealt out 16 at a time; the last panel is zero-padded.
             int padded = panels * Nr;
             new Span<float>(run + nc, padded - nc).Clear();
+
+            // A low-precision block whose rows are contiguous and whole panels (a short B: attention's V, a head's
+            // weight) is converted in one call, not one call per short row.
+            bool whole = typeof(T) != typeof(float) && ldb == nc && nc == padded && (long)kc * nc <= CpuGemm.RunFloats;
+            if (whole)
+            {
+                HostStorage.ToFloats(new ReadOnlySpan<T>(b + ((long)p0 * ldb) + j0, kc * nc), new Span<float>(run, kc * nc));
+            }
+
             for (int k = 0; k < kc; k++)
             {
-                float* row = typeof(T) == typeof(float) && nc == padded ? (float*)(b + ((long)(p0 + k) * ldb) + j0) : run;
-                if (row == run)
+                float* row = whole ? run + (k * nc) : typeof(T) == typeof(float) && nc == padded ? (float*)(b + ((long)(p0 + k) * ldb) + j0) : run;
+                if (row == run && !whole)
                 {
                     HostStorage.ToFloats(new ReadOnlySpan<T>(b + ((long)(p0 + k) * ldb) + j0, nc), new Span<float>(run, nc));
                 }
@@ -255,10 +264,22 @@ internal static unsafe class CpuGemmPacking
         {
             float* dst = packed + (panel * kc * Nr);
             int count = Math.Min(Nr, nc - (panel * Nr));
-            for (int col = 0; col < count; col++)
+            T* first = b + ((long)(j0 + (panel * Nr)) * ldb) + p0;
+            if (typeof(T) != typeof(float) && ldb == kc)
             {
-                T* src = b + ((long)(j0 + (panel * Nr) + col) * ldb) + p0;
-                cols[col] = Fp32Row(src, kc, run + (col * Kc));
+                // The panel's columns are contiguous (k fits one block: attention's K): one conversion for all of them.
+                HostStorage.ToFloats(new ReadOnlySpan<T>(first, count * kc), new Span<float>(run, count * kc));
+                for (int col = 0; col < count; col++)
+                {
+                    cols[col] = run + (col * kc);
+                }
+            }
+            else
+            {
+                for (int col = 0; col < count; col++)
+                {
+                    cols[col] = Fp32Row(first + ((long)col * ldb), kc, run + (col * Kc));
+                }
             }
 
             ColumnsToPanel(cols, count, kc, dst);
