@@ -17,14 +17,14 @@ internal static class CpuChains
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TChain>(CpuTensor y, CpuTensor x0, CpuTensor? x1, CpuTensor? x2, CpuTensor? x3)
         where TChain : struct, IChain =>
-        Run(y, [x0, x1, x2, x3], TChain.Reads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] static (s, n) =>
+        Run(y, [x0, x1, x2, x3], TChain.Reads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] static (in ChainBlock s, int n) =>
         {
             int reads = TChain.Reads;
-            ref float a = ref s[0];
-            ref float b = ref s[Block];
-            ref float c = ref s[2 * Block];
-            ref float d = ref s[3 * Block];
-            ref float o = ref s[4 * Block];
+            ref float a = ref s.X0.First;
+            ref float b = ref s.X1.First;
+            ref float c = ref s.X2.First;
+            ref float d = ref s.X3.First;
+            ref float o = ref s.Y.First;
             int i = 0;
             for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
             {
@@ -58,15 +58,15 @@ internal static class CpuChains
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteGrad<TChain>(CpuTensor dx, CpuTensor g, CpuTensor? x0, CpuTensor? x1, CpuTensor? x2, CpuTensor? x3)
         where TChain : struct, IGradChain =>
-        Run(dx, [dx, g, x0, x1, x2, x3], 0b10 | (TChain.Reads << 2), [MethodImpl(MethodImplOptions.AggressiveOptimization)] static (s, n) =>
+        Run(dx, [dx, g, x0, x1, x2, x3], 0b10 | (TChain.Reads << 2), [MethodImpl(MethodImplOptions.AggressiveOptimization)] static (in ChainBlock s, int n) =>
         {
             int reads = TChain.Reads;
-            ref float gr = ref s[Block];
-            ref float a = ref s[2 * Block];
-            ref float b = ref s[3 * Block];
-            ref float c = ref s[4 * Block];
-            ref float e = ref s[5 * Block];
-            ref float o = ref s[6 * Block];
+            ref float gr = ref s.X1.First;
+            ref float a = ref s.X2.First;
+            ref float b = ref s.X3.First;
+            ref float c = ref s.X4.First;
+            ref float e = ref s.X5.First;
+            ref float o = ref s.Y.First;
             int i = 0;
             for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
             {
@@ -84,16 +84,16 @@ internal static class CpuChains
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AddGrad<TChain>(CpuTensor dx, CpuTensor g, CpuTensor? x0, CpuTensor? x1, CpuTensor? x2, CpuTensor? x3)
         where TChain : struct, IGradChain =>
-        Run(dx, [dx, g, x0, x1, x2, x3], 0b11 | (TChain.Reads << 2), [MethodImpl(MethodImplOptions.AggressiveOptimization)] static (s, n) =>
+        Run(dx, [dx, g, x0, x1, x2, x3], 0b11 | (TChain.Reads << 2), [MethodImpl(MethodImplOptions.AggressiveOptimization)] static (in ChainBlock s, int n) =>
         {
             int reads = TChain.Reads;
-            ref float d = ref s[0];
-            ref float gr = ref s[Block];
-            ref float a = ref s[2 * Block];
-            ref float b = ref s[3 * Block];
-            ref float c = ref s[4 * Block];
-            ref float e = ref s[5 * Block];
-            ref float o = ref s[6 * Block];
+            ref float d = ref s.X0.First;
+            ref float gr = ref s.X1.First;
+            ref float a = ref s.X2.First;
+            ref float b = ref s.X3.First;
+            ref float c = ref s.X4.First;
+            ref float e = ref s.X5.First;
+            ref float o = ref s.Y.First;
             int i = 0;
             for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
             {
@@ -121,28 +121,76 @@ internal static class CpuChains
     private static float Value(int reads, int k, ref float slot, int i) => (reads & (1 << k)) != 0 ? Unsafe.Add(ref slot, i) : 0f;
 
     /// <summary>
-    /// compute(scratch, n): input k (bit k of <paramref name="read"/> set) copied to scratch[k * Block], the output
-    /// written at scratch[inputs * Block]; inputs whose bit is clear are not read.
+    /// One block's operands as the chain loops see them: up to six inputs and the output, each an FP32 array and the
+    /// offset of the block's first element in it (the tensor itself, or the scratch it was widened into).
+    /// </summary>
+    private struct ChainBlock
+    {
+        public Operand X0, X1, X2, X3, X4, X5, Y;
+
+        public void Set(int k, Operand value)
+        {
+            switch (k)
+            {
+                case 0: X0 = value; break;
+                case 1: X1 = value; break;
+                case 2: X2 = value; break;
+                case 3: X3 = value; break;
+                case 4: X4 = value; break;
+                default: X5 = value; break;
+            }
+        }
+    }
+
+    private readonly record struct Operand(float[] Array, int Offset)
+    {
+        /// <summary>The block's first element (no bounds check: the driver sized every operand to the block).</summary>
+        public ref float First => ref Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(Array), Offset);
+    }
+
+    private delegate void BlockCompute(in ChainBlock block, int n);
+
+    /// <summary>
+    /// compute(block, n) over the output in blocks. An FP32 input of the output's length is read where it lies, an FP32
+    /// output written where it lies (no copy in or out: the chain is one pass over its operands); a BF16/FP16 input, or
+    /// one broadcast (wrapped), is widened into scratch first, and a BF16/FP16 output rounded from scratch after.
+    /// Inputs whose bit of <paramref name="read"/> is clear are not touched. In place (y one of the inputs) is safe:
+    /// every lane is read before it is written.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run(CpuTensor y, CpuTensor?[] inputs, int read, Action<float[], int> compute)
+    private static void Run(CpuTensor y, CpuTensor?[] inputs, int read, BlockCompute compute)
     {
         int blocks = (y.Length + Block - 1) / Block;
+        bool outputInPlace = y.Precision == Precision.Fp32;
         CpuParallel.For(blocks, Block, (inputs.Length + 1) * Block, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last, scratch) =>
         {
             for (int blockIndex = first; blockIndex < last; blockIndex++)
             {
                 int start = blockIndex * Block, n = Math.Min(Block, y.Length - start);
+                var block = default(ChainBlock);
                 for (int k = 0; k < inputs.Length; k++)
                 {
-                    if ((read & (1 << k)) != 0)
+                    if ((read & (1 << k)) == 0)
+                    {
+                        block.Set(k, new Operand(scratch, k * Block));   // never loaded (reads is a constant of the chain)
+                    }
+                    else if (inputs[k]!.Precision == Precision.Fp32 && inputs[k]!.Length == y.Length)
+                    {
+                        block.Set(k, new Operand(inputs[k]!.As<float>(), start));
+                    }
+                    else
                     {
                         ReadWrapped(inputs[k]!, start, scratch.AsSpan(k * Block, n));
+                        block.Set(k, new Operand(scratch, k * Block));
                     }
                 }
 
-                compute(scratch, n);
-                y.Write(start, scratch.AsSpan(inputs.Length * Block, n));
+                block.Y = outputInPlace ? new Operand(y.As<float>(), start) : new Operand(scratch, inputs.Length * Block);
+                compute(in block, n);
+                if (!outputInPlace)
+                {
+                    y.Write(start, scratch.AsSpan(inputs.Length * Block, n));
+                }
             }
         });
     }

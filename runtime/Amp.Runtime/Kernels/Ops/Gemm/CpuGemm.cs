@@ -51,7 +51,9 @@ internal static unsafe class CpuGemm
         int tilesN = (p.N + Nc - 1) / Nc;
         int columnItems = p.Batch * tilesN;
         int threads = p.Flops < ParallelThreshold ? 1 : Environment.ProcessorCount;
-        int splitsM = Math.Clamp(((2 * threads) + columnItems - 1) / columnItems, 1, tilesM);
+        // Two items per core balance the load; on one core a split would only pack each B block again.
+        int perCore = threads == 1 ? 1 : 2 * threads;
+        int splitsM = Math.Clamp((perCore + columnItems - 1) / columnItems, 1, tilesM);
         splitsM = Math.Max(splitsM, (tilesM + MaxTilesPerItem - 1) / MaxTilesPerItem);
         long itemCount = (long)columnItems * splitsM;
         if (itemCount > int.MaxValue)
