@@ -5,19 +5,20 @@ using static Amp.Generator.Emit.CodeText;
 
 namespace Amp.Generator.Steps;
 
-// RunBackward: the graph in reverse, one commented step per op that needs a gradient. Gradients are buffers zeroed
-// per pass and every kernel accumulates into them (dx += ...), so a tensor read by several ops sums their
-// contributions. An activation's gradient takes the activation's precision (PyTorch's rule; all FP32 with
-// Fp32Gradients): kernels compute in FP32 and round what they add once. A Reshape's gradient is its input's (a view),
-// and so is a Cast's when both sides' gradients have one precision; otherwise the Cast's backward adds its gradient
-// into its input's, converting once.
+// RunBackward: the graph in reverse, one commented step per op that needs a gradient. A gradient is a buffer that
+// kernels add into (dx += ...), so a tensor read by several ops sums their contributions; its first writer, when it
+// covers all of it (a product, a chain's backward, a copy), writes it instead and the buffer is not zeroed first
+// (run.GradientToWrite, see GInto); every other gradient is zeroed when declared. An activation's gradient takes the
+// activation's precision (PyTorch's rule; all FP32 with Fp32Gradients): kernels compute in FP32 and round what they add
+// once. A Reshape's gradient is its input's (a view), and so is a Cast's when both sides' gradients have one precision;
+// otherwise the Cast's backward adds its gradient into its input's, converting once.
 internal sealed partial class StepWriter
 {
     /// <summary>The seed, then one step per op that needs a gradient, in reverse, with the recomputes placed before their first reader.</summary>
     private List<(StepSpec Step, HashSet<string> Locals)> WriteBackward()
     {
-        // Each tensor's gradient: a zeroed FP32 buffer declared just before the first step that adds to it, so the
-        // memory plan sees it live only from there; a Reshape's or Cast's gradient is a view of its input's.
+        // Each tensor's gradient: a buffer declared just before the first step that writes or adds to it, so the memory
+        // plan sees it live only from there; a Reshape's or Cast's gradient is a view of its input's.
         foreach (PlannedNode n in plan.Nodes.Where(n => Needs(n.Id) && n.Kind != OpKind.Input && !IsInsideChain(n)))
         {
             int[] shape = n.Shape.Count == 0 ? [1] : n.Shape.ToArray();

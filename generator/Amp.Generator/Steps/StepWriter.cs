@@ -114,7 +114,7 @@ internal sealed partial class StepWriter
     /// <summary>A named scratch tensor of node <paramref name="id"/> kept from its forward (statistics, attention parts), read here.</summary>
     internal string T(int id, string part) => Use(Checkpointed(id) ? $"t{id}{part}C" : $"t{id}{part}", write: false);
 
-    /// <summary>The gradient of node <paramref name="id"/>, accumulated into here (declared, zeroed, just before its first step).</summary>
+    /// <summary>The gradient of node <paramref name="id"/>, accumulated into here (declared, zeroed, just before its first step; see <see cref="GInto"/> for a writer).</summary>
     internal string G(int id)
     {
         string local = $"g{id}";
