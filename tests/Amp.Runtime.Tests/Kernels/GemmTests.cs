@@ -67,6 +67,35 @@ public class GemmTests(DeviceFixture devices) : IClassFixture<DeviceFixture>
         CheckAgainstReference(devices.Get(kind), Precision.Bf16, Precision.Fp16, Precision.Bf16, false, true, 13, 35, 70, batch: 3, sharedB: false, alpha: -1.5f, beta: 2f, withBias: true);
 
     /// <summary>
+    /// C += A op(B) in FP32 (a gradient's later contribution): with k in one block whole tiles accumulate in C itself,
+    /// edge rows and columns (shapes not multiples of 6 x 16) through the block; both must give the sum, on both
+    /// micro-kernels.
+    /// </summary>
+    [Theory]
+    [InlineData(97, 300, 200, false)]
+    [InlineData(37, 53, 29, true)]
+    [InlineData(12, 64, 40, false)]
+    [InlineData(130, 17, 5, true)]
+    [InlineData(200, 48, 256, false)]
+    [InlineData(64, 96, 300, true)]   // k past one block: the block path throughout
+    public void Accumulating_into_fp32_c_matches_the_reference_on_whole_and_edge_tiles(int m, int n, int k, bool tb)
+    {
+        bool wide = CpuGemmMicroKernel512.Enabled;
+        try
+        {
+            foreach (bool use512 in new[] { false, wide }.Distinct())
+            {
+                CpuGemmMicroKernel512.Enabled = use512;
+                CheckAgainstReference(devices.Cpu, Precision.Fp32, Precision.Fp32, Precision.Fp32, false, tb, m, n, k, batch: 2, sharedB: false, alpha: 1f, beta: 1f, withBias: false);
+            }
+        }
+        finally
+        {
+            CpuGemmMicroKernel512.Enabled = wide;
+        }
+    }
+
+    /// <summary>
     /// A weight gradient's shape (small C, long k: a convolution's dW over the batch's pixels) is cut into k ranges whose
     /// FP32 partial products are summed before the epilogue; alpha, beta, the bias and low-precision C go through it once.
     /// </summary>

@@ -28,6 +28,9 @@ internal static unsafe class CpuGemm
     /// <summary>The row scratch of packing: up to 16 source rows of Kc converted to FP32 (a transposed B panel), at least one row of Nc.</summary>
     internal const int RunFloats = 16 * Kc > Nc ? 16 * Kc : Nc;
 
+    /// <summary>Whether whole tiles of an FP32 C are accumulated in C itself (AMP_CPU_DIRECT_C=0 sends all through the block).</summary>
+    internal static bool DirectCEnabled { get; set; } = Environment.GetEnvironmentVariable("AMP_CPU_DIRECT_C") != "0";
+
     /// <summary>Whether the 512-bit kernel reads an A stored [m, k] by rows (AMP_CPU_DIRECT_A=0 packs it as before).</summary>
     internal static bool DirectAEnabled { get; set; } = Environment.GetEnvironmentVariable("AMP_CPU_DIRECT_A") != "0";
 
@@ -198,6 +201,15 @@ internal static unsafe class CpuGemm
         float* block = ws.Block((endTile - firstTile) * Mc * Nc);
         int panelsN = (nc + CpuGemmMicroKernel.Nr - 1) / CpuGemmMicroKernel.Nr;
 
+        // When k fits one block, full 6-row tiles of an FP32 C with nothing to apply after the sum (alpha 1, no bias,
+        // beta 0 or 1) are written to C itself: no copy out of the block, and beta's old C is where the sum starts. Edge
+        // tiles (a last panel of fewer than 6 rows or 16/32 columns) go through the block as before. With several k
+        // blocks the partial sums stay in the block (in cache) instead: C would be read and written once per k block.
+        bool direct = DirectCEnabled && typeof(TC) == typeof(float) && p.Alpha == 1f && (p.Beta == 0f || p.Beta == 1f)
+            && ptr.Bias == null && layout.SplitsK == 1 && p.K <= Kc;
+        float* directC = (float*)(ptr.C + (batch * p.StrideC));
+        int directCols = direct ? DirectColumns(nc, panelsN) : 0;
+
         int kBlocks = (p.K + Kc - 1) / Kc;
         int kFirst = (int)((long)kBlocks * kRange / layout.SplitsK) * Kc;
         int kEnd = Math.Min(p.K, (int)((long)kBlocks * (kRange + 1) / layout.SplitsK) * Kc);
@@ -218,6 +230,8 @@ internal static unsafe class CpuGemm
             {
                 int mc = Math.Min(Mc, iEnd - i0);
                 int panelsM = (mc + CpuGemmMicroKernel.Mr - 1) / CpuGemmMicroKernel.Mr;
+                int fullPanelsM = direct ? mc / CpuGemmMicroKernel.Mr : 0;
+                bool accumulateC = p0 > kFirst || p.Beta != 0f;
                 float* tile = block + ((long)(i0 - iStart) * Nc);
                 APanels panels = byRows ? RowPanels(p, a, i0, p0, mc, kc, ws) : PackedPanels(p, a, i0, p0, mc, kc, ws);
 
@@ -228,17 +242,20 @@ internal static unsafe class CpuGemm
                     for (; jr + 1 < panelsN; jr += 2)
                     {
                         float* b0 = ws.PackedB + (jr * kc * CpuGemmMicroKernel.Nr);
+                        bool fullColumns = (jr + 2) * CpuGemmMicroKernel.Nr <= directCols;
                         for (int ir = 0; ir < panelsM; ir++)
                         {
                             float* pa = panels.At(ir, kc, out long rowStride, out long kStride);
+                            bool toC = fullColumns && ir < fullPanelsM;
                             CpuGemmMicroKernel512.Run(
                                 pa, rowStride, kStride,
                                 b0,
                                 b0 + (kc * CpuGemmMicroKernel.Nr),
                                 kc,
-                                tile + (ir * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr),
-                                Nc,
-                                accumulate: p0 > kFirst);
+                                toC ? directC + ((long)(i0 + (ir * CpuGemmMicroKernel.Mr)) * p.Ldc) + j0 + (jr * CpuGemmMicroKernel.Nr)
+                                    : tile + (ir * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr),
+                                toC ? p.Ldc : Nc,
+                                accumulate: toC ? accumulateC : p0 > kFirst);
                         }
                     }
                 }
@@ -248,15 +265,18 @@ internal static unsafe class CpuGemm
                 for (; jr < panelsN; jr++)
                 {
                     float* bPanel = ws.PackedB + (jr * kc * CpuGemmMicroKernel.Nr);
+                    bool fullColumns = (jr + 1) * CpuGemmMicroKernel.Nr <= directCols;
                     for (int ir = 0; ir < panelsM; ir++)
                     {
+                        bool toC = fullColumns && ir < fullPanelsM;
                         CpuGemmMicroKernel.Run(
                             ws.PackedA + (ir * kc * CpuGemmMicroKernel.Mr),
                             bPanel,
                             kc,
-                            tile + (ir * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr),
-                            Nc,
-                            accumulate: p0 > kFirst);
+                            toC ? directC + ((long)(i0 + (ir * CpuGemmMicroKernel.Mr)) * p.Ldc) + j0 + (jr * CpuGemmMicroKernel.Nr)
+                                : tile + (ir * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr),
+                            toC ? p.Ldc : Nc,
+                            accumulate: toC ? accumulateC : p0 > kFirst);
                     }
                 }
             }
@@ -274,12 +294,47 @@ internal static unsafe class CpuGemm
             return;
         }
 
+        // The epilogue for what went through the block: every column of the rows of a last partial panel (every Mc
+        // tile but the item's last is a multiple of 6 rows), the columns right of the direct tiles in the others.
         TC* c = ptr.C + (batch * p.StrideC);
+        int directRowsEnd = direct ? iEnd - ((iEnd - iStart) % CpuGemmMicroKernel.Mr) : iStart;
         for (int i = iStart; i < iEnd; i++)
         {
-            Epilogue(p, new Span<float>(block + ((long)(i - iStart) * Nc), nc), new Span<TC>(c + ((long)i * p.Ldc) + j0, nc),
-                ptr.Bias == null ? default : new ReadOnlySpan<float>(ptr.Bias + j0, nc), new Span<float>(ws.Run, nc));
+            int from = i < directRowsEnd ? directCols : 0;
+            if (from < nc)
+            {
+                Epilogue(p, new Span<float>(block + ((long)(i - iStart) * Nc) + from, nc - from), new Span<TC>(c + ((long)i * p.Ldc) + j0 + from, nc - from),
+                    ptr.Bias == null ? default : new ReadOnlySpan<float>(ptr.Bias + j0 + from, nc - from), new Span<float>(ws.Run, nc - from));
+            }
         }
+    }
+
+    /// <summary>
+    /// How many leading columns of an nc-wide block the micro-kernels cover with whole tiles, in the order they are run:
+    /// pairs of 16-column panels through the 512-bit kernel, a last single panel through the 256-bit one.
+    /// </summary>
+    private static int DirectColumns(int nc, int panelsN)
+    {
+        int covered = 0, jr = 0;
+        if (CpuGemmMicroKernel512.Enabled)
+        {
+            for (; jr + 1 < panelsN && (jr + 2) * CpuGemmMicroKernel.Nr <= nc; jr += 2)
+            {
+                covered = (jr + 2) * CpuGemmMicroKernel.Nr;
+            }
+
+            if (jr + 1 < panelsN)
+            {
+                return covered;   // a pair straddles the edge: it and everything after it go through the block
+            }
+        }
+
+        for (; jr < panelsN && (jr + 1) * CpuGemmMicroKernel.Nr <= nc; jr++)
+        {
+            covered = (jr + 1) * CpuGemmMicroKernel.Nr;
+        }
+
+        return covered;
     }
 
     /// <summary>
