@@ -6,11 +6,12 @@ namespace Amp;
 
 /// <summary>
 /// Cpu GEMM, BLIS style: C is cut into Nc-wide column blocks (split further by rows only as far as the
-/// cores need) that threads take independently; for each the k dimension is walked in Kc blocks, the
-/// op(B) block is packed once and every Mc x Kc op(A) block against it (both converted to FP32 while
-/// packing), and the 6 x 16 micro-kernel accumulates into a per-thread FP32 block. The epilogue then applies alpha, beta * C
-/// and the bias and rounds once into C's storage precision, so low-precision outputs see one rounding of
-/// an FP32 sum, never a low-precision partial sum.
+/// cores need, and over k when C alone cannot feed them) that threads take independently; for each the k dimension is
+/// walked in Kc blocks, the op(B) block is packed once and every Mc x Kc op(A) block against it (both converted to FP32
+/// while packing), and the micro-kernel (6 x 32 with AVX-512, else 6 x 16) accumulates into a per-thread FP32 block. The
+/// epilogue then applies alpha, beta * C and the bias and rounds once into C's storage precision, so low-precision
+/// outputs see one rounding of an FP32 sum, never a low-precision partial sum. An FP32 C with nothing to apply and k in
+/// one block takes its whole tiles straight from the micro-kernel.
 /// </summary>
 internal static unsafe class CpuGemm
 {
