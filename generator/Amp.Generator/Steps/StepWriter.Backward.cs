@@ -236,8 +236,8 @@ internal sealed partial class StepWriter
                 _ => $"{Device}.Gemm({S(T(n.Id, "Probs"))}, {H(dContext)}, {H(part)}, {Options(n, "TransposeA = true")});",
             });
             // The part back into the input's gradient: a copy when it is the first to write it (same precision).
-            bool first = GradientOf(n.Inputs[i]) == low && !IsDeclared($"g{n.Inputs[i]}");
-            string input = first ? GInto(n.Inputs[i], out _) : G(n.Inputs[i]);
+            bool first = false;
+            string input = GradientOf(n.Inputs[i]) == low ? GInto(n.Inputs[i], out first) : G(n.Inputs[i]);
             w.Line($"{Device}.{(first ? "SwapMiddle" : "SwapMiddleAccumulate")}({part}, {input}, {outer}, {heads}, {t}, {d});");
         }
     }

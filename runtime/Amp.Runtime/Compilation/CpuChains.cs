@@ -47,47 +47,38 @@ internal static class CpuChains
     {
         if (overwrite)
         {
-            WriteGrad<TChain>(dx, g, x0, x1, x2, x3);
-            return;
+            RunGrad<TChain, WriteInto>(dx, g, x0, x1, x2, x3);
         }
-
-        AddGrad<TChain>(dx, g, x0, x1, x2, x3);
+        else
+        {
+            RunGrad<TChain, AddInto>(dx, g, x0, x1, x2, x3);
+        }
     }
 
-    /// <summary>dx = TChain(g, x0..x3): the accumulating loop below without the read of dx.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WriteGrad<TChain>(CpuTensor dx, CpuTensor g, CpuTensor? x0, CpuTensor? x1, CpuTensor? x2, CpuTensor? x3)
-        where TChain : struct, IGradChain =>
-        Run(dx, [dx, g, x0, x1, x2, x3], 0b10 | (TChain.Reads << 2), [MethodImpl(MethodImplOptions.AggressiveOptimization)] static (in ChainBlock s, int n) =>
-        {
-            int reads = TChain.Reads;
-            ref float gr = ref s.X1.First;
-            ref float a = ref s.X2.First;
-            ref float b = ref s.X3.First;
-            ref float c = ref s.X4.First;
-            ref float e = ref s.X5.First;
-            ref float o = ref s.Y.First;
-            int i = 0;
-            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
-            {
-                TChain.Apply(Load(ref gr, i), Lane(reads, 0, ref a, i), Lane(reads, 1, ref b, i), Lane(reads, 2, ref c, i), Lane(reads, 3, ref e, i))
-                    .StoreUnsafe(ref o, (nuint)i);
-            }
+    /// <summary>Whether a chain's backward adds into dx (reading it) or writes it: a JIT-time constant per loop.</summary>
+    private interface IGradInto
+    {
+        static abstract bool Adds { get; }
+    }
 
-            for (; i < n; i++)
-            {
-                Unsafe.Add(ref o, i) = TChain.Apply(
-                    Unsafe.Add(ref gr, i), Value(reads, 0, ref a, i), Value(reads, 1, ref b, i), Value(reads, 2, ref c, i), Value(reads, 3, ref e, i));
-            }
-        });
+    private readonly struct AddInto : IGradInto
+    {
+        public static bool Adds => true;
+    }
+
+    private readonly struct WriteInto : IGradInto
+    {
+        public static bool Adds => false;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AddGrad<TChain>(CpuTensor dx, CpuTensor g, CpuTensor? x0, CpuTensor? x1, CpuTensor? x2, CpuTensor? x3)
-        where TChain : struct, IGradChain =>
-        Run(dx, [dx, g, x0, x1, x2, x3], 0b11 | (TChain.Reads << 2), [MethodImpl(MethodImplOptions.AggressiveOptimization)] static (in ChainBlock s, int n) =>
+    private static void RunGrad<TChain, TInto>(CpuTensor dx, CpuTensor g, CpuTensor? x0, CpuTensor? x1, CpuTensor? x2, CpuTensor? x3)
+        where TChain : struct, IGradChain
+        where TInto : struct, IGradInto =>
+        Run(dx, [dx, g, x0, x1, x2, x3], (TInto.Adds ? 0b11 : 0b10) | (TChain.Reads << 2), [MethodImpl(MethodImplOptions.AggressiveOptimization)] static (in ChainBlock s, int n) =>
         {
             int reads = TChain.Reads;
-            ref float d = ref s.X0.First;
+            ref float d = ref s.X0.First;   // dx's old values; scratch, never read, when writing
             ref float gr = ref s.X1.First;
             ref float a = ref s.X2.First;
             ref float b = ref s.X3.First;
@@ -99,13 +90,14 @@ internal static class CpuChains
             {
                 Vector256<float> grad = TChain.Apply(
                     Load(ref gr, i), Lane(reads, 0, ref a, i), Lane(reads, 1, ref b, i), Lane(reads, 2, ref c, i), Lane(reads, 3, ref e, i));
-                (Load(ref d, i) + grad).StoreUnsafe(ref o, (nuint)i);
+                (TInto.Adds ? Load(ref d, i) + grad : grad).StoreUnsafe(ref o, (nuint)i);
             }
 
             for (; i < n; i++)
             {
-                Unsafe.Add(ref o, i) = Unsafe.Add(ref d, i) + TChain.Apply(
+                float grad = TChain.Apply(
                     Unsafe.Add(ref gr, i), Value(reads, 0, ref a, i), Value(reads, 1, ref b, i), Value(reads, 2, ref c, i), Value(reads, 3, ref e, i));
+                Unsafe.Add(ref o, i) = TInto.Adds ? Unsafe.Add(ref d, i) + grad : grad;
             }
         });
 

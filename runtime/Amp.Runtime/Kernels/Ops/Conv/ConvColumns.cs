@@ -134,14 +134,14 @@ internal readonly unsafe struct ConvColumns<TX>(TX* image, ConvGeometry g, bool 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CopyRun(TX* src, float* dst, int n)
     {
-        if (n < 8 || n >= 64 || typeof(TX) == typeof(Half) || !Vector256.IsHardwareAccelerated)
+        if (n >= 64 || typeof(TX) == typeof(Half))
         {
-            if (n >= 32 || typeof(TX) == typeof(Half))
-            {
-                HostStorage.ToFloats(new ReadOnlySpan<TX>(src, n), new Span<float>(dst, n));
-                return;
-            }
+            HostStorage.ToFloats(new ReadOnlySpan<TX>(src, n), new Span<float>(dst, n));
+            return;
+        }
 
+        if (n < 8 || !Vector256.IsHardwareAccelerated)
+        {
             for (int x = 0; x < n; x++)
             {
                 dst[x] = HostStorage.ToFloat(src[x]);

@@ -69,7 +69,7 @@ internal static unsafe class CpuGemm
         var layout = new ItemLayout(tilesM, tilesN, splitsM, splitsK, (int)itemCount);
         int items = (int)itemCount * splitsK;
         GemmProblem problem = p;
-        float[]? partials = splitsK > 1 ? System.Buffers.ArrayPool<float>.Shared.Rent(PartialFloats(p, splitsK) + (2 * p.N)) : null;
+        float[]? partials = splitsK > 1 ? System.Buffers.ArrayPool<float>.Shared.Rent(PartialFloats(p, splitsK) + p.N) : null;
         try
         {
             fixed (TA* pa = a)
@@ -135,7 +135,7 @@ internal static unsafe class CpuGemm
         where TC : unmanaged
     {
         long partial = (long)p.Batch * p.M * p.N;
-        float* old = ptr.Partials + (splitsK * partial) + p.N;
+        float* old = ptr.Partials + (splitsK * partial);   // the epilogue's row of old C, after the partials
         for (int batch = 0; batch < p.Batch; batch++)
         {
             for (int i = 0; i < p.M; i++)
@@ -234,6 +234,7 @@ internal static unsafe class CpuGemm
                 int fullPanelsM = direct ? mc / CpuGemmMicroKernel.Mr : 0;
                 bool accumulateC = p0 > kFirst || p.Beta != 0f;
                 float* tile = block + ((long)(i0 - iStart) * Nc);
+                float* cTile = directC + ((long)i0 * p.Ldc) + j0;   // the same rows and columns of C itself
                 APanels panels = byRows ? RowPanels(p, a, i0, p0, mc, kc, ws) : PackedPanels(p, a, i0, p0, mc, kc, ws);
 
                 int jr = 0;
@@ -248,14 +249,14 @@ internal static unsafe class CpuGemm
                         {
                             float* pa = panels.At(ir, kc, out long rowStride, out long kStride);
                             bool toC = fullColumns && ir < fullPanelsM;
+                            int ld = toC ? p.Ldc : Nc;
                             CpuGemmMicroKernel512.Run(
                                 pa, rowStride, kStride,
                                 b0,
                                 b0 + (kc * CpuGemmMicroKernel.Nr),
                                 kc,
-                                toC ? directC + ((long)(i0 + (ir * CpuGemmMicroKernel.Mr)) * p.Ldc) + j0 + (jr * CpuGemmMicroKernel.Nr)
-                                    : tile + (ir * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr),
-                                toC ? p.Ldc : Nc,
+                                (toC ? cTile : tile) + ((long)ir * CpuGemmMicroKernel.Mr * ld) + (jr * CpuGemmMicroKernel.Nr),
+                                ld,
                                 accumulate: toC ? accumulateC : p0 > kFirst);
                         }
                     }
@@ -270,13 +271,13 @@ internal static unsafe class CpuGemm
                     for (int ir = 0; ir < panelsM; ir++)
                     {
                         bool toC = fullColumns && ir < fullPanelsM;
+                        int ld = toC ? p.Ldc : Nc;
                         CpuGemmMicroKernel.Run(
                             ws.PackedA + (ir * kc * CpuGemmMicroKernel.Mr),
                             bPanel,
                             kc,
-                            toC ? directC + ((long)(i0 + (ir * CpuGemmMicroKernel.Mr)) * p.Ldc) + j0 + (jr * CpuGemmMicroKernel.Nr)
-                                : tile + (ir * CpuGemmMicroKernel.Mr * Nc) + (jr * CpuGemmMicroKernel.Nr),
-                            toC ? p.Ldc : Nc,
+                            (toC ? cTile : tile) + ((long)ir * CpuGemmMicroKernel.Mr * ld) + (jr * CpuGemmMicroKernel.Nr),
+                            ld,
                             accumulate: toC ? accumulateC : p0 > kFirst);
                     }
                 }
@@ -546,7 +547,6 @@ internal static unsafe class CpuGemm
         /// row of Nc (a B row, an epilogue row).
         /// </summary>
         public float* Run { get; private set; }
-
 
         /// <summary>The FP32 accumulators of one work item (at most MaxTilesPerItem x Mc rows x Nc), grown on demand.</summary>
         public float* Block(int floats)

@@ -198,10 +198,20 @@ internal static unsafe class CpuGemmPacking
 
             for (int k = 0; k < kc; k++)
             {
-                float* row = whole ? run + (k * nc) : typeof(T) == typeof(float) && nc == padded ? (float*)(b + ((long)(p0 + k) * ldb) + j0) : run;
-                if (row == run && !whole)
+                T* source = b + ((long)(p0 + k) * ldb) + j0;
+                float* row;
+                if (whole)
                 {
-                    HostStorage.ToFloats(new ReadOnlySpan<T>(b + ((long)(p0 + k) * ldb) + j0, nc), new Span<float>(run, nc));
+                    row = run + (k * nc);
+                }
+                else if (typeof(T) == typeof(float) && nc == padded)
+                {
+                    row = (float*)source;   // read in place: whole panels, nothing to pad
+                }
+                else
+                {
+                    HostStorage.ToFloats(new ReadOnlySpan<T>(source, nc), new Span<float>(run, nc));
+                    row = run;
                 }
 
                 float* dst = packed + (k * Nr);
